@@ -1,0 +1,79 @@
+import helmet from '@fastify/helmet';
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { createValidationPipe } from './common/validation';
+import { Environment } from './config/environment';
+import { kafkaConsumerOptions } from './events/kafka-options';
+import { setupOpenApi } from './openapi';
+
+/** Request bodies are tiny (a join is < 300 bytes); anything larger is refused with 413. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/**
+ * Builds the hybrid application (HTTP on Fastify + the Kafka consumer) without listening, so
+ * main.ts and the end-to-end tests start exactly the same thing.
+ */
+export async function createApp(env: Environment): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: env.TRUST_PROXY_HOPS > 0 ? env.TRUST_PROXY_HOPS : false,
+    // Nest logs; Fastify's own request log would double every line.
+    logger: false,
+    // The request id the logs and the x-request-id header carry.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+    logger: new ConsoleLogger({
+      json: env.LOG_FORMAT === 'json',
+      colors: env.LOG_FORMAT === 'text' && process.stdout.isTTY,
+      logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(env.LOG_LEVEL as LogLevel) + 1),
+    }),
+  });
+  await app.register(helmet, {
+    // The OpenAPI UI at /api/docs needs inline scripts and styles; the API itself serves JSON only.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  app.useGlobalPipes(createValidationPipe());
+  setupOpenApi(app);
+  app.connectMicroservice<MicroserviceOptions>(kafkaConsumerOptions(env), { inheritAppConfig: true });
+  return app;
+}
+
+/**
+ * Starts the Kafka consumer without holding up HTTP: if the broker is away at start-up the
+ * service still serves (joins go to the outbox) and the consumer keeps trying in the background.
+ */
+export function startConsumerInBackground(app: NestFastifyApplication, retryMs = 5000): { stop: () => void } {
+  const logger = new Logger('KafkaConsumer');
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async () => {
+    try {
+      await app.startAllMicroservices();
+      logger.log('consuming checkout topics as group waitroom-service');
+    } catch (error) {
+      if (stopped) return;
+      logger.warn(`consumer not started (${error instanceof Error ? error.message : String(error)}); retrying in ${retryMs} ms`);
+      timer = setTimeout(() => void attempt(), retryMs);
+    }
+  };
+  void attempt();
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

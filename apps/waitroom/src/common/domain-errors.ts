@@ -1,0 +1,36 @@
+/**
+ * Errors with a stable code. Services throw these; the one HTTP exception filter
+ * (common/http-exception.filter.ts) maps each code to a status, and never leaks internals.
+ */
+export const ErrorCodes = {
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  PRIORITY_NOT_ALLOWED: 403,
+  EVENT_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  EVENT_CLOSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  STORE_UNAVAILABLE: 503,
+  OUTBOX_FULL: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: string[] = [],
+    /** Seconds, sent as Retry-After (429 and 503). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const eventNotFound = (eventId: string) => new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`);
+export const sessionNotFound = () => new DomainError('SESSION_NOT_FOUND', 'session not found (unknown or purged)');

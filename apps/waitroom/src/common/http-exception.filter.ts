@@ -1,0 +1,74 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { throwError, type Observable } from 'rxjs';
+import { DomainError, ErrorCodes, type ErrorCode } from './domain-errors';
+
+export interface ErrorBody {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  errors?: string[];
+}
+
+/**
+ * The one place errors become HTTP responses: `{status, code, message, errors?}`.
+ * Domain errors keep their code; framework errors (bad JSON, body too large, unknown route)
+ * get one; anything else is a 500 whose details go to the log, never to the client.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // Kafka handlers: let the error reach kafkajs, which then does not commit the offset and retries.
+    if (host.getType() !== 'http') return throwError(() => exception);
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { body, retryAfterSeconds } = this.toBody(exception);
+    if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
+    void reply.status(body.status).send(body);
+  }
+
+  private toBody(exception: unknown): { body: ErrorBody; retryAfterSeconds?: number } {
+    if (exception instanceof DomainError) {
+      const body: ErrorBody = { status: ErrorCodes[exception.code], code: exception.code, message: exception.message };
+      if (exception.details.length > 0) body.errors = exception.details;
+      return { body, retryAfterSeconds: exception.retryAfterSeconds };
+    }
+    const status = statusOf(exception);
+    if (status !== undefined && status < 500) {
+      const code = codeForStatus(status);
+      const message = exception instanceof Error ? exception.message : 'the request is invalid';
+      return { body: { status, code, message } };
+    }
+    // pino and Nest both print an Error's stack only when it is passed as the error itself.
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { body: { status: 500, code: 'INTERNAL_ERROR', message: 'internal error' } };
+  }
+}
+
+/** Status of a Nest HttpException or a Fastify error (FST_ERR_CTP_INVALID_JSON carries statusCode 400). */
+function statusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) return exception.getStatus();
+  if (typeof exception === 'object' && exception !== null && 'statusCode' in exception) {
+    const status = Number((exception as { statusCode: unknown }).statusCode);
+    if (Number.isInteger(status) && status >= 400 && status < 600) return status;
+  }
+  return undefined;
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case HttpStatus.NOT_FOUND:
+      return 'ROUTE_NOT_FOUND';
+    case HttpStatus.PAYLOAD_TOO_LARGE:
+      return 'PAYLOAD_TOO_LARGE';
+    case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case HttpStatus.UNAUTHORIZED:
+      return 'UNAUTHORIZED';
+    case HttpStatus.TOO_MANY_REQUESTS:
+      return 'RATE_LIMITED';
+    default:
+      return 'VALIDATION_FAILED';
+  }
+}

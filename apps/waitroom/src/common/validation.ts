@@ -1,0 +1,20 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { flattenValidationErrors } from '@waitroom/contracts';
+import { DomainError } from './domain-errors';
+
+/**
+ * Every HTTP body and parameter is validated: unknown fields, wrong types (no implicit
+ * conversion: "1" is not a number) and out-of-range values are a 400 listing every reason.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors: ValidationError[]) =>
+      new DomainError('VALIDATION_FAILED', 'the request is invalid', flattenValidationErrors(errors)),
+  });
+}

@@ -1,0 +1,129 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * The service's configuration, read from the environment once at start-up.
+ * Every variable is documented in the README's configuration table.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 8080;
+  /** Address the HTTP server binds to. */
+  @IsString() HOST = '0.0.0.0';
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' }) REDIS_URL =
+    'redis://127.0.0.1:6379';
+  /** host:port,host:port — when set, Waitroom talks to a Redis Cluster and ignores REDIS_URL's host. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, { message: 'REDIS_CLUSTER_NODES must look like host:port,host:port' })
+  REDIS_CLUSTER_NODES?: string;
+  /** Prefix of every key, so several deployments (or test runs) can share one Redis. */
+  @Matches(/^[A-Za-z0-9_.:-]{1,32}$/, { message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . : -' })
+  REDIS_KEY_PREFIX = 'wr:';
+  /** A command that takes longer fails (503) instead of hanging a request. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000) REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must look like host:port,host:port' })
+  KAFKA_BROKERS = '127.0.0.1:9092';
+  @IsString() @MinLength(1) KAFKA_CLIENT_ID = 'waitroom';
+  @Transform(toBool) @IsBoolean() KAFKA_SSL = false;
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'])
+  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  @Transform(emptyToUndefined) @IsOptional() @IsString() KAFKA_SASL_USERNAME?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() KAFKA_SASL_PASSWORD?: string;
+
+  /** Key for `x-api-key` on admin and trusted calls. Unset: admin calls are refused (401). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16) @MaxLength(256) ADMIN_API_KEY?: string;
+
+  /** Joins per client address (per event) per minute; 0 turns the limit off. */
+  @Transform(toInt) @IsInt() @Min(0) JOIN_RATE_LIMIT_PER_MINUTE = 120;
+  /** Trust X-Forwarded-For from this many proxies (0 = use the socket address). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10) TRUST_PROXY_HOPS = 0;
+
+  /** How long an ended session stays readable before Redis purges it. */
+  @Transform(toInt) @IsInt() @Min(60) SESSION_RETENTION_SECONDS = 3600;
+
+  /** How often each instance runs the admission step for every event. */
+  @Transform(toInt) @IsInt() @Min(20) @Max(60000) ADMISSION_TICK_MS = 250;
+  /** Most sessions one admission step moves per event (bounds the time one script holds Redis). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) ADMISSION_BATCH_MAX = 1000;
+
+  /** How often the outbox relay looks for unpublished events when it found none last time. */
+  @Transform(toInt) @IsInt() @Min(5) @Max(60000) OUTBOX_RELAY_INTERVAL_MS = 50;
+  /** Most events one relay batch publishes. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) OUTBOX_BATCH_SIZE = 500;
+  /** Per event: when this many events wait for Kafka, new joins get 503 rather than grow Redis without bound. */
+  @Transform(toInt) @IsInt() @Min(100) OUTBOX_MAX_BACKLOG = 1_000_000;
+
+  /** PEM (PKCS#8) Ed25519 private key that signs admission tokens. Unset outside production: one is generated. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ADMISSION_TOKEN_PRIVATE_KEY?: string;
+  /** PEM public keys of retired signing keys, kept in the JWKS until their tokens have expired. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS?: string;
+  /** `iss` claim of admission tokens. */
+  @IsString() @MinLength(1) ADMISSION_TOKEN_ISSUER = 'waitroom';
+
+  /** Bound on a graceful shutdown; past it the process exits anyway. */
+  @Transform(toInt) @IsInt() @Min(1000) SHUTDOWN_TIMEOUT_MS = 10000;
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';
+  @IsIn(['json', 'text']) LOG_FORMAT: 'json' | 'text' = 'json';
+}
+
+export class InvalidConfigurationError extends Error {}
+
+/** Parses the environment; throws one readable line naming the first bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = Object.keys(new Environment());
+  const optional = [
+    'REDIS_CLUSTER_NODES',
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'ADMIN_API_KEY',
+    'ADMISSION_TOKEN_PRIVATE_KEY',
+    'ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS',
+  ];
+  const picked: Record<string, unknown> = {};
+  for (const name of [...known, ...optional]) {
+    if (raw[name] !== undefined) picked[name] = raw[name];
+  }
+  const env = plainToInstance(Environment, picked);
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    throw new InvalidConfigurationError(`Invalid configuration: ${first.property}: ${reason}`);
+  }
+  if (env.KAFKA_SASL_MECHANISM && (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD)) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    );
+  }
+  if (env.NODE_ENV === 'production' && !env.ADMISSION_TOKEN_PRIVATE_KEY) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: ADMISSION_TOKEN_PRIVATE_KEY is required in production (tokens must verify on every instance)',
+    );
+  }
+  return env;
+}

@@ -1,0 +1,77 @@
+import type { KafkaOptions } from '@nestjs/microservices';
+import { Transport } from '@nestjs/microservices';
+import { CONSUMER_GROUP_ID } from '@waitroom/contracts';
+import { Partitioners, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Environment } from '../config/environment';
+
+/** Connection settings shared by the producer (ClientKafka) and the consumer (hybrid microservice). */
+export function kafkaClientConfig(env: Environment, clientIdSuffix: string): KafkaConfig {
+  const sasl: SASLOptions | undefined =
+    env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
+      ? ({
+          mechanism: env.KAFKA_SASL_MECHANISM,
+          username: env.KAFKA_SASL_USERNAME,
+          password: env.KAFKA_SASL_PASSWORD,
+        } as SASLOptions)
+      : undefined;
+  return {
+    clientId: `${env.KAFKA_CLIENT_ID}-${clientIdSuffix}`,
+    brokers: env.KAFKA_BROKERS.split(','),
+    ssl: env.KAFKA_SSL,
+    sasl,
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    // Fail a send within seconds so the relay notices an outage and keeps its backlog in Redis;
+    // it tries again on its next pass, so nothing is lost by giving up early here.
+    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 5 },
+  };
+}
+
+/** The consumer side of the hybrid app: group `waitroom-service`, exactly (no `-server` postfix). */
+export function kafkaConsumerOptions(env: Environment): KafkaOptions {
+  return {
+    transport: Transport.KAFKA,
+    options: {
+      client: {
+        ...kafkaClientConfig(env, 'consumer'),
+        // The consumer must outlive any outage: kafkajs restarts it after a crash, and these
+        // retries cover the time in between.
+        retry: { initialRetryTime: 300, maxRetryTime: 10000, retries: 30 },
+      },
+      consumer: {
+        groupId: CONSUMER_GROUP_ID,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 30000,
+        heartbeatInterval: 3000,
+        // A new group starts at the oldest message: completions sent before the first deployment
+        // still free their slots, and replays are harmless (transitions are idempotent).
+      },
+      subscribe: { fromBeginning: true },
+      // The transport also builds a producer (for replies we never send); same partitioner, no warning.
+      producer: { createPartitioner: Partitioners.DefaultPartitioner },
+      postfixId: '',
+      // Handlers get the original bytes, so an invalid message is dead-lettered unchanged.
+      parser: { keepBinary: true },
+      run: { autoCommit: true, partitionsConsumedConcurrently: 3 },
+    },
+  };
+}
+
+/** The producer side: ClientKafka, idempotent, acks from all in-sync replicas. */
+export function kafkaProducerOptions(env: Environment): KafkaOptions {
+  return {
+    transport: Transport.KAFKA,
+    options: {
+      client: kafkaClientConfig(env, 'producer'),
+      producerOnlyMode: true,
+      producer: {
+        idempotent: true,
+        allowAutoTopicCreation: false,
+        // Java-compatible murmur2: another team's Java producer keyed by event_id picks the same partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      },
+      send: { acks: -1 },
+      postfixId: '',
+    },
+  };
+}

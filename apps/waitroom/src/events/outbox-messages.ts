@@ -1,0 +1,66 @@
+import {
+  Topics,
+  type LeaveReason,
+  type ProducedTopic,
+  type QueueJoinedMessage,
+  type QueueLeftMessage,
+  type QueueReadyMessage,
+} from '@waitroom/contracts';
+import { formatSessionId } from '../waitroom/session-id';
+import type { AdmissionClaims } from '../tokens/admission-token.service';
+
+export type ContractMessage =
+  | { topic: typeof Topics.QUEUE_JOINED; body: QueueJoinedMessage }
+  | { topic: typeof Topics.QUEUE_LEFT; body: QueueLeftMessage }
+  | { topic: typeof Topics.QUEUE_READY; body: QueueReadyMessage };
+
+export type SignToken = (claims: AdmissionClaims) => Promise<string>;
+
+const iso = (ms: string) => new Date(Number(ms)).toISOString();
+
+/**
+ * Turns an outbox entry (compact fields written by Lua, times in ms) into the contract message
+ * of shared CONTRACT.md. QUEUE_READY's token is signed here: Ed25519 is deterministic, so the
+ * token equals the one GET /sessions/:id returns. `timestamp` is when the state changed, so a
+ * re-published message is byte-identical to the first one.
+ */
+export async function toContractMessage(
+  eventId: string,
+  fields: Record<string, string>,
+  sign: SignToken,
+): Promise<{ topic: ProducedTopic; body: QueueJoinedMessage | QueueLeftMessage | QueueReadyMessage }> {
+  const base = {
+    message_id: fields.m,
+    session_id: formatSessionId({ eventId, member: fields.s }),
+    user_id: fields.u,
+    event_id: eventId,
+  };
+  const at = iso(fields.at);
+  switch (fields.k) {
+    case 'joined':
+      return {
+        topic: Topics.QUEUE_JOINED,
+        body: { ...base, priority: Number(fields.p), position: Number(fields.pos), joined_at: at, timestamp: at },
+      };
+    case 'left':
+      return {
+        topic: Topics.QUEUE_LEFT,
+        body: { ...base, reason: fields.r as LeaveReason, left_at: at, timestamp: at },
+      };
+    case 'ready': {
+      const admission_token = await sign({
+        sessionId: base.session_id,
+        eventId,
+        userId: fields.u,
+        admittedAtMs: Number(fields.at),
+        expiresAtMs: Number(fields.eat),
+      });
+      return {
+        topic: Topics.QUEUE_READY,
+        body: { ...base, admitted_at: at, expires_at: iso(fields.eat), admission_token, timestamp: at },
+      };
+    }
+    default:
+      throw new Error(`outbox entry of unknown kind ${fields.k}`);
+  }
+}

@@ -1,0 +1,64 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { KafkaPublisher } from '../events/kafka-publisher';
+import { OutboxRepository } from '../events/outbox.repository';
+import { RedisService } from '../redis/redis.service';
+
+/**
+ * Kubernetes probes in terminus format.
+ * - live: the process serves HTTP. Nothing external: restarting a pod never fixes Redis.
+ * - ready: Redis answers (without it no request can succeed). Kafka is reported, never failing:
+ *   with the outbox, joins keep working during a Kafka outage, and failing readiness on every
+ *   pod at once would take the whole waiting room down for a problem users do not see.
+ */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly redis: RedisService,
+    private readonly publisher: KafkaPublisher,
+    private readonly outbox: OutboxRepository,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([async () => this.indicators.check('process').up({ uptime_seconds: Math.round(process.uptime()) })]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.redisIndicator(), () => this.kafkaIndicator()]);
+  }
+
+  private async redisIndicator() {
+    const indicator = this.indicators.check('redis');
+    try {
+      await this.redis.ping();
+      return indicator.up();
+    } catch {
+      return indicator.down({ message: 'redis does not answer' });
+    }
+  }
+
+  private async kafkaIndicator() {
+    const indicator = this.indicators.check('kafka');
+    let backlog: number | null = null;
+    try {
+      const ids = await this.outbox.eventIds();
+      const sizes = await Promise.all(ids.map((id) => this.outbox.backlog(id)));
+      backlog = sizes.reduce((sum, size) => sum + size, 0);
+    } catch {
+      backlog = null;
+    }
+    return indicator.up({
+      producer_connected: this.publisher.isConnected,
+      outbox_backlog: backlog,
+      note: 'informational: a Kafka outage degrades publishing (events wait in the outbox) and does not fail readiness',
+    });
+  }
+}

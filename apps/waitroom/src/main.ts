@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp, startConsumerInBackground } from './bootstrap';
+import { InvalidConfigurationError, validateEnvironment, type Environment } from './config/environment';
+import { GracefulShutdown } from './shutdown';
+
+async function main(): Promise<void> {
+  let env: Environment;
+  try {
+    env = validateEnvironment(process.env);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) {
+      // One clear line, no stack: the operator only needs the variable and the reason.
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(env);
+  const consumer = startConsumerInBackground(app);
+  await app.listen({ port: env.PORT, host: env.HOST });
+  new Logger('Waitroom').log(`listening on ${env.HOST}:${env.PORT} (OpenAPI UI at /api/docs)`);
+  app.get(GracefulShutdown).arm(app, consumer);
+}
+
+void main();

@@ -1,0 +1,90 @@
+/**
+ * Every Redis key Waitroom uses is built here (see docs/decisions/0004-redis-key-layout.md).
+ *
+ * All keys of one event share the hash tag `{event_id}`, so on a Redis Cluster they live in one
+ * slot and every per-event script can touch them atomically. The only cross-event key is the
+ * registry of event ids, written on its own.
+ */
+export class EventKeys {
+  /** `<prefix>{<event_id>}:` */
+  private readonly base: string;
+
+  constructor(
+    prefix: string,
+    readonly eventId: string,
+  ) {
+    this.base = `${prefix}{${eventId}}:`;
+  }
+
+  /** Hash: the operator's configuration of the event. */
+  get config(): string {
+    return `${this.base}config`;
+  }
+  /** Sorted set of queued member ids, score = queue order (queue-order.ts). */
+  get queue(): string {
+    return `${this.base}queue`;
+  }
+  /** Counter giving every join a strictly increasing arrival number. */
+  get sequence(): string {
+    return `${this.base}seq`;
+  }
+  /** Sorted set of admitted (`ready`) member ids, score = checkout deadline in ms. */
+  get active(): string {
+    return `${this.base}active`;
+  }
+  /** Sorted set of queued member ids, score = last heartbeat in ms (idle timeout). */
+  get heartbeats(): string {
+    return `${this.base}seen`;
+  }
+  /** Hash of running totals (joined, admitted, completed, ...). */
+  get stats(): string {
+    return `${this.base}stats`;
+  }
+  /** Hash: admission token bucket and the admission-rate estimate. */
+  get pace(): string {
+    return `${this.base}pace`;
+  }
+  /** Stream: domain events waiting to be published to Kafka (the transactional outbox). */
+  get outbox(): string {
+    return `${this.base}outbox`;
+  }
+  /** String: which instance relays this event's outbox right now (a lease, for efficiency only). */
+  get outboxLease(): string {
+    return `${this.base}outbox:lease`;
+  }
+  /** String: which instance runs this event's admission step right now (a lease, for efficiency only). */
+  get admissionLease(): string {
+    return `${this.base}admission:lease`;
+  }
+  /** Prefix of session hashes; the full key is this plus the member id. */
+  get sessionPrefix(): string {
+    return `${this.base}s:`;
+  }
+  session(memberId: string): string {
+    return `${this.sessionPrefix}${memberId}`;
+  }
+  /** Prefix of the per-user index; the full key is this plus the user id. */
+  get userPrefix(): string {
+    return `${this.base}u:`;
+  }
+  user(userId: string): string {
+    return `${this.userPrefix}${userId}`;
+  }
+  /** Fixed-window join counter of one client address for this event. */
+  joinRateLimit(clientAddress: string): string {
+    return `${this.base}rl:${clientAddress}`;
+  }
+}
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  forEvent(eventId: string): EventKeys {
+    return new EventKeys(this.prefix, eventId);
+  }
+
+  /** Set of every configured event id: what the admission scheduler and outbox relay walk. */
+  get eventRegistry(): string {
+    return `${this.prefix}events`;
+  }
+}

@@ -1,0 +1,133 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { DomainError } from '../common/domain-errors';
+import { Environment } from '../config/environment';
+import { loadLuaScripts, type LuaScript } from './lua-scripts';
+import { RedisKeys } from './redis-keys';
+
+export type ScriptName =
+  | 'join'
+  | 'get-session'
+  | 'leave'
+  | 'finish-checkout'
+  | 'admission-tick'
+  | 'event-stats'
+  | 'upsert-event'
+  | 'lease';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * The one Redis connection of the process, its key builder and its Lua scripts.
+ * Repositories call {@link runScript}; nothing else touches the raw client.
+ *
+ * Failure policy: no offline queue and a command timeout, so when Redis is away a call fails
+ * at once with STORE_UNAVAILABLE (503 + Retry-After) instead of piling up or hanging a request.
+ */
+@Injectable()
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisService.name);
+  readonly client: RedisClient;
+  readonly keys: RedisKeys;
+  private readonly scripts: Map<string, LuaScript>;
+
+  constructor(env: Environment) {
+    this.keys = new RedisKeys(env.REDIS_KEY_PREFIX);
+    this.scripts = loadLuaScripts();
+    this.client = createRedisClient(env);
+    this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+  }
+
+  /**
+   * Gives the connection a moment before the schedulers start, so a normal start logs no errors.
+   * Never fails: with Redis away the service starts degraded (503s, readiness down) and recovers.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000);
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if ((this.client.status as string) !== 'ready') this.logger.warn('redis is not reachable yet; serving degraded until it is');
+  }
+
+  async runScript(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const script = this.scripts.get(name);
+    if (!script) throw new Error(`unknown Lua script ${name}`);
+    if (keys.length !== script.numberOfKeys) {
+      throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+    }
+    try {
+      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        // First call on this node (or after a restart/failover): send the source once; Redis caches it.
+        return this.call(() => this.client.eval(script.source, keys.length, ...keys, ...args));
+      }
+      throw toStoreError(error);
+    }
+  }
+
+  /** Runs any client call with the same failure mapping as scripts. */
+  async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => (this.client instanceof Cluster ? this.client.nodes('master')[0].ping() : this.client.ping()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/** A Lua error is a bug and stays an error; a connection problem becomes STORE_UNAVAILABLE. */
+function toStoreError(error: unknown): Error {
+  if (error instanceof DomainError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^(ERR|WRONGTYPE|NOSCRIPT)/.test(message) && !/ERR Error running script.*(BUSY|OOM)/.test(message)) {
+    return error instanceof Error ? error : new Error(message);
+  }
+  return new DomainError('STORE_UNAVAILABLE', 'the queue store is unavailable, retry shortly', [], 1);
+}
+
+export function createRedisClient(env: Environment): RedisClient {
+  const url = new URL(env.REDIS_URL);
+  const common: RedisOptions = {
+    commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: 5000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    // Keep trying to reconnect forever, backing off to 2 s: the service degrades, it does not die.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+  };
+  if (env.REDIS_CLUSTER_NODES) {
+    const nodes = env.REDIS_CLUSTER_NODES.split(',').map((node) => {
+      const [host, port] = node.split(':');
+      return { host, port: Number(port) };
+    });
+    return new Cluster(nodes, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      redisOptions: common,
+      slotsRefreshTimeout: 2000,
+    });
+  }
+  return new Redis({
+    ...common,
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+  });
+}

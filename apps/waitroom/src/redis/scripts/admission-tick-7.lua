@@ -1,0 +1,118 @@
+-- One admission step for one event, atomic, safe to run from every instance at once:
+-- this script is the only place a checkout slot is granted, so capacity holds however many
+-- schedulers race. In order: reclaim expired checkout windows, drop idle queued sessions,
+-- then admit from the head of the queue within free capacity and the rate's token bucket.
+-- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset (score = checkout deadline)
+-- KEYS[4] heartbeat zset     KEYS[5] stats hash  KEYS[6] pace hash (token bucket + rate estimate)
+-- KEYS[7] outbox stream
+-- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
+-- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
+-- Returns {'NO_EVENT'} or {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count}
+-- ('HELD': paused, closed or not yet open, so nobody was admitted)
+-- @include clock
+-- @include end-session
+-- @include outbox
+
+-- How fast the admission-rate estimate follows changes: a 30 s time constant keeps the
+-- estimated wait steady from one poll to the next while still tracking a real slowdown.
+local RATE_ESTIMATE_TAU_SECONDS = 30
+
+local now = now_ms()
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'timeout', 'opens_at', 'idle')
+if not cfg[1] then return {'NO_EVENT'} end
+local batch = tonumber(ARGV[3])
+local retention = tonumber(ARGV[4])
+local messages = 0
+local function next_message_id()
+  messages = messages + 1
+  return ARGV[5] .. '.' .. messages
+end
+
+-- 1. Checkout windows that passed: the session expires and its slot is free again.
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, batch)
+for _, member in ipairs(expired) do
+  redis.call('ZREM', KEYS[3], member)
+  local user_id = end_session(ARGV[1] .. member, member, ARGV[2], 'expired', now, retention)
+  outbox_append(KEYS[7], 'left', next_message_id(), now, 's', member, 'u', user_id or '', 'r', 'expired')
+end
+if #expired > 0 then redis.call('HINCRBY', KEYS[5], 'expired_total', #expired) end
+
+-- 2. Queued sessions whose owner stopped polling for idle_timeout_seconds are abandoned.
+local abandoned = 0
+local idle = tonumber(cfg[6] or '')
+if idle then
+  local idle_members = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - idle * 1000, 'LIMIT', 0, batch)
+  for _, member in ipairs(idle_members) do
+    redis.call('ZREM', KEYS[4], member)
+    if redis.call('ZREM', KEYS[2], member) == 1 then
+      local user_id = end_session(ARGV[1] .. member, member, ARGV[2], 'abandoned', now, retention)
+      outbox_append(KEYS[7], 'left', next_message_id(), now, 's', member, 'u', user_id or '', 'r', 'abandoned')
+      abandoned = abandoned + 1
+    end
+  end
+  if abandoned > 0 then redis.call('HINCRBY', KEYS[5], 'abandoned_total', abandoned) end
+end
+
+local queued = redis.call('ZCARD', KEYS[2])
+local opens_at = tonumber(cfg[5] or '')
+if cfg[1] ~= 'open' or (opens_at and now < opens_at) then
+  -- Nobody moves, so the rate estimate must not learn a zero rate from the pause.
+  redis.call('HSET', KEYS[6], 'ewma_ms', now, 'refill_ms', now)
+  return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3])}
+end
+
+-- 3. Admit: within free capacity, the step size, and (if set) the token bucket of the rate.
+local pace = redis.call('HMGET', KEYS[6], 'tokens', 'refill_ms', 'ewma', 'ewma_ms')
+local allowance = math.min(tonumber(cfg[2]) - redis.call('ZCARD', KEYS[3]), batch, queued)
+local rate_per_minute = tonumber(cfg[3] or '')
+local tokens
+if rate_per_minute then
+  -- Smooth pacing: tokens accrue continuously, at most one second's worth is banked, and the
+  -- first person can go at once. No bursts once a minute.
+  local burst = math.max(1, rate_per_minute / 60)
+  local last_refill = tonumber(pace[2] or '') or now
+  tokens = math.min(burst, (tonumber(pace[1] or '') or 1) + (now - last_refill) * rate_per_minute / 60000)
+  allowance = math.min(allowance, math.floor(tokens))
+end
+if allowance < 0 then allowance = 0 end
+
+local admitted = 0
+if allowance > 0 then
+  local deadline = now + tonumber(cfg[4]) * 1000
+  local popped = redis.call('ZPOPMIN', KEYS[2], allowance)
+  for i = 1, #popped, 2 do
+    local member = popped[i]
+    local session_key = ARGV[1] .. member
+    redis.call('HSET', session_key, 'st', 'ready', 'aat', now, 'eat', deadline)
+    redis.call('ZADD', KEYS[3], deadline, member)
+    redis.call('ZREM', KEYS[4], member)
+    local user_id = redis.call('HGET', session_key, 'uid') or ''
+    outbox_append(KEYS[7], 'ready', next_message_id(), now, 's', member, 'u', user_id, 'eat', deadline)
+    admitted = admitted + 1
+  end
+  redis.call('HINCRBY', KEYS[5], 'admitted_total', admitted)
+end
+if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_ms', now) end
+
+-- 4. Admission-rate estimate (people per second), learned only while someone is waiting.
+if queued > 0 then
+  local last = tonumber(pace[4] or '')
+  if last and now > last then
+    local dt = (now - last) / 1000
+    local instant = admitted / dt
+    local estimate = tonumber(pace[3] or '')
+    if not estimate then
+      estimate = instant
+      if rate_per_minute then estimate = math.min(estimate, rate_per_minute / 60) end
+    else
+      estimate = estimate + (1 - math.exp(-dt / RATE_ESTIMATE_TAU_SECONDS)) * (instant - estimate)
+    end
+    redis.call('HSET', KEYS[6], 'ewma', estimate, 'ewma_ms', now)
+  else
+    redis.call('HSET', KEYS[6], 'ewma_ms', now)
+  end
+else
+  redis.call('HSET', KEYS[6], 'ewma_ms', now)
+end
+
+return {'OK', #expired, abandoned, admitted, queued - admitted, redis.call('ZCARD', KEYS[3])}

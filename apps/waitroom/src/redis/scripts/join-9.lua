@@ -1,0 +1,69 @@
+-- Join an event's queue: one live place per (user, event), idempotent.
+-- KEYS[1] event config hash     KEYS[2] queue zset          KEYS[3] sequence counter
+-- KEYS[4] user index string     KEYS[5] stats hash          KEYS[6] outbox stream
+-- KEYS[7] heartbeat zset        KEYS[8] rate-limit counter  KEYS[9] pace hash (admission rate estimate)
+-- ARGV[1] new member id (random)  ARGV[2] session key prefix  ARGV[3] user_id  ARGV[4] priority 0..9
+-- ARGV[5] message id for QUEUE_JOINED  ARGV[6] outbox limit  ARGV[7] joins per client per minute (0 = off)
+-- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL.
+-- CREATED/EXISTING: {code, member, user_id, priority, status, joined_at_ms, admitted_at_ms, expires_at_ms,
+--                    position, queue_length, admission_rate_estimate, state, opens_at_ms}
+-- @include clock
+-- @include queue-order
+-- @include outbox
+
+local now = now_ms()
+
+local limit = tonumber(ARGV[7])
+if limit > 0 then
+  local count = redis.call('INCR', KEYS[8])
+  if count == 1 then redis.call('PEXPIRE', KEYS[8], 60000) end
+  if count > limit then return {'RATE_LIMITED', redis.call('PTTL', KEYS[8])} end
+end
+
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle')
+local state = cfg[1]
+if not state then return {'EVENT_NOT_FOUND'} end
+
+local function describe(code, member)
+  local session_key = ARGV[2] .. member
+  local s = redis.call('HMGET', session_key, 'uid', 'prio', 'st', 'jat', 'aat', 'eat')
+  local position, queue_length = false, redis.call('ZCARD', KEYS[2])
+  if s[3] == 'queued' then position = redis.call('ZRANK', KEYS[2], member) + 1 end
+  local rate = redis.call('HGET', KEYS[9], 'ewma') or ''
+  return {code, member, s[1], s[2], s[3], s[4], s[5] or '', s[6] or '', position or '', queue_length, rate,
+          state, cfg[2] or ''}
+end
+
+-- One live place per person: a queued or ready session is returned as it is (200, not 201).
+local existing = redis.call('GET', KEYS[4])
+if existing then
+  local status = redis.call('HGET', ARGV[2] .. existing, 'st')
+  if status == 'queued' or status == 'ready' then
+    if cfg[5] and status == 'queued' then redis.call('ZADD', KEYS[7], now, existing) end
+    return describe('EXISTING', existing)
+  end
+end
+
+if state == 'closed' then return {'EVENT_CLOSED'} end
+if redis.call('XLEN', KEYS[6]) >= tonumber(ARGV[6]) then return {'OUTBOX_FULL'} end
+
+local member, user_id, priority = ARGV[1], ARGV[3], tonumber(ARGV[4])
+local seq = redis.call('INCR', KEYS[3])
+local score
+local opens_at = tonumber(cfg[2] or '')
+if cfg[3] == '1' and opens_at and now < opens_at then
+  score = pre_open_score(priority, cfg[4] or '', user_id)
+else
+  score = arrival_score(priority, seq)
+end
+
+redis.call('ZADD', KEYS[2], score, member)
+redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now)
+redis.call('SET', KEYS[4], member)
+if cfg[5] then redis.call('ZADD', KEYS[7], now, member) end
+redis.call('HINCRBY', KEYS[5], 'joined_total', 1)
+
+local position = redis.call('ZRANK', KEYS[2], member) + 1
+outbox_append(KEYS[6], 'joined', ARGV[5], now, 's', member, 'u', user_id, 'p', priority, 'pos', position)
+
+return describe('CREATED', member)

@@ -1,0 +1,16 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AdmissionTokenService } from './admission-token.service';
+
+@ApiTags('tokens')
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly tokens: AdmissionTokenService) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'Public keys that verify admission_token (JWK Set, EdDSA/Ed25519)' })
+  jwks() {
+    return this.tokens.publicKeySet();
+  }
+}

@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+
+export class UpsertEventDto {
+  @ApiProperty({ example: 100, minimum: 1, description: 'most sessions in checkout at once' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  capacity!: number;
+
+  @ApiPropertyOptional({ example: 600, minimum: 1, nullable: true, description: 'admissions per minute; null = no rate limit' })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  admission_rate_per_minute?: number | null;
+
+  @ApiPropertyOptional({ example: 600, minimum: 10, default: 600 })
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  checkout_timeout_seconds?: number;
+
+  @ApiPropertyOptional({ enum: ['open', 'paused', 'closed'], default: 'open' })
+  @IsOptional()
+  @IsIn(['open', 'paused', 'closed'])
+  state?: 'open' | 'paused' | 'closed';
+
+  @ApiPropertyOptional({ example: '2026-12-01T10:00:00Z', nullable: true, description: 'nobody is admitted before this instant' })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsISO8601({ strict: true })
+  opens_at?: string | null;
+
+  @ApiPropertyOptional({ default: false, description: 'put those who joined before opens_at in random order' })
+  @IsOptional()
+  @IsBoolean()
+  shuffle_at_open?: boolean;
+
+  @ApiPropertyOptional({ example: 120, minimum: 10, nullable: true, description: 'a queued session not polled for this long is abandoned' })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  idle_timeout_seconds?: number | null;
+}

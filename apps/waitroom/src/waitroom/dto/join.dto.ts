@@ -1,0 +1,23 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { EVENT_ID_PATTERN } from '../session-id';
+
+export class JoinRequestDto {
+  @ApiProperty({ example: 'user-001', minLength: 1, maxLength: 128 })
+  @IsString()
+  @Length(1, 128)
+  user_id!: string;
+
+  @ApiProperty({ example: 'concert-2024', minLength: 1, maxLength: 64, pattern: EVENT_ID_PATTERN.source })
+  @IsString()
+  @Length(1, 64)
+  @Matches(EVENT_ID_PATTERN, { message: 'event_id must start with a letter or digit and use only A-Z a-z 0-9 . _ : -' })
+  event_id!: string;
+
+  @ApiPropertyOptional({ example: 0, minimum: 0, maximum: 9, default: 0, description: 'above 0 only with x-api-key' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(9)
+  priority?: number;
+}

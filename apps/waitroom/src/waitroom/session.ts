@@ -1,0 +1,43 @@
+/** Session statuses and the transitions between them (shared CONTRACT.md, "Session statuses"). */
+export const SessionStatuses = ['queued', 'ready', 'completed', 'failed', 'expired', 'left', 'abandoned'] as const;
+export type SessionStatus = (typeof SessionStatuses)[number];
+
+/**
+ * queued -> ready -> completed | failed | expired;  queued -> left | abandoned;  ready -> left | expired.
+ * The Lua scripts are what enforce it (each changes a status only from the ones listed here);
+ * this table documents it and the spec checks the scripts' choices against it.
+ */
+export const Transitions: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
+  queued: ['ready', 'left', 'abandoned'],
+  ready: ['completed', 'failed', 'expired', 'left'],
+  completed: [],
+  failed: [],
+  expired: [],
+  left: [],
+  abandoned: [],
+};
+
+export function isTerminal(status: SessionStatus): boolean {
+  return Transitions[status].length === 0;
+}
+
+export type EventState = 'open' | 'paused' | 'closed';
+
+/** A session as the repository reads it from Redis (times in epoch ms). */
+export interface SessionRecord {
+  sessionId: string;
+  eventId: string;
+  userId: string;
+  priority: number;
+  status: SessionStatus;
+  joinedAtMs: number;
+  admittedAtMs: number | null;
+  expiresAtMs: number | null;
+  /** 1-based among queued sessions; null when not queued. */
+  position: number | null;
+  queueLength: number;
+  /** People admitted per second, smoothed; null until measured. */
+  admissionRatePerSecond: number | null;
+  eventState: EventState | null;
+  opensAtMs: number | null;
+}

@@ -1,0 +1,70 @@
+import type { EventConfig, EventCounters } from './event-config';
+import { estimatedWaitSeconds } from './estimated-wait';
+import type { SessionRecord } from './session';
+
+/** JSON views of the contract (snake_case, ISO-8601 UTC times). */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function isMoving(record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>, nowMs = Date.now()): boolean {
+  return record.eventState === 'open' && (record.opensAtMs === null || record.opensAtMs <= nowMs);
+}
+
+export function joinView(record: SessionRecord) {
+  return {
+    session_id: record.sessionId,
+    user_id: record.userId,
+    event_id: record.eventId,
+    priority: record.priority,
+    status: record.status,
+    position: record.position,
+    queue_length: record.queueLength,
+    estimated_wait_seconds: estimatedWaitSeconds(record.position, record.admissionRatePerSecond, isMoving(record)),
+    joined_at: iso(record.joinedAtMs),
+  };
+}
+
+export function sessionView(record: SessionRecord, admissionToken: string | null) {
+  const ready = record.status === 'ready';
+  return {
+    ...joinView(record),
+    admitted_at: iso(record.admittedAtMs),
+    expires_at: ready ? iso(record.expiresAtMs) : null,
+    admission_token: ready ? admissionToken : null,
+  };
+}
+export type SessionView = ReturnType<typeof sessionView>;
+
+export function eventConfigView(config: EventConfig) {
+  return {
+    event_id: config.eventId,
+    capacity: config.capacity,
+    admission_rate_per_minute: config.admissionRatePerMinute,
+    checkout_timeout_seconds: config.checkoutTimeoutSeconds,
+    state: config.state,
+    opens_at: iso(config.opensAtMs),
+    shuffle_at_open: config.shuffleAtOpen,
+    idle_timeout_seconds: config.idleTimeoutSeconds,
+    created_at: iso(config.createdAtMs),
+    updated_at: iso(config.updatedAtMs),
+  };
+}
+
+export function eventStatsView(config: EventConfig, counters: EventCounters) {
+  return {
+    event_id: config.eventId,
+    state: config.state,
+    capacity: config.capacity,
+    queue_length: counters.queueLength,
+    active_count: counters.activeCount,
+    admitted_total: counters.admittedTotal,
+    completed_total: counters.completedTotal,
+    failed_total: counters.failedTotal,
+    expired_total: counters.expiredTotal,
+    left_total: counters.leftTotal,
+    admission_rate_per_minute: config.admissionRatePerMinute,
+    joined_total: counters.joinedTotal,
+    abandoned_total: counters.abandonedTotal,
+    observed_admissions_per_minute:
+      counters.admissionRatePerSecond === null ? null : Math.round(counters.admissionRatePerSecond * 60 * 10) / 10,
+  };
+}

@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Observable } from 'rxjs';
+import { isTrustedCaller } from '../common/api-key';
+import { Environment } from '../config/environment';
+import { JoinRequestDto } from './dto/join.dto';
+import { SessionStreamService } from './session-stream.service';
+import { WaitroomService } from './waitroom.service';
+
+@ApiTags('waitroom')
+@Controller('api/v1/waitroom')
+export class WaitroomController {
+  constructor(
+    private readonly waitroom: WaitroomService,
+    private readonly streams: SessionStreamService,
+    private readonly env: Environment,
+  ) {}
+
+  @Post('join')
+  @ApiHeader({ name: 'x-api-key', required: false, description: 'needed only for priority above 0' })
+  @ApiResponse({ status: 201, description: 'a new place in the queue' })
+  @ApiResponse({ status: 200, description: 'this user already has a live place: the same session' })
+  @ApiResponse({ status: 400, description: 'invalid body' })
+  @ApiResponse({ status: 403, description: 'priority above 0 without x-api-key' })
+  @ApiResponse({ status: 404, description: 'unknown event' })
+  @ApiResponse({ status: 409, description: 'event closed' })
+  @ApiResponse({ status: 429, description: 'too many joins from this address' })
+  @ApiResponse({ status: 503, description: 'store unavailable; see Retry-After' })
+  async join(@Body() body: JoinRequestDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { created, view } = await this.waitroom.join({
+      userId: body.user_id,
+      eventId: body.event_id,
+      priority: body.priority ?? 0,
+      trusted: isTrustedCaller(request, this.env),
+      clientAddress: request.ip,
+    });
+    void reply.status(created ? 201 : 200);
+    return view;
+  }
+
+  @Get('sessions/:session_id')
+  @ApiResponse({ status: 200, description: 'the session; also its heartbeat' })
+  @ApiResponse({ status: 404, description: 'unknown or purged session' })
+  getSession(@Param('session_id') sessionId: string) {
+    return this.waitroom.getSession(sessionId);
+  }
+
+  @Delete('sessions/:session_id')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, description: 'left (a repeated call answers the same)' })
+  @ApiResponse({ status: 404, description: 'unknown or purged session' })
+  leave(@Param('session_id') sessionId: string) {
+    return this.waitroom.leave(sessionId);
+  }
+
+  @Sse('sessions/:session_id/stream')
+  @ApiResponse({ status: 200, description: 'text/event-stream of session bodies; ends after a terminal status' })
+  stream(@Param('session_id') sessionId: string): Observable<MessageEvent> {
+    return this.streams.watch(sessionId);
+  }
+
+  @Get('events/:event_id/stats')
+  @ApiResponse({ status: 200, description: 'live counts and totals of an event' })
+  @ApiResponse({ status: 404, description: 'unknown event' })
+  stats(@Param('event_id') eventId: string) {
+    return this.waitroom.eventStats(eventId);
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TokensModule } from '../tokens/tokens.module';
+import { AdminController } from './admin.controller';
+import { SessionStreamService } from './session-stream.service';
+import { WaitroomController } from './waitroom.controller';
+import { WaitroomRepository } from './waitroom.repository';
+import { WaitroomService } from './waitroom.service';
+
+@Module({
+  imports: [TokensModule],
+  controllers: [WaitroomController, AdminController],
+  providers: [WaitroomRepository, WaitroomService, SessionStreamService],
+  exports: [WaitroomService, WaitroomRepository, SessionStreamService],
+})
+export class WaitroomModule {}

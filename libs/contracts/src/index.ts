@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './messages/produced';
+export * from './messages/consumed';
+export * from './messages/dead-letter';
+export * from './validate';
