@@ -1,9 +1,10 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdmissionModule } from './admission/admission.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { AppConfigModule } from './config/config.module';
+import type { Environment } from './config/environment';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './redis/redis.module';
@@ -13,7 +14,6 @@ import { WaitroomModule } from './waitroom/waitroom.module';
 
 @Module({
   imports: [
-    AppConfigModule,
     RedisModule,
     ScheduleModule.forRoot(),
     TokensModule,
@@ -24,4 +24,9 @@ import { WaitroomModule } from './waitroom/waitroom.module';
   ],
   providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }, GracefulShutdown],
 })
-export class AppModule {}
+export class AppModule {
+  /** The application for one validated environment (main.ts reads process.env; tests build their own). */
+  static forEnvironment(env: Environment): DynamicModule {
+    return { module: AppModule, imports: [AppConfigModule.forRoot(env)] };
+  }
+}

@@ -27,7 +27,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(env), adapter, {
     logger: new ConsoleLogger({
       json: env.LOG_FORMAT === 'json',
       colors: env.LOG_FORMAT === 'text' && process.stdout.isTTY,

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import { createApp, startConsumerInBackground } from './bootstrap';
 import { InvalidConfigurationError, validateEnvironment, type Environment } from './config/environment';
 import { GracefulShutdown } from './shutdown';
 
 async function main(): Promise<void> {
+  // An optional .env (see .env.example) fills in what the real environment does not set.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let env: Environment;
   try {
     env = validateEnvironment(process.env);

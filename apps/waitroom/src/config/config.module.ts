@@ -1,23 +1,21 @@
-import { Global, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { Environment, validateEnvironment } from './environment';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { Environment } from './environment';
 
 /**
- * Provides the validated, typed {@link Environment}. @nestjs/config loads an optional `.env`
- * file into the environment and runs the same validation; main.ts validates before Nest starts,
- * so a bad variable stops the process with one clear line rather than a stack trace.
+ * Provides the validated, typed {@link Environment} that main.ts (or a test) built before Nest
+ * started, so a bad variable stops the process with one clear line rather than a stack trace.
+ * It is also loaded into @nestjs/config's ConfigService for code that prefers that interface.
  */
 @Global()
-@Module({
-  imports: [ConfigModule.forRoot({ isGlobal: true, cache: true, envFilePath: ['.env'], validate: validateEnvironment })],
-  providers: [
-    {
-      provide: Environment,
-      inject: [ConfigService],
-      // ConfigService has loaded `.env` into process.env by now.
-      useFactory: (_loaded: ConfigService) => validateEnvironment(process.env),
-    },
-  ],
-  exports: [Environment],
-})
-export class AppConfigModule {}
+@Module({})
+export class AppConfigModule {
+  static forRoot(env: Environment): DynamicModule {
+    return {
+      module: AppConfigModule,
+      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...env })] })],
+      providers: [{ provide: Environment, useValue: env }],
+      exports: [Environment],
+    };
+  }
+}

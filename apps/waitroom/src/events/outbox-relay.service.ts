@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { MESSAGE_ID_HEADER } from '@waitroom/contracts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,7 @@ const BACKOFF_MAX_MS = 2000;
  * twice, which at-least-once delivery allows (consumers dedupe on message_id).
  */
 @Injectable()
-export class OutboxRelayService implements OnApplicationBootstrap {
+export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelayService.name);
   private readonly ownerId = `relay-${randomUUID()}`;
   private running = false;
@@ -40,6 +40,12 @@ export class OutboxRelayService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.running = true;
     this.loop = this.run();
+  }
+
+  /** app.close() without the graceful sequence (tests, errors): stop looping, publish nothing more. */
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    await this.loop;
   }
 
   /**

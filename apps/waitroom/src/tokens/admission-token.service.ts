@@ -1,8 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importPKCS8, importSPKI, SignJWT, type JWK } from 'jose';
-import { createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
-
-type CryptoKey = webcrypto.CryptoKey;
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importPKCS8, importSPKI, SignJWT, type JWK, type KeyLike } from 'jose';
+import { createPublicKey } from 'node:crypto';
 import { Environment } from '../config/environment';
 
 /** What an admission token says (shared CONTRACT.md, "Outside the prefix"). */
@@ -27,14 +25,14 @@ const ALGORITHM = 'EdDSA';
 @Injectable()
 export class AdmissionTokenService implements OnModuleInit {
   private readonly logger = new Logger(AdmissionTokenService.name);
-  private signingKey!: KeyObject | CryptoKey;
+  private signingKey!: KeyLike;
   private signingKid!: string;
   private jwks: { keys: JWK[] } = { keys: [] };
 
   constructor(private readonly env: Environment) {}
 
   async onModuleInit(): Promise<void> {
-    let publicKeys: (KeyObject | CryptoKey)[];
+    let publicKeys: KeyLike[];
     if (this.env.ADMISSION_TOKEN_PRIVATE_KEY) {
       const pem = this.env.ADMISSION_TOKEN_PRIVATE_KEY.replace(/\\n/g, '\n');
       this.signingKey = await importPKCS8(pem, ALGORITHM, { extractable: true });

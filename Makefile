@@ -1,0 +1,158 @@
+# Waitroom: developer entry points.
+#
+# Every target works on both local stacks, because it goes through the scripts that pick one:
+#   - with a Docker engine: docker-compose.yml (kafka + redis containers),
+#   - without one: redis-server on 127.0.0.1:6390 and Apache Kafka from Maven jars on 127.0.0.1:9092.
+# STACK_MODE=jar|docker forces a choice (same rule as scripts/stack.sh and scripts/kafka-cli.sh).
+#
+#   make help            the list below
+#   make setup           once: npm ci + fetch Kafka (jars, or images with Docker)
+#   make run             stack up, build, seed the demo event, serve on :8080
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT       := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+STACK      := $(ROOT)/scripts/stack.sh
+STACK_DIR  := $(or $(WAITROOM_STACK_DIR),$(ROOT)/.stack)
+ADMIN_KEY_FILE := $(STACK_DIR)/admin-api-key
+
+# Where the stack listens on this host (scripts/stack.sh reads STACK_REDIS_PORT too).
+STACK_REDIS_PORT ?= 6390
+KAFKA_PORT       ?= 9092
+export STACK_REDIS_PORT KAFKA_PORT
+# scripts/kafka-cli.sh (and create-kafka-topics.sh through it) find the broker via KAFKA_BROKERS.
+KAFKA_ENV = KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:$(KAFKA_PORT)}"
+
+# `make run` settings; override on the command line, e.g. `make run PORT=8081`.
+PORT                       ?= 8080
+JOIN_RATE_LIMIT_PER_MINUTE ?= 120
+LOG_LEVEL                  ?= log
+
+# Kafka console targets.
+TOPIC ?=
+GROUP ?= waitroom-service
+# For kafka-console-producer: `KEY_SEPARATOR='|'` reads lines as `key|value` (the contract keys by event_id).
+KEY_SEPARATOR ?=
+# Extra arguments passed through to the underlying tool, e.g. ARGS='--max-messages 5'.
+ARGS ?=
+# stack-logs: kafka or redis.
+SERVICE ?= kafka
+
+# True when the stack runs in Docker (the same test as scripts/stack.sh).
+IS_DOCKER = { [ "$${STACK_MODE:-auto}" = docker ] || { [ "$${STACK_MODE:-auto}" != jar ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; }
+
+.PHONY: help setup stack-up stack-down stack-status stack-logs \
+        kafka-topics-create kafka-topics-list kafka-console-producer kafka-console-consumer kafka-consumer-groups \
+        redis-cli build run test lint bench
+
+help: ## Show this list
+	@echo "Waitroom make targets (stack: Docker when an engine answers, else local jars; STACK_MODE=jar|docker forces one)"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-24s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Examples:"
+	@echo "  make run                                        # then: curl -X POST localhost:8080/api/v1/waitroom/join ..."
+	@echo "  make kafka-console-consumer TOPIC=QUEUE_JOINED"
+	@echo "  make kafka-console-producer TOPIC=CHECKOUT_COMPLETED KEY_SEPARATOR='|'   # lines: concert-2024|{\"session_id\":\"...\"}"
+	@echo "  echo 'keys wr:*' | make redis-cli"
+
+# ---------------------------------------------------------------- setup & stack
+
+setup: ## Install npm dependencies (npm ci) and fetch Kafka (Maven jars, or Docker images)
+	npm ci
+	@if $(IS_DOCKER); then \
+	  echo "[setup] Docker engine found: pulling the stack's images"; \
+	  docker compose -f "$(ROOT)/docker-compose.yml" pull kafka redis; \
+	else \
+	  echo "[setup] no Docker engine: fetching Apache Kafka jars from Maven Central (once, into ~/.cache/waitroom)"; \
+	  "$(STACK)" kafka-tool kafka.tools.StorageTool random-uuid >/dev/null; \
+	  command -v redis-server >/dev/null 2>&1 || echo "[setup] note: redis-server is not installed; 'make stack-up' installs it with apt-get when run as root"; \
+	fi
+	@echo "[setup] done: 'make run' starts the stack and the service"
+
+stack-up: ## Start Kafka and Redis (and create the topics)
+	@$(KAFKA_ENV) "$(STACK)" up
+
+stack-down: ## Stop Kafka and Redis started by stack-up
+	@"$(STACK)" down
+
+stack-status: ## Show whether Kafka and Redis are up
+	@"$(STACK)" status
+
+stack-logs: ## Show the stack's logs (SERVICE=kafka|redis)
+	@"$(STACK)" logs "$(SERVICE)"
+
+# ---------------------------------------------------------------- Kafka
+
+kafka-topics-create: ## Create the contract's topics and DLQs if absent (idempotent)
+	@$(KAFKA_ENV) "$(ROOT)/scripts/create-kafka-topics.sh"
+
+kafka-topics-list: ## List the topics
+	@$(KAFKA_ENV) "$(ROOT)/scripts/kafka-cli.sh" topics --list --exclude-internal $(ARGS)
+
+kafka-console-producer: ## Type messages into TOPIC=... (one per line; KEY_SEPARATOR='|' for key|value)
+	$(if $(TOPIC),,$(error TOPIC is required, e.g. make kafka-console-producer TOPIC=CHECKOUT_COMPLETED))
+	@[ -t 0 ] && echo "[kafka] producing to $(TOPIC): one message per line, Ctrl-D to finish" >&2 || true
+	@$(KAFKA_ENV) "$(ROOT)/scripts/kafka-cli.sh" console-producer --topic "$(TOPIC)" \
+	  $(if $(KEY_SEPARATOR),--property parse.key=true --property "key.separator=$(KEY_SEPARATOR)") $(ARGS)
+
+kafka-console-consumer: ## Print TOPIC=... from the beginning, with partition, offset, key and headers
+	$(if $(TOPIC),,$(error TOPIC is required, e.g. make kafka-console-consumer TOPIC=QUEUE_JOINED))
+	@[ -t 1 ] && echo "[kafka] reading $(TOPIC) from the beginning (Ctrl-C to stop)" >&2 || true
+	@$(KAFKA_ENV) "$(ROOT)/scripts/kafka-cli.sh" console-consumer --topic "$(TOPIC)" --from-beginning \
+	  --property print.partition=true --property print.offset=true \
+	  --property print.key=true --property print.headers=true \
+	  --property "key.separator= | " --property "headers.separator=," $(ARGS)
+
+kafka-consumer-groups: ## Describe consumer group GROUP (default waitroom-service): lag per partition
+	@$(KAFKA_ENV) "$(ROOT)/scripts/kafka-cli.sh" consumer-groups --describe --group "$(GROUP)" $(ARGS)
+
+# ---------------------------------------------------------------- Redis
+
+redis-cli: ## redis-cli on the stack's Redis (127.0.0.1:6390 by default); reads commands from stdin when piped
+	@if command -v redis-cli >/dev/null 2>&1; then \
+	  exec redis-cli -h 127.0.0.1 -p "$(STACK_REDIS_PORT)" $(ARGS); \
+	elif $(IS_DOCKER); then \
+	  tty_flag=-T; [ -t 0 ] && tty_flag=; \
+	  exec docker compose -f "$(ROOT)/docker-compose.yml" exec $$tty_flag redis redis-cli $(ARGS); \
+	else \
+	  echo "redis-cli is not installed (apt-get install redis-tools)" >&2; exit 1; \
+	fi
+
+# ---------------------------------------------------------------- the service
+
+build: ## Compile the service (npm run build) into dist/
+	npm run build
+
+run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :8080 (PORT=...) in the foreground
+	@mkdir -p "$(STACK_DIR)"
+	@if [ ! -s "$(ADMIN_KEY_FILE)" ]; then \
+	  (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(24).toString('base64url'))" >"$(ADMIN_KEY_FILE)"); \
+	  echo "[run] generated a dev admin key into $(ADMIN_KEY_FILE)"; \
+	fi
+	@key="$$(cat "$(ADMIN_KEY_FILE)")"; \
+	printf '\n==============================================================\n'; \
+	printf '  Waitroom dev server: http://127.0.0.1:%s  (OpenAPI UI: /api/docs)\n' "$(PORT)"; \
+	printf '  Admin API key (x-api-key): %s\n' "$$key"; \
+	printf '  (kept in %s)\n' "$(ADMIN_KEY_FILE)"; \
+	printf '  Demo event concert-2024 is configured once the server is ready.\n'; \
+	printf '==============================================================\n\n'; \
+	export NODE_ENV=development PORT="$(PORT)" \
+	  REDIS_URL="redis://127.0.0.1:$(STACK_REDIS_PORT)" KAFKA_BROKERS="127.0.0.1:$(KAFKA_PORT)" \
+	  ADMIN_API_KEY="$$key" JOIN_RATE_LIMIT_PER_MINUTE="$(JOIN_RATE_LIMIT_PER_MINUTE)" \
+	  LOG_FORMAT=text LOG_LEVEL="$(LOG_LEVEL)"; \
+	WAIT_FOR_PID=$$$$ WAITROOM_URL="http://127.0.0.1:$(PORT)" EVENT_ID=concert-2024 CAPACITY=100 \
+	  ADMISSION_RATE_PER_MINUTE=600 CHECKOUT_TIMEOUT_SECONDS=600 \
+	  "$(ROOT)/scripts/dev-seed.sh" & \
+	exec npm start
+
+test: ## Run the test suite (scripts/test.sh)
+	@bash "$(ROOT)/scripts/test.sh" $(ARGS)
+
+lint: ## Lint the TypeScript sources (npm run lint)
+	npm run lint
+
+bench: ## Join throughput benchmark (npm run bench:join)
+	npm run bench:join $(if $(ARGS),-- $(ARGS))

@@ -1,0 +1,131 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis, { Cluster } from 'ioredis';
+import { createApp } from '../../apps/waitroom/src/bootstrap';
+import type { Environment } from '../../apps/waitroom/src/config/environment';
+import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
+import { ADMIN_KEY, testEnvironment } from './test-env';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  env: Environment;
+  baseUrl: string;
+  /** JSON over real HTTP. */
+  http: HttpClient;
+  close: () => Promise<void>;
+}
+
+export interface HttpResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export class HttpClient {
+  constructor(private readonly baseUrl: string) {}
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, init);
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (e.g. Prometheus text): keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('GET', path, undefined, headers);
+  }
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, body, headers);
+  }
+  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PUT', path, body, headers);
+  }
+  delete<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('DELETE', path, undefined, headers);
+  }
+
+  join(userId: string, eventId: string, priority?: number, headers?: Record<string, string>) {
+    return this.post('/api/v1/waitroom/join', { user_id: userId, event_id: eventId, ...(priority === undefined ? {} : { priority }) }, headers);
+  }
+  session(sessionId: string) {
+    return this.get(`/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}`);
+  }
+  leave(sessionId: string) {
+    return this.delete(`/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}`);
+  }
+  stats(eventId: string) {
+    return this.get(`/api/v1/waitroom/events/${encodeURIComponent(eventId)}/stats`);
+  }
+  upsertEvent(eventId: string, config: Record<string, unknown>) {
+    return this.put(`/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, config, { 'x-api-key': ADMIN_KEY });
+  }
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Start the Kafka consumer (checkout topics). Off by default: joining the group takes seconds. */
+  consumer?: boolean;
+  /** Run the admission scheduler and outbox relay (on by default). */
+  background?: boolean;
+}
+
+/** Starts the real application (same bootstrap as main.ts) on a free port. */
+export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
+  const env = testEnvironment(options.env);
+  const app = await createApp(env);
+  if (options.background === false) {
+    const { AdmissionScheduler } = await import('../../apps/waitroom/src/admission/admission.scheduler');
+    const { OutboxRelayService } = await import('../../apps/waitroom/src/events/outbox-relay.service');
+    app.get(AdmissionScheduler).onApplicationBootstrap = () => undefined;
+    app.get(OutboxRelayService).onApplicationBootstrap = () => undefined;
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  // kafkajs resolves run() once the group is joined and partitions are assigned.
+  if (options.consumer) await app.startAllMicroservices();
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    env,
+    baseUrl,
+    http: new HttpClient(baseUrl),
+    close: async () => {
+      await deleteKeys(app.get(RedisService).client, env.REDIS_KEY_PREFIX).catch(() => undefined);
+      await app.close();
+    },
+  };
+}
+
+/** Deletes every key under a prefix (test cleanup; never FLUSHALL: the Redis may be shared). */
+export async function deleteKeys(client: Redis | Cluster, prefix: string): Promise<void> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) await node.unlink(key);
+    } while (cursor !== '0');
+  }
+}
+
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+    last = await probe();
+  }
+  return last;
+}
