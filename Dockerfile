@@ -8,10 +8,15 @@
 # (every replica must sign with the same key). docker-compose.yml sets NODE_ENV=development, which
 # generates a key at start-up; deploy/kubernetes/waitroom.yaml passes the key from a Secret.
 
+# Node 20 matches package.json's engines (>=20.19) and the dev machines. Note that Node 20 is past its
+# end of life (April 2026) and @fastify/static's content-disposition@3 declares node >=22: moving to
+# node:22-bookworm-slim is a one-line change here (--build-arg NODE_IMAGE=node:22-bookworm-slim).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---------------------------------------------------------------- all dependencies (for the build)
 FROM ${NODE_IMAGE} AS deps
+# swagger-ui-dist pulls @scarf/scarf, whose postinstall reports the install over the network: opt out.
+ENV SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -25,6 +30,7 @@ RUN npm run build
 
 # ---------------------------------------------------------------- production dependencies only
 FROM ${NODE_IMAGE} AS prod-deps
+ENV SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -37,7 +43,7 @@ WORKDIR /app
 # Owned by root and read-only for the process: the service writes nothing to its own files.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY package.json ./
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/apps ./dist/apps
 # `node` (uid 1000) comes with the official image; Kubernetes' runAsUser: 1000 matches it.
 USER node
 EXPOSE 8080

@@ -186,9 +186,9 @@ cmd_logs() {
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
-  restart-kafka) kafka_down; kafka_up ;;
-  stop-kafka) kafka_down ;;
-  start-kafka) kafka_up ;;
+  # Outage drills (the fault tests use these): stop or start the broker alone.
+  stop-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" stop kafka; else kafka_down; fi ;;
+  start-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" up -d --wait kafka; else kafka_up; fi ;;
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   kafka-tool) shift; kafka_tool "$@" ;;

@@ -36,7 +36,7 @@ export function testEnvironment(overrides: Record<string, string> = {}): Environ
     JOIN_RATE_LIMIT_PER_MINUTE: '0',
     ADMISSION_TICK_MS: '50',
     OUTBOX_RELAY_INTERVAL_MS: '20',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: 'fatal',
     LOG_FORMAT: 'text',
     ...overrides,
   };

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { TEST_KAFKA_BROKERS } from './test-env';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+export function testKafka(clientId = 'waitroom-tests'): Kafka {
+  return new Kafka({ clientId, brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+}
+
+export interface CollectedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+  raw: Buffer | null;
+  body: any;
+}
+
+/**
+ * An independent consumer (its own group, from the beginning) that keeps what it reads.
+ * Tests filter by their own event id, so messages of earlier runs do not matter.
+ */
+export class TopicCollector {
+  readonly messages: CollectedMessage[] = [];
+  private consumer!: Consumer;
+
+  static async start(topics: string[]): Promise<TopicCollector> {
+    const collector = new TopicCollector();
+    collector.consumer = testKafka().consumer({ groupId: `test-collector-${randomUUID()}` });
+    await collector.consumer.connect();
+    await collector.consumer.subscribe({ topics, fromBeginning: true });
+    await collector.consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+        let body: unknown = null;
+        try {
+          body = message.value ? JSON.parse(message.value.toString('utf8')) : null;
+        } catch {
+          body = message.value?.toString('utf8') ?? null;
+        }
+        collector.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers, raw: message.value, body });
+      },
+    });
+    return collector;
+  }
+
+  matching(topic: string, predicate: (message: CollectedMessage) => boolean = () => true): CollectedMessage[] {
+    return this.messages.filter((message) => message.topic === topic && predicate(message));
+  }
+
+  async waitFor(topic: string, predicate: (message: CollectedMessage) => boolean, count = 1, timeoutMs = 30000): Promise<CollectedMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.matching(topic, predicate);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) throw new Error(`expected ${count} message(s) on ${topic}, saw ${found.length} in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+export async function testProducer(): Promise<Producer> {
+  const producer = testKafka('checkout-simulator').producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return producer;
+}
+
+export async function sendRaw(producer: Producer, topic: string, value: string | Buffer, key?: string, headers?: IHeaders): Promise<void> {
+  await producer.send({ topic, messages: [{ key: key ?? null, value, headers }] });
+}
+
+/** Stops or starts the stack's broker (scripts/stack.sh), for outage tests. */
+export async function kafkaBroker(action: 'stop-kafka' | 'start-kafka'): Promise<void> {
+  await run(join(ROOT, 'scripts', 'stack.sh'), [action], { cwd: ROOT, timeout: 120000 });
+}
+
+/** Runs one of Kafka's own command-line tools through scripts/kafka-cli.sh. */
+export async function kafkaCli(args: string[]): Promise<string> {
+  const { stdout } = await run(join(ROOT, 'scripts', 'kafka-cli.sh'), args, { cwd: ROOT, timeout: 120000 });
+  return stdout;
+}
