@@ -43,8 +43,8 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     if (!waitReady) return;
     const deadline = Date.now() + 30000;

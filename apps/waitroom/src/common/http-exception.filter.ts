@@ -50,14 +50,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
 function statusOf(exception: unknown): number | undefined {
   if (exception instanceof HttpException) return exception.getStatus();
   if (typeof exception === 'object' && exception !== null && 'statusCode' in exception) {
-    const status = Number((exception as { statusCode: unknown }).statusCode);
+    const status = Number((exception).statusCode);
     if (Number.isInteger(status) && status >= 400 && status < 600) return status;
   }
   return undefined;
 }
 
 function codeForStatus(status: number): ErrorCode {
-  switch (status) {
+  switch (status as HttpStatus) {
     case HttpStatus.NOT_FOUND:
       return 'ROUTE_NOT_FOUND';
     case HttpStatus.PAYLOAD_TOO_LARGE:

@@ -12,7 +12,7 @@ export function kafkaClientConfig(env: Environment, clientIdSuffix: string): Kaf
           mechanism: env.KAFKA_SASL_MECHANISM,
           username: env.KAFKA_SASL_USERNAME,
           password: env.KAFKA_SASL_PASSWORD,
-        } as SASLOptions)
+        })
       : undefined;
   return {
     clientId: `${env.KAFKA_CLIENT_ID}-${clientIdSuffix}`,
