@@ -123,7 +123,11 @@ redis-cli: ## redis-cli on the stack's Redis (127.0.0.1:6390 by default); reads 
 
 # ---------------------------------------------------------------- the service
 
-build: ## Compile the service (npm run build) into dist/
+# npm ci on a fresh clone, and again whenever package-lock.json changes.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+build: node_modules/.package-lock.json ## Compile the service (npm run build) into dist/
 	npm run build
 
 run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :8080 (PORT=...) in the foreground
