@@ -45,6 +45,13 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
       },
     },
   });
+  // Every response names its request id (the caller's x-request-id, or a new one), and error logs carry it.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply) => {
+      void reply.header('x-request-id', request.id);
+    });
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);
   app.connectMicroservice<MicroserviceOptions>(kafkaConsumerOptions(env), { inheritAppConfig: true });

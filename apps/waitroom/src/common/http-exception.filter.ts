@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError, ErrorCodes, type ErrorCode } from './domain-errors';
 
@@ -23,12 +23,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
     // Kafka handlers: let the error reach kafkajs, which then does not commit the offset and retries.
     if (host.getType() !== 'http') return throwError(() => exception);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { body, retryAfterSeconds } = this.toBody(exception);
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    // A deliberate 5xx HttpException (terminus's 503 with the probe report) keeps its own body.
+    if (exception instanceof HttpException && exception.getStatus() >= 500) {
+      void reply.status(exception.getStatus()).send(exception.getResponse());
+      return;
+    }
+    const { body, retryAfterSeconds } = this.toBody(exception, request.id);
     if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
     void reply.status(body.status).send(body);
   }
 
-  private toBody(exception: unknown): { body: ErrorBody; retryAfterSeconds?: number } {
+  private toBody(exception: unknown, requestId: string): { body: ErrorBody; retryAfterSeconds?: number } {
     if (exception instanceof DomainError) {
       const body: ErrorBody = { status: ErrorCodes[exception.code], code: exception.code, message: exception.message };
       if (exception.details.length > 0) body.errors = exception.details;
@@ -40,8 +46,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const message = exception instanceof Error ? exception.message : 'the request is invalid';
       return { body: { status, code, message } };
     }
-    // pino and Nest both print an Error's stack only when it is passed as the error itself.
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    // The stack goes to the log with the request id, never to the client.
+    this.logger.error(
+      `request ${requestId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+    );
     return { body: { status: 500, code: 'INTERNAL_ERROR', message: 'internal error' } };
   }
 }

@@ -1,0 +1,184 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Topics } from '@waitroom/contracts';
+import type { OpenAPI } from 'openapi-types';
+import { startApp, eventually, type RunningApp } from './support/app-harness';
+import { TopicCollector } from './support/kafka';
+import { RedisProcess } from './support/redis-processes';
+import { ServiceProcess } from './support/service-process';
+import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
+
+/** Issue 6: probes through a Redis outage, OpenAPI, abuse limits, headers, SIGTERM during a burst. */
+describe('operability', () => {
+  describe('with its own Redis, stopped and started under the running service', () => {
+    const redis = new RedisProcess(Number(process.env.TEST_OUTAGE_REDIS_PORT ?? 6397));
+    let svc: RunningApp;
+
+    beforeAll(async () => {
+      await redis.start();
+      svc = await startApp({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' } });
+    });
+    afterAll(async () => {
+      await svc?.close();
+      redis.cleanup();
+    });
+
+    it('turns readiness to 503 and joins to a quick 503 + Retry-After while Redis is down, and recovers without a restart', async () => {
+      expect((await svc.http.upsertEvent('outage', { capacity: 5, state: 'paused' })).status).toBe(201);
+      expect((await svc.http.get('/health/ready')).status).toBe(200);
+
+      redis.stop();
+      const ready = await eventually(() => svc.http.get('/health/ready'), (r) => r.status === 503, 10000);
+      expect(ready.body).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
+      expect((await svc.http.get('/health/live')).status).toBe(200);
+
+      const started = Date.now();
+      const join = await svc.http.join('during-outage', 'outage');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(join.status).toBe(503);
+      expect(join.body.code).toBe('STORE_UNAVAILABLE');
+      expect(join.headers.get('retry-after')).toBe('1');
+      expect((await svc.http.stats('outage')).status).toBe(503);
+
+      await redis.start();
+      await eventually(() => svc.http.get('/health/ready'), (r) => r.status === 200, 15000);
+      // A fresh Redis has no events: the service answers from the store again (404, not 503).
+      expect((await svc.http.join('after-outage', 'outage')).status).toBe(404);
+      expect((await svc.http.upsertEvent('outage', { capacity: 5, state: 'paused' })).status).toBe(201);
+      expect((await svc.http.join('after-outage', 'outage')).status).toBe(201);
+    }, 60000);
+  });
+
+  describe('HTTP surface', () => {
+    let svc: RunningApp;
+
+    beforeAll(async () => {
+      svc = await startApp({ env: { JOIN_RATE_LIMIT_PER_MINUTE: '3' } });
+    });
+    afterAll(async () => {
+      await svc?.close();
+    });
+
+    it('serves an OpenAPI document that validates and lists every route of the contract', async () => {
+      const response = await svc.http.get('/api/docs-json');
+      expect(response.status).toBe(200);
+      const document = response.body as OpenAPI.Document;
+      await expect(SwaggerParser.validate(structuredClone(document))).resolves.toBeDefined();
+      const routes = Object.entries((document as { paths: Record<string, Record<string, unknown>> }).paths).flatMap(([path, item]) =>
+        Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      expect(routes).toEqual(
+        expect.arrayContaining([
+          'POST /api/v1/waitroom/join',
+          'GET /api/v1/waitroom/sessions/{session_id}',
+          'DELETE /api/v1/waitroom/sessions/{session_id}',
+          'GET /api/v1/waitroom/sessions/{session_id}/stream',
+          'GET /api/v1/waitroom/events/{event_id}/stats',
+          'PUT /api/v1/waitroom/admin/events/{event_id}',
+          'GET /api/v1/waitroom/admin/events/{event_id}',
+          'GET /api/v1/waitroom/admin/events',
+          'GET /.well-known/jwks.json',
+          'GET /health/live',
+          'GET /health/ready',
+        ]),
+      );
+      const join = (document as any).paths['/api/v1/waitroom/join'].post;
+      expect(Object.keys(join.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '403', '404', '409', '429', '503']));
+      const ui = await fetch(`${svc.baseUrl}/api/docs`);
+      expect(ui.status).toBe(200);
+      expect(await ui.text()).toContain('swagger');
+    });
+
+    it('limits joins per client address (429 with Retry-After) and sets security headers and a request id', async () => {
+      expect((await svc.http.upsertEvent('limited', { capacity: 5, state: 'paused' })).status).toBe(201);
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push(await svc.http.join(`limited-${i}`, 'limited'));
+      expect(statuses.map((r) => r.status)).toEqual([201, 201, 201, 429]);
+      const limited = statuses[3];
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(limited.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const echoed = await svc.http.get('/health/live', { 'x-request-id': 'trace-me-123' });
+      expect(echoed.headers.get('x-request-id')).toBe('trace-me-123');
+    });
+
+    it('answers unknown routes with a 404 in the error format', async () => {
+      const response = await svc.http.get('/api/v1/waitroom/nothing-here');
+      expect(response.status).toBe(404);
+      expect(response.body).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND' });
+    });
+
+    it('streams session changes as server-sent events and ends after a terminal status', async () => {
+      await svc.http.upsertEvent('sse', { capacity: 5, state: 'paused' });
+      const session = (await svc.http.join('sse-user', 'sse')).body;
+      const controller = new AbortController();
+      const response = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${session.session_id}/stream`, { signal: controller.signal });
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const reader = response.body!.getReader();
+      let text = '';
+      const readUntil = async (needle: string) => {
+        while (!text.includes(needle)) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          text += Buffer.from(value).toString('utf8');
+        }
+      };
+      await readUntil('"status":"queued"');
+      expect(text).toContain('event: session');
+      await svc.http.leave(session.session_id);
+      await readUntil('"status":"left"');
+      // The server ends the stream after the terminal status.
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+      expect(text).toContain('"status":"left"');
+    });
+  });
+
+  describe('SIGTERM during a burst of joins', () => {
+    it('answers or refuses every request, exits 0, and publishes the QUEUE_JOINED of every accepted join', async () => {
+      const service = new ServiceProcess({
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: uniquePrefix('sigterm'),
+        KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+        ADMIN_API_KEY: ADMIN_KEY,
+        JOIN_RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'warn',
+      });
+      await service.start();
+      const collector = await TopicCollector.start([Topics.QUEUE_JOINED]);
+      try {
+        const eventId = `sigterm-${Date.now()}`;
+        expect((await service.http.upsertEvent(eventId, { capacity: 5, state: 'paused' })).status).toBe(201);
+        let answered = 0;
+        const burst = Array.from({ length: 600 }, async (_, i) => {
+          try {
+            const response = await service.http.join(`burst-${i}`, eventId);
+            answered++;
+            return response;
+          } catch {
+            return null; // refused once the server stopped accepting: never accepted, nothing to publish
+          }
+        });
+        await eventually(async () => answered, (n) => n >= 100, 10000, 5);
+        service.signal('SIGTERM');
+        const responses = await Promise.all(burst);
+        const exit = await service.waitForExit(30000);
+        expect(exit.code).toBe(0);
+
+        const accepted = responses.filter((r) => r?.status === 201).map((r) => r!.body.session_id as string);
+        expect(accepted.length).toBeGreaterThanOrEqual(100);
+        expect(responses.every((r) => r === null || r.status === 201)).toBe(true);
+        const published = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, accepted.length, 30000);
+        expect(new Set(published.map((m) => m.body.session_id))).toEqual(new Set(accepted));
+      } finally {
+        await collector.stop();
+        await service.stop();
+      }
+    }, 90000);
+  });
+});
