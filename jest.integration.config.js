@@ -7,4 +7,7 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // kafkajs and ioredis keep reconnect timers alive for a while after disconnect(), which makes Jest
+  // wait after the last suite; every suite closes its apps and clients in afterAll.
+  forceExit: true,
 };

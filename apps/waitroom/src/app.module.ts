@@ -7,6 +7,7 @@ import { AppConfigModule } from './config/config.module';
 import type { Environment } from './config/environment';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { GracefulShutdown } from './shutdown';
 import { TokensModule } from './tokens/tokens.module';
@@ -21,6 +22,7 @@ import { WaitroomModule } from './waitroom/waitroom.module';
     EventsModule,
     AdmissionModule,
     HealthModule,
+    MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }, GracefulShutdown],
 })

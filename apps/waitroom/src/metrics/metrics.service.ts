@@ -1,0 +1,257 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AdmissionScheduler } from '../admission/admission.scheduler';
+import { CheckoutEventsService } from '../events/checkout-events.service';
+import { OutboxRelayService } from '../events/outbox-relay.service';
+import { OutboxRepository } from '../events/outbox.repository';
+import type { EventConfig, EventCounters } from '../waitroom/event-config';
+import type { EventState } from '../waitroom/session';
+import { WaitroomRepository } from '../waitroom/waitroom.repository';
+import { readClusterSnapshot, SingleFlight, type ClusterSnapshot } from './cluster-snapshot';
+import { CounterMirror } from './counter-mirror';
+import { HTTP_DURATION_BUCKETS, HTTP_LABELS, recordHttpDuration, type HttpLabel } from './http-metrics';
+
+export const METRIC_PREFIX = 'waitroom_';
+
+/**
+ * Upper bound on the Redis part of a scrape. Below Prometheus' default scrape_timeout (10 s)
+ * with room to spare, so a slow Redis gives a complete answer with waitroom_redis_up 0 rather
+ * than a scrape Prometheus gave up on.
+ */
+export const SCRAPE_REDIS_TIMEOUT_MS = 2000;
+
+const EVENT_STATES: readonly EventState[] = ['open', 'paused', 'closed'];
+
+/**
+ * Per-event values read from Redis at scrape time.
+ *
+ * They are gauges, also the running totals: Redis holds one cluster-wide figure that every
+ * replica reads and exposes identically. As counters they would invite sum(rate(...)) across
+ * instances, which multiplies the real figure by the replica count; as gauges the dashboards
+ * take max by (event_id), and rate() over them still works, because the totals only grow.
+ * This process also does not own the increments (any replica's join bumps joined_total), which
+ * is what a counter would claim.
+ */
+// prettier-ignore
+const EVENT_GAUGES: readonly { name: string; help: string; value: (counters: EventCounters, config: EventConfig) => number }[] = [
+  { name: 'event_queue_length', help: 'Sessions waiting in the queue (cluster-wide, from Redis)', value: (c) => c.queueLength },
+  { name: 'event_active_sessions', help: 'Sessions admitted and holding a checkout slot (cluster-wide, from Redis)', value: (c) => c.activeCount },
+  { name: 'event_capacity', help: 'Configured checkout slots of the event', value: (_c, config) => config.capacity },
+  { name: 'event_joined', help: 'Sessions ever created for the event (cluster-wide total, from Redis)', value: (c) => c.joinedTotal },
+  { name: 'event_admitted', help: 'Sessions ever admitted (cluster-wide total, from Redis)', value: (c) => c.admittedTotal },
+  { name: 'event_completed', help: 'Checkouts completed (cluster-wide total, from Redis)', value: (c) => c.completedTotal },
+  { name: 'event_failed', help: 'Checkouts failed (cluster-wide total, from Redis)', value: (c) => c.failedTotal },
+  { name: 'event_expired', help: 'Checkout windows expired (cluster-wide total, from Redis)', value: (c) => c.expiredTotal },
+  { name: 'event_left', help: 'Sessions that left (cluster-wide total, from Redis)', value: (c) => c.leftTotal },
+  { name: 'event_abandoned', help: 'Queued sessions dropped for missing heartbeats (cluster-wide total, from Redis)', value: (c) => c.abandonedTotal },
+];
+
+/**
+ * The Prometheus registry of one application instance, served at GET /metrics.
+ *
+ * A registry of its own rather than prom-client's global one: the integration tests start
+ * several applications in one process, and each must see only its own metrics (the global
+ * registry would also refuse the second registration of every name).
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(MetricsService.name);
+  readonly registry = new Registry();
+  private readonly cluster: SingleFlight<ClusterSnapshot>;
+  private readonly mirror = new CounterMirror();
+  private readonly httpDuration: Histogram<HttpLabel>;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    waitroom: WaitroomRepository,
+    outbox: OutboxRepository,
+    private readonly scheduler: AdmissionScheduler,
+    private readonly relay: OutboxRelayService,
+    private readonly checkout: CheckoutEventsService,
+  ) {
+    const source = {
+      listEventIds: () => waitroom.listEventIds(),
+      getEvent: (eventId: string) => waitroom.getEvent(eventId),
+      backlog: (eventId: string) => outbox.backlog(eventId),
+    };
+    this.cluster = new SingleFlight(() => readClusterSnapshot(source, SCRAPE_REDIS_TIMEOUT_MS));
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    this.registerClusterGauges();
+    this.registerInstanceCounters();
+    this.httpDuration = new Histogram({
+      name: `${METRIC_PREFIX}http_request_duration_seconds`,
+      help: 'HTTP request duration by method, route template and status code (this instance)',
+      labelNames: HTTP_LABELS,
+      buckets: HTTP_DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text. Bounded in time: the Redis reads give up after SCRAPE_REDIS_TIMEOUT_MS. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * One onResponse hook on the Fastify instance. No onRequest hook is needed: with an
+   * onResponse hook present Fastify stamps the start itself before the onRequest hooks run, and
+   * reply.elapsedTime reads it; that saves a hook call and a request decoration per request.
+   * Added here, before Nest's listen() makes the instance ready, so it covers every route,
+   * including the not-found handler.
+   */
+  onModuleInit(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType() !== 'fastify') {
+      this.logger.warn('HTTP metrics are recorded on Fastify only; none will be recorded');
+      return;
+    }
+    const fastify = adapter.getInstance<FastifyInstance>();
+    fastify.addHook('onResponse', (request, reply, done) => {
+      try {
+        recordHttpDuration(this.httpDuration, request, reply);
+      } catch (error) {
+        // The response is already sent; a metrics fault must not turn into a request error.
+        this.logger.warn(`http metrics: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      done();
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.registry.clear();
+  }
+
+  private registerClusterGauges(): void {
+    const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
+    const snapshot = () => this.cluster.get();
+
+    const redisUp: Gauge = new Gauge({
+      name: name('redis_up'),
+      help: '1 if this scrape read every event from Redis in time, 0 if it did not (the per-event series are then missing or partial)',
+      registers: [this.registry],
+      collect: async () => {
+        redisUp.set((await snapshot()).redisUp ? 1 : 0);
+      },
+    });
+
+    for (const spec of EVENT_GAUGES) {
+      const gauge: Gauge<'event_id'> = new Gauge({
+        name: name(spec.name),
+        help: spec.help,
+        labelNames: ['event_id'],
+        registers: [this.registry],
+        collect: async () => {
+          const { events } = await snapshot();
+          // Reset first: an event removed since the last scrape must disappear, not stay frozen.
+          gauge.reset();
+          for (const event of events) {
+            if (event.counters && event.config)
+              gauge.set({ event_id: event.eventId }, spec.value(event.counters, event.config));
+          }
+        },
+      });
+    }
+
+    const state: Gauge<'event_id' | 'state'> = new Gauge({
+      name: name('event_state'),
+      help: 'The event state: 1 on the current one, 0 on the others',
+      labelNames: ['event_id', 'state'],
+      registers: [this.registry],
+      collect: async () => {
+        const { events } = await snapshot();
+        state.reset();
+        for (const event of events) {
+          if (!event.config) continue;
+          for (const candidate of EVENT_STATES) {
+            state.set(
+              { event_id: event.eventId, state: candidate },
+              event.config.state === candidate ? 1 : 0,
+            );
+          }
+        }
+      },
+    });
+
+    const backlog: Gauge<'event_id'> = new Gauge({
+      name: name('outbox_backlog'),
+      help: 'Domain events waiting in the Redis outbox for Kafka (cluster-wide, from Redis)',
+      labelNames: ['event_id'],
+      registers: [this.registry],
+      collect: async () => {
+        const { events } = await snapshot();
+        backlog.reset();
+        for (const event of events) {
+          if (event.outboxBacklog !== undefined)
+            backlog.set({ event_id: event.eventId }, event.outboxBacklog);
+        }
+      },
+    });
+  }
+
+  /**
+   * What this instance did, from the plain totals its services keep. Counters (see
+   * CounterMirror for why): sum() across replicas gives the cluster figure.
+   */
+  private registerInstanceCounters(): void {
+    const mirror = this.mirror;
+    const { totals } = this.scheduler;
+    const relayStats = this.relay.stats;
+    const checkoutStats = this.checkout.stats;
+
+    const scheduled: Counter<'outcome'> = new Counter({
+      name: `${METRIC_PREFIX}scheduler_sessions_total`,
+      help: "Sessions moved by this instance's admission scheduler, by outcome",
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect: () => {
+        scheduled.inc({ outcome: 'admitted' }, mirror.delta('scheduler.admitted', totals.admitted));
+        scheduled.inc({ outcome: 'expired' }, mirror.delta('scheduler.expired', totals.expired));
+        scheduled.inc({ outcome: 'abandoned' }, mirror.delta('scheduler.abandoned', totals.abandoned));
+      },
+    });
+    const ticks: Counter = new Counter({
+      name: `${METRIC_PREFIX}scheduler_ticks_total`,
+      help: 'Admission ticks this instance completed',
+      registers: [this.registry],
+      collect: () => ticks.inc(mirror.delta('scheduler.ticks', totals.ticks)),
+    });
+    const skipped: Counter = new Counter({
+      name: `${METRIC_PREFIX}scheduler_skipped_ticks_total`,
+      help: 'Admission ticks skipped because the previous one was still running (a sign of a slow store)',
+      registers: [this.registry],
+      collect: () => skipped.inc(mirror.delta('scheduler.skipped', totals.skippedTicks)),
+    });
+    const published: Counter = new Counter({
+      name: `${METRIC_PREFIX}outbox_published_total`,
+      help: 'Outbox messages this instance published to Kafka',
+      registers: [this.registry],
+      collect: () => published.inc(mirror.delta('relay.published', relayStats.published)),
+    });
+    const relayErrors: Counter = new Counter({
+      name: `${METRIC_PREFIX}outbox_relay_errors_total`,
+      help: "Failed passes of this instance's outbox relay (Kafka or Redis unavailable)",
+      registers: [this.registry],
+      collect: () => relayErrors.inc(mirror.delta('relay.errors', relayStats.errors)),
+    });
+    const checkout: Counter<'result'> = new Counter({
+      name: `${METRIC_PREFIX}checkout_messages_total`,
+      help: 'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered)',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect: () => {
+        checkout.inc({ result: 'applied' }, mirror.delta('checkout.applied', checkoutStats.applied));
+        checkout.inc({ result: 'ignored' }, mirror.delta('checkout.ignored', checkoutStats.ignored));
+        checkout.inc(
+          { result: 'dead_lettered' },
+          mirror.delta('checkout.dead_lettered', checkoutStats.deadLettered),
+        );
+      },
+    });
+  }
+}
