@@ -109,8 +109,11 @@ describe('GET /metrics', () => {
     );
     expect(valueOf(samples, 'waitroom_event_queue_length', event)).toBe(0);
     expect(valueOf(samples, 'waitroom_event_admitted', event)).toBe(2);
-    expect(valueOf(samples, 'waitroom_scheduler_sessions_total', { outcome: 'admitted' })).toBe(
-      admittedBefore + 2,
+    // The scheduler adds to its own total just after the script returns, so a scrape can land
+    // between the two: wait for it rather than read it once.
+    await eventually(
+      async () => valueOf((await scrape()).samples, 'waitroom_scheduler_sessions_total', { outcome: 'admitted' }),
+      (admitted) => admitted === admittedBefore + 2,
     );
     // The outbox relay runs against the real broker: the backlog drains.
     await eventually(

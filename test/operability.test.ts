@@ -140,7 +140,7 @@ describe('operability', () => {
   });
 
   describe('SIGTERM during a burst of joins', () => {
-    it('answers or refuses every request, exits 0, and publishes the QUEUE_JOINED of every accepted join', async () => {
+    it('answers or refuses every request, exits 0, and publishes the QUEUE_JOINED of every accepted join and no other', async () => {
       const service = new ServiceProcess({
         REDIS_URL: TEST_REDIS_URL,
         REDIS_KEY_PREFIX: uniquePrefix('sigterm'),
@@ -168,11 +168,13 @@ describe('operability', () => {
         service.signal('SIGTERM');
         const responses = await Promise.all(burst);
         const exit = await service.waitForExit(30000);
-        expect(exit.code).toBe(0);
+        if (exit.code !== 0) throw new Error(`exit ${exit.code}; service log:\n${service.output.join('')}`);
 
         const accepted = responses.filter((r) => r?.status === 201).map((r) => r!.body.session_id as string);
         expect(accepted.length).toBeGreaterThanOrEqual(100);
-        expect(responses.every((r) => r === null || r.status === 201)).toBe(true);
+        // Each request was accepted (201), refused while closing (503, Fastify's answer on a
+        // closing server; the load balancer retries elsewhere) or never connected (null).
+        expect(responses.filter((r) => r !== null && r.status !== 201 && r.status !== 503)).toEqual([]);
         const published = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, accepted.length, 30000);
         expect(new Set(published.map((m) => m.body.session_id))).toEqual(new Set(accepted));
       } finally {

@@ -41,8 +41,9 @@ export function kafkaConsumerOptions(env: Environment): KafkaOptions {
       consumer: {
         groupId: CONSUMER_GROUP_ID,
         allowAutoTopicCreation: false,
-        sessionTimeout: 30000,
-        heartbeatInterval: 3000,
+        // A member that died without leaving (a killed pod) holds its partitions until this passes.
+        sessionTimeout: 10000,
+        heartbeatInterval: 2000,
         // A new group starts at the oldest message: completions sent before the first deployment
         // still free their slots, and replays are harmless (transitions are idempotent).
       },
