@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Server } from 'node:http';
 import { AdmissionScheduler } from './admission/admission.scheduler';
 import { Environment } from './config/environment';
 import { OutboxRelayService } from './events/outbox-relay.service';
@@ -59,7 +58,7 @@ export class GracefulShutdown {
     this.streams.closeAll();
     // close() stops accepting and lets in-flight requests finish, but a keep-alive connection
     // that goes idle afterwards would hold it open for the keep-alive timeout: sweep those away.
-    const server = app.getHttpServer() as Server;
+    const server = app.getHttpServer();
     const sweeper = setInterval(() => server.closeIdleConnections(), 100);
     await app.getHttpAdapter().getInstance().close();
     clearInterval(sweeper);
