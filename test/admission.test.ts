@@ -51,6 +51,24 @@ describe('admission', () => {
     expect((await svc.http.stats(eventId)).body).toMatchObject({ active_count: 2, admitted_total: 3, completed_total: 1, queue_length: 2 });
   });
 
+  it('frees the slot when a ready session leaves or checkout reports it expired', async () => {
+    const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 300 });
+    const [first, second, third] = await joinMany(eventId, 3, 'free');
+    await eventually(() => svc.http.session(first.session_id), (r) => r.body.status === 'ready');
+
+    expect((await svc.http.leave(first.session_id)).body).toEqual({ session_id: first.session_id, status: 'left' });
+    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'ready');
+
+    await sendRaw(producer, Topics.CHECKOUT_EXPIRED, JSON.stringify({ session_id: second.session_id, reason: 'payment timeout' }), eventId);
+    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'expired');
+    await eventually(() => svc.http.session(third.session_id), (r) => r.body.status === 'ready');
+    expect((await svc.http.stats(eventId)).body).toMatchObject({ left_total: 1, expired_total: 1, active_count: 1, admitted_total: 3 });
+    const [left] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.session_id === first.session_id);
+    expect(left.body.reason).toBe('user');
+    const [expired] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.session_id === second.session_id);
+    expect(expired.body.reason).toBe('expired');
+  });
+
   it('paces admissions with the rate (smooth, not a burst), and a paused event admits nobody', async () => {
     const eventId = await newEvent({ capacity: 100, admission_rate_per_minute: 120, state: 'paused' });
     await joinMany(eventId, 30);

@@ -30,7 +30,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(env), adapter, {
     logger: new ConsoleLogger({
       json: env.LOG_FORMAT === 'json',
-      colors: env.LOG_FORMAT === 'text' && process.stdout.isTTY,
+      // isTTY is undefined (not false) when redirected; undefined would mean Nest's default, colours on.
+      colors: env.LOG_FORMAT === 'text' && process.stdout.isTTY === true,
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(env.LOG_LEVEL as LogLevel) + 1),
     }),
   });

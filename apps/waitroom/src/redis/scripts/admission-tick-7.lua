@@ -16,6 +16,7 @@
 -- How fast the admission-rate estimate follows changes: a 30 s time constant keeps the
 -- estimated wait steady from one poll to the next while still tracking a real slowdown.
 local RATE_ESTIMATE_TAU_SECONDS = 30
+local RATE_ESTIMATE_MAX_GAP_MS = 5000
 
 local now = now_ms()
 local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'timeout', 'opens_at', 'idle')
@@ -97,7 +98,9 @@ if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_
 -- 4. Admission-rate estimate (people per second), learned only while someone is waiting.
 if queued > 0 then
   local last = tonumber(pace[4] or '')
-  if last and now > last then
+  -- A gap longer than a few ticks means no scheduler ran (deploy, outage): nothing was learned
+  -- about the rate in it, so it restarts the measurement instead of reading as a near-zero rate.
+  if last and now > last and now - last <= RATE_ESTIMATE_MAX_GAP_MS then
     local dt = (now - last) / 1000
     local instant = admitted / dt
     local estimate = tonumber(pace[3] or '')
