@@ -1,5 +1,14 @@
 import { Topics } from '@waitroom/contracts';
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  jwtVerify,
+} from 'jose';
 import type { Producer } from 'kafkajs';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { sendRaw, testProducer, TopicCollector } from './support/kafka';
@@ -36,36 +45,78 @@ describe('admission', () => {
   it('admits exactly capacity, keeps it there over many ticks, and a completion admits the next in order', async () => {
     const eventId = await newEvent({ capacity: 2, checkout_timeout_seconds: 300 });
     const sessions = await joinMany(eventId, 5);
-    await eventually(() => svc.http.stats(eventId), (r) => r.body.active_count === 2);
+    await eventually(
+      () => svc.http.stats(eventId),
+      (r) => r.body.active_count === 2,
+    );
     // ~30 ticks of 50 ms: never more than 2 in checkout.
     for (let i = 0; i < 15; i++) {
       await sleep(100);
       expect((await svc.http.stats(eventId)).body.active_count).toBe(2);
     }
-    const statuses = async () => Promise.all(sessions.map(async (s) => (await svc.http.session(s.session_id)).body.status));
+    const statuses = async () =>
+      Promise.all(sessions.map(async (s) => (await svc.http.session(s.session_id)).body.status));
     expect(await statuses()).toEqual(['ready', 'ready', 'queued', 'queued', 'queued']);
     expect((await svc.http.session(sessions[2].session_id)).body.position).toBe(1);
 
-    await sendRaw(producer, Topics.CHECKOUT_COMPLETED, JSON.stringify({ session_id: sessions[0].session_id }), eventId);
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_COMPLETED,
+      JSON.stringify({ session_id: sessions[0].session_id }),
+      eventId,
+    );
     await eventually(statuses, (list) => list.join() === 'completed,ready,ready,queued,queued');
-    expect((await svc.http.stats(eventId)).body).toMatchObject({ active_count: 2, admitted_total: 3, completed_total: 1, queue_length: 2 });
+    expect((await svc.http.stats(eventId)).body).toMatchObject({
+      active_count: 2,
+      admitted_total: 3,
+      completed_total: 1,
+      queue_length: 2,
+    });
   });
 
   it('frees the slot when a ready session leaves or checkout reports it expired', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 300 });
     const [first, second, third] = await joinMany(eventId, 3, 'free');
-    await eventually(() => svc.http.session(first.session_id), (r) => r.body.status === 'ready');
+    await eventually(
+      () => svc.http.session(first.session_id),
+      (r) => r.body.status === 'ready',
+    );
 
-    expect((await svc.http.leave(first.session_id)).body).toEqual({ session_id: first.session_id, status: 'left' });
-    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'ready');
+    expect((await svc.http.leave(first.session_id)).body).toEqual({
+      session_id: first.session_id,
+      status: 'left',
+    });
+    await eventually(
+      () => svc.http.session(second.session_id),
+      (r) => r.body.status === 'ready',
+    );
 
-    await sendRaw(producer, Topics.CHECKOUT_EXPIRED, JSON.stringify({ session_id: second.session_id, reason: 'payment timeout' }), eventId);
-    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'expired');
-    await eventually(() => svc.http.session(third.session_id), (r) => r.body.status === 'ready');
-    expect((await svc.http.stats(eventId)).body).toMatchObject({ left_total: 1, expired_total: 1, active_count: 1, admitted_total: 3 });
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_EXPIRED,
+      JSON.stringify({ session_id: second.session_id, reason: 'payment timeout' }),
+      eventId,
+    );
+    await eventually(
+      () => svc.http.session(second.session_id),
+      (r) => r.body.status === 'expired',
+    );
+    await eventually(
+      () => svc.http.session(third.session_id),
+      (r) => r.body.status === 'ready',
+    );
+    expect((await svc.http.stats(eventId)).body).toMatchObject({
+      left_total: 1,
+      expired_total: 1,
+      active_count: 1,
+      admitted_total: 3,
+    });
     const [left] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.session_id === first.session_id);
     expect(left.body.reason).toBe('user');
-    const [expired] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.session_id === second.session_id);
+    const [expired] = await collector.waitFor(
+      Topics.QUEUE_LEFT,
+      (m) => m.body?.session_id === second.session_id,
+    );
     expect(expired.body.reason).toBe('expired');
   });
 
@@ -97,10 +148,16 @@ describe('admission', () => {
   it('issues tokens that verify against the JWKS; a tampered or misdirected token does not', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 60 });
     const [session] = await joinMany(eventId, 1, 'token');
-    const ready = await eventually(() => svc.http.session(session.session_id), (r) => r.body.status === 'ready');
+    const ready = await eventually(
+      () => svc.http.session(session.session_id),
+      (r) => r.body.status === 'ready',
+    );
     const token: string = ready.body.admission_token;
     const jwks = createLocalJWKSet((await svc.http.get('/.well-known/jwks.json')).body);
-    const { payload, protectedHeader } = await jwtVerify(token, jwks, { audience: eventId, issuer: 'waitroom' });
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+      audience: eventId,
+      issuer: 'waitroom',
+    });
     expect(protectedHeader.alg).toBe('EdDSA');
     expect(payload).toMatchObject({ sub: session.session_id, aud: eventId, user_id: 'token-0' });
     expect(payload.exp).toBe(Math.floor(Date.parse(ready.body.expires_at) / 1000));
@@ -118,7 +175,10 @@ describe('admission', () => {
     const [first, second] = await joinMany(expiring, 2, 'exp');
     const idle = await newEvent({ capacity: 1, state: 'paused', idle_timeout_seconds: 10 });
     const [polled, silent] = await joinMany(idle, 2, 'idle');
-    await eventually(() => svc.http.session(first.session_id), (r) => r.body.status === 'ready');
+    await eventually(
+      () => svc.http.session(first.session_id),
+      (r) => r.body.status === 'ready',
+    );
 
     // Keep one idle-event session alive by polling (GET is its heartbeat); let the other go quiet.
     const deadline = Date.now() + 13000;
@@ -126,15 +186,33 @@ describe('admission', () => {
       expect((await svc.http.session(polled.session_id)).body.status).toBe('queued');
       await sleep(1000);
     }
-    await eventually(() => svc.http.session(first.session_id), (r) => r.body.status === 'expired', 5000);
-    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'ready', 5000);
+    await eventually(
+      () => svc.http.session(first.session_id),
+      (r) => r.body.status === 'expired',
+      5000,
+    );
+    await eventually(
+      () => svc.http.session(second.session_id),
+      (r) => r.body.status === 'ready',
+      5000,
+    );
     expect((await svc.http.stats(expiring)).body).toMatchObject({ expired_total: 1, active_count: 1 });
-    const [expiredMessage] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.session_id === first.session_id);
+    const [expiredMessage] = await collector.waitFor(
+      Topics.QUEUE_LEFT,
+      (m) => m.body?.session_id === first.session_id,
+    );
     expect(expiredMessage.body.reason).toBe('expired');
 
-    await eventually(() => svc.http.session(silent.session_id), (r) => r.body.status === 'abandoned', 5000);
+    await eventually(
+      () => svc.http.session(silent.session_id),
+      (r) => r.body.status === 'abandoned',
+      5000,
+    );
     expect((await svc.http.session(polled.session_id)).body).toMatchObject({ status: 'queued', position: 1 });
-    const [abandonedMessage] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.session_id === silent.session_id);
+    const [abandonedMessage] = await collector.waitFor(
+      Topics.QUEUE_LEFT,
+      (m) => m.body?.session_id === silent.session_id,
+    );
     expect(abandonedMessage.body.reason).toBe('abandoned');
     // An abandoned user may come back, at the end of the line.
     const back = await svc.http.join('idle-1', idle);
@@ -144,7 +222,12 @@ describe('admission', () => {
 
   it('shuffles the pre-queue at opening and queues later arrivals behind it in arrival order', async () => {
     const opensAt = new Date(Date.now() + 2500).toISOString();
-    const eventId = await newEvent({ capacity: 1, state: 'paused', opens_at: opensAt, shuffle_at_open: true });
+    const eventId = await newEvent({
+      capacity: 1,
+      state: 'paused',
+      opens_at: opensAt,
+      shuffle_at_open: true,
+    });
     const early = await joinMany(eventId, 30, 'pre');
     // Re-joining before the opening cannot re-roll a better place: it is the same place.
     const rejoin = await svc.http.join('pre-7', eventId);
@@ -152,7 +235,8 @@ describe('admission', () => {
     await sleep(Math.max(0, Date.parse(opensAt) - Date.now() + 200));
     const late = await joinMany(eventId, 5, 'post');
 
-    const positionOf = async (s: { session_id: string }) => (await svc.http.session(s.session_id)).body.position as number;
+    const positionOf = async (s: { session_id: string }) =>
+      (await svc.http.session(s.session_id)).body.position as number;
     const earlyPositions = await Promise.all(early.map(positionOf));
     const latePositions = await Promise.all(late.map(positionOf));
     expect([...earlyPositions].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
@@ -182,7 +266,10 @@ describe('admission token keys', () => {
       const eventId = `rot-${Date.now()}`;
       await svc.http.upsertEvent(eventId, { capacity: 1 });
       const session = (await svc.http.join('rotating', eventId)).body;
-      const ready = await eventually(() => svc.http.session(session.session_id), (r) => r.body.status === 'ready');
+      const ready = await eventually(
+        () => svc.http.session(session.session_id),
+        (r) => r.body.status === 'ready',
+      );
       expect(decodeProtectedHeader(ready.body.admission_token).kid).toBe(currentKid);
       await jwtVerify(ready.body.admission_token, createLocalJWKSet(jwks), { audience: eventId });
     } finally {

@@ -30,7 +30,11 @@ describe('deployment files agree with the code and the jar stack', () => {
   const compose = load(read('docker-compose.yml')) as any;
 
   it('creates exactly the contract topics in scripts/create-kafka-topics.sh and in compose kafka-init', () => {
-    const scriptTopics = /TOPICS=\(([^)]*)\)/.exec(read('scripts/create-kafka-topics.sh'))![1].trim().split(/\s+/).sort();
+    const scriptTopics = /TOPICS=\(([^)]*)\)/
+      .exec(read('scripts/create-kafka-topics.sh'))![1]
+      .trim()
+      .split(/\s+/)
+      .sort();
     expect(scriptTopics).toEqual(expectedTopics);
     const initCommand = JSON.stringify(compose.services['kafka-init']);
     const composeTopics = /for entry in ([^;]*);/.exec(initCommand)![1].trim().split(/\s+/).sort();
@@ -51,7 +55,9 @@ describe('deployment files agree with the code and the jar stack', () => {
 
   it('gives the service only variables it knows, with values it accepts', () => {
     const environment: Record<string, string> = {};
-    for (const [name, value] of Object.entries(compose.services.waitroom.environment as Record<string, string>)) {
+    for (const [name, value] of Object.entries(
+      compose.services.waitroom.environment as Record<string, string>,
+    )) {
       expect(knownVariables).toContain(name);
       // ${NAME:-default} -> default, as compose resolves it with nothing set.
       environment[name] = String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
@@ -63,9 +69,14 @@ describe('deployment files agree with the code and the jar stack', () => {
     const documents = loadAll(read('deploy/kubernetes/waitroom.yaml')) as any[];
     const configMap = documents.find((d) => d?.kind === 'ConfigMap');
     const deployment = documents.find((d) => d?.kind === 'Deployment');
-    for (const name of Object.keys(configMap.data)) if (name !== 'NODE_OPTIONS') expect(knownVariables).toContain(name);
+    for (const name of Object.keys(configMap.data))
+      if (name !== 'NODE_OPTIONS') expect(knownVariables).toContain(name);
     expect(() =>
-      validateEnvironment({ ...configMap.data, ADMISSION_TOKEN_PRIVATE_KEY: 'set from the secret', ADMIN_API_KEY: 'x'.repeat(32) }),
+      validateEnvironment({
+        ...configMap.data,
+        ADMISSION_TOKEN_PRIVATE_KEY: 'set from the secret',
+        ADMIN_API_KEY: 'x'.repeat(32),
+      }),
     ).not.toThrow();
     const container = deployment.spec.template.spec.containers[0];
     expect(container.livenessProbe.httpGet.path).toBe('/health/live');

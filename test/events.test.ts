@@ -48,7 +48,10 @@ describe('event streaming', () => {
     const [joinedMessage] = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId);
     expect(joinedMessage.key).toBe(eventId);
     expect(joinedMessage.headers.message_id).toBe(joinedMessage.body.message_id);
-    expect(validateMessage(QueueJoinedMessage, joinedMessage.body)).toEqual({ ok: true, value: expect.anything() });
+    expect(validateMessage(QueueJoinedMessage, joinedMessage.body)).toEqual({
+      ok: true,
+      value: expect.anything(),
+    });
     expect(joinedMessage.body).toMatchObject({
       session_id: joined.session_id,
       user_id: 'stream-user',
@@ -58,14 +61,28 @@ describe('event streaming', () => {
       joined_at: joined.joined_at,
     });
     expect(Object.keys(joinedMessage.body).sort()).toEqual(
-      ['message_id', 'session_id', 'user_id', 'event_id', 'priority', 'position', 'joined_at', 'timestamp'].sort(),
+      [
+        'message_id',
+        'session_id',
+        'user_id',
+        'event_id',
+        'priority',
+        'position',
+        'joined_at',
+        'timestamp',
+      ].sort(),
     );
 
     const [leftMessage] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.event_id === eventId);
     expect(leftMessage.key).toBe(eventId);
     expect(leftMessage.headers.message_id).toBe(leftMessage.body.message_id);
     expect(validateMessage(QueueLeftMessage, leftMessage.body).ok).toBe(true);
-    expect(leftMessage.body).toMatchObject({ session_id: joined.session_id, user_id: 'stream-user', event_id: eventId, reason: 'user' });
+    expect(leftMessage.body).toMatchObject({
+      session_id: joined.session_id,
+      user_id: 'stream-user',
+      event_id: eventId,
+      reason: 'user',
+    });
     expect(Object.keys(leftMessage.body).sort()).toEqual(
       ['message_id', 'session_id', 'user_id', 'event_id', 'reason', 'left_at', 'timestamp'].sort(),
     );
@@ -83,10 +100,23 @@ describe('event streaming', () => {
     expect(ready.headers.message_id).toBe(ready.body.message_id);
     expect(validateMessage(QueueReadyMessage, ready.body).ok).toBe(true);
     expect(Object.keys(ready.body).sort()).toEqual(
-      ['message_id', 'session_id', 'user_id', 'event_id', 'admitted_at', 'expires_at', 'admission_token', 'timestamp'].sort(),
+      [
+        'message_id',
+        'session_id',
+        'user_id',
+        'event_id',
+        'admitted_at',
+        'expires_at',
+        'admission_token',
+        'timestamp',
+      ].sort(),
     );
     const session = (await svc.http.session(joined.session_id)).body;
-    expect(session).toMatchObject({ status: 'ready', admitted_at: ready.body.admitted_at, expires_at: ready.body.expires_at });
+    expect(session).toMatchObject({
+      status: 'ready',
+      admitted_at: ready.body.admitted_at,
+      expires_at: ready.body.expires_at,
+    });
     expect(session.admission_token).toBe(ready.body.admission_token);
 
     const jwks = createLocalJWKSet((await svc.http.get('/.well-known/jwks.json')).body);
@@ -99,40 +129,96 @@ describe('event streaming', () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 120 });
     const first = (await svc.http.join('buyer-1', eventId)).body;
     const second = (await svc.http.join('buyer-2', eventId)).body;
-    await eventually(() => svc.http.session(first.session_id), (r) => r.body.status === 'ready');
+    await eventually(
+      () => svc.http.session(first.session_id),
+      (r) => r.body.status === 'ready',
+    );
 
     // A completion for the still-queued second buyer must not touch it.
-    await sendRaw(producer, Topics.CHECKOUT_COMPLETED, JSON.stringify({ session_id: second.session_id }), eventId);
-    const completion = JSON.stringify({ session_id: first.session_id, order_id: 'o-1', extra_field: 'ignored' });
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_COMPLETED,
+      JSON.stringify({ session_id: second.session_id }),
+      eventId,
+    );
+    const completion = JSON.stringify({
+      session_id: first.session_id,
+      order_id: 'o-1',
+      extra_field: 'ignored',
+    });
     await sendRaw(producer, Topics.CHECKOUT_COMPLETED, completion, eventId);
     await sendRaw(producer, Topics.CHECKOUT_COMPLETED, completion, eventId);
 
-    await eventually(() => svc.http.session(first.session_id), (r) => r.body.status === 'completed');
-    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'ready');
-    const stats = await eventually(() => svc.http.stats(eventId), (r) => r.body.completed_total >= 1);
+    await eventually(
+      () => svc.http.session(first.session_id),
+      (r) => r.body.status === 'completed',
+    );
+    await eventually(
+      () => svc.http.session(second.session_id),
+      (r) => r.body.status === 'ready',
+    );
+    const stats = await eventually(
+      () => svc.http.stats(eventId),
+      (r) => r.body.completed_total >= 1,
+    );
     expect(stats.body).toMatchObject({ completed_total: 1, admitted_total: 2, active_count: 1 });
 
-    await sendRaw(producer, Topics.CHECKOUT_FAILED, JSON.stringify({ session_id: second.session_id }), eventId);
-    await eventually(() => svc.http.session(second.session_id), (r) => r.body.status === 'failed');
-    await sendRaw(producer, Topics.CHECKOUT_EXPIRED, JSON.stringify({ session_id: second.session_id }), eventId);
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_FAILED,
+      JSON.stringify({ session_id: second.session_id }),
+      eventId,
+    );
+    await eventually(
+      () => svc.http.session(second.session_id),
+      (r) => r.body.status === 'failed',
+    );
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_EXPIRED,
+      JSON.stringify({ session_id: second.session_id }),
+      eventId,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect((await svc.http.session(second.session_id)).body.status).toBe('failed');
-    expect((await svc.http.stats(eventId)).body).toMatchObject({ completed_total: 1, failed_total: 1, expired_total: 0, active_count: 0 });
+    expect((await svc.http.stats(eventId)).body).toMatchObject({
+      completed_total: 1,
+      failed_total: 1,
+      expired_total: 0,
+      active_count: 0,
+    });
   });
 
   it('sends poison messages to <TOPIC>.DLQ with the original bytes and an error header, and keeps consuming', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 120 });
     const buyer = (await svc.http.join('dlq-buyer', eventId)).body;
-    await eventually(() => svc.http.session(buyer.session_id), (r) => r.body.status === 'ready');
+    await eventually(
+      () => svc.http.session(buyer.session_id),
+      (r) => r.body.status === 'ready',
+    );
     const marker = `poison-${eventId}`;
     const notJson = `{not json ${marker}`;
     const noSession = JSON.stringify({ order_id: marker });
     await sendRaw(producer, Topics.CHECKOUT_COMPLETED, notJson, eventId, { trace: marker });
     await sendRaw(producer, Topics.CHECKOUT_COMPLETED, noSession, eventId);
-    await sendRaw(producer, Topics.CHECKOUT_EXPIRED, JSON.stringify({ session_id: 42, note: marker }), eventId);
-    await sendRaw(producer, Topics.CHECKOUT_COMPLETED, JSON.stringify({ session_id: buyer.session_id }), eventId);
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_EXPIRED,
+      JSON.stringify({ session_id: 42, note: marker }),
+      eventId,
+    );
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_COMPLETED,
+      JSON.stringify({ session_id: buyer.session_id }),
+      eventId,
+    );
 
-    const dead = await collector.waitFor('CHECKOUT_COMPLETED.DLQ', (m) => m.raw?.toString('utf8').includes(marker) ?? false, 2);
+    const dead = await collector.waitFor(
+      'CHECKOUT_COMPLETED.DLQ',
+      (m) => m.raw?.toString('utf8').includes(marker) ?? false,
+      2,
+    );
     const invalid = dead.find((m) => m.raw?.toString('utf8') === notJson)!;
     expect(invalid.key).toBe(eventId);
     expect(invalid.headers.trace).toBe(marker);
@@ -140,10 +226,16 @@ describe('event streaming', () => {
     expect(invalid.headers.original_topic).toBe('CHECKOUT_COMPLETED');
     const missing = dead.find((m) => m.raw?.toString('utf8') === noSession)!;
     expect(missing.headers.error).toMatch(/session_id/);
-    const [wrongType] = await collector.waitFor('CHECKOUT_EXPIRED.DLQ', (m) => m.raw?.toString('utf8').includes(marker) ?? false);
+    const [wrongType] = await collector.waitFor(
+      'CHECKOUT_EXPIRED.DLQ',
+      (m) => m.raw?.toString('utf8').includes(marker) ?? false,
+    );
     expect(wrongType.headers.error).toMatch(/session_id must be a string/);
     // The valid message behind the poison ones was processed: the partition is not blocked.
-    await eventually(() => svc.http.session(buyer.session_id), (r) => r.body.status === 'completed');
+    await eventually(
+      () => svc.http.session(buyer.session_id),
+      (r) => r.body.status === 'completed',
+    );
   });
 
   it('loses no QUEUE_JOINED when the broker is down during 1,000 joins', async () => {
@@ -151,7 +243,9 @@ describe('event streaming', () => {
     await kafkaBroker('stop-kafka');
     let sessions: string[] = [];
     try {
-      const responses = await Promise.all(Array.from({ length: 1000 }, (_, i) => svc.http.join(`outage-${i}`, eventId)));
+      const responses = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => svc.http.join(`outage-${i}`, eventId)),
+      );
       expect(responses.every((r) => r.status === 201)).toBe(true);
       sessions = responses.map((r) => r.body.session_id as string);
       // Joins kept working; the events wait in the outbox, and readiness still says ready.
@@ -161,12 +255,21 @@ describe('event streaming', () => {
     } finally {
       await kafkaBroker('start-kafka');
     }
-    const received = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, 1000, 120000);
+    const received = await collector.waitFor(
+      Topics.QUEUE_JOINED,
+      (m) => m.body?.event_id === eventId,
+      1000,
+      120000,
+    );
     const ids = new Set(received.map((m) => m.body.message_id));
     expect(ids.size).toBe(1000);
     expect(new Set(received.map((m) => m.body.session_id))).toEqual(new Set(sessions));
     // At-least-once: any duplicate carries a message_id already seen.
     expect(received.length).toBeGreaterThanOrEqual(1000);
-    await eventually(() => svc.http.get('/health/ready'), (r) => r.body.details.kafka.outbox_backlog === 0, 30000);
+    await eventually(
+      () => svc.http.get('/health/ready'),
+      (r) => r.body.details.kafka.outbox_backlog === 0,
+      30000,
+    );
   }, 240000);
 });

@@ -26,27 +26,49 @@ describe('foundation', () => {
     expect(live.body.status).toBe('ok');
     const ready = await svc.http.get('/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ok', details: { redis: { status: 'up' }, kafka: { status: 'up' } } });
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      details: { redis: { status: 'up' }, kafka: { status: 'up' } },
+    });
   });
 
   it('receives a record a plain kafkajs producer writes to CHECKOUT_COMPLETED in its @EventPattern handler', async () => {
     const checkout = svc.app.get(CheckoutEventsService);
     const before = checkout.stats.ignored;
     // A well-formed message for a session nobody has: handled (and ignored), not dead-lettered.
-    await sendRaw(producer, Topics.CHECKOUT_COMPLETED, JSON.stringify({ session_id: 'nobody~AAAAAAAAAAAAAAAAAAAAAA' }));
-    await eventually(async () => checkout.stats.ignored, (ignored) => ignored > before, 30000);
+    await sendRaw(
+      producer,
+      Topics.CHECKOUT_COMPLETED,
+      JSON.stringify({ session_id: 'nobody~AAAAAAAAAAAAAAAAAAAAAA' }),
+    );
+    await eventually(
+      async () => checkout.stats.ignored,
+      (ignored) => ignored > before,
+      30000,
+    );
   });
 
   it('is visible as consumer group waitroom-service to Kafka’s own tools', async () => {
-    const output = await kafkaCli(['consumer-groups', '--describe', '--group', CONSUMER_GROUP_ID, '--members']);
+    const output = await kafkaCli([
+      'consumer-groups',
+      '--describe',
+      '--group',
+      CONSUMER_GROUP_ID,
+      '--members',
+    ]);
     expect(output).toContain(CONSUMER_GROUP_ID);
     expect(output).toMatch(/waitroom-consumer/);
     const offsets = await kafkaCli(['consumer-groups', '--describe', '--group', CONSUMER_GROUP_ID]);
-    for (const topic of [Topics.CHECKOUT_COMPLETED, Topics.CHECKOUT_FAILED, Topics.CHECKOUT_EXPIRED]) expect(offsets).toContain(topic);
+    for (const topic of [Topics.CHECKOUT_COMPLETED, Topics.CHECKOUT_FAILED, Topics.CHECKOUT_EXPIRED])
+      expect(offsets).toContain(topic);
   }, 60000);
 
   it('stops at start-up with one clear line naming a bad variable', async () => {
-    const service = new ServiceProcess({ REDIS_URL: TEST_REDIS_URL, KAFKA_BROKERS: TEST_KAFKA_BROKERS, JOIN_RATE_LIMIT_PER_MINUTE: 'lots' });
+    const service = new ServiceProcess({
+      REDIS_URL: TEST_REDIS_URL,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      JOIN_RATE_LIMIT_PER_MINUTE: 'lots',
+    });
     await service.start(false);
     const exit = await service.waitForExit();
     expect(exit.code).toBe(1);

@@ -112,7 +112,8 @@ describe('GET /metrics', () => {
     // The scheduler adds to its own total just after the script returns, so a scrape can land
     // between the two: wait for it rather than read it once.
     await eventually(
-      async () => valueOf((await scrape()).samples, 'waitroom_scheduler_sessions_total', { outcome: 'admitted' }),
+      async () =>
+        valueOf((await scrape()).samples, 'waitroom_scheduler_sessions_total', { outcome: 'admitted' }),
       (admitted) => admitted === admittedBefore + 2,
     );
     // The outbox relay runs against the real broker: the backlog drains.

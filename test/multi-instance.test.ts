@@ -54,106 +54,137 @@ describe('three instances under churn', () => {
     redis.disconnect();
   });
 
-  it(`never exceeds capacity, admits nobody twice and loses nothing over ${CHURN_SECONDS} s`, async () => {
-    const configured = await instances[0].http.put(
-      `/api/v1/waitroom/admin/events/${eventId}`,
-      { capacity: CAPACITY, checkout_timeout_seconds: 10 },
-      { 'x-api-key': ADMIN_KEY },
-    );
-    expect(configured.status).toBe(201);
-
-    let maxActive = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        maxActive = Math.max(maxActive, await redis.zcard(keys.forEvent(eventId).active));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-
-    const joined: string[] = [];
-    const answered = new Set<string>();
-    const expectedOutcome = new Map<string, 'completed' | 'failed' | 'expired'>();
-    const endAt = Date.now() + CHURN_SECONDS * 1000;
-    let userNumber = 0;
-    while (Date.now() < endAt) {
-      // ~60 joins a second, spread over the three instances.
-      await Promise.all(
-        Array.from({ length: 6 }, async () => {
-          const instance = instances[userNumber % 3];
-          const response = await instance.http.join(`churn-${userNumber++}`, eventId);
-          expect(response.status).toBe(201);
-          joined.push(response.body.session_id);
-        }),
+  it(
+    `never exceeds capacity, admits nobody twice and loses nothing over ${CHURN_SECONDS} s`,
+    async () => {
+      const configured = await instances[0].http.put(
+        `/api/v1/waitroom/admin/events/${eventId}`,
+        { capacity: CAPACITY, checkout_timeout_seconds: 10 },
+        { 'x-api-key': ADMIN_KEY },
       );
-      // Checkout answers for whoever was admitted: 70% complete, 10% fail, 20% let the window expire.
-      for (const ready of collector.matching(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId)) {
-        const sessionId: string = ready.body.session_id;
-        if (answered.has(sessionId)) continue;
-        answered.add(sessionId);
-        const draw = answered.size % 10;
-        if (draw < 7) {
-          expectedOutcome.set(sessionId, 'completed');
-          await sendRaw(producer, Topics.CHECKOUT_COMPLETED, JSON.stringify({ session_id: sessionId }), eventId);
-        } else if (draw < 8) {
-          expectedOutcome.set(sessionId, 'failed');
-          await sendRaw(producer, Topics.CHECKOUT_FAILED, JSON.stringify({ session_id: sessionId }), eventId);
-        } else {
-          expectedOutcome.set(sessionId, 'expired');
+      expect(configured.status).toBe(201);
+
+      let maxActive = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          maxActive = Math.max(maxActive, await redis.zcard(keys.forEvent(eventId).active));
+          await new Promise((r) => setTimeout(r, 20));
         }
+      })();
+
+      const joined: string[] = [];
+      const answered = new Set<string>();
+      const expectedOutcome = new Map<string, 'completed' | 'failed' | 'expired'>();
+      const endAt = Date.now() + CHURN_SECONDS * 1000;
+      let userNumber = 0;
+      while (Date.now() < endAt) {
+        // ~60 joins a second, spread over the three instances.
+        await Promise.all(
+          Array.from({ length: 6 }, async () => {
+            const instance = instances[userNumber % 3];
+            const response = await instance.http.join(`churn-${userNumber++}`, eventId);
+            expect(response.status).toBe(201);
+            joined.push(response.body.session_id);
+          }),
+        );
+        // Checkout answers for whoever was admitted: 70% complete, 10% fail, 20% let the window expire.
+        for (const ready of collector.matching(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId)) {
+          const sessionId: string = ready.body.session_id;
+          if (answered.has(sessionId)) continue;
+          answered.add(sessionId);
+          const draw = answered.size % 10;
+          if (draw < 7) {
+            expectedOutcome.set(sessionId, 'completed');
+            await sendRaw(
+              producer,
+              Topics.CHECKOUT_COMPLETED,
+              JSON.stringify({ session_id: sessionId }),
+              eventId,
+            );
+          } else if (draw < 8) {
+            expectedOutcome.set(sessionId, 'failed');
+            await sendRaw(
+              producer,
+              Topics.CHECKOUT_FAILED,
+              JSON.stringify({ session_id: sessionId }),
+              eventId,
+            );
+          } else {
+            expectedOutcome.set(sessionId, 'expired');
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    sampling = false;
-    await sampler;
-    // Freeze admissions so the books can be checked (expiries still run while paused).
-    await instances[0].http.put(
-      `/api/v1/waitroom/admin/events/${eventId}`,
-      { capacity: CAPACITY, checkout_timeout_seconds: 10, state: 'paused' },
-      { 'x-api-key': ADMIN_KEY },
-    );
-    await new Promise((r) => setTimeout(r, 300));
+      sampling = false;
+      await sampler;
+      // Freeze admissions so the books can be checked (expiries still run while paused).
+      await instances[0].http.put(
+        `/api/v1/waitroom/admin/events/${eventId}`,
+        { capacity: CAPACITY, checkout_timeout_seconds: 10, state: 'paused' },
+        { 'x-api-key': ADMIN_KEY },
+      );
+      await new Promise((r) => setTimeout(r, 300));
 
-    // Capacity held at every sample, and it was actually used.
-    expect(maxActive).toBeLessThanOrEqual(CAPACITY);
-    expect(maxActive).toBe(CAPACITY);
+      // Capacity held at every sample, and it was actually used.
+      expect(maxActive).toBeLessThanOrEqual(CAPACITY);
+      expect(maxActive).toBe(CAPACITY);
 
-    // Nothing lost: every join has its QUEUE_JOINED, counted by message_id.
-    const joinedMessages = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, joined.length, 60000);
-    expect(new Set(joinedMessages.map((m) => m.body.session_id))).toEqual(new Set(joined));
-    expect(new Set(joinedMessages.map((m) => m.body.message_id)).size).toBe(joined.length);
+      // Nothing lost: every join has its QUEUE_JOINED, counted by message_id.
+      const joinedMessages = await collector.waitFor(
+        Topics.QUEUE_JOINED,
+        (m) => m.body?.event_id === eventId,
+        joined.length,
+        60000,
+      );
+      expect(new Set(joinedMessages.map((m) => m.body.session_id))).toEqual(new Set(joined));
+      expect(new Set(joinedMessages.map((m) => m.body.message_id)).size).toBe(joined.length);
 
-    // Nobody admitted twice: one distinct QUEUE_READY message per admitted session.
-    await eventually(
-      () => instances[1].http.stats(eventId),
-      (r) => collector.matching(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId).length >= r.body.admitted_total,
-      30000,
-    );
-    const readyMessages = collector.matching(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId);
-    const readyIdsBySession = new Map<string, Set<string>>();
-    for (const m of readyMessages) readyIdsBySession.set(m.body.session_id, (readyIdsBySession.get(m.body.session_id) ?? new Set()).add(m.body.message_id));
-    expect([...readyIdsBySession.values()].every((ids) => ids.size === 1)).toBe(true);
+      // Nobody admitted twice: one distinct QUEUE_READY message per admitted session.
+      await eventually(
+        () => instances[1].http.stats(eventId),
+        (r) =>
+          collector.matching(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId).length >=
+          r.body.admitted_total,
+        30000,
+      );
+      const readyMessages = collector.matching(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId);
+      const readyIdsBySession = new Map<string, Set<string>>();
+      for (const m of readyMessages)
+        readyIdsBySession.set(
+          m.body.session_id,
+          (readyIdsBySession.get(m.body.session_id) ?? new Set()).add(m.body.message_id),
+        );
+      expect([...readyIdsBySession.values()].every((ids) => ids.size === 1)).toBe(true);
 
-    // Every admitted session whose outcome was sent reached it (expiries take up to 10 s more).
-    await eventually(
-      async () => {
-        const statuses = await Promise.all([...expectedOutcome].map(async ([id]) => (await instances[2].http.session(id)).body.status));
-        // e.g. ["completed->expired"]: what was sent, and what the session became instead.
-        return [...expectedOutcome.values()].flatMap((outcome, i) => (statuses[i] === outcome ? [] : [`${outcome}->${statuses[i]}`]));
-      },
-      (mismatches) => mismatches.length === 0,
-      30000,
-      1000,
-    );
+      // Every admitted session whose outcome was sent reached it (expiries take up to 10 s more).
+      await eventually(
+        async () => {
+          const statuses = await Promise.all(
+            [...expectedOutcome].map(async ([id]) => (await instances[2].http.session(id)).body.status),
+          );
+          // e.g. ["completed->expired"]: what was sent, and what the session became instead.
+          return [...expectedOutcome.values()].flatMap((outcome, i) =>
+            statuses[i] === outcome ? [] : [`${outcome}->${statuses[i]}`],
+          );
+        },
+        (mismatches) => mismatches.length === 0,
+        30000,
+        1000,
+      );
 
-    // The books balance: every join is in exactly one state, and Redis agrees with what we sent.
-    const stats = (await instances[0].http.stats(eventId)).body;
-    expect(stats.joined_total).toBe(joined.length);
-    expect(stats.admitted_total).toBe(readyIdsBySession.size);
-    expect(stats.queue_length + stats.admitted_total).toBe(joined.length);
-    expect(stats.active_count + stats.completed_total + stats.failed_total + stats.expired_total).toBe(stats.admitted_total);
-    expect(stats.completed_total).toBeGreaterThan(0);
-    expect(stats.failed_total).toBeGreaterThan(0);
-    expect(stats.expired_total).toBeGreaterThan(0);
-  }, (CHURN_SECONDS + 180) * 1000);
+      // The books balance: every join is in exactly one state, and Redis agrees with what we sent.
+      const stats = (await instances[0].http.stats(eventId)).body;
+      expect(stats.joined_total).toBe(joined.length);
+      expect(stats.admitted_total).toBe(readyIdsBySession.size);
+      expect(stats.queue_length + stats.admitted_total).toBe(joined.length);
+      expect(stats.active_count + stats.completed_total + stats.failed_total + stats.expired_total).toBe(
+        stats.admitted_total,
+      );
+      expect(stats.completed_total).toBeGreaterThan(0);
+      expect(stats.failed_total).toBeGreaterThan(0);
+      expect(stats.expired_total).toBeGreaterThan(0);
+    },
+    (CHURN_SECONDS + 180) * 1000,
+  );
 });

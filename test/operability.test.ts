@@ -27,7 +27,11 @@ describe('operability', () => {
       expect((await svc.http.get('/health/ready')).status).toBe(200);
 
       redis.stop();
-      const ready = await eventually(() => svc.http.get('/health/ready'), (r) => r.status === 503, 10000);
+      const ready = await eventually(
+        () => svc.http.get('/health/ready'),
+        (r) => r.status === 503,
+        10000,
+      );
       expect(ready.body).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
       expect((await svc.http.get('/health/live')).status).toBe(200);
 
@@ -40,7 +44,11 @@ describe('operability', () => {
       expect((await svc.http.stats('outage')).status).toBe(503);
 
       await redis.start();
-      await eventually(() => svc.http.get('/health/ready'), (r) => r.status === 200, 15000);
+      await eventually(
+        () => svc.http.get('/health/ready'),
+        (r) => r.status === 200,
+        15000,
+      );
       // A fresh Redis has no events: the service answers from the store again (404, not 503).
       expect((await svc.http.join('after-outage', 'outage')).status).toBe(404);
       expect((await svc.http.upsertEvent('outage', { capacity: 5, state: 'paused' })).status).toBe(201);
@@ -63,9 +71,9 @@ describe('operability', () => {
       expect(response.status).toBe(200);
       const document = response.body as OpenAPI.Document;
       await expect(SwaggerParser.validate(structuredClone(document))).resolves.toBeDefined();
-      const routes = Object.entries((document as { paths: Record<string, Record<string, unknown>> }).paths).flatMap(([path, item]) =>
-        Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
-      );
+      const routes = Object.entries(
+        (document as { paths: Record<string, Record<string, unknown>> }).paths,
+      ).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
       expect(routes).toEqual(
         expect.arrayContaining([
           'POST /api/v1/waitroom/join',
@@ -82,7 +90,9 @@ describe('operability', () => {
         ]),
       );
       const join = (document as any).paths['/api/v1/waitroom/join'].post;
-      expect(Object.keys(join.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '403', '404', '409', '429', '503']));
+      expect(Object.keys(join.responses)).toEqual(
+        expect.arrayContaining(['200', '201', '400', '403', '404', '409', '429', '503']),
+      );
       const ui = await fetch(`${svc.baseUrl}/api/docs`);
       expect(ui.status).toBe(200);
       expect(await ui.text()).toContain('swagger');
@@ -114,7 +124,9 @@ describe('operability', () => {
       await svc.http.upsertEvent('sse', { capacity: 5, state: 'paused' });
       const session = (await svc.http.join('sse-user', 'sse')).body;
       const controller = new AbortController();
-      const response = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${session.session_id}/stream`, { signal: controller.signal });
+      const response = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${session.session_id}/stream`, {
+        signal: controller.signal,
+      });
       expect(response.headers.get('content-type')).toContain('text/event-stream');
       const reader = response.body!.getReader();
       let text = '';
@@ -164,7 +176,12 @@ describe('operability', () => {
             return null; // refused once the server stopped accepting: never accepted, nothing to publish
           }
         });
-        await eventually(async () => answered, (n) => n >= 100, 10000, 5);
+        await eventually(
+          async () => answered,
+          (n) => n >= 100,
+          10000,
+          5,
+        );
         service.signal('SIGTERM');
         const responses = await Promise.all(burst);
         const exit = await service.waitForExit(30000);
@@ -175,7 +192,12 @@ describe('operability', () => {
         // Each request was accepted (201), refused while closing (503, Fastify's answer on a
         // closing server; the load balancer retries elsewhere) or never connected (null).
         expect(responses.filter((r) => r !== null && r.status !== 201 && r.status !== 503)).toEqual([]);
-        const published = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, accepted.length, 30000);
+        const published = await collector.waitFor(
+          Topics.QUEUE_JOINED,
+          (m) => m.body?.event_id === eventId,
+          accepted.length,
+          30000,
+        );
         expect(new Set(published.map((m) => m.body.session_id))).toEqual(new Set(accepted));
       } finally {
         await collector.stop();

@@ -67,7 +67,11 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
         });
         const read = await svc.http.get(`/api/v1/waitroom/admin/events/${id}`, { 'x-api-key': ADMIN_KEY });
         expect(read.status).toBe(200);
-        expect(read.body).toMatchObject({ event_id: id, capacity: 7, stats: { queue_length: 0, active_count: 0 } });
+        expect(read.body).toMatchObject({
+          event_id: id,
+          capacity: 7,
+          stats: { queue_length: 0, active_count: 0 },
+        });
         const list = await svc.http.get('/api/v1/waitroom/admin/events', { 'x-api-key': ADMIN_KEY });
         expect(list.body.events.map((e: { event_id: string }) => e.event_id)).toContain(id);
       });
@@ -140,10 +144,16 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
       });
 
       it('refuses a body over the size limit with 413, and a body that is not JSON with 400', async () => {
-        const huge = await svc.http.post('/api/v1/waitroom/join', { user_id: 'u', event_id: 'e', pad: 'x'.repeat(20000) });
+        const huge = await svc.http.post('/api/v1/waitroom/join', {
+          user_id: 'u',
+          event_id: 'e',
+          pad: 'x'.repeat(20000),
+        });
         expect(huge.status).toBe(413);
         expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE');
-        const text = await svc.http.post('/api/v1/waitroom/join', 'user_id=u', { 'content-type': 'text/plain' });
+        const text = await svc.http.post('/api/v1/waitroom/join', 'user_id=u', {
+          'content-type': 'text/plain',
+        });
         expect(text.status).toBe(400);
         expect(text.body.code).toBe('VALIDATION_FAILED');
       });
@@ -191,7 +201,9 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
 
       it('gives 1,000 concurrent joins of distinct users positions 1..1000, no gaps, no duplicates', async () => {
         const eventId = await newEvent({ capacity: 1 });
-        const responses = await Promise.all(Array.from({ length: 1000 }, (_, i) => svc.http.join(`crowd-${i}`, eventId)));
+        const responses = await Promise.all(
+          Array.from({ length: 1000 }, (_, i) => svc.http.join(`crowd-${i}`, eventId)),
+        );
         expect(responses.every((r) => r.status === 201)).toBe(true);
         const positions = responses.map((r) => r.body.position as number).sort((a, b) => a - b);
         expect(positions).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
@@ -201,7 +213,9 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
 
       it('gives 200 concurrent joins of the same user one session', async () => {
         const eventId = await newEvent();
-        const responses = await Promise.all(Array.from({ length: 200 }, () => svc.http.join('same-user', eventId)));
+        const responses = await Promise.all(
+          Array.from({ length: 200 }, () => svc.http.join('same-user', eventId)),
+        );
         expect(new Set(responses.map((r) => r.body.session_id)).size).toBe(1);
         expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
         expect(responses.filter((r) => r.status === 200)).toHaveLength(199);

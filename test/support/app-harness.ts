@@ -23,7 +23,12 @@ export interface HttpResponse<T = any> {
 export class HttpClient {
   constructor(private readonly baseUrl: string) {}
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -54,7 +59,11 @@ export class HttpClient {
   }
 
   join(userId: string, eventId: string, priority?: number, headers?: Record<string, string>) {
-    return this.post('/api/v1/waitroom/join', { user_id: userId, event_id: eventId, ...(priority === undefined ? {} : { priority }) }, headers);
+    return this.post(
+      '/api/v1/waitroom/join',
+      { user_id: userId, event_id: eventId, ...(priority === undefined ? {} : { priority }) },
+      headers,
+    );
   }
   session(sessionId: string) {
     return this.get(`/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}`);
@@ -66,7 +75,9 @@ export class HttpClient {
     return this.get(`/api/v1/waitroom/events/${encodeURIComponent(eventId)}/stats`);
   }
   upsertEvent(eventId: string, config: Record<string, unknown>) {
-    return this.put(`/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, config, { 'x-api-key': ADMIN_KEY });
+    return this.put(`/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, config, {
+      'x-api-key': ADMIN_KEY,
+    });
   }
 }
 
@@ -119,11 +130,17 @@ export async function deleteKeys(client: Redis | Cluster, prefix: string): Promi
   }
 }
 
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, everyMs));
     last = await probe();
   }

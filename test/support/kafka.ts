@@ -9,7 +9,12 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 
 export function testKafka(clientId = 'waitroom-tests'): Kafka {
-  return new Kafka({ clientId, brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+  return new Kafka({
+    clientId,
+    brokers: TEST_KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 200 },
+  });
 }
 
 export interface CollectedMessage {
@@ -45,22 +50,39 @@ export class TopicCollector {
         } catch {
           body = message.value?.toString('utf8') ?? null;
         }
-        collector.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers, raw: message.value, body });
+        collector.messages.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          headers,
+          raw: message.value,
+          body,
+        });
       },
     });
     return collector;
   }
 
-  matching(topic: string, predicate: (message: CollectedMessage) => boolean = () => true): CollectedMessage[] {
+  matching(
+    topic: string,
+    predicate: (message: CollectedMessage) => boolean = () => true,
+  ): CollectedMessage[] {
     return this.messages.filter((message) => message.topic === topic && predicate(message));
   }
 
-  async waitFor(topic: string, predicate: (message: CollectedMessage) => boolean, count = 1, timeoutMs = 30000): Promise<CollectedMessage[]> {
+  async waitFor(
+    topic: string,
+    predicate: (message: CollectedMessage) => boolean,
+    count = 1,
+    timeoutMs = 30000,
+  ): Promise<CollectedMessage[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.matching(topic, predicate);
       if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`expected ${count} message(s) on ${topic}, saw ${found.length} in ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`expected ${count} message(s) on ${topic}, saw ${found.length} in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -76,7 +98,13 @@ export async function testProducer(): Promise<Producer> {
   return producer;
 }
 
-export async function sendRaw(producer: Producer, topic: string, value: string | Buffer, key?: string, headers?: IHeaders): Promise<void> {
+export async function sendRaw(
+  producer: Producer,
+  topic: string,
+  value: string | Buffer,
+  key?: string,
+  headers?: IHeaders,
+): Promise<void> {
   await producer.send({ topic, messages: [{ key: key ?? null, value, headers }] });
 }
 

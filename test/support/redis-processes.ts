@@ -23,7 +23,19 @@ export class RedisProcess {
   async start(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        ...this.extraArgs,
+      ],
       { stdio: 'ignore', detached: true },
     );
     child.unref();
@@ -33,7 +45,10 @@ export class RedisProcess {
   /** Stops the server at once (SHUTDOWN NOSAVE), as an outage would. */
   stop(): void {
     try {
-      execFileSync('redis-cli', ['-p', String(this.port), 'shutdown', 'nosave'], { stdio: 'ignore', timeout: 5000 });
+      execFileSync('redis-cli', ['-p', String(this.port), 'shutdown', 'nosave'], {
+        stdio: 'ignore',
+        timeout: 5000,
+      });
     } catch {
       // already gone: redis-cli reports the closed connection as an error
     }
@@ -48,7 +63,13 @@ export class RedisProcess {
 async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     try {
       await client.connect();
       await client.ping();
@@ -69,7 +90,14 @@ export class RedisClusterProcesses {
   constructor(readonly basePort: number) {
     this.nodes = [0, 1, 2].map(
       (i) =>
-        new RedisProcess(basePort + i, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${basePort + i}.conf`, '--cluster-node-timeout', '2000']),
+        new RedisProcess(basePort + i, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${basePort + i}.conf`,
+          '--cluster-node-timeout',
+          '2000',
+        ]),
     );
   }
 
@@ -79,15 +107,28 @@ export class RedisClusterProcesses {
 
   async start(): Promise<void> {
     for (const node of this.nodes) await node.start();
-    execFileSync('redis-cli', ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      stdio: 'ignore',
-      timeout: 30000,
-    });
+    execFileSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...this.nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      {
+        stdio: 'ignore',
+        timeout: 30000,
+      },
+    );
     // Wait until every node agrees the cluster is up.
     const deadline = Date.now() + 20000;
     for (const node of this.nodes) {
       for (;;) {
-        const info = execFileSync('redis-cli', ['-p', String(node.port), 'cluster', 'info'], { encoding: 'utf8' });
+        const info = execFileSync('redis-cli', ['-p', String(node.port), 'cluster', 'info'], {
+          encoding: 'utf8',
+        });
         if (info.includes('cluster_state:ok')) break;
         if (Date.now() > deadline) throw new Error('redis cluster did not become ready');
         await new Promise((r) => setTimeout(r, 200));

@@ -4,14 +4,27 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { HttpClient } from './app-harness';
 
-export const SERVICE_MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'waitroom', 'apps', 'waitroom', 'src', 'main.js');
+export const SERVICE_MAIN = join(
+  __dirname,
+  '..',
+  '..',
+  'dist',
+  'apps',
+  'waitroom',
+  'apps',
+  'waitroom',
+  'src',
+  'main.js',
+);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -30,7 +43,8 @@ export class ServiceProcess {
   constructor(private readonly env: Record<string, string>) {}
 
   static assertBuilt(): void {
-    if (!existsSync(SERVICE_MAIN)) throw new Error(`${SERVICE_MAIN} is missing: run npm run build (scripts/test.sh does)`);
+    if (!existsSync(SERVICE_MAIN))
+      throw new Error(`${SERVICE_MAIN} is missing: run npm run build (scripts/test.sh does)`);
   }
 
   /** Starts the process; with waitReady, resolves once /health/ready answers 200. */
@@ -49,7 +63,8 @@ export class ServiceProcess {
     if (!waitReady) return;
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`service exited early (${child.exitCode}):\n${this.output.join('')}`);
+      if (child.exitCode !== null)
+        throw new Error(`service exited early (${child.exitCode}):\n${this.output.join('')}`);
       try {
         if ((await this.http.get('/health/ready')).status === 200) return;
       } catch {
@@ -68,7 +83,9 @@ export class ServiceProcess {
     if (!this.exited) throw new Error('not started');
     return Promise.race([
       this.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit in ${timeoutMs} ms`)), timeoutMs)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no exit in ${timeoutMs} ms`)), timeoutMs),
+      ),
     ]);
   }
 

@@ -73,7 +73,9 @@ export function startConsumerInBackground(app: NestFastifyApplication, retryMs =
       logger.log('consuming checkout topics as group waitroom-service');
     } catch (error) {
       if (stopped) return;
-      logger.warn(`consumer not started (${error instanceof Error ? error.message : String(error)}); retrying in ${retryMs} ms`);
+      logger.warn(
+        `consumer not started (${error instanceof Error ? error.message : String(error)}); retrying in ${retryMs} ms`,
+      );
       timer = setTimeout(() => void attempt(), retryMs);
     }
   };

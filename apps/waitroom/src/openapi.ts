@@ -4,7 +4,9 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Waitroom')
-    .setDescription('A fair, per-event virtual waiting room in front of checkout. See README.md and the public contract.')
+    .setDescription(
+      'A fair, per-event virtual waiting room in front of checkout. See README.md and the public contract.',
+    )
     .setVersion('1.0')
     .addApiKey({ type: 'apiKey', name: 'x-api-key', in: 'header' }, 'x-api-key')
     .build();

@@ -45,7 +45,11 @@ export class GracefulShutdown {
     return this.shuttingDown;
   }
 
-  private async run(app: NestFastifyApplication, consumer: { stop: () => void }, signal: string): Promise<void> {
+  private async run(
+    app: NestFastifyApplication,
+    consumer: { stop: () => void },
+    signal: string,
+  ): Promise<void> {
     const started = Date.now();
     const budget = this.env.SHUTDOWN_TIMEOUT_MS;
     const hardStop = setTimeout(() => {
@@ -73,10 +77,13 @@ export class GracefulShutdown {
     // after its session timeout), so it gets what is left of the budget and no more.
     const closed = await Promise.race([
       app.close().then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, budget - 500 - (Date.now() - started))).unref()),
+      new Promise<boolean>((resolve) =>
+        setTimeout(() => resolve(false), Math.max(0, budget - 500 - (Date.now() - started))).unref(),
+      ),
     ]);
     clearTimeout(hardStop);
-    if (!closed) this.logger.warn('connections were still closing when the budget ran out; leaving them to the broker');
+    if (!closed)
+      this.logger.warn('connections were still closing when the budget ran out; leaving them to the broker');
     this.logger.log(`stopped cleanly in ${Date.now() - started} ms`);
   }
 }

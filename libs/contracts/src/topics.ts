@@ -16,7 +16,11 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 export const ProducedTopics = [Topics.QUEUE_JOINED, Topics.QUEUE_LEFT, Topics.QUEUE_READY] as const;
 export type ProducedTopic = (typeof ProducedTopics)[number];
 
-export const ConsumedTopics = [Topics.CHECKOUT_COMPLETED, Topics.CHECKOUT_FAILED, Topics.CHECKOUT_EXPIRED] as const;
+export const ConsumedTopics = [
+  Topics.CHECKOUT_COMPLETED,
+  Topics.CHECKOUT_FAILED,
+  Topics.CHECKOUT_EXPIRED,
+] as const;
 export type ConsumedTopic = (typeof ConsumedTopics)[number];
 
 export const TopicPartitions: Readonly<Record<Topic, number>> = {

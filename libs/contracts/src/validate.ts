@@ -7,7 +7,10 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: 
  * Validates a parsed JSON value against one of the contract classes.
  * Unknown properties are allowed (and kept) because other teams may add fields.
  */
-export function validateMessage<T extends object>(cls: ClassConstructor<T>, input: unknown): ValidationResult<T> {
+export function validateMessage<T extends object>(
+  cls: ClassConstructor<T>,
+  input: unknown,
+): ValidationResult<T> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: ['message must be a JSON object'] };
   }

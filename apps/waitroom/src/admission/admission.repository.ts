@@ -26,7 +26,13 @@ export class AdmissionRepository {
     const reply = (await this.redis.runScript(
       'admission-tick',
       [keys.config, keys.queue, keys.active, keys.heartbeats, keys.stats, keys.pace, keys.outbox],
-      [keys.sessionPrefix, keys.userPrefix, this.env.ADMISSION_BATCH_MAX, this.env.SESSION_RETENTION_SECONDS, randomUUID()],
+      [
+        keys.sessionPrefix,
+        keys.userPrefix,
+        this.env.ADMISSION_BATCH_MAX,
+        this.env.SESSION_RETENTION_SECONDS,
+        randomUUID(),
+      ],
     )) as [string, number, number, number, number, number];
     if (reply[0] === 'NO_EVENT') return null;
     const [code, expired, abandoned, admitted, queueLength, activeCount] = reply;

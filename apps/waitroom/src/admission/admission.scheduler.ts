@@ -30,12 +30,16 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.scheduler.addInterval(ADMISSION_INTERVAL_NAME, setInterval(() => void this.tick(), this.env.ADMISSION_TICK_MS));
+    this.scheduler.addInterval(
+      ADMISSION_INTERVAL_NAME,
+      setInterval(() => void this.tick(), this.env.ADMISSION_TICK_MS),
+    );
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.scheduler.doesExist('interval', ADMISSION_INTERVAL_NAME)) this.scheduler.deleteInterval(ADMISSION_INTERVAL_NAME);
+    if (this.scheduler.doesExist('interval', ADMISSION_INTERVAL_NAME))
+      this.scheduler.deleteInterval(ADMISSION_INTERVAL_NAME);
   }
 
   /** One pass over all events. Returns false if skipped because the previous one still runs. */
@@ -53,7 +57,9 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     } catch (error) {
       this.failures++;
       if (this.failures === 1 || this.failures % 100 === 0) {
-        this.logger.warn(`admission tick failed (${this.failures}x): ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(
+          `admission tick failed (${this.failures}x): ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     } finally {
       this.ticking = false;

@@ -32,5 +32,7 @@ export class DomainError extends Error {
   }
 }
 
-export const eventNotFound = (eventId: string) => new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`);
-export const sessionNotFound = () => new DomainError('SESSION_NOT_FOUND', 'session not found (unknown or purged)');
+export const eventNotFound = (eventId: string) =>
+  new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`);
+export const sessionNotFound = () =>
+  new DomainError('SESSION_NOT_FOUND', 'session not found (unknown or purged)');

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError, ErrorCodes, type ErrorCode } from './domain-errors';
@@ -36,7 +43,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   private toBody(exception: unknown, requestId: string): { body: ErrorBody; retryAfterSeconds?: number } {
     if (exception instanceof DomainError) {
-      const body: ErrorBody = { status: ErrorCodes[exception.code], code: exception.code, message: exception.message };
+      const body: ErrorBody = {
+        status: ErrorCodes[exception.code],
+        code: exception.code,
+        message: exception.message,
+      };
       if (exception.details.length > 0) body.errors = exception.details;
       return { body, retryAfterSeconds: exception.retryAfterSeconds };
     }
@@ -58,7 +69,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
 function statusOf(exception: unknown): number | undefined {
   if (exception instanceof HttpException) return exception.getStatus();
   if (typeof exception === 'object' && exception !== null && 'statusCode' in exception) {
-    const status = Number((exception).statusCode);
+    const status = Number(exception.statusCode);
     if (Number.isInteger(status) && status >= 400 && status < 600) return status;
   }
   return undefined;

@@ -24,7 +24,8 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
  * Every variable is documented in the README's configuration table.
  */
 export class Environment {
-  @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' = 'development';
+  @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' =
+    'development';
 
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 8080;
   /** Address the HTTP server binds to. */
@@ -35,10 +36,14 @@ export class Environment {
   /** host:port,host:port — when set, Waitroom talks to a Redis Cluster and ignores REDIS_URL's host. */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, { message: 'REDIS_CLUSTER_NODES must look like host:port,host:port' })
+  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, {
+    message: 'REDIS_CLUSTER_NODES must look like host:port,host:port',
+  })
   REDIS_CLUSTER_NODES?: string;
   /** Prefix of every key, so several deployments (or test runs) can share one Redis. */
-  @Matches(/^[A-Za-z0-9_.:-]{1,32}$/, { message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . : -' })
+  @Matches(/^[A-Za-z0-9_.:-]{1,32}$/, {
+    message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . : -',
+  })
   REDIS_KEY_PREFIX = 'wr:';
   /** A command that takes longer fails (503) instead of hanging a request. */
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) REDIS_COMMAND_TIMEOUT_MS = 2000;
@@ -55,7 +60,12 @@ export class Environment {
   @Transform(emptyToUndefined) @IsOptional() @IsString() KAFKA_SASL_PASSWORD?: string;
 
   /** Key for `x-api-key` on admin and trusted calls. Unset: admin calls are refused (401). */
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16) @MaxLength(256) ADMIN_API_KEY?: string;
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(256)
+  ADMIN_API_KEY?: string;
 
   /** Joins per client address (per event) per minute; 0 turns the limit off. */
   @Transform(toInt) @IsInt() @Min(0) JOIN_RATE_LIMIT_PER_MINUTE = 120;

@@ -51,7 +51,10 @@ export class CheckoutEventsService {
     const validation = validateMessage(CheckoutOutcomeMessage, parsed.value);
     if (!validation.ok) return this.deadLetter(record, validation.errors.join('; '));
 
-    const result = await this.waitroom.finishCheckout(validation.value.session_id, OUTCOME_BY_TOPIC[record.topic]);
+    const result = await this.waitroom.finishCheckout(
+      validation.value.session_id,
+      OUTCOME_BY_TOPIC[record.topic],
+    );
     if (result === 'applied') this.stats.applied++;
     else this.stats.ignored++;
     return result;
@@ -78,7 +81,9 @@ export class CheckoutEventsService {
   }
 }
 
-function parseJson(value: Buffer | string | null): { ok: true; value: unknown } | { ok: false; error: string } {
+function parseJson(
+  value: Buffer | string | null,
+): { ok: true; value: unknown } | { ok: false; error: string } {
   if (value === null) return { ok: false, error: 'empty message (no value)' };
   try {
     return { ok: true, value: JSON.parse(Buffer.isBuffer(value) ? value.toString('utf8') : value) };

@@ -8,11 +8,11 @@ import type { Environment } from '../config/environment';
 export function kafkaClientConfig(env: Environment, clientIdSuffix: string): KafkaConfig {
   const sasl: SASLOptions | undefined =
     env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
-      ? ({
+      ? {
           mechanism: env.KAFKA_SASL_MECHANISM,
           username: env.KAFKA_SASL_USERNAME,
           password: env.KAFKA_SASL_PASSWORD,
-        })
+        }
       : undefined;
   return {
     clientId: `${env.KAFKA_CLIENT_ID}-${clientIdSuffix}`,

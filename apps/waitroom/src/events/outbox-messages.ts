@@ -40,7 +40,13 @@ export async function toContractMessage(
     case 'joined':
       return {
         topic: Topics.QUEUE_JOINED,
-        body: { ...base, priority: Number(fields.p), position: Number(fields.pos), joined_at: at, timestamp: at },
+        body: {
+          ...base,
+          priority: Number(fields.p),
+          position: Number(fields.pos),
+          joined_at: at,
+          timestamp: at,
+        },
       };
     case 'left':
       return {

@@ -90,7 +90,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
         }
       }
       if (published > 0) continue;
-      const backoff = this.failures === 0 ? this.env.OUTBOX_RELAY_INTERVAL_MS : Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.failures);
+      const backoff =
+        this.failures === 0
+          ? this.env.OUTBOX_RELAY_INTERVAL_MS
+          : Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.failures);
       await sleep(backoff);
     }
   }
@@ -114,7 +117,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
         }),
       );
       await this.publisher.publish(records);
-      await this.outbox.remove(eventId, entries.map((entry) => entry.id));
+      await this.outbox.remove(
+        eventId,
+        entries.map((entry) => entry.id),
+      );
       published += entries.length;
       this.stats.published += entries.length;
       if (entries.length < this.env.OUTBOX_BATCH_SIZE || !this.running) return published;

@@ -26,7 +26,9 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   live() {
-    return this.health.check([async () => this.indicators.check('process').up({ uptime_seconds: Math.round(process.uptime()) })]);
+    return this.health.check([
+      async () => this.indicators.check('process').up({ uptime_seconds: Math.round(process.uptime()) }),
+    ]);
   }
 
   @Get('ready')

@@ -19,7 +19,8 @@ const INCLUDE = /^-- @include ([a-z-]+)\s*$/gm;
 export function loadLuaScripts(directory = join(__dirname, 'scripts')): Map<string, LuaScript> {
   const includes = new Map<string, string>();
   for (const file of readdirSync(join(directory, 'includes'))) {
-    if (file.endsWith('.lua')) includes.set(file.slice(0, -4), readFileSync(join(directory, 'includes', file), 'utf8'));
+    if (file.endsWith('.lua'))
+      includes.set(file.slice(0, -4), readFileSync(join(directory, 'includes', file), 'utf8'));
   }
   const scripts = new Map<string, LuaScript>();
   for (const file of readdirSync(directory)) {

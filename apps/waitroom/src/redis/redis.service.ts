@@ -51,7 +51,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
         resolve();
       });
     });
-    if ((this.client.status as string) !== 'ready') this.logger.warn('redis is not reachable yet; serving degraded until it is');
+    if ((this.client.status as string) !== 'ready')
+      this.logger.warn('redis is not reachable yet; serving degraded until it is');
   }
 
   async runScript(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -81,7 +82,9 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async ping(): Promise<void> {
-    await this.call(() => (this.client instanceof Cluster ? this.client.nodes('master')[0].ping() : this.client.ping()));
+    await this.call(() =>
+      this.client instanceof Cluster ? this.client.nodes('master')[0].ping() : this.client.ping(),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,5 +1,14 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importPKCS8, importSPKI, SignJWT, type JWK, type KeyLike } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importPKCS8,
+  importSPKI,
+  SignJWT,
+  type JWK,
+  type KeyLike,
+} from 'jose';
 import { createPublicKey } from 'node:crypto';
 import { Environment } from '../config/environment';
 
@@ -77,5 +86,7 @@ export class AdmissionTokenService implements OnModuleInit {
 }
 
 function splitPemBlocks(text: string): string[] {
-  return text.replace(/\\n/g, '\n').match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  return (
+    text.replace(/\\n/g, '\n').match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? []
+  );
 }

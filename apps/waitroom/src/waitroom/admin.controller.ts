@@ -18,7 +18,11 @@ export class AdminController {
   @Put(':event_id')
   @ApiResponse({ status: 201, description: 'created; body = stored config' })
   @ApiResponse({ status: 200, description: 'updated; body = stored config' })
-  async upsert(@Param('event_id') eventId: string, @Body() body: UpsertEventDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async upsert(
+    @Param('event_id') eventId: string,
+    @Body() body: UpsertEventDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId)) {
       throw new DomainError('VALIDATION_FAILED', 'the request is invalid', [
         'event_id must be 1-64 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit',

@@ -4,7 +4,12 @@
  * time constant, see admission-tick-7.lua). Null while the rate is unknown or nobody moves
  * (paused, closed, not yet open): a guess there would be a promise we cannot keep.
  */
-export function estimatedWaitSeconds(position: number | null, admissionRatePerSecond: number | null, moving: boolean): number | null {
-  if (position === null || !moving || admissionRatePerSecond === null || !(admissionRatePerSecond > 0)) return null;
+export function estimatedWaitSeconds(
+  position: number | null,
+  admissionRatePerSecond: number | null,
+  moving: boolean,
+): number | null {
+  if (position === null || !moving || admissionRatePerSecond === null || !(admissionRatePerSecond > 0))
+    return null;
   return Math.ceil(position / admissionRatePerSecond);
 }

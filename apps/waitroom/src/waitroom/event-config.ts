@@ -28,7 +28,9 @@ export interface EventCounters {
 }
 
 /** Field names of the config hash (short: they repeat in every event's hash). */
-export function configToHashFields(config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>): string[] {
+export function configToHashFields(
+  config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
+): string[] {
   return [
     'state', config.state,
     'capacity', String(config.capacity),
@@ -41,7 +43,8 @@ export function configToHashFields(config: Omit<EventConfig, 'eventId' | 'create
 }
 
 export function configFromHash(eventId: string, hash: Record<string, string>): EventConfig {
-  const optionalNumber = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
+  const optionalNumber = (value: string | undefined) =>
+    value === undefined || value === '' ? null : Number(value);
   return {
     eventId,
     capacity: Number(hash.capacity),

@@ -13,8 +13,12 @@ describe('session ids', () => {
     for (const member of members) expect(Buffer.from(member, 'base64url')).toHaveLength(16);
   });
 
-  it.each(['', 'nothing', '~AAAAAAAAAAAAAAAAAAAAAA', 'e~short', 'e~AAAAAAAAAAAAAAAAAAAAA!', '-bad~AAAAAAAAAAAAAAAAAAAAAA'])(
-    'treats %p as unknown',
-    (raw) => expect(parseSessionId(raw)).toBeNull(),
-  );
+  it.each([
+    '',
+    'nothing',
+    '~AAAAAAAAAAAAAAAAAAAAAA',
+    'e~short',
+    'e~AAAAAAAAAAAAAAAAAAAAA!',
+    '-bad~AAAAAAAAAAAAAAAAAAAAAA',
+  ])('treats %p as unknown', (raw) => expect(parseSessionId(raw)).toBeNull());
 });

@@ -1,5 +1,13 @@
 /** Session statuses and the transitions between them (shared CONTRACT.md, "Session statuses"). */
-export const SessionStatuses = ['queued', 'ready', 'completed', 'failed', 'expired', 'left', 'abandoned'] as const;
+export const SessionStatuses = [
+  'queued',
+  'ready',
+  'completed',
+  'failed',
+  'expired',
+  'left',
+  'abandoned',
+] as const;
 export type SessionStatus = (typeof SessionStatuses)[number];
 
 /**

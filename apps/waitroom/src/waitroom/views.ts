@@ -5,7 +5,10 @@ import type { SessionRecord } from './session';
 /** JSON views of the contract (snake_case, ISO-8601 UTC times). */
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function isMoving(record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>, nowMs = Date.now()): boolean {
+export function isMoving(
+  record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>,
+  nowMs = Date.now(),
+): boolean {
   return record.eventState === 'open' && (record.opensAtMs === null || record.opensAtMs <= nowMs);
 }
 
@@ -18,7 +21,11 @@ export function joinView(record: SessionRecord) {
     status: record.status,
     position: record.position,
     queue_length: record.queueLength,
-    estimated_wait_seconds: estimatedWaitSeconds(record.position, record.admissionRatePerSecond, isMoving(record)),
+    estimated_wait_seconds: estimatedWaitSeconds(
+      record.position,
+      record.admissionRatePerSecond,
+      isMoving(record),
+    ),
     joined_at: iso(record.joinedAtMs),
   };
 }
@@ -65,6 +72,8 @@ export function eventStatsView(config: EventConfig, counters: EventCounters) {
     joined_total: counters.joinedTotal,
     abandoned_total: counters.abandonedTotal,
     observed_admissions_per_minute:
-      counters.admissionRatePerSecond === null ? null : Math.round(counters.admissionRatePerSecond * 60 * 10) / 10,
+      counters.admissionRatePerSecond === null
+        ? null
+        : Math.round(counters.admissionRatePerSecond * 60 * 10) / 10,
   };
 }

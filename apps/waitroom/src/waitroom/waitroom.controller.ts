@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, Sse, type MessageEvent } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
@@ -27,7 +39,11 @@ export class WaitroomController {
   @ApiResponse({ status: 409, description: 'event closed' })
   @ApiResponse({ status: 429, description: 'too many joins from this address' })
   @ApiResponse({ status: 503, description: 'store unavailable; see Retry-After' })
-  async join(@Body() body: JoinRequestDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async join(
+    @Body() body: JoinRequestDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const { created, view } = await this.waitroom.join({
       userId: body.user_id,
       eventId: body.event_id,
@@ -55,7 +71,10 @@ export class WaitroomController {
   }
 
   @Sse('sessions/:session_id/stream')
-  @ApiResponse({ status: 200, description: 'text/event-stream of session bodies; ends after a terminal status' })
+  @ApiResponse({
+    status: 200,
+    description: 'text/event-stream of session bodies; ends after a terminal status',
+  })
   stream(@Param('session_id') sessionId: string): Observable<MessageEvent> {
     return this.streams.watch(sessionId);
   }

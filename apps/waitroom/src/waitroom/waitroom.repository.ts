@@ -3,7 +3,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, eventNotFound } from '../common/domain-errors';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
-import { configFromHash, configToHashFields, pairsToRecord, type EventConfig, type EventCounters } from './event-config';
+import {
+  configFromHash,
+  configToHashFields,
+  pairsToRecord,
+  type EventConfig,
+  type EventCounters,
+} from './event-config';
 import { formatSessionId, newMemberId, type SessionRef } from './session-id';
 import type { EventState, SessionRecord, SessionStatus } from './session';
 
@@ -52,7 +58,12 @@ export class WaitroomRepository {
       case 'EXISTING':
         return { created: reply[0] === 'CREATED', session: parseSessionReply(eventId, reply) };
       case 'RATE_LIMITED':
-        throw new DomainError('RATE_LIMITED', 'too many joins from this address, retry later', [], Math.max(1, Math.ceil(Number(reply[1]) / 1000)));
+        throw new DomainError(
+          'RATE_LIMITED',
+          'too many joins from this address, retry later',
+          [],
+          Math.max(1, Math.ceil(Number(reply[1]) / 1000)),
+        );
       case 'EVENT_NOT_FOUND':
         throw eventNotFound(eventId);
       case 'EVENT_CLOSED':
@@ -79,7 +90,15 @@ export class WaitroomRepository {
     const keys = this.redis.keys.forEvent(ref.eventId);
     const reply = (await this.redis.runScript(
       'leave',
-      [keys.session(ref.member), keys.queue, keys.active, keys.heartbeats, keys.stats, keys.outbox, keys.config],
+      [
+        keys.session(ref.member),
+        keys.queue,
+        keys.active,
+        keys.heartbeats,
+        keys.stats,
+        keys.outbox,
+        keys.config,
+      ],
       [ref.member, keys.userPrefix, randomUUID(), this.env.SESSION_RETENTION_SECONDS],
     )) as string[];
     if (reply[0] === 'NOT_FOUND') return null;
@@ -87,7 +106,10 @@ export class WaitroomRepository {
   }
 
   /** Applies a checkout outcome to a `ready` session; anything else is left as it is. */
-  async finishCheckout(ref: SessionRef, outcome: CheckoutOutcome): Promise<'applied' | 'unchanged' | 'not_found'> {
+  async finishCheckout(
+    ref: SessionRef,
+    outcome: CheckoutOutcome,
+  ): Promise<'applied' | 'unchanged' | 'not_found'> {
     const keys = this.redis.keys.forEvent(ref.eventId);
     const reply = (await this.redis.runScript(
       'finish-checkout',
@@ -104,10 +126,11 @@ export class WaitroomRepository {
     // Registry first: if the config write then fails, the scheduler just skips an id with no config.
     await this.redis.call(() => this.redis.client.sadd(this.redis.keys.eventRegistry, eventId));
     const keys = this.redis.keys.forEvent(eventId);
-    const reply = (await this.redis.runScript('upsert-event', [keys.config], [
-      randomBytes(16).toString('hex'),
-      ...configToHashFields(config),
-    ])) as [string, string[]];
+    const reply = (await this.redis.runScript(
+      'upsert-event',
+      [keys.config],
+      [randomBytes(16).toString('hex'), ...configToHashFields(config)],
+    )) as [string, string[]];
     return { created: reply[0] === 'CREATED', config: configFromHash(eventId, pairsToRecord(reply[1])) };
   }
 
@@ -147,8 +170,21 @@ export class WaitroomRepository {
 
 /** Parses the session shape shared by join-9.lua and get-session-5.lua (after the code). */
 function parseSessionReply(eventId: string, reply: (string | number)[]): SessionRecord {
-  const [, member, userId, priority, status, joinedAt, admittedAt, expiresAt, position, queueLength, rate, state, opensAt] =
-    reply;
+  const [
+    ,
+    member,
+    userId,
+    priority,
+    status,
+    joinedAt,
+    admittedAt,
+    expiresAt,
+    position,
+    queueLength,
+    rate,
+    state,
+    opensAt,
+  ] = reply;
   const optional = (value: string | number) => (value === '' || value === undefined ? null : Number(value));
   return {
     sessionId: formatSessionId({ eventId, member: String(member) }),

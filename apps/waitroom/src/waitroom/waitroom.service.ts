@@ -20,11 +20,22 @@ export class WaitroomService {
     private readonly tokens: AdmissionTokenService,
   ) {}
 
-  async join(input: { userId: string; eventId: string; priority: number; trusted: boolean; clientAddress: string }) {
+  async join(input: {
+    userId: string;
+    eventId: string;
+    priority: number;
+    trusted: boolean;
+    clientAddress: string;
+  }) {
     if (input.priority > 0 && !input.trusted) {
       throw new DomainError('PRIORITY_NOT_ALLOWED', 'priority above 0 needs a trusted caller (x-api-key)');
     }
-    const { created, session } = await this.repository.join(input.eventId, input.userId, input.priority, input.clientAddress);
+    const { created, session } = await this.repository.join(
+      input.eventId,
+      input.userId,
+      input.priority,
+      input.clientAddress,
+    );
     return { created, view: await this.view(session) };
   }
 
@@ -43,7 +54,10 @@ export class WaitroomService {
   }
 
   /** Checkout's verdict on an admitted session. Unknown or not-ready sessions are left alone. */
-  async finishCheckout(sessionId: string, outcome: CheckoutOutcome): Promise<'applied' | 'unchanged' | 'not_found'> {
+  async finishCheckout(
+    sessionId: string,
+    outcome: CheckoutOutcome,
+  ): Promise<'applied' | 'unchanged' | 'not_found'> {
     const ref = parseSessionId(sessionId);
     if (!ref) return 'not_found';
     return this.repository.finishCheckout(ref, outcome);
@@ -80,7 +94,10 @@ export class WaitroomService {
     return {
       events: events
         .filter((event) => event !== null)
-        .map((event) => ({ ...eventConfigView(event.config), stats: eventStatsView(event.config, event.counters) })),
+        .map((event) => ({
+          ...eventConfigView(event.config),
+          stats: eventStatsView(event.config, event.counters),
+        })),
     };
   }
 

@@ -48,4 +48,3 @@ export type ProducedMessageOf = {
   QUEUE_LEFT: QueueLeftMessage;
   QUEUE_READY: QueueReadyMessage;
 };
-

@@ -8,7 +8,12 @@ export class UpsertEventDto {
   @Max(10_000_000)
   capacity!: number;
 
-  @ApiPropertyOptional({ example: 600, minimum: 1, nullable: true, description: 'admissions per minute; null = no rate limit' })
+  @ApiPropertyOptional({
+    example: 600,
+    minimum: 1,
+    nullable: true,
+    description: 'admissions per minute; null = no rate limit',
+  })
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsInt()
   @Min(1)
@@ -27,17 +32,29 @@ export class UpsertEventDto {
   @IsIn(['open', 'paused', 'closed'])
   state?: 'open' | 'paused' | 'closed';
 
-  @ApiPropertyOptional({ example: '2026-12-01T10:00:00Z', nullable: true, description: 'nobody is admitted before this instant' })
+  @ApiPropertyOptional({
+    example: '2026-12-01T10:00:00Z',
+    nullable: true,
+    description: 'nobody is admitted before this instant',
+  })
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsISO8601({ strict: true })
   opens_at?: string | null;
 
-  @ApiPropertyOptional({ default: false, description: 'put those who joined before opens_at in random order' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'put those who joined before opens_at in random order',
+  })
   @IsOptional()
   @IsBoolean()
   shuffle_at_open?: boolean;
 
-  @ApiPropertyOptional({ example: 120, minimum: 10, nullable: true, description: 'a queued session not polled for this long is abandoned' })
+  @ApiPropertyOptional({
+    example: 120,
+    minimum: 10,
+    nullable: true,
+    description: 'a queued session not polled for this long is abandoned',
+  })
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsInt()
   @Min(10)

@@ -11,10 +11,18 @@ export class JoinRequestDto {
   @ApiProperty({ example: 'concert-2024', minLength: 1, maxLength: 64, pattern: EVENT_ID_PATTERN.source })
   @IsString()
   @Length(1, 64)
-  @Matches(EVENT_ID_PATTERN, { message: 'event_id must start with a letter or digit and use only A-Z a-z 0-9 . _ : -' })
+  @Matches(EVENT_ID_PATTERN, {
+    message: 'event_id must start with a letter or digit and use only A-Z a-z 0-9 . _ : -',
+  })
   event_id!: string;
 
-  @ApiPropertyOptional({ example: 0, minimum: 0, maximum: 9, default: 0, description: 'above 0 only with x-api-key' })
+  @ApiPropertyOptional({
+    example: 0,
+    minimum: 0,
+    maximum: 9,
+    default: 0,
+    description: 'above 0 only with x-api-key',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
