@@ -102,20 +102,26 @@ export class Environment {
 
 export class InvalidConfigurationError extends Error {}
 
+/** Variables without a default (absent from `new Environment()`'s own keys). */
+const OPTIONAL_VARIABLES = [
+  'REDIS_CLUSTER_NODES',
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'ADMIN_API_KEY',
+  'ADMISSION_TOKEN_PRIVATE_KEY',
+  'ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS',
+] as const;
+
+/** Every variable the service reads (what .env.example and the deployment files may set). */
+export function environmentVariableNames(): string[] {
+  return [...Object.keys(new Environment()), ...OPTIONAL_VARIABLES];
+}
+
 /** Parses the environment; throws one readable line naming the first bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const known = Object.keys(new Environment());
-  const optional = [
-    'REDIS_CLUSTER_NODES',
-    'KAFKA_SASL_MECHANISM',
-    'KAFKA_SASL_USERNAME',
-    'KAFKA_SASL_PASSWORD',
-    'ADMIN_API_KEY',
-    'ADMISSION_TOKEN_PRIVATE_KEY',
-    'ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS',
-  ];
   const picked: Record<string, unknown> = {};
-  for (const name of [...known, ...optional]) {
+  for (const name of environmentVariableNames()) {
     if (raw[name] !== undefined) picked[name] = raw[name];
   }
   const env = plainToInstance(Environment, picked);
