@@ -1,7 +1,7 @@
 -- Leave: a queued session leaves the queue, a ready one frees its checkout slot. Idempotent:
 -- a session already ended answers with its status and publishes nothing.
 -- KEYS[1] session hash  KEYS[2] queue zset  KEYS[3] active zset  KEYS[4] heartbeat zset
--- KEYS[5] stats hash    KEYS[6] outbox stream  KEYS[7] event config hash (unused, keeps the slot explicit)
+-- KEYS[5] stats hash    KEYS[6] outbox stream
 -- ARGV[1] member id  ARGV[2] user index key prefix  ARGV[3] message id  ARGV[4] retention seconds
 -- Returns {'NOT_FOUND'} | {'LEFT', 'left'} | {'UNCHANGED', status}
 -- @include clock
