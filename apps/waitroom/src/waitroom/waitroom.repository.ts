@@ -90,15 +90,7 @@ export class WaitroomRepository {
     const keys = this.redis.keys.forEvent(ref.eventId);
     const reply = (await this.redis.runScript(
       'leave',
-      [
-        keys.session(ref.member),
-        keys.queue,
-        keys.active,
-        keys.heartbeats,
-        keys.stats,
-        keys.outbox,
-        keys.config,
-      ],
+      [keys.session(ref.member), keys.queue, keys.active, keys.heartbeats, keys.stats, keys.outbox],
       [ref.member, keys.userPrefix, randomUUID(), this.env.SESSION_RETENTION_SECONDS],
     )) as string[];
     if (reply[0] === 'NOT_FOUND') return null;
