@@ -1,0 +1,813 @@
+/**
+ * Join throughput and latency: the real service against a bare node:http + ioredis server that
+ * runs the very same join-9.lua, in the same run; then latency flatness as the queue grows, and
+ * Redis memory per queued session.
+ *
+ *   npm run bench:join -- [--connections=50] [--duration=15] [--warmup=3] [--rounds=3]
+ *                         [--flat-sizes=1000,1000000] [--flat-requests=30000] [--flat-rounds=6]
+ *                         [--mem-sessions=100000] [--phases=memory,bare,bare-autopipelining,service,flat]
+ *                         [--build=auto|always|never] [--group-wait=120] [--quiet-wait=90]
+ *                         [--verbose=1] [--cpu-prof=1]
+ *   (every option also reads BENCH_<NAME>, e.g. BENCH_DURATION=5)
+ *
+ * The servers under test run side by side (each a child process with its own event loop; the
+ * idle ones cost next to nothing) and are measured in interleaved rounds: `duration` seconds
+ * per server split into `rounds` runs, in rotating order, so a build or test run elsewhere on
+ * the box hits all of them alike rather than skewing one. Figures are over all rounds.
+ *
+ * Writes bench-results/join.json. Everything is written under a key prefix of this run and
+ * deleted at the end; the child processes are killed on any exit.
+ */
+import { fork } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
+import {
+  CpuMeter,
+  REDIS_URL,
+  RESULTS_DIR,
+  ROOT,
+  Samples,
+  benchPrefix,
+  captureTail,
+  commandStats,
+  connectRedis,
+  deleteByPrefix,
+  ensureBuilt,
+  environmentFacts,
+  fmt,
+  kafkaPid,
+  listOption,
+  log,
+  numberOption,
+  onCleanup,
+  option,
+  printTable,
+  putEvent,
+  ratio,
+  redisInfo,
+  redisPid,
+  runBenchmark,
+  sleep,
+  startService,
+  stopChild,
+  summarize,
+  track,
+  waitForQuiet,
+  writeResult,
+  type LatencySummary,
+} from './support/common';
+import { printProfileSummary, summarizeProfile } from './support/cpuprofile-summary';
+import { waitForIdleServiceGroup } from './support/kafka';
+import { runJoinLoad, type LoadRun } from './support/load';
+import {
+  RedisKeys,
+  appScripts,
+  checkDistScriptsMatch,
+  eventSettings,
+  joinCall,
+  loadIntoRedis,
+  prefillJoins,
+  script,
+  upsertEvent,
+} from './support/lua';
+
+const CONNECTIONS = numberOption('connections', 50);
+const DURATION = numberOption('duration', 15);
+const WARMUP = numberOption('warmup', 3);
+const ROUNDS = Math.max(1, Math.round(numberOption('rounds', 3)));
+const FLAT_SIZES = listOption('flat-sizes', [1000, 1_000_000]);
+const FLAT_REQUESTS = numberOption('flat-requests', 30_000);
+/** Runs per queue size, alternating sizes, each of flat-requests/flat-rounds joins. */
+const FLAT_ROUNDS = Math.max(1, Math.round(numberOption('flat-rounds', 6)));
+const MEM_SESSIONS = numberOption('mem-sessions', 100_000);
+const PHASES = new Set(option('phases', 'memory,bare,bare-autopipelining,service,flat').split(','));
+/** Sequential EVALSHA calls per queue size for the script-only latency. */
+const SCRIPT_PROBES = 2000;
+/** Run the service under `node --cpu-prof` and print where its CPU went (perturbs the figures a little). */
+const CPU_PROFILE = option('cpu-prof', '') !== '';
+
+/** Commands whose counts show what the service did besides the join script (relay passes, scheduler). */
+const COUNTED_COMMANDS = ['evalsha', 'xrange', 'xdel', 'smembers'] as const;
+
+async function redisCalls(redis: Redis): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const command of COUNTED_COMMANDS) counts[command] = (await commandStats(redis, command)).calls;
+  return counts;
+}
+
+interface Target {
+  key: string;
+  label: string;
+  baseUrl: string;
+  eventId: string;
+  pids: Record<string, number | null | undefined>;
+  /** Runs after each of this target's runs, outside the measurement (e.g. let the relay catch up). */
+  after?: () => Promise<void>;
+}
+
+interface RoundFigures {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  otherCoreShare: number | null;
+}
+
+interface Measured {
+  ok: number;
+  requests: number;
+  statusCounts: Record<string, number>;
+  errors: number;
+  perSecond: number;
+  latencyMs: LatencySummary;
+  cpuUsPerJoin: Record<string, number | null>;
+  /** Share of all cores that processes outside the measurement used meanwhile (0..1), mean over rounds. */
+  otherCoreShare: number | null;
+  /** Redis commands per successful join (INFO commandstats, server-wide). */
+  redisCallsPerJoin: Record<string, number>;
+  rounds: RoundFigures[];
+}
+
+/** Accumulates one target's runs. */
+class Accumulator {
+  private readonly samples = new Samples();
+  private ok = 0;
+  private requests = 0;
+  private errors = 0;
+  private flowingSeconds = 0;
+  private readonly statusCounts: Record<string, number> = {};
+  private readonly cpuMs: Record<string, number | null> = {};
+  private readonly calls: Record<string, number> = {};
+  private readonly others: number[] = [];
+  readonly rounds: RoundFigures[] = [];
+
+  add(
+    run: LoadRun,
+    cpuMs: Record<string, number | null>,
+    otherCoreShare: number | null,
+    calls: Record<string, number>,
+  ): void {
+    for (const value of run.samples) this.samples.push(value);
+    this.ok += run.ok;
+    this.requests += run.requests;
+    this.errors += run.errors;
+    this.flowingSeconds += run.flowingSeconds;
+    for (const [status, count] of Object.entries(run.statusCounts))
+      this.statusCounts[status] = (this.statusCounts[status] ?? 0) + count;
+    for (const [name, ms] of Object.entries(cpuMs)) {
+      const previous = this.cpuMs[name];
+      this.cpuMs[name] = ms === null || previous === null ? null : (previous ?? 0) + ms;
+    }
+    for (const [command, count] of Object.entries(calls))
+      this.calls[command] = (this.calls[command] ?? 0) + count;
+    if (otherCoreShare !== null) this.others.push(otherCoreShare);
+    this.rounds.push({
+      perSecond: run.perSecond,
+      p50: run.latencyMs.p50,
+      p99: run.latencyMs.p99,
+      otherCoreShare,
+    });
+  }
+
+  result(): Measured {
+    const cpuUsPerJoin: Record<string, number | null> = {};
+    for (const [name, ms] of Object.entries(this.cpuMs))
+      if (name !== 'other') cpuUsPerJoin[name] = ms === null || this.ok === 0 ? null : (ms * 1000) / this.ok;
+    const redisCallsPerJoin: Record<string, number> = {};
+    for (const [command, count] of Object.entries(this.calls))
+      redisCallsPerJoin[command] = count / Math.max(1, this.ok);
+    return {
+      ok: this.ok,
+      requests: this.requests,
+      statusCounts: this.statusCounts,
+      errors: this.errors,
+      perSecond: this.ok / this.flowingSeconds,
+      latencyMs: summarize(this.samples.values()),
+      cpuUsPerJoin,
+      otherCoreShare:
+        this.others.length > 0
+          ? this.others.reduce((sum, value) => sum + value, 0) / this.others.length
+          : null,
+      redisCallsPerJoin,
+      rounds: this.rounds,
+    };
+  }
+}
+
+/** Warm-up each target, then `rounds` interleaved runs of duration/rounds seconds each. */
+async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Record<string, Measured>> {
+  for (const target of targets) {
+    if (WARMUP <= 0) break;
+    log(`${target.label}: warm-up ${WARMUP} s at ${CONNECTIONS} connections`);
+    await runJoinLoad({
+      baseUrl: target.baseUrl,
+      eventId: target.eventId,
+      connections: CONNECTIONS,
+      duration: WARMUP,
+      userPrefix: 'w-',
+    });
+    await target.after?.();
+  }
+  const accumulators = new Map(targets.map((target) => [target.key, new Accumulator()]));
+  const seconds = DURATION / ROUNDS;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const target of order) {
+      await waitForQuiet(target.label);
+      const statsBefore = await redisCalls(redis);
+      const meter = new CpuMeter(target.pids);
+      const run = await runJoinLoad({
+        baseUrl: target.baseUrl,
+        eventId: target.eventId,
+        connections: CONNECTIONS,
+        duration: seconds,
+        userPrefix: `m${round}-`,
+      });
+      const { cpuMs, otherCoreShare } = meter.stop();
+      const statsAfter = await redisCalls(redis);
+      const calls: Record<string, number> = {};
+      for (const command of COUNTED_COMMANDS) calls[command] = statsAfter[command] - statsBefore[command];
+      accumulators.get(target.key)!.add(run, cpuMs, otherCoreShare, calls);
+      const bad = run.requests - run.ok;
+      log(
+        `round ${round + 1}/${ROUNDS} ${target.label}: ${fmt(run.perSecond, 0)} joins/s, p50 ${fmt(run.latencyMs.p50)} ms, p99 ${fmt(run.latencyMs.p99)} ms` +
+          (otherCoreShare !== null && otherCoreShare > 0.05
+            ? `; others used ${(otherCoreShare * 100).toFixed(0)}% of the box`
+            : '') +
+          (bad || run.errors
+            ? ` (non-2xx ${bad}, errors ${run.errors}: ${JSON.stringify(run.statusCounts)})`
+            : ''),
+      );
+      await target.after?.();
+    }
+  }
+  return Object.fromEntries([...accumulators].map(([key, accumulator]) => [key, accumulator.result()]));
+}
+
+async function startBareServer(
+  prefix: string,
+  autoPipelining = false,
+): Promise<{ baseUrl: string; pid: number; stop: () => Promise<void> }> {
+  const child = track(
+    fork(join(__dirname, 'support', 'bare-join-server.ts'), [], {
+      cwd: ROOT,
+      execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        BARE_AUTO_PIPELINING: autoPipelining ? '1' : '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
+  const tail = captureTail(child, 'bare');
+  const port = await new Promise<number>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`bare server did not start:\n${tail()}`)), 60000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      done(message.port);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`bare server exited with ${code}:\n${tail()}`));
+    });
+  });
+  return { baseUrl: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** Sequential EVALSHA of join-9.lua from here: the script's own cost plus one loopback round trip (µs). */
+async function scriptLatency(
+  redis: Redis,
+  joinScript: LuaScript,
+  keys: RedisKeys,
+  eventId: string,
+  calls: number,
+  userPrefix: string,
+): Promise<LatencySummary> {
+  const eventKeys = keys.forEvent(eventId);
+  const samples: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const args = joinCall(eventKeys, `${userPrefix}${i}`);
+    const started = performance.now();
+    await redis.evalsha(joinScript.sha, joinScript.numberOfKeys, ...args);
+    samples.push((performance.now() - started) * 1000);
+  }
+  return summarize(samples);
+}
+
+async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: RedisKeys, prefix: string) {
+  const joinScript = script(scripts, 'join');
+  const variants = [
+    { label: 'no idle timeout (default)', eventId: 'memory-2026a', idle: null },
+    { label: 'idle timeout set (+ heartbeat zset entry)', eventId: 'memory-2026b', idle: 600 },
+  ];
+  const results = [];
+  for (const variant of variants) {
+    const eventKeys = keys.forEvent(variant.eventId);
+    await upsertEvent(
+      redis,
+      scripts,
+      keys,
+      variant.eventId,
+      eventSettings({ idleTimeoutSeconds: variant.idle }),
+      false,
+    );
+    // Past 128 members the zsets switch from listpack to skiplist; start measuring after that.
+    await prefillJoins(redis, joinScript, eventKeys, 1000, {
+      userPrefix: 'seed-',
+      firstIndex: 10_000_000,
+      dropOutbox: true,
+    });
+    const usedMemory = async () => Number((await redisInfo(redis, 'memory')).used_memory);
+    await waitForQuiet('memory');
+    const before = await usedMemory();
+    log(`memory: ${MEM_SESSIONS} joins into ${variant.eventId} (${variant.label})`);
+    await prefillJoins(redis, joinScript, eventKeys, MEM_SESSIONS, {
+      userPrefix: 'user-',
+      firstIndex: 10_000_000,
+      dropOutbox: false,
+    });
+    const withOutbox = await usedMemory();
+    const outboxLength = await redis.xlen(eventKeys.outbox);
+    const outboxBytes = Number(await redis.call('MEMORY', 'USAGE', eventKeys.outbox, 'SAMPLES', '0'));
+    await redis.del(eventKeys.outbox); // DEL, not UNLINK: freed now, so the next reading is without it
+    const withoutOutbox = await usedMemory();
+
+    // Per-key figures from MEMORY USAGE (per key, so other clients' activity does not blur them).
+    const members = await redis.zrange(eventKeys.queue, 1000, 1000 + 999);
+    const sessionSizes =
+      members.length > 0
+        ? await pipelineMemoryUsage(
+            redis,
+            members.map((member) => eventKeys.session(member)),
+          )
+        : [];
+    const userSizes = await pipelineMemoryUsage(
+      redis,
+      Array.from({ length: Math.min(1000, MEM_SESSIONS) }, (_, i) =>
+        eventKeys.user(`user-${10_000_000 + i}`),
+      ),
+    );
+    const queueLength = await redis.zcard(eventKeys.queue);
+    const queueBytes = Number(await redis.call('MEMORY', 'USAGE', eventKeys.queue, 'SAMPLES', '0'));
+    const seenLength = await redis.zcard(eventKeys.heartbeats);
+    const seenBytes =
+      seenLength > 0 ? Number(await redis.call('MEMORY', 'USAGE', eventKeys.heartbeats, 'SAMPLES', '0')) : 0;
+    const mean = (values: number[]) =>
+      values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+    const sessionHash = mean(sessionSizes);
+    const userIndex = mean(userSizes);
+    const queueEntry = queueBytes / queueLength;
+    const heartbeatEntry = seenLength > 0 ? seenBytes / seenLength : 0;
+    const result = {
+      variant: variant.label,
+      sessions: MEM_SESSIONS,
+      keyLengths: {
+        session: eventKeys.session(members[0] ?? 'x'.repeat(22)).length,
+        user: eventKeys.user('user-10000000').length,
+        prefix: prefix.length,
+        eventId: variant.eventId.length,
+        userId: 'user-10000000'.length,
+      },
+      memoryUsageBytes: {
+        sessionHash,
+        userIndex,
+        queueEntry,
+        heartbeatEntry,
+        perSession: sessionHash + userIndex + queueEntry + heartbeatEntry,
+        outboxEntry: outboxBytes / Math.max(1, outboxLength),
+      },
+      usedMemoryDeltaBytes: {
+        perSessionWithOutbox: (withOutbox - before) / MEM_SESSIONS,
+        perSessionWithoutOutbox: (withoutOutbox - before) / MEM_SESSIONS,
+      },
+    };
+    log(
+      `memory: ${fmt(result.memoryUsageBytes.perSession, 0)} B/session by MEMORY USAGE, ` +
+        `${fmt(result.usedMemoryDeltaBytes.perSessionWithoutOutbox, 0)} B/session by used_memory delta (outbox excluded)`,
+    );
+    results.push(result);
+    await deleteByPrefix(redis, `${prefix}{${variant.eventId}}`);
+  }
+  return results;
+}
+
+async function pipelineMemoryUsage(redis: Redis, keys: string[]): Promise<number[]> {
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.call('MEMORY', 'USAGE', key);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies
+    .map(([error, value]) => (error ? NaN : Number(value)))
+    .filter((value) => Number.isFinite(value));
+}
+
+async function waitForEmptyOutbox(
+  redis: Redis,
+  outboxKey: string,
+  timeoutMs: number,
+): Promise<{ lengthAtEnd: number; drainMs: number | null }> {
+  const lengthAtEnd = await redis.xlen(outboxKey);
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if ((await redis.xlen(outboxKey)) === 0) return { lengthAtEnd, drainMs: performance.now() - started };
+    await sleep(20);
+  }
+  return { lengthAtEnd, drainMs: null };
+}
+
+async function main(): Promise<void> {
+  const redis = connectRedis();
+  onCleanup(() => redis.quit());
+  const facts = await environmentFacts(redis);
+  const needService = PHASES.has('service') || PHASES.has('flat');
+  const build = needService ? ensureBuilt() : { built: false, reason: 'no service phase' };
+  const prefix = benchPrefix('bj');
+  const keys = new RedisKeys(prefix);
+  onCleanup(async () => log(`deleted ${await deleteByPrefix(redis, prefix)} keys under ${prefix}`));
+  const scripts = appScripts();
+  await loadIntoRedis(redis, scripts);
+  const joinScript = script(scripts, 'join');
+  const pidOfRedis = await redisPid(redis);
+  const options = {
+    connections: CONNECTIONS,
+    duration: DURATION,
+    warmup: WARMUP,
+    rounds: ROUNDS,
+    flatSizes: FLAT_SIZES,
+    flatRequests: FLAT_REQUESTS,
+    flatRounds: FLAT_ROUNDS,
+    memSessions: MEM_SESSIONS,
+    phases: [...PHASES],
+  };
+  log(`prefix ${prefix}; options ${JSON.stringify(options)}`);
+  const output: Record<string, unknown> = { facts: { ...facts, build }, options, prefix };
+
+  // (d) memory first, while nothing else of ours writes to Redis.
+  if (PHASES.has('memory')) output.memory = await memoryPhase(redis, scripts, keys, prefix);
+
+  // (a) + (b): every server under test up at once, measured in interleaved rounds.
+  const targets: Target[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  let profileDir: string | undefined;
+  try {
+    if (PHASES.has('bare')) {
+      await upsertEvent(redis, scripts, keys, 'bench-bare', eventSettings(), false);
+      const server = await startBareServer(prefix);
+      stops.push(server.stop);
+      targets.push({
+        key: 'bare',
+        label: 'bare',
+        baseUrl: server.baseUrl,
+        eventId: 'bench-bare',
+        pids: { server: server.pid, redis: pidOfRedis },
+      });
+    }
+    if (PHASES.has('bare-autopipelining')) {
+      // What-if: the same bare server with ioredis auto-pipelining (concurrent EVALSHAs share a socket write).
+      await upsertEvent(redis, scripts, keys, 'bench-bare-ap', eventSettings(), false);
+      const server = await startBareServer(prefix, true);
+      stops.push(server.stop);
+      targets.push({
+        key: 'bareAutoPipelining',
+        label: 'bare + auto-pipelining',
+        baseUrl: server.baseUrl,
+        eventId: 'bench-bare-ap',
+        pids: { server: server.pid, redis: pidOfRedis },
+      });
+    }
+    let svcBaseUrl: string | undefined;
+    let svcPids: Record<string, number | null | undefined> = {};
+    if (needService) {
+      checkDistScriptsMatch(['join', 'admission-tick']);
+      output.consumerGroup = await waitForIdleServiceGroup();
+      log('starting the service');
+      profileDir = join(RESULTS_DIR, 'profiles', prefix.replace(/:$/, ''));
+      const svc = await startService(
+        prefix,
+        {},
+        CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      );
+      stops.push(svc.stop);
+      svcBaseUrl = svc.baseUrl;
+      const pids = { server: svc.child.pid, redis: pidOfRedis, kafka: kafkaPid() };
+      svcPids = pids;
+      if (PHASES.has('service')) {
+        // As an operator sets it up: PUT registers the event, so the relay publishes every join to Kafka.
+        await putEvent(svc.baseUrl, 'bench-svc', { capacity: 10_000_000, state: 'paused' });
+        const relayLag: { lengthAtEnd: number; drainMs: number | null }[] = [];
+        targets.push({
+          key: 'service',
+          label: 'service',
+          baseUrl: svc.baseUrl,
+          eventId: 'bench-svc',
+          pids,
+          after: async () => {
+            relayLag.push(await waitForEmptyOutbox(redis, keys.forEvent('bench-svc').outbox, 60000));
+          },
+        });
+        output.serviceRelayLag = relayLag;
+        // Same service, an event the relay and the scheduler do not walk: HTTP + Nest + Redis only.
+        await upsertEvent(redis, scripts, keys, 'bench-svc-idle', eventSettings(), false);
+        targets.push({
+          key: 'serviceRelayIdle',
+          label: 'service, relay idle',
+          baseUrl: svc.baseUrl,
+          eventId: 'bench-svc-idle',
+          pids,
+        });
+      }
+    }
+    if (targets.length > 0) Object.assign(output, await measureInterleaved(redis, targets));
+
+    // (c) flatness: the same service, the queue pre-filled to each size, sizes interleaved per round.
+    if (PHASES.has('flat') && svcBaseUrl)
+      output.flat = await flatPhase(redis, scripts, keys, prefix, svcBaseUrl, joinScript, svcPids);
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
+  if (CPU_PROFILE && profileDir) {
+    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+    if (file) {
+      const summary = summarizeProfile(join(profileDir, file));
+      printProfileSummary(summary);
+      output.serviceCpuProfile = { file: join(profileDir, file), ...summary };
+    } else log(`no CPU profile was written to ${profileDir}`);
+  }
+
+  report(output);
+  log(`wrote ${writeResult('join', output)}`);
+}
+
+interface FlatSize {
+  size: number;
+  prefillPerSecond: number;
+  scriptRoundTripUs: LatencySummary;
+  perSecond: number;
+  latencyMs: LatencySummary;
+  rounds: RoundFigures[];
+}
+
+async function flatPhase(
+  redis: Redis,
+  scripts: Map<string, LuaScript>,
+  keys: RedisKeys,
+  prefix: string,
+  baseUrl: string,
+  joinScript: LuaScript,
+  pids: Record<string, number | null | undefined>,
+): Promise<FlatSize[]> {
+  const perRun = Math.max(CONNECTIONS, Math.round(FLAT_REQUESTS / FLAT_ROUNDS));
+  const sizes: {
+    size: number;
+    eventId: string;
+    prefillPerSecond: number;
+    script: LatencySummary;
+    samples: Samples;
+    ok: number;
+    seconds: number;
+    rounds: RoundFigures[];
+  }[] = [];
+  for (const size of FLAT_SIZES) {
+    const eventId = `flat-${size}`;
+    const eventKeys = keys.forEvent(eventId);
+    await upsertEvent(redis, scripts, keys, eventId, eventSettings(), false);
+    log(
+      `flat: pre-filling ${eventId} with ${size.toLocaleString('en-US')} queued sessions (join-9.lua, pipelined EVALSHA)`,
+    );
+    const fill = await prefillJoins(redis, joinScript, eventKeys, size, {
+      userPrefix: 'p-',
+      dropOutbox: true,
+    });
+    log(`flat: ${fmt(fill.perSecond, 0)} joins/s through pipelined EVALSHA (${fmt(fill.ms / 1000)} s)`);
+    sizes.push({
+      size,
+      eventId,
+      prefillPerSecond: fill.perSecond,
+      script: summarize([]),
+      samples: new Samples(),
+      ok: 0,
+      seconds: 0,
+      rounds: [],
+    });
+  }
+  /** Back to exactly `size` queued: the newest members (highest arrival scores) go. */
+  const trim = async (entry: (typeof sizes)[number]) => {
+    const eventKeys = keys.forEvent(entry.eventId);
+    await redis.zremrangebyrank(eventKeys.queue, entry.size, -1);
+    await redis.unlink(eventKeys.outbox);
+  };
+  for (const entry of sizes) {
+    await waitForQuiet(`flat script ${entry.size}`);
+    entry.script = await scriptLatency(
+      redis,
+      joinScript,
+      keys,
+      entry.eventId,
+      Math.min(SCRIPT_PROBES, entry.size),
+      's-',
+    );
+    await trim(entry);
+  }
+  if (WARMUP > 0)
+    await runJoinLoad({
+      baseUrl,
+      eventId: sizes[0].eventId,
+      connections: CONNECTIONS,
+      duration: WARMUP,
+      userPrefix: 'w-',
+    });
+  await trim(sizes[0]);
+  for (let round = 0; round < FLAT_ROUNDS; round++) {
+    for (const entry of round % 2 === 0 ? sizes : [...sizes].reverse()) {
+      await waitForQuiet(`flat ${entry.size}`);
+      const meter = new CpuMeter(pids);
+      const run = await runJoinLoad({
+        baseUrl,
+        eventId: entry.eventId,
+        connections: CONNECTIONS,
+        amount: perRun,
+        userPrefix: `f${round}-`,
+      });
+      const { otherCoreShare } = meter.stop();
+      for (const value of run.samples) entry.samples.push(value);
+      entry.ok += run.ok;
+      entry.seconds += run.flowingSeconds;
+      entry.rounds.push({
+        perSecond: run.perSecond,
+        p50: run.latencyMs.p50,
+        p99: run.latencyMs.p99,
+        otherCoreShare,
+      });
+      log(
+        `round ${round + 1}/${FLAT_ROUNDS} flat ${entry.size.toLocaleString('en-US')} (+${perRun}): ${fmt(run.perSecond, 0)} joins/s, ` +
+          `p50 ${fmt(run.latencyMs.p50)} ms, p99 ${fmt(run.latencyMs.p99)} ms` +
+          (otherCoreShare !== null && otherCoreShare > 0.05
+            ? `; others used ${(otherCoreShare * 100).toFixed(0)}% of the box`
+            : ''),
+      );
+      await trim(entry);
+    }
+  }
+  for (const entry of sizes) await deleteByPrefix(redis, `${prefix}{${entry.eventId}}`);
+  return sizes.map((entry) => ({
+    size: entry.size,
+    joinsPerRun: perRun,
+    prefillPerSecond: entry.prefillPerSecond,
+    scriptRoundTripUs: entry.script,
+    perSecond: entry.ok / entry.seconds,
+    latencyMs: summarize(entry.samples.values()),
+    rounds: entry.rounds,
+  }));
+}
+
+function report(output: Record<string, unknown>): void {
+  const bare = output.bare as Measured | undefined;
+  const bareAp = output.bareAutoPipelining as Measured | undefined;
+  const service = output.service as Measured | undefined;
+  const idle = output.serviceRelayIdle as Measured | undefined;
+  const ratios: Record<string, number | null> = {};
+  const rows: (string | number)[][] = [];
+  const row = (label: string, run: Measured | undefined) => {
+    if (!run) return;
+    const spread = run.rounds.map((round) => round.perSecond);
+    rows.push([
+      label,
+      fmt(run.perSecond, 0),
+      `${fmt(Math.min(...spread), 0)}-${fmt(Math.max(...spread), 0)}`,
+      fmt(run.latencyMs.p50),
+      fmt(run.latencyMs.p99),
+      fmt(run.cpuUsPerJoin.server, 0),
+      fmt(run.cpuUsPerJoin.redis, 0),
+      fmt(run.cpuUsPerJoin.kafka ?? null, 0),
+      fmt(run.cpuUsPerJoin.loadGenerator, 0),
+      run.otherCoreShare === null ? '-' : `${(run.otherCoreShare * 100).toFixed(0)}%`,
+      bare ? fmt(ratio(run.perSecond, bare.perSecond)) : '-',
+    ]);
+  };
+  row('bare node:http + ioredis', bare);
+  row('bare + ioredis auto-pipelining (what-if)', bareAp);
+  row('service (PUT event, relay publishing)', service);
+  row('service (relay idle for this event)', idle);
+  if (rows.length > 0) {
+    printTable(
+      `Join, ${CONNECTIONS} connections, ${DURATION} s per server in ${ROUNDS} interleaved rounds (latency ms; CPU µs per join)`,
+      [
+        'server',
+        'joins/s',
+        'per round',
+        'p50',
+        'p99',
+        'CPU server',
+        'CPU redis',
+        'CPU kafka',
+        'CPU loadgen',
+        'others',
+        'x bare',
+      ],
+      rows,
+    );
+  }
+  if (service)
+    console.log(
+      `service: Redis commands per join ${JSON.stringify(roundAll(service.redisCallsPerJoin))} (xrange = relay batches)`,
+    );
+  if (bare && service) {
+    ratios.serviceOverBareThroughput = ratio(service.perSecond, bare.perSecond);
+    ratios.serviceOverBareP50 = ratio(service.latencyMs.p50, bare.latencyMs.p50);
+    ratios.serviceOverBareP99 = ratio(service.latencyMs.p99, bare.latencyMs.p99);
+    ratios.serviceOverBareServerCpuPerJoin = ratio(service.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
+  }
+  if (bare && idle) {
+    ratios.relayIdleOverBareThroughput = ratio(idle.perSecond, bare.perSecond);
+    ratios.relayIdleOverBareServerCpuPerJoin = ratio(idle.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
+  }
+  if (bare && bareAp) {
+    ratios.bareAutoPipeliningOverBareThroughput = ratio(bareAp.perSecond, bare.perSecond);
+    ratios.bareAutoPipeliningOverBareServerCpuPerJoin = ratio(
+      bareAp.cpuUsPerJoin.server,
+      bare.cpuUsPerJoin.server,
+    );
+  }
+  const flat = output.flat as FlatSize[] | undefined;
+  if (flat && flat.length > 0) {
+    const base = flat[0];
+    printTable(
+      `Join latency vs queue size (service, ${CONNECTIONS} connections, ${FLAT_ROUNDS} alternating runs of ${Math.round(FLAT_REQUESTS / FLAT_ROUNDS)} joins per size; queue trimmed back after each)`,
+      [
+        'queue size',
+        'joins/s',
+        'p50 ms',
+        'p99 ms',
+        'p50 x',
+        'p99 x',
+        'script p50 µs',
+        'script p99 µs',
+        'script p50 x',
+      ],
+      flat.map((entry) => [
+        entry.size.toLocaleString('en-US'),
+        fmt(entry.perSecond, 0),
+        fmt(entry.latencyMs.p50),
+        fmt(entry.latencyMs.p99),
+        fmt(ratio(entry.latencyMs.p50, base.latencyMs.p50)),
+        fmt(ratio(entry.latencyMs.p99, base.latencyMs.p99)),
+        fmt(entry.scriptRoundTripUs.p50, 0),
+        fmt(entry.scriptRoundTripUs.p99, 0),
+        fmt(ratio(entry.scriptRoundTripUs.p50, base.scriptRoundTripUs.p50)),
+      ]),
+    );
+    const last = flat[flat.length - 1];
+    ratios.flatP50LargestOverSmallest = ratio(last.latencyMs.p50, base.latencyMs.p50);
+    ratios.flatP99LargestOverSmallest = ratio(last.latencyMs.p99, base.latencyMs.p99);
+    ratios.flatScriptP50LargestOverSmallest = ratio(last.scriptRoundTripUs.p50, base.scriptRoundTripUs.p50);
+  }
+  const memory = output.memory as
+    | {
+        variant: string;
+        memoryUsageBytes: Record<string, number>;
+        usedMemoryDeltaBytes: Record<string, number>;
+      }[]
+    | undefined;
+  if (memory) {
+    printTable(
+      `Redis memory per queued session (bytes; ${MEM_SESSIONS.toLocaleString('en-US')} sessions; outbox excluded unless stated)`,
+      [
+        'event',
+        'session hash',
+        'user index',
+        'queue entry',
+        'heartbeat',
+        'sum (MEMORY USAGE)',
+        'used_memory delta',
+        'outbox entry',
+        'delta incl. outbox',
+      ],
+      memory.map((entry) => [
+        entry.variant,
+        fmt(entry.memoryUsageBytes.sessionHash, 0),
+        fmt(entry.memoryUsageBytes.userIndex, 0),
+        fmt(entry.memoryUsageBytes.queueEntry, 0),
+        fmt(entry.memoryUsageBytes.heartbeatEntry, 0),
+        fmt(entry.memoryUsageBytes.perSession, 0),
+        fmt(entry.usedMemoryDeltaBytes.perSessionWithoutOutbox, 0),
+        fmt(entry.memoryUsageBytes.outboxEntry, 0),
+        fmt(entry.usedMemoryDeltaBytes.perSessionWithOutbox, 0),
+      ]),
+    );
+  }
+  output.ratios = ratios;
+  console.log(`\nratios: ${JSON.stringify(roundAll(ratios))}`);
+}
+
+function roundAll(record: Record<string, number | null>): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [
+      key,
+      value === null ? null : Math.round(value * 1000) / 1000,
+    ]),
+  );
+}
+
+runBenchmark(main);

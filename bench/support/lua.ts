@@ -1,0 +1,194 @@
+/**
+ * The app's own Lua scripts and key layout, called the way its repositories call them, so a
+ * benchmark can fill a queue or run an admission step without going through HTTP.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { loadLuaScripts, type LuaScript } from '../../apps/waitroom/src/redis/lua-scripts';
+import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-keys';
+import { configToHashFields, type EventConfig } from '../../apps/waitroom/src/waitroom/event-config';
+import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
+import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR } from './common';
+
+export { RedisKeys, type EventKeys };
+
+/** The scripts from apps/waitroom/src/redis/scripts (the source the build copies). */
+export function appScripts(): Map<string, LuaScript> {
+  return loadLuaScripts(SOURCE_SCRIPTS_DIR);
+}
+
+export function script(scripts: Map<string, LuaScript>, name: string): LuaScript {
+  const found = scripts.get(name);
+  if (!found) throw new Error(`no Lua script ${name}`);
+  return found;
+}
+
+/** The built service must run the same join/admission Lua as the source the baselines load. */
+export function checkDistScriptsMatch(names: string[]): void {
+  const source = appScripts();
+  const dist = loadLuaScripts(DIST_SCRIPTS_DIR);
+  for (const name of names) {
+    if (script(source, name).sha !== script(dist, name).sha) {
+      throw new Error(`dist/ runs a different ${name} script than apps/ (rebuild: --build=always)`);
+    }
+  }
+}
+
+export async function loadIntoRedis(redis: Redis, scripts: Map<string, LuaScript>): Promise<void> {
+  for (const each of scripts.values()) await redis.script('LOAD', each.source);
+}
+
+/** The JoinRequestDto limits the service applies; the Lua scripts take any number. */
+export const HUGE_CAPACITY = 10_000_000;
+
+export type EventSettings = Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>;
+
+export function eventSettings(overrides: Partial<EventSettings> = {}): EventSettings {
+  return {
+    capacity: HUGE_CAPACITY,
+    admissionRatePerMinute: null,
+    checkoutTimeoutSeconds: 600,
+    state: 'paused',
+    opensAtMs: null,
+    shuffleAtOpen: false,
+    idleTimeoutSeconds: null,
+    ...overrides,
+  };
+}
+
+/**
+ * Writes an event's config with upsert-event-1.lua, as WaitroomRepository.upsertEvent does.
+ * `register` adds it to the event registry, which is what makes the service's admission
+ * scheduler and outbox relay look at it (the admin API always registers).
+ */
+export async function upsertEvent(
+  redis: Redis,
+  scripts: Map<string, LuaScript>,
+  keys: RedisKeys,
+  eventId: string,
+  settings: EventSettings,
+  register: boolean,
+): Promise<void> {
+  if (register) await redis.sadd(keys.eventRegistry, eventId);
+  const upsert = script(scripts, 'upsert-event');
+  await redis.evalsha(
+    upsert.sha,
+    1,
+    keys.forEvent(eventId).config,
+    randomBytes(16).toString('hex'),
+    ...configToHashFields(settings),
+  );
+}
+
+export const OUTBOX_UNLIMITED = 1_000_000_000;
+
+/** KEYS and ARGV of join-9.lua exactly as WaitroomRepository.join builds them. */
+export function joinCall(
+  keys: EventKeys,
+  userId: string,
+  options: {
+    priority?: number;
+    outboxLimit?: number;
+    rateLimitPerMinute?: number;
+    clientAddress?: string;
+    member?: string;
+  } = {},
+): (string | number)[] {
+  return [
+    keys.config,
+    keys.queue,
+    keys.sequence,
+    keys.user(userId),
+    keys.stats,
+    keys.outbox,
+    keys.heartbeats,
+    keys.joinRateLimit(options.clientAddress ?? '127.0.0.1'),
+    keys.pace,
+    options.member ?? newMemberId(), // the app's own member ids
+    keys.sessionPrefix,
+    userId,
+    options.priority ?? 0,
+    randomUUID(),
+    options.outboxLimit ?? OUTBOX_UNLIMITED,
+    options.rateLimitPerMinute ?? 0,
+  ];
+}
+
+/** KEYS and ARGV of admission-tick-7.lua exactly as AdmissionRepository.step builds them. */
+export function admissionCall(
+  keys: EventKeys,
+  batchMax: number,
+  retentionSeconds = 3600,
+): (string | number)[] {
+  return [
+    keys.config,
+    keys.queue,
+    keys.active,
+    keys.heartbeats,
+    keys.stats,
+    keys.pace,
+    keys.outbox,
+    keys.sessionPrefix,
+    keys.userPrefix,
+    batchMax,
+    retentionSeconds,
+    randomUUID(),
+  ];
+}
+
+/**
+ * Adds `count` queued sessions with join-9.lua through pipelined EVALSHA (a few pipelines in
+ * flight, so Redis never waits for the client). User ids are `${userPrefix}${index}`.
+ * `dropOutbox` deletes the QUEUE_JOINED entries as it goes (they are not what is measured).
+ */
+export async function prefillJoins(
+  redis: Redis,
+  join: LuaScript,
+  keys: EventKeys,
+  count: number,
+  options: {
+    userPrefix: string;
+    firstIndex?: number;
+    dropOutbox?: boolean;
+    chunk?: number;
+    inFlight?: number;
+  },
+): Promise<{ ms: number; perSecond: number }> {
+  const chunk = options.chunk ?? 2000;
+  const first = options.firstIndex ?? 0;
+  const started = performance.now();
+  let next = 0;
+  let sinceDrop = 0;
+  const worker = async () => {
+    while (next < count) {
+      const from = next;
+      const size = Math.min(chunk, count - from);
+      next += size;
+      const members = randomBytes(16 * size);
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < size; i++) {
+        const member = members.subarray(i * 16, i * 16 + 16).toString('base64url');
+        pipeline.evalsha(
+          join.sha,
+          join.numberOfKeys,
+          ...joinCall(keys, `${options.userPrefix}${first + from + i}`, { member }),
+        );
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error, reply] of replies) {
+        if (error) throw error;
+        const code = (reply as string[])[0];
+        if (code !== 'CREATED') throw new Error(`prefill join: ${code}`);
+      }
+      sinceDrop += size;
+      if (options.dropOutbox && sinceDrop >= 100_000) {
+        sinceDrop = 0;
+        await redis.unlink(keys.outbox);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight ?? 3 }, worker));
+  if (options.dropOutbox) await redis.unlink(keys.outbox);
+  const ms = performance.now() - started;
+  return { ms, perSecond: (count / ms) * 1000 };
+}
