@@ -1,13 +1,13 @@
-import helmet from '@fastify/helmet';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { addResponseHeaders } from './common/response-headers';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
 import { kafkaConsumerOptions } from './events/kafka-options';
-import { setupOpenApi } from './openapi';
+import { OPENAPI_PATH, setupOpenApi } from './openapi';
 
 /** Request bodies are tiny (a join is < 300 bytes); anything larger is refused with 413. */
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -35,24 +35,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(env.LOG_LEVEL as LogLevel) + 1),
     }),
   });
-  await app.register(helmet, {
-    // The OpenAPI UI at /api/docs needs inline scripts and styles; the API itself serves JSON only.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
-  // Every response names its request id (the caller's x-request-id, or a new one), and error logs carry it.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onSend', async (request, reply) => {
-      void reply.header('x-request-id', request.id);
-    });
+  addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);
   app.connectMicroservice<MicroserviceOptions>(kafkaConsumerOptions(env), { inheritAppConfig: true });

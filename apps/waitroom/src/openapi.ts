@@ -13,7 +13,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return SwaggerModule.createDocument(app, config);
 }
 
+export const OPENAPI_PATH = 'api/docs';
+
 /** OpenAPI UI at /api/docs, the JSON document at /api/docs-json. */
 export function setupOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
+  SwaggerModule.setup(OPENAPI_PATH, app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: `${OPENAPI_PATH}-json`,
+  });
 }

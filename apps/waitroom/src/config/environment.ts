@@ -81,7 +81,7 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) ADMISSION_BATCH_MAX = 1000;
 
   /** How often the outbox relay looks for unpublished events when it found none last time. */
-  @Transform(toInt) @IsInt() @Min(5) @Max(60000) OUTBOX_RELAY_INTERVAL_MS = 50;
+  @Transform(toInt) @IsInt() @Min(5) @Max(60000) OUTBOX_RELAY_INTERVAL_MS = 20;
   /** Most events one relay batch publishes. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) OUTBOX_BATCH_SIZE = 500;
   /** Per event: when this many events wait for Kafka, new joins get 503 rather than grow Redis without bound. */

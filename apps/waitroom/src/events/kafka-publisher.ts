@@ -31,7 +31,11 @@ export class KafkaPublisher implements OnApplicationShutdown {
     if (records.length === 0) return;
     const producer = await this.producer();
     const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+    for (const record of records) {
+      const list = byTopic.get(record.topic);
+      if (list) list.push(record);
+      else byTopic.set(record.topic, [record]);
+    }
     try {
       await producer.sendBatch({
         acks: -1,

@@ -1,15 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importPKCS8,
-  importSPKI,
-  SignJWT,
-  type JWK,
-  type KeyLike,
-} from 'jose';
-import { createPublicKey } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { Environment } from '../config/environment';
 
 /** What an admission token says (shared CONTRACT.md, "Outside the prefix"). */
@@ -30,42 +21,46 @@ const ALGORITHM = 'EdDSA';
  * token in QUEUE_READY and the one GET /sessions/:id returns are the same bytes, and no token
  * is ever stored in Redis. Rotation: set the new ADMISSION_TOKEN_PRIVATE_KEY and move the old
  * public key to ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS until the longest checkout window has passed.
+ *
+ * jose builds the JWKS (JWK export, RFC 7638 thumbprints). Signing is node:crypto directly: a
+ * compact JWS is two base64url strings and one signature, and jose's SignJWT took 149 µs a token
+ * against 67 µs for crypto.sign (docs/benchmarks.md), which bounded how fast QUEUE_READY is relayed.
+ * The tests verify these tokens with jose's jwtVerify.
  */
 @Injectable()
 export class AdmissionTokenService implements OnModuleInit {
   private readonly logger = new Logger(AdmissionTokenService.name);
-  private signingKey!: KeyLike;
-  private signingKid!: string;
+  private signingKey!: KeyObject;
+  /** base64url of the protected header, the same for every token of this key. */
+  private encodedHeader!: string;
   private jwks: { keys: JWK[] } = { keys: [] };
 
   constructor(private readonly env: Environment) {}
 
   async onModuleInit(): Promise<void> {
-    let publicKeys: KeyLike[];
     if (this.env.ADMISSION_TOKEN_PRIVATE_KEY) {
-      const pem = this.env.ADMISSION_TOKEN_PRIVATE_KEY.replace(/\\n/g, '\n');
-      this.signingKey = await importPKCS8(pem, ALGORITHM, { extractable: true });
-      publicKeys = [createPublicKey(pem)];
+      this.signingKey = createPrivateKey(this.env.ADMISSION_TOKEN_PRIVATE_KEY.replace(/\\n/g, '\n'));
+      if (this.signingKey.asymmetricKeyType !== 'ed25519') {
+        throw new Error('ADMISSION_TOKEN_PRIVATE_KEY must be an Ed25519 private key (PKCS#8 PEM)');
+      }
     } else {
       this.logger.warn(
         'ADMISSION_TOKEN_PRIVATE_KEY is not set: generated a signing key for this process only. ' +
           'Tokens will not verify against other instances; set a key in production.',
       );
-      const pair = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
-      this.signingKey = pair.privateKey;
-      publicKeys = [pair.publicKey];
+      this.signingKey = generateKeyPairSync('ed25519').privateKey;
     }
+    const publicKeys = [createPublicKey(this.signingKey)];
     for (const pem of splitPemBlocks(this.env.ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS ?? '')) {
-      publicKeys.push(await importSPKI(pem, ALGORITHM, { extractable: true }));
+      publicKeys.push(createPublicKey(pem));
     }
     const keys: JWK[] = [];
     for (const key of publicKeys) {
       const jwk = await exportJWK(key);
-      const kid = await calculateJwkThumbprint(jwk);
-      keys.push({ ...jwk, kid, alg: ALGORITHM, use: 'sig' });
+      keys.push({ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: ALGORITHM, use: 'sig' });
     }
-    this.signingKid = keys[0].kid!;
     this.jwks = { keys };
+    this.encodedHeader = base64url({ alg: ALGORITHM, kid: keys[0].kid, typ: 'JWT' });
   }
 
   /** The JSON Web Key Set served at /.well-known/jwks.json. */
@@ -74,15 +69,22 @@ export class AdmissionTokenService implements OnModuleInit {
   }
 
   async sign(claims: AdmissionClaims): Promise<string> {
-    return new SignJWT({ user_id: claims.userId })
-      .setProtectedHeader({ alg: ALGORITHM, kid: this.signingKid, typ: 'JWT' })
-      .setIssuer(this.env.ADMISSION_TOKEN_ISSUER)
-      .setSubject(claims.sessionId)
-      .setAudience(claims.eventId)
-      .setIssuedAt(Math.floor(claims.admittedAtMs / 1000))
-      .setExpirationTime(Math.floor(claims.expiresAtMs / 1000))
-      .sign(this.signingKey);
+    const payload = base64url({
+      user_id: claims.userId,
+      iss: this.env.ADMISSION_TOKEN_ISSUER,
+      sub: claims.sessionId,
+      aud: claims.eventId,
+      iat: Math.floor(claims.admittedAtMs / 1000),
+      exp: Math.floor(claims.expiresAtMs / 1000),
+    });
+    const signingInput = `${this.encodedHeader}.${payload}`;
+    // Ed25519 takes no digest algorithm (null): the key type decides.
+    return `${signingInput}.${sign(null, Buffer.from(signingInput), this.signingKey).toString('base64url')}`;
   }
+}
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 function splitPemBlocks(text: string): string[] {
