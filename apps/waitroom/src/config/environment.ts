@@ -76,7 +76,7 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(60) SESSION_RETENTION_SECONDS = 3600;
 
   /** How often each instance runs the admission step for every event. */
-  @Transform(toInt) @IsInt() @Min(20) @Max(60000) ADMISSION_TICK_MS = 250;
+  @Transform(toInt) @IsInt() @Min(20) @Max(60000) ADMISSION_TICK_MS = 100;
   /** Most sessions one admission step moves per event (bounds the time one script holds Redis). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) ADMISSION_BATCH_MAX = 1000;
 
