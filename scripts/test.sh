@@ -9,5 +9,12 @@ scripts/stack.sh up
 npm run build          # the process tests start the built service, as production does
 npm run lint
 npm run typecheck
-npm run test:unit
-npm run test:integration
+mkdir -p test-results
+npm run test:unit -- --json --outputFile=test-results/unit.json
+npm run test:integration -- --json --outputFile=test-results/integration.json
+# One plain closing line over both runs.
+node -e '
+  const runs = ["unit", "integration"].map((name) => require(`./test-results/${name}.json`));
+  const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
+  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
+'
