@@ -2,12 +2,12 @@
  * The app's own Lua scripts and key layout, called the way its repositories call them, so a
  * benchmark can fill a queue or run an admission step without going through HTTP.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { loadLuaScripts, type LuaScript } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { configToHashFields, type EventConfig } from '../../apps/waitroom/src/waitroom/event-config';
-import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
+import { admissionStepCall, joinCall as appJoinCall } from '../../apps/waitroom/src/redis/script-calls';
 import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR } from './common';
 
 export { RedisKeys, type EventKeys };
@@ -82,7 +82,7 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS and ARGV of join-9.lua exactly as WaitroomRepository.join builds them. */
+/** KEYS then ARGV of join-9.lua, built by the app's own joinCall (what WaitroomRepository.join sends). */
 export function joinCall(
   keys: EventKeys,
   userId: string,
@@ -91,49 +91,26 @@ export function joinCall(
     outboxLimit?: number;
     rateLimitPerMinute?: number;
     clientAddress?: string;
-    member?: string;
   } = {},
 ): (string | number)[] {
-  return [
-    keys.config,
-    keys.queue,
-    keys.sequence,
-    keys.user(userId),
-    keys.stats,
-    keys.outbox,
-    keys.heartbeats,
-    keys.joinRateLimit(options.clientAddress ?? '127.0.0.1'),
-    keys.pace,
-    options.member ?? newMemberId(), // the app's own member ids
-    keys.sessionPrefix,
+  const call = appJoinCall(keys, {
     userId,
-    options.priority ?? 0,
-    randomUUID(),
-    options.outboxLimit ?? OUTBOX_UNLIMITED,
-    options.rateLimitPerMinute ?? 0,
-  ];
+    priority: options.priority ?? 0,
+    clientAddress: options.clientAddress ?? '127.0.0.1',
+    outboxLimit: options.outboxLimit ?? OUTBOX_UNLIMITED,
+    joinsPerMinute: options.rateLimitPerMinute ?? 0,
+  });
+  return [...call.keys, ...call.args];
 }
 
-/** KEYS and ARGV of admission-tick-7.lua exactly as AdmissionRepository.step builds them. */
+/** KEYS then ARGV of admission-tick-7.lua, built by the app's own admissionStepCall. */
 export function admissionCall(
   keys: EventKeys,
   batchMax: number,
   retentionSeconds = 3600,
 ): (string | number)[] {
-  return [
-    keys.config,
-    keys.queue,
-    keys.active,
-    keys.heartbeats,
-    keys.stats,
-    keys.pace,
-    keys.outbox,
-    keys.sessionPrefix,
-    keys.userPrefix,
-    batchMax,
-    retentionSeconds,
-    randomUUID(),
-  ];
+  const call = admissionStepCall(keys, { batchMax, retentionSeconds });
+  return [...call.keys, ...call.args];
 }
 
 /**
@@ -164,14 +141,12 @@ export async function prefillJoins(
       const from = next;
       const size = Math.min(chunk, count - from);
       next += size;
-      const members = randomBytes(16 * size);
       const pipeline = redis.pipeline();
       for (let i = 0; i < size; i++) {
-        const member = members.subarray(i * 16, i * 16 + 16).toString('base64url');
         pipeline.evalsha(
           join.sha,
           join.numberOfKeys,
-          ...joinCall(keys, `${options.userPrefix}${first + from + i}`, { member }),
+          ...joinCall(keys, `${options.userPrefix}${first + from + i}`),
         );
       }
       const replies = (await pipeline.exec()) ?? [];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
+import { admissionStepCall } from '../redis/script-calls';
 
 export interface AdmissionStepResult {
   /** false when the event was paused, closed or not yet open: nobody was admitted. */
@@ -23,17 +23,18 @@ export class AdmissionRepository {
   /** Runs admission-tick-7.lua for one event; null if the event has no configuration. */
   async step(eventId: string): Promise<AdmissionStepResult | null> {
     const keys = this.redis.keys.forEvent(eventId);
-    const reply = (await this.redis.runScript(
-      'admission-tick',
-      [keys.config, keys.queue, keys.active, keys.heartbeats, keys.stats, keys.pace, keys.outbox],
-      [
-        keys.sessionPrefix,
-        keys.userPrefix,
-        this.env.ADMISSION_BATCH_MAX,
-        this.env.SESSION_RETENTION_SECONDS,
-        randomUUID(),
-      ],
-    )) as [string, number, number, number, number, number];
+    const call = admissionStepCall(keys, {
+      batchMax: this.env.ADMISSION_BATCH_MAX,
+      retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+    });
+    const reply = (await this.redis.runScript('admission-tick', call.keys, call.args)) as [
+      string,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     if (reply[0] === 'NO_EVENT') return null;
     const [code, expired, abandoned, admitted, queueLength, activeCount] = reply;
     return { moving: code === 'OK', expired, abandoned, admitted, queueLength, activeCount };

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, eventNotFound } from '../common/domain-errors';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
+import { joinCall } from '../redis/script-calls';
 import {
   configFromHash,
   configToHashFields,
@@ -10,7 +11,7 @@ import {
   type EventConfig,
   type EventCounters,
 } from './event-config';
-import { formatSessionId, newMemberId, type SessionRef } from './session-id';
+import { formatSessionId, type SessionRef } from './session-id';
 import type { EventState, SessionRecord, SessionStatus } from './session';
 
 export type JoinResult = { created: boolean; session: SessionRecord };
@@ -30,29 +31,14 @@ export class WaitroomRepository {
 
   async join(eventId: string, userId: string, priority: number, clientAddress: string): Promise<JoinResult> {
     const keys = this.redis.keys.forEvent(eventId);
-    const reply = (await this.redis.runScript(
-      'join',
-      [
-        keys.config,
-        keys.queue,
-        keys.sequence,
-        keys.user(userId),
-        keys.stats,
-        keys.outbox,
-        keys.heartbeats,
-        keys.joinRateLimit(clientAddress),
-        keys.pace,
-      ],
-      [
-        newMemberId(),
-        keys.sessionPrefix,
-        userId,
-        priority,
-        randomUUID(),
-        this.env.OUTBOX_MAX_BACKLOG,
-        this.env.JOIN_RATE_LIMIT_PER_MINUTE,
-      ],
-    )) as (string | number)[];
+    const call = joinCall(keys, {
+      userId,
+      priority,
+      clientAddress,
+      outboxLimit: this.env.OUTBOX_MAX_BACKLOG,
+      joinsPerMinute: this.env.JOIN_RATE_LIMIT_PER_MINUTE,
+    });
+    const reply = (await this.redis.runScript('join', call.keys, call.args)) as (string | number)[];
     switch (reply[0]) {
       case 'CREATED':
       case 'EXISTING':
