@@ -26,6 +26,9 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     // The request id the logs and the x-request-id header carry.
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    // Route schemas (the join body) must reject, not repair: no type coercion ("1" is not 1),
+    // no silent removal of unknown fields, and every reason at once.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(env), adapter, {
     logger: new ConsoleLogger({

@@ -9,6 +9,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError, ErrorCodes, type ErrorCode } from './domain-errors';
+import { describeSchemaErrors } from './validation';
 
 export interface ErrorBody {
   status: number;
@@ -51,6 +52,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (exception.details.length > 0) body.errors = exception.details;
       return { body, retryAfterSeconds: exception.retryAfterSeconds };
     }
+    if (isSchemaValidationError(exception)) {
+      const body: ErrorBody = { status: 400, code: 'VALIDATION_FAILED', message: 'the request is invalid' };
+      body.errors = describeSchemaErrors(exception.validation);
+      return { body };
+    }
     const status = statusOf(exception);
     if (status !== undefined && status < 500) {
       const code = codeForStatus(status);
@@ -63,6 +69,17 @@ export class HttpExceptionFilter implements ExceptionFilter {
     );
     return { body: { status: 500, code: 'INTERNAL_ERROR', message: 'internal error' } };
   }
+}
+
+/** Fastify's error for a body that fails a route's JSON schema (the join body). */
+function isSchemaValidationError(
+  exception: unknown,
+): exception is { validation: Parameters<typeof describeSchemaErrors>[0] } {
+  return (
+    typeof exception === 'object' &&
+    exception !== null &&
+    Array.isArray((exception as { validation?: unknown }).validation)
+  );
 }
 
 /** Status of a Nest HttpException or a Fastify error (FST_ERR_CTP_INVALID_JSON carries statusCode 400). */

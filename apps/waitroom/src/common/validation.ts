@@ -18,3 +18,16 @@ export function createValidationPipe(): ValidationPipe {
       new DomainError('VALIDATION_FAILED', 'the request is invalid', flattenValidationErrors(errors)),
   });
 }
+
+/** One reason per ajv error, naming the field as the class-validator messages do. */
+export function describeSchemaErrors(
+  errors: { instancePath?: string; keyword: string; message?: string; params?: Record<string, unknown> }[],
+): string[] {
+  return errors.map((error) => {
+    const field = (error.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    if (error.keyword === 'additionalProperties')
+      return `property ${String(error.params?.additionalProperty)} should not exist`;
+    if (error.keyword === 'required') return `${String(error.params?.missingProperty)} is required`;
+    return field ? `${field} ${error.message ?? 'is invalid'}` : `body ${error.message ?? 'is invalid'}`;
+  });
+}

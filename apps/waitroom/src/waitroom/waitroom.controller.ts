@@ -11,12 +11,14 @@ import {
   Sse,
   type MessageEvent,
 } from '@nestjs/common';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { RouteSchema } from '@nestjs/platform-fastify';
+import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { isTrustedCaller } from '../common/api-key';
 import { Environment } from '../config/environment';
 import { JoinRequestDto } from './dto/join.dto';
+import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
 import { SessionStreamService } from './session-stream.service';
 import { WaitroomService } from './waitroom.service';
 
@@ -30,6 +32,8 @@ export class WaitroomController {
   ) {}
 
   @Post('join')
+  @RouteSchema({ body: JOIN_BODY_SCHEMA })
+  @ApiBody({ type: JoinRequestDto })
   @ApiHeader({ name: 'x-api-key', required: false, description: 'needed only for priority above 0' })
   @ApiResponse({ status: 201, description: 'a new place in the queue' })
   @ApiResponse({ status: 200, description: 'this user already has a live place: the same session' })
@@ -40,7 +44,7 @@ export class WaitroomController {
   @ApiResponse({ status: 429, description: 'too many joins from this address' })
   @ApiResponse({ status: 503, description: 'store unavailable; see Retry-After' })
   async join(
-    @Body() body: JoinRequestDto,
+    @Body() body: JoinRequestBody,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
