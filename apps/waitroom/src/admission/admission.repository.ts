@@ -39,8 +39,4 @@ export class AdmissionRepository {
     const [code, expired, abandoned, admitted, queueLength, activeCount] = reply;
     return { moving: code === 'OK', expired, abandoned, admitted, queueLength, activeCount };
   }
-
-  async eventIds(): Promise<string[]> {
-    return this.redis.call(() => this.redis.client.smembers(this.redis.keys.eventRegistry));
-  }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
+import { EventRegistry } from '../redis/event-registry';
 import { AdmissionRepository, type AdmissionStepResult } from './admission.repository';
 
 export const ADMISSION_INTERVAL_NAME = 'admission-tick';
@@ -25,6 +26,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
 
   constructor(
     private readonly admission: AdmissionRepository,
+    private readonly registry: EventRegistry,
     private readonly scheduler: SchedulerRegistry,
     private readonly env: Environment,
   ) {}
@@ -50,7 +52,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     }
     this.ticking = true;
     try {
-      const eventIds = await this.admission.eventIds();
+      const eventIds = await this.registry.ids();
       await Promise.all(eventIds.map((eventId) => this.stepEvent(eventId)));
       this.totals.ticks++;
       this.failures = 0;

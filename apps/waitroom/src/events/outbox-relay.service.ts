@@ -3,6 +3,7 @@ import { MESSAGE_ID_HEADER } from '@waitroom/contracts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Environment } from '../config/environment';
+import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import { KafkaPublisher } from './kafka-publisher';
 import { toContractMessage } from './outbox-messages';
@@ -32,6 +33,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
 
   constructor(
     private readonly outbox: OutboxRepository,
+    private readonly registry: EventRegistry,
     private readonly publisher: KafkaPublisher,
     private readonly tokens: AdmissionTokenService,
     private readonly env: Environment,
@@ -60,7 +62,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
       const moved = await this.passOverAllEvents().catch(() => -1);
       if (moved <= 0) break;
     }
-    for (const eventId of await this.outbox.eventIds().catch(() => [] as string[])) {
+    for (const eventId of await this.registry.ids().catch(() => [] as string[])) {
       await this.outbox.releaseLease(eventId, this.ownerId);
     }
   }
@@ -68,7 +70,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   /** One pass over every event; returns how many messages were published. */
   async passOverAllEvents(): Promise<number> {
     let published = 0;
-    for (const eventId of await this.outbox.eventIds()) {
+    for (const eventId of await this.registry.ids()) {
       if (!(await this.outbox.tryLease(eventId, this.ownerId, LEASE_MS))) continue;
       published += await this.relayEvent(eventId);
     }

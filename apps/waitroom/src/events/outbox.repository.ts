@@ -47,8 +47,4 @@ export class OutboxRepository {
     const key = this.redis.keys.forEvent(eventId).outbox;
     return this.redis.call(() => this.redis.client.xlen(key));
   }
-
-  async eventIds(): Promise<string[]> {
-    return this.redis.call(() => this.redis.client.smembers(this.redis.keys.eventRegistry));
-  }
 }

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { KafkaPublisher } from '../events/kafka-publisher';
 import { OutboxRepository } from '../events/outbox.repository';
+import { EventRegistry } from '../redis/event-registry';
 import { RedisService } from '../redis/redis.service';
 
 /**
@@ -21,6 +22,7 @@ export class HealthController {
     private readonly redis: RedisService,
     private readonly publisher: KafkaPublisher,
     private readonly outbox: OutboxRepository,
+    private readonly registry: EventRegistry,
   ) {}
 
   @Get('live')
@@ -51,7 +53,7 @@ export class HealthController {
     const indicator = this.indicators.check('kafka');
     let backlog: number | null = null;
     try {
-      const ids = await this.outbox.eventIds();
+      const ids = await this.registry.ids();
       const sizes = await Promise.all(ids.map((id) => this.outbox.backlog(id)));
       backlog = sizes.reduce((sum, size) => sum + size, 0);
     } catch {

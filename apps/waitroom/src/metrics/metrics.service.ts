@@ -6,6 +6,7 @@ import { AdmissionScheduler } from '../admission/admission.scheduler';
 import { CheckoutEventsService } from '../events/checkout-events.service';
 import { OutboxRelayService } from '../events/outbox-relay.service';
 import { OutboxRepository } from '../events/outbox.repository';
+import { EventRegistry } from '../redis/event-registry';
 import type { EventConfig, EventCounters } from '../waitroom/event-config';
 import type { EventState } from '../waitroom/session';
 import { WaitroomRepository } from '../waitroom/waitroom.repository';
@@ -66,13 +67,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     waitroom: WaitroomRepository,
+    registry: EventRegistry,
     outbox: OutboxRepository,
     private readonly scheduler: AdmissionScheduler,
     private readonly relay: OutboxRelayService,
     private readonly checkout: CheckoutEventsService,
   ) {
     const source = {
-      listEventIds: () => waitroom.listEventIds(),
+      listEventIds: () => registry.ids(),
       getEvent: (eventId: string) => waitroom.getEvent(eventId),
       backlog: (eventId: string) => outbox.backlog(eventId),
     };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, eventNotFound } from '../common/domain-errors';
 import { Environment } from '../config/environment';
+import { EventRegistry } from '../redis/event-registry';
 import { RedisService } from '../redis/redis.service';
 import { joinCall } from '../redis/script-calls';
 import {
@@ -26,6 +27,7 @@ export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
 export class WaitroomRepository {
   constructor(
     private readonly redis: RedisService,
+    private readonly registry: EventRegistry,
     private readonly env: Environment,
   ) {}
 
@@ -102,7 +104,7 @@ export class WaitroomRepository {
     config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
   ): Promise<{ created: boolean; config: EventConfig }> {
     // Registry first: if the config write then fails, the scheduler just skips an id with no config.
-    await this.redis.call(() => this.redis.client.sadd(this.redis.keys.eventRegistry, eventId));
+    await this.registry.add(eventId);
     const keys = this.redis.keys.forEvent(eventId);
     const reply = (await this.redis.runScript(
       'upsert-event',
@@ -138,11 +140,6 @@ export class WaitroomRepository {
         admissionRatePerSecond: rate === '' ? null : Number(rate),
       },
     };
-  }
-
-  async listEventIds(): Promise<string[]> {
-    const ids = await this.redis.call(() => this.redis.client.smembers(this.redis.keys.eventRegistry));
-    return ids.sort();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, eventNotFound, sessionNotFound } from '../common/domain-errors';
+import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import type { UpsertEventDto } from './dto/event-config.dto';
 import { parseSessionId } from './session-id';
@@ -17,6 +18,7 @@ const DEFAULT_CHECKOUT_TIMEOUT_SECONDS = 600;
 export class WaitroomService {
   constructor(
     private readonly repository: WaitroomRepository,
+    private readonly registry: EventRegistry,
     private readonly tokens: AdmissionTokenService,
   ) {}
 
@@ -89,7 +91,7 @@ export class WaitroomService {
   }
 
   async listEvents() {
-    const ids = await this.repository.listEventIds();
+    const ids = await this.registry.ids();
     const events = await Promise.all(ids.map((id) => this.repository.getEvent(id)));
     return {
       events: events
