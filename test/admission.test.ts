@@ -18,12 +18,7 @@ describe('admission', () => {
   let svc: RunningApp;
   let producer: Producer;
   let collector: TopicCollector;
-  let seq = 0;
-  const newEvent = async (config: Record<string, unknown>) => {
-    const eventId = `adm-${Date.now()}-${++seq}`;
-    expect((await svc.http.upsertEvent(eventId, config)).status).toBe(201);
-    return eventId;
-  };
+  const newEvent = (config: Record<string, unknown>) => svc.http.createEvent('adm', config);
   const joinMany = async (eventId: string, count: number, prefix = 'u') => {
     const sessions = [];
     for (let i = 0; i < count; i++) sessions.push((await svc.http.join(`${prefix}-${i}`, eventId)).body);

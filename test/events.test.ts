@@ -15,12 +15,7 @@ describe('event streaming', () => {
   let svc: RunningApp;
   let collector: TopicCollector;
   let producer: Producer;
-  let seq = 0;
-  const newEvent = async (config: Record<string, unknown>) => {
-    const eventId = `stream-${Date.now()}-${++seq}`;
-    expect((await svc.http.upsertEvent(eventId, config)).status).toBe(201);
-    return eventId;
-  };
+  const newEvent = (config: Record<string, unknown>) => svc.http.createEvent('stream', config);
 
   beforeAll(async () => {
     svc = await startApp({ consumer: true });

@@ -15,6 +15,7 @@ import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './s
  */
 const CHURN_SECONDS = Number(process.env.WAITROOM_CHURN_SECONDS ?? 120);
 const CAPACITY = 5;
+const OUTCOME_TOPICS = { completed: Topics.CHECKOUT_COMPLETED, failed: Topics.CHECKOUT_FAILED } as const;
 
 describe('three instances under churn', () => {
   const prefix = uniquePrefix('multi');
@@ -94,24 +95,15 @@ describe('three instances under churn', () => {
           if (answered.has(sessionId)) continue;
           answered.add(sessionId);
           const draw = answered.size % 10;
-          if (draw < 7) {
-            expectedOutcome.set(sessionId, 'completed');
+          const outcome = draw < 7 ? 'completed' : draw < 8 ? 'failed' : 'expired';
+          expectedOutcome.set(sessionId, outcome);
+          if (outcome !== 'expired') {
             await sendRaw(
               producer,
-              Topics.CHECKOUT_COMPLETED,
+              OUTCOME_TOPICS[outcome],
               JSON.stringify({ session_id: sessionId }),
               eventId,
             );
-          } else if (draw < 8) {
-            expectedOutcome.set(sessionId, 'failed');
-            await sendRaw(
-              producer,
-              Topics.CHECKOUT_FAILED,
-              JSON.stringify({ session_id: sessionId }),
-              eventId,
-            );
-          } else {
-            expectedOutcome.set(sessionId, 'expired');
           }
         }
         await new Promise((r) => setTimeout(r, 100));

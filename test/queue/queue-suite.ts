@@ -9,13 +9,8 @@ import { startApp, type RunningApp } from '../support/app-harness';
 export function queueSuite(label: string, redisEnv: () => Record<string, string>): void {
   describe(`queue core (${label})`, () => {
     let svc: RunningApp;
-    let eventSeq = 0;
-    const newEvent = async (config: Record<string, unknown> = {}) => {
-      const eventId = `ev-${++eventSeq}-${label}`;
-      const response = await svc.http.upsertEvent(eventId, { capacity: 10, state: 'paused', ...config });
-      expect(response.status).toBe(201);
-      return eventId;
-    };
+    const newEvent = (config: Record<string, unknown> = {}) =>
+      svc.http.createEvent(`ev-${label}`, { capacity: 10, state: 'paused', ...config });
 
     beforeAll(async () => {
       svc = await startApp({ env: redisEnv() });

@@ -20,6 +20,8 @@ export interface HttpResponse<T = any> {
   body: T;
 }
 
+let eventCounter = 0;
+
 export class HttpClient {
   constructor(private readonly baseUrl: string) {}
 
@@ -73,6 +75,14 @@ export class HttpClient {
   }
   stats(eventId: string) {
     return this.get(`/api/v1/waitroom/events/${encodeURIComponent(eventId)}/stats`);
+  }
+  /** Configures a new event under a unique id (`<label>-<time>-<n>`) and returns the id. */
+  async createEvent(label: string, config: Record<string, unknown>): Promise<string> {
+    const eventId = `${label}-${Date.now()}-${++eventCounter}`;
+    const response = await this.upsertEvent(eventId, config);
+    if (response.status !== 201)
+      throw new Error(`creating event ${eventId}: ${response.status} ${JSON.stringify(response.body)}`);
+    return eventId;
   }
   upsertEvent(eventId: string, config: Record<string, unknown>) {
     return this.put(`/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, config, {
