@@ -108,6 +108,7 @@ export function createRedisClient(env: Environment): RedisClient {
     commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 5000,
     enableOfflineQueue: false,
+    enableAutoPipelining: env.REDIS_AUTO_PIPELINING,
     maxRetriesPerRequest: 0,
     // Keep trying to reconnect forever, backing off to 2 s: the service degrades, it does not die.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
@@ -122,6 +123,7 @@ export function createRedisClient(env: Environment): RedisClient {
     });
     return new Cluster(nodes, {
       enableOfflineQueue: false,
+      enableAutoPipelining: env.REDIS_AUTO_PIPELINING,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
       redisOptions: common,
       slotsRefreshTimeout: 2000,
