@@ -6,7 +6,7 @@ import { Environment } from '../config/environment';
 import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import { KafkaPublisher } from './kafka-publisher';
-import { toContractMessage } from './outbox-messages';
+import { toContractMessage, type SignToken } from './outbox-messages';
 import { OutboxRepository } from './outbox.repository';
 
 const LEASE_MS = 5000;
@@ -100,29 +100,25 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
+  private readonly sign: SignToken = (claims) => this.tokens.sign(claims);
+
   private async relayEvent(eventId: string): Promise<number> {
     let published = 0;
     // Keep going while full batches come back, renewing the lease as we go.
     for (;;) {
       const entries = await this.outbox.oldest(eventId, this.env.OUTBOX_BATCH_SIZE);
       if (entries.length === 0) return published;
-      const sign = (claims: Parameters<AdmissionTokenService['sign']>[0]) => this.tokens.sign(claims);
-      const records = await Promise.all(
-        entries.map(async (entry) => {
-          const { topic, body } = await toContractMessage(eventId, entry.fields, sign);
-          return {
-            topic,
-            key: eventId,
-            value: JSON.stringify(body),
-            headers: { [MESSAGE_ID_HEADER]: body.message_id },
-          };
-        }),
-      );
+      const records = entries.map((entry) => {
+        const { topic, body } = toContractMessage(eventId, entry.fields, this.sign);
+        return {
+          topic,
+          key: eventId,
+          value: JSON.stringify(body),
+          headers: { [MESSAGE_ID_HEADER]: body.message_id },
+        };
+      });
       await this.publisher.publish(records);
-      await this.outbox.remove(
-        eventId,
-        entries.map((entry) => entry.id),
-      );
+      await this.outbox.removeUpTo(eventId, entries[entries.length - 1].id);
       published += entries.length;
       this.stats.published += entries.length;
       if (entries.length < this.env.OUTBOX_BATCH_SIZE || !this.running) return published;

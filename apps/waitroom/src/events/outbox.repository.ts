@@ -37,14 +37,28 @@ export class OutboxRepository {
     });
   }
 
-  async remove(eventId: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * Deletes every entry up to and including `lastId` (the newest entry of a published batch).
+   * One small XTRIM MINID instead of an XDEL listing each id. Safe because the relay always
+   * publishes the oldest entries first: anything at or below `lastId` is on Kafka, whichever
+   * instance published it; entries appended meanwhile have greater ids and stay.
+   */
+  async removeUpTo(eventId: string, lastId: string): Promise<void> {
     const key = this.redis.keys.forEvent(eventId).outbox;
-    await this.redis.call(() => this.redis.client.xdel(key, ...ids));
+    await this.redis.call(() => this.redis.client.xtrim(key, 'MINID', nextStreamId(lastId)));
   }
 
   async backlog(eventId: string): Promise<number> {
     const key = this.redis.keys.forEvent(eventId).outbox;
     return this.redis.call(() => this.redis.client.xlen(key));
   }
+}
+
+/** The smallest stream id greater than `id` ("<ms>-<seq>"): MINID keeps ids >= its argument. */
+export function nextStreamId(id: string): string {
+  const dash = id.indexOf('-');
+  const ms = id.slice(0, dash);
+  const seq = BigInt(id.slice(dash + 1));
+  // seq is a 64-bit counter; at its maximum the next id is the next millisecond's first.
+  return seq === 0xffffffffffffffffn ? `${BigInt(ms) + 1n}-0` : `${ms}-${seq + 1n}`;
 }

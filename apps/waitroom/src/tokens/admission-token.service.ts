@@ -68,7 +68,8 @@ export class AdmissionTokenService implements OnModuleInit {
     return this.jwks;
   }
 
-  async sign(claims: AdmissionClaims): Promise<string> {
+  /** Synchronous: one Ed25519 signature is ~50 µs of CPU, cheaper than a promise round. */
+  sign(claims: AdmissionClaims): string {
     const payload = base64url({
       user_id: claims.userId,
       iss: this.env.ADMISSION_TOKEN_ISSUER,

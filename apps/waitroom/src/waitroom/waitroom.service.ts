@@ -106,7 +106,7 @@ export class WaitroomService {
   private async view(session: SessionRecord): Promise<SessionView> {
     const token =
       session.status === 'ready' && session.admittedAtMs !== null && session.expiresAtMs !== null
-        ? await this.tokens.sign({
+        ? this.tokens.sign({
             sessionId: session.sessionId,
             eventId: session.eventId,
             userId: session.userId,
