@@ -19,7 +19,6 @@
  * deleted at the end; the child processes are killed on any exit.
  */
 import { fork } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
@@ -58,7 +57,7 @@ import {
   writeResult,
   type LatencySummary,
 } from './support/common';
-import { printProfileSummary, summarizeProfile } from './support/cpuprofile-summary';
+import { serviceProfiler } from './support/cpuprofile-summary';
 import { waitForIdleServiceGroup } from './support/kafka';
 import { runJoinLoad, type LoadRun } from './support/load';
 import {
@@ -450,7 +449,7 @@ async function main(): Promise<void> {
   // (a) + (b): every server under test up at once, measured in interleaved rounds.
   const targets: Target[] = [];
   const stops: (() => Promise<void>)[] = [];
-  let profileDir: string | undefined;
+  const profiler = serviceProfiler(CPU_PROFILE, RESULTS_DIR, prefix.replace(/:$/, ''));
   try {
     if (PHASES.has('bare')) {
       await upsertEvent(redis, scripts, keys, 'bench-bare', eventSettings(), false);
@@ -483,12 +482,7 @@ async function main(): Promise<void> {
       checkDistScriptsMatch(['join', 'admission-tick']);
       output.consumerGroup = await waitForIdleServiceGroup();
       log('starting the service');
-      profileDir = join(RESULTS_DIR, 'profiles', prefix.replace(/:$/, ''));
-      const svc = await startService(
-        prefix,
-        {},
-        CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-      );
+      const svc = await startService(prefix, {}, profiler.nodeArgs);
       stops.push(svc.stop);
       svcBaseUrl = svc.baseUrl;
       const pids = { server: svc.child.pid, redis: pidOfRedis, kafka: kafkaPid() };
@@ -527,14 +521,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
-  if (CPU_PROFILE && profileDir) {
-    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-    if (file) {
-      const summary = summarizeProfile(join(profileDir, file));
-      printProfileSummary(summary);
-      output.serviceCpuProfile = { file: join(profileDir, file), ...summary };
-    } else log(`no CPU profile was written to ${profileDir}`);
-  }
+  output.serviceCpuProfile = profiler.report(log);
 
   report(output);
   log(`wrote ${writeResult('join', output)}`);

@@ -7,7 +7,7 @@
  *   npm run bench:relay -- [--n=50000] [--ready-n=20000] [--batch=500]
  *                          [--e2e-rate=500] [--e2e-duration=10] [--phases=baseline,drain,ready,e2e]
  *                          [--build=auto|always|never] [--group-wait=120] [--quiet-wait=90]
- *                          [--service-env=OUTBOX_RELAY_INTERVAL_MS=10] [--verbose=1]
+ *                          [--service-env=OUTBOX_RELAY_INTERVAL_MS=10] [--verbose=1] [--cpu-prof=1]
  *
  * How the backlog is made: the joins are written with join-9.lua before the service starts,
  * so they wait in the outbox; the service's relay then starts with a full stream. The QUEUE_READY
@@ -27,6 +27,7 @@ import { toContractMessage } from '../apps/waitroom/src/events/outbox-messages';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import {
   CpuMeter,
+  RESULTS_DIR,
   benchPrefix,
   connectRedis,
   deleteByPrefix,
@@ -51,6 +52,7 @@ import {
   type LatencySummary,
   type ServiceProcess,
 } from './support/common';
+import { serviceProfiler } from './support/cpuprofile-summary';
 import { benchKafka, waitForIdleServiceGroup } from './support/kafka';
 import { JOIN_PATH } from './support/load';
 import {
@@ -72,6 +74,8 @@ const BATCH = numberOption('batch', 500);
 const E2E_RATE = numberOption('e2e-rate', 500);
 const E2E_DURATION = numberOption('e2e-duration', 10);
 const PHASES = new Set(option('phases', 'baseline,drain,ready,e2e').split(','));
+/** Run the service under `node --cpu-prof` and print where its CPU went (perturbs the figures a little). */
+const CPU_PROFILE = option('cpu-prof', '') !== '';
 
 // Event ids of equal length, so every message of a kind has the same size.
 const JOINED_EVENT = 'relay-joined';
@@ -114,14 +118,14 @@ async function readOutbox(redis: Redis, key: string): Promise<Record<string, str
 }
 
 /** The records the relay would build for these entries (same topic, key, value, header), under another event id. */
-async function recordsLikeRelay(
+function recordsLikeRelay(
   eventId: string,
   entries: Record<string, string>[],
   tokens: AdmissionTokenService,
-): Promise<OutgoingRecord[]> {
+): OutgoingRecord[] {
   const records: OutgoingRecord[] = [];
   for (const fields of entries) {
-    const { topic, body } = await toContractMessage(
+    const { topic, body } = toContractMessage(
       eventId,
       { ...fields, m: fields.m.replace(/^./, 'b') },
       (claims) => tokens.sign(claims),
@@ -329,6 +333,7 @@ async function main(): Promise<void> {
   const build = ensureBuilt();
   checkDistScriptsMatch(['join', 'admission-tick']);
   const prefix = benchPrefix('br');
+  const profiler = serviceProfiler(CPU_PROFILE, RESULTS_DIR, prefix.replace(/:$/, ''));
   const keys = new RedisKeys(prefix);
   onCleanup(async () => log(`deleted ${await deleteByPrefix(redis, prefix)} keys under ${prefix}`));
   const scripts = appScripts();
@@ -385,7 +390,7 @@ async function main(): Promise<void> {
     await producer.connect();
     onCleanup(() => producer.disconnect());
     const baseline: Baseline = {};
-    const joinedRecords = await recordsLikeRelay(
+    const joinedRecords = recordsLikeRelay(
       BASELINE_EVENT,
       await readOutbox(redis, joinedKeys.outbox),
       tokens,
@@ -400,7 +405,7 @@ async function main(): Promise<void> {
     if (PHASES.has('ready')) {
       const readyEntries = await readOutbox(redis, readyKeys.outbox);
       const signStarted = performance.now();
-      const readyRecords = await recordsLikeRelay(BASELINE_EVENT, readyEntries, tokens);
+      const readyRecords = recordsLikeRelay(BASELINE_EVENT, readyEntries, tokens);
       baseline.signAndBuildUsPerReady =
         ((performance.now() - signStarted) * 1000) / Math.max(1, readyRecords.length);
       baseline.readyMessageBytes = readyRecords[0]?.value.length;
@@ -423,7 +428,7 @@ async function main(): Promise<void> {
     log('starting the service (its relay starts with the backlog waiting)');
     beforeSpawn();
     const spawnedAt = performance.now();
-    const started = await startService(prefix);
+    const started = await startService(prefix, {}, profiler.nodeArgs);
     svc = started;
     onCleanup(() => started.stop());
     output.serviceStartMs = performance.now() - spawnedAt;
@@ -588,6 +593,7 @@ async function main(): Promise<void> {
     }
   }
   if (svc) await svc.stop();
+  output.serviceCpuProfile = profiler.report(log);
 
   report(output);
   log(`wrote ${writeResult('relay', output)}`);

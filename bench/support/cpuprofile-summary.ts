@@ -4,7 +4,8 @@
  *
  *   ts-node bench/support/cpuprofile-summary.ts <file.cpuprofile> [top]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -94,4 +95,29 @@ if (require.main === module) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: cpuprofile-summary.ts <file.cpuprofile> [top]');
   printProfileSummary(summarizeProfile(file, Number(process.argv[3] ?? 25)));
+}
+
+/**
+ * `--cpu-prof=1` for a benchmark: node arguments that make the service write a profile into a
+ * directory of this run, and, after the service stopped, the summary of that profile.
+ */
+export function serviceProfiler(enabled: boolean, resultsDir: string, runName: string) {
+  const directory = join(resultsDir, 'profiles', runName);
+  return {
+    nodeArgs: enabled ? ['--cpu-prof', `--cpu-prof-dir=${directory}`] : [],
+    /** Prints the summary and returns it for the results file; undefined when not profiling. */
+    report(log: (line: string) => void): ({ file: string } & ProfileSummary) | undefined {
+      if (!enabled) return undefined;
+      const file = existsSync(directory)
+        ? readdirSync(directory).find((name) => name.endsWith('.cpuprofile'))
+        : undefined;
+      if (!file) {
+        log(`no CPU profile was written to ${directory}`);
+        return undefined;
+      }
+      const summary = summarizeProfile(join(directory, file));
+      printProfileSummary(summary);
+      return { file: join(directory, file), ...summary };
+    },
+  };
 }
