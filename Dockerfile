@@ -53,4 +53,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/live', { signal: AbortSignal.timeout(2500) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node as PID 1: the service installs its own SIGTERM/SIGINT handlers (graceful drain), so signals work.
-CMD ["node", "dist/apps/waitroom/apps/waitroom/src/main.js"]
+CMD ["node", "--max-semi-space-size=32", "dist/apps/waitroom/apps/waitroom/src/main.js"]

@@ -81,4 +81,16 @@ describe('deployment files agree with the code and the jar stack', () => {
       .map((line) => line.split('=')[0]);
     expect(new Set(documented)).toEqual(knownVariables);
   });
+
+  it('runs the service with the same node flags in the Dockerfile as `npm start`', () => {
+    const flagsOf = (words: string[]) => words.filter((word) => word.startsWith('--'));
+    const startScript = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    const commands = read('Dockerfile')
+      .split('\n')
+      .filter((line) => line.startsWith('CMD '))
+      .map((line) => JSON.parse(line.slice(4)) as string[]);
+    const serviceCommand = commands.find((command) => command.some((word) => word.endsWith('/main.js')))!;
+    expect(flagsOf(startScript.split(/\s+/)).length).toBeGreaterThan(0);
+    expect(flagsOf(serviceCommand)).toEqual(flagsOf(startScript.split(/\s+/)));
+  });
 });

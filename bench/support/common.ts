@@ -19,6 +19,16 @@ export { sleep };
 export const ROOT = resolve(__dirname, '..', '..');
 export const RESULTS_DIR = join(ROOT, 'bench-results');
 export const SERVICE_MAIN = join(ROOT, 'dist/apps/waitroom/apps/waitroom/src/main.js');
+
+/**
+ * The node flags `npm start` (and the Dockerfile) run the service with, e.g. the young-generation
+ * size: read from package.json so the benchmark measures the service as it is deployed.
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(1).filter((word) => word.startsWith('--'));
+}
 export const DIST_SCRIPTS_DIR = join(ROOT, 'dist/apps/waitroom/apps/waitroom/src/redis/scripts');
 export const SOURCE_SCRIPTS_DIR = join(ROOT, 'apps/waitroom/src/redis/scripts');
 /** 32 characters, as the brief asks (the service needs at least 16). */
@@ -328,7 +338,7 @@ export async function startService(
     ...extraEnv,
   };
   const child = track(
-    spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], {
+    spawn(process.execPath, [...productionNodeFlags(), ...nodeArgs, SERVICE_MAIN], {
       cwd: tmpdir(),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
