@@ -19,6 +19,8 @@ FROM ${NODE_IMAGE} AS deps
 ENV SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies these (patch-package): see patches/README.md.
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 
 # ---------------------------------------------------------------- compile TypeScript (+ copy the Lua scripts)
@@ -33,6 +35,7 @@ FROM ${NODE_IMAGE} AS prod-deps
 ENV SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---------------------------------------------------------------- runtime
