@@ -85,7 +85,7 @@ export class Environment {
   /** Most sessions one admission step moves per event (bounds the time one script holds Redis). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) ADMISSION_BATCH_MAX = 1000;
 
-  /** How often the outbox relay looks for unpublished events when it found none last time. */
+  /** The outbox relay passes over the outboxes once per interval (a backlog drains without waiting). */
   @Transform(toInt) @IsInt() @Min(5) @Max(60000) OUTBOX_RELAY_INTERVAL_MS = 20;
   /** Most events one relay batch publishes. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) OUTBOX_BATCH_SIZE = 500;
