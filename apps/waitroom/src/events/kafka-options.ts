@@ -3,6 +3,7 @@ import { Transport } from '@nestjs/microservices';
 import { CONSUMER_GROUP_ID } from '@waitroom/contracts';
 import { Partitioners, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Environment } from '../config/environment';
+import { KeyMemoPartitioner } from './key-partitioner';
 
 /** Connection settings shared by the producer (ClientKafka) and the consumer (hybrid microservice). */
 export function kafkaClientConfig(env: Environment, clientIdSuffix: string): KafkaConfig {
@@ -68,8 +69,9 @@ export function kafkaProducerOptions(env: Environment): KafkaOptions {
       producer: {
         idempotent: true,
         allowAutoTopicCreation: false,
-        // Java-compatible murmur2: another team's Java producer keyed by event_id picks the same partition.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // Java-compatible murmur2 (DefaultPartitioner's, remembered per key): another team's Java
+        // producer keyed by event_id picks the same partition.
+        createPartitioner: KeyMemoPartitioner,
       },
       send: { acks: -1 },
       postfixId: '',

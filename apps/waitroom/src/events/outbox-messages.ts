@@ -42,19 +42,19 @@ export function toContractMessage(
   fields: Record<string, string>,
   sign: SignToken,
 ): { topic: ProducedTopic; body: QueueJoinedMessage | QueueLeftMessage | QueueReadyMessage } {
-  const base = {
-    message_id: fields.m,
-    session_id: formatSessionId({ eventId, member: fields.s }),
-    user_id: fields.u,
-    event_id: eventId,
-  };
+  // Each body is one object literal (no spread of a shared base): this runs for every message
+  // the relay publishes, and the profile showed the intermediate objects.
+  const sessionId = formatSessionId({ eventId, member: fields.s });
   const at = iso(fields.at);
   switch (fields.k) {
     case 'joined':
       return {
         topic: Topics.QUEUE_JOINED,
         body: {
-          ...base,
+          message_id: fields.m,
+          session_id: sessionId,
+          user_id: fields.u,
+          event_id: eventId,
           priority: Number(fields.p),
           position: Number(fields.pos),
           joined_at: at,
@@ -64,11 +64,19 @@ export function toContractMessage(
     case 'left':
       return {
         topic: Topics.QUEUE_LEFT,
-        body: { ...base, reason: fields.r as LeaveReason, left_at: at, timestamp: at },
+        body: {
+          message_id: fields.m,
+          session_id: sessionId,
+          user_id: fields.u,
+          event_id: eventId,
+          reason: fields.r as LeaveReason,
+          left_at: at,
+          timestamp: at,
+        },
       };
     case 'ready': {
       const admission_token = sign({
-        sessionId: base.session_id,
+        sessionId,
         eventId,
         userId: fields.u,
         admittedAtMs: Number(fields.at),
@@ -76,7 +84,16 @@ export function toContractMessage(
       });
       return {
         topic: Topics.QUEUE_READY,
-        body: { ...base, admitted_at: at, expires_at: iso(fields.eat), admission_token, timestamp: at },
+        body: {
+          message_id: fields.m,
+          session_id: sessionId,
+          user_id: fields.u,
+          event_id: eventId,
+          admitted_at: at,
+          expires_at: iso(fields.eat),
+          admission_token,
+          timestamp: at,
+        },
       };
     }
     default:
