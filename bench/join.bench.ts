@@ -195,7 +195,24 @@ class Accumulator {
 }
 
 /** Warm-up each target, then `rounds` interleaved runs of duration/rounds seconds each. */
+/** Every server under test must answer a join with the same fields: same bytes on the wire. */
+async function checkSameJoinBody(targets: Target[]): Promise<void> {
+  const fieldsOf = async (target: Target) => {
+    const response = await fetch(`${target.baseUrl}/api/v1/waitroom/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: `shape-${target.key}`, event_id: target.eventId }),
+    });
+    if (response.status !== 201) throw new Error(`${target.label}: join answered ${response.status}`);
+    return Object.keys((await response.json()) as object).join(',');
+  };
+  const shapes = await Promise.all(targets.map(fieldsOf));
+  if (new Set(shapes).size > 1)
+    throw new Error(`the servers answer different join bodies: ${JSON.stringify(shapes)}`);
+}
+
 async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Record<string, Measured>> {
+  await checkSameJoinBody(targets);
   for (const target of targets) {
     if (WARMUP <= 0) break;
     log(`${target.label}: warm-up ${WARMUP} s at ${CONNECTIONS} connections`);

@@ -2,7 +2,9 @@
  * The baseline of bench/join.bench.ts: the least a join endpoint can do over the same Redis
  * work. node:http, one ioredis connection with default options, JSON.parse of the body, the
  * very same join-9.lua with the same KEYS/ARGV as WaitroomRepository.join (rate limit off),
- * and a small JSON answer. No framework, validation, hooks, headers or logging.
+ * and the same answer: the contract's join body, built by the service's own parseSessionReply
+ * and sessionView from the script's reply, so both servers put the same body on the wire.
+ * No framework, validation, hooks, security headers or logging.
  *
  * Runs as a child process (its own event loop, like the service); tells the parent its port
  * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, BARE_AUTO_PIPELINING=1 (the what-if variant).
@@ -11,6 +13,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
+import { parseSessionReply } from '../../apps/waitroom/src/waitroom/session-reply';
+import { sessionView } from '../../apps/waitroom/src/waitroom/views';
 import { joinCall } from './lua';
 
 const OUTBOX_MAX_BACKLOG = 1_000_000; // the service's default
@@ -54,14 +58,8 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
   }
   if (reply[0] !== 'CREATED' && reply[0] !== 'EXISTING')
     return send(response, reply[0] === 'EVENT_NOT_FOUND' ? 404 : 409, { code: reply[0] });
-  send(response, reply[0] === 'CREATED' ? 201 : 200, {
-    session_id: `${eventId}~${reply[1]}`,
-    user_id: reply[2],
-    event_id: eventId,
-    status: reply[4],
-    position: reply[8] === '' ? null : Number(reply[8]),
-    queue_length: Number(reply[9]),
-  });
+  // The benchmark's events are paused: nobody is admitted, so there is never a token to sign.
+  send(response, reply[0] === 'CREATED' ? 201 : 200, sessionView(parseSessionReply(eventId, reply), null));
 }
 
 const server = createServer((request: IncomingMessage, response: ServerResponse) => {
