@@ -23,7 +23,9 @@ import type Redis from 'ioredis';
 import type { Consumer, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { validateEnvironment } from '../apps/waitroom/src/config/environment';
-import { toContractMessage } from '../apps/waitroom/src/events/outbox-messages';
+import type { OutgoingRecord } from '../apps/waitroom/src/events/kafka-publisher';
+import { toOutboxRecord } from '../apps/waitroom/src/events/outbox-messages';
+import { entryFields } from '../apps/waitroom/src/events/outbox.repository';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import {
   CpuMeter,
@@ -99,19 +101,13 @@ interface Baseline {
   signAndBuildUsPerReady?: number;
 }
 
-type OutgoingRecord = { topic: string; key: string; value: string; headers: Record<string, string> };
-
 /** All entries of an outbox stream, read in pages. */
 async function readOutbox(redis: Redis, key: string): Promise<Record<string, string>[]> {
   const entries: Record<string, string>[] = [];
   let start = '-';
   for (;;) {
     const rows = await redis.xrange(key, start, '+', 'COUNT', 5000);
-    for (const [, flat] of rows) {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-      entries.push(fields);
-    }
+    for (const [, flat] of rows) entries.push(entryFields(flat));
     if (rows.length < 5000) return entries;
     start = `(${rows[rows.length - 1][0]}`;
   }
@@ -122,22 +118,10 @@ function recordsLikeRelay(
   eventId: string,
   entries: Record<string, string>[],
   tokens: AdmissionTokenService,
-): OutgoingRecord[] {
-  const records: OutgoingRecord[] = [];
-  for (const fields of entries) {
-    const { topic, body } = toContractMessage(
-      eventId,
-      { ...fields, m: fields.m.replace(/^./, 'b') },
-      (claims) => tokens.sign(claims),
-    );
-    records.push({
-      topic,
-      key: eventId,
-      value: JSON.stringify(body),
-      headers: { [MESSAGE_ID_HEADER]: body.message_id },
-    });
-  }
-  return records;
+): ReturnType<typeof toOutboxRecord>[] {
+  return entries.map((fields) =>
+    toOutboxRecord(eventId, { ...fields, m: fields.m.replace(/^./, 'b') }, tokens),
+  );
 }
 
 /** The ceiling: a producer configured like the service's (idempotent, acks all), sendBatch after sendBatch. */

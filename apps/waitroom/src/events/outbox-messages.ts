@@ -1,4 +1,5 @@
 import {
+  MESSAGE_ID_HEADER,
   Topics,
   type LeaveReason,
   type ProducedTopic,
@@ -8,13 +9,12 @@ import {
 } from '@waitroom/contracts';
 import { formatSessionId } from '../waitroom/session-id';
 import type { AdmissionClaims } from '../tokens/admission-token.service';
+import type { OutgoingRecord } from './kafka-publisher';
 
-export type ContractMessage =
-  | { topic: typeof Topics.QUEUE_JOINED; body: QueueJoinedMessage }
-  | { topic: typeof Topics.QUEUE_LEFT; body: QueueLeftMessage }
-  | { topic: typeof Topics.QUEUE_READY; body: QueueReadyMessage };
-
-export type SignToken = (claims: AdmissionClaims) => string;
+/** What signs QUEUE_READY's admission token (AdmissionTokenService). */
+export interface TokenSigner {
+  sign(claims: AdmissionClaims): string;
+}
 
 /**
  * Epoch-ms text to ISO-8601. A relay batch holds runs of entries from the same millisecond (at
@@ -40,7 +40,7 @@ function iso(ms: string): string {
 export function toContractMessage(
   eventId: string,
   fields: Record<string, string>,
-  sign: SignToken,
+  signer: TokenSigner,
 ): { topic: ProducedTopic; body: QueueJoinedMessage | QueueLeftMessage | QueueReadyMessage } {
   // Each body is one object literal (no spread of a shared base): this runs for every message
   // the relay publishes, and the profile showed the intermediate objects.
@@ -75,7 +75,7 @@ export function toContractMessage(
         },
       };
     case 'ready': {
-      const admission_token = sign({
+      const admission_token = signer.sign({
         sessionId,
         eventId,
         userId: fields.u,
@@ -99,4 +99,23 @@ export function toContractMessage(
     default:
       throw new Error(`outbox entry of unknown kind ${fields.k}`);
   }
+}
+
+/**
+ * The Kafka record of an outbox entry: keyed by the event id (one partition per event keeps its
+ * order), the contract body as JSON, and the message id also as a header for consumers that
+ * dedupe without parsing.
+ */
+export function toOutboxRecord(
+  eventId: string,
+  fields: Record<string, string>,
+  signer: TokenSigner,
+): OutgoingRecord & { key: string; value: string } {
+  const { topic, body } = toContractMessage(eventId, fields, signer);
+  return {
+    topic,
+    key: eventId,
+    value: JSON.stringify(body),
+    headers: { [MESSAGE_ID_HEADER]: body.message_id },
+  };
 }

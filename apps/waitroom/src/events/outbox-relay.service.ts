@@ -1,12 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { MESSAGE_ID_HEADER } from '@waitroom/contracts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Environment } from '../config/environment';
 import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import { KafkaPublisher } from './kafka-publisher';
-import { toContractMessage, type SignToken } from './outbox-messages';
+import { toOutboxRecord } from './outbox-messages';
 import { OutboxRepository } from './outbox.repository';
 
 const LEASE_MS = 5000;
@@ -103,23 +102,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private readonly sign: SignToken = (claims) => this.tokens.sign(claims);
-
   private async relayEvent(eventId: string): Promise<number> {
     let published = 0;
     // Keep going while full batches come back, renewing the lease as we go.
     for (;;) {
       const entries = await this.outbox.oldest(eventId, this.env.OUTBOX_BATCH_SIZE);
       if (entries.length === 0) return published;
-      const records = entries.map((entry) => {
-        const { topic, body } = toContractMessage(eventId, entry.fields, this.sign);
-        return {
-          topic,
-          key: eventId,
-          value: JSON.stringify(body),
-          headers: { [MESSAGE_ID_HEADER]: body.message_id },
-        };
-      });
+      const records = entries.map((entry) => toOutboxRecord(eventId, entry.fields, this.tokens));
       await this.publisher.publish(records);
       await this.outbox.removeUpTo(eventId, entries[entries.length - 1].id);
       published += entries.length;

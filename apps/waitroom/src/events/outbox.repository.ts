@@ -30,11 +30,7 @@ export class OutboxRepository {
   async oldest(eventId: string, count: number): Promise<OutboxEntry[]> {
     const key = this.redis.keys.forEvent(eventId).outbox;
     const rows = await this.redis.call(() => this.redis.client.xrange(key, '-', '+', 'COUNT', count));
-    return rows.map(([id, flat]) => {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-      return { id, fields };
-    });
+    return rows.map(([id, flat]) => ({ id, fields: entryFields(flat) }));
   }
 
   /**
@@ -61,4 +57,11 @@ export function nextStreamId(id: string): string {
   const seq = BigInt(id.slice(dash + 1));
   // seq is a 64-bit counter; at its maximum the next id is the next millisecond's first.
   return seq === 0xffffffffffffffffn ? `${BigInt(ms) + 1n}-0` : `${ms}-${seq + 1n}`;
+}
+
+/** A stream entry's flat [field, value, field, value, ...] list as a record. */
+export function entryFields(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+  return fields;
 }
