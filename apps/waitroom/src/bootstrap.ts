@@ -21,7 +21,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // Trust exactly TRUST_PROXY_HOPS proxies in front of us (hop 0 is the nearest one).
-    trustProxy: env.TRUST_PROXY_HOPS > 0 ? (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS : false,
+    trustProxy:
+      env.TRUST_PROXY_HOPS > 0 ? (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS : false,
     // Nest logs; Fastify's own request log would double every line.
     logger: false,
     // The request id the logs and the x-request-id header carry.
