@@ -7,6 +7,7 @@ import {
   type QueueLeftMessage,
   type QueueReadyMessage,
 } from '@waitroom/contracts';
+import { isoTime } from '../common/iso-time';
 import { formatSessionId } from '../waitroom/session-id';
 import type { AdmissionClaims } from '../tokens/admission-token.service';
 import type { OutgoingRecord } from './kafka-publisher';
@@ -16,20 +17,8 @@ export interface TokenSigner {
   sign(claims: AdmissionClaims): string;
 }
 
-/**
- * Epoch-ms text to ISO-8601. A relay batch holds runs of entries from the same millisecond (at
- * 5,000 joins/s, about five), so the last conversion is remembered: Date formatting was a
- * visible share of the relay's CPU.
- */
-let lastIsoInput = '';
-let lastIsoOutput = '';
-function iso(ms: string): string {
-  if (ms !== lastIsoInput) {
-    lastIsoOutput = new Date(Number(ms)).toISOString();
-    lastIsoInput = ms;
-  }
-  return lastIsoOutput;
-}
+/** Outbox fields hold times as epoch-ms text. */
+const iso = (ms: string) => isoTime(Number(ms));
 
 /**
  * Turns an outbox entry (compact fields written by Lua, times in ms) into the contract message

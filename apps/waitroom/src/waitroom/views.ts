@@ -1,9 +1,9 @@
+import { isoTimeOrNull } from '../common/iso-time';
 import type { EventConfig, EventCounters } from './event-config';
 import { estimatedWaitSeconds } from './estimated-wait';
 import type { SessionRecord } from './session';
 
-/** JSON views of the contract (snake_case, ISO-8601 UTC times). */
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+// JSON views of the contract (snake_case, ISO-8601 UTC times).
 
 export function isMoving(
   record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>,
@@ -26,7 +26,7 @@ export function joinView(record: SessionRecord) {
       record.admissionRatePerSecond,
       isMoving(record),
     ),
-    joined_at: iso(record.joinedAtMs),
+    joined_at: isoTimeOrNull(record.joinedAtMs),
   };
 }
 
@@ -34,8 +34,8 @@ export function sessionView(record: SessionRecord, admissionToken: string | null
   const ready = record.status === 'ready';
   return {
     ...joinView(record),
-    admitted_at: iso(record.admittedAtMs),
-    expires_at: ready ? iso(record.expiresAtMs) : null,
+    admitted_at: isoTimeOrNull(record.admittedAtMs),
+    expires_at: ready ? isoTimeOrNull(record.expiresAtMs) : null,
     admission_token: ready ? admissionToken : null,
   };
 }
@@ -48,11 +48,11 @@ export function eventConfigView(config: EventConfig) {
     admission_rate_per_minute: config.admissionRatePerMinute,
     checkout_timeout_seconds: config.checkoutTimeoutSeconds,
     state: config.state,
-    opens_at: iso(config.opensAtMs),
+    opens_at: isoTimeOrNull(config.opensAtMs),
     shuffle_at_open: config.shuffleAtOpen,
     idle_timeout_seconds: config.idleTimeoutSeconds,
-    created_at: iso(config.createdAtMs),
-    updated_at: iso(config.updatedAtMs),
+    created_at: isoTimeOrNull(config.createdAtMs),
+    updated_at: isoTimeOrNull(config.updatedAtMs),
   };
 }
 
