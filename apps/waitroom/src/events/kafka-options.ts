@@ -1,7 +1,7 @@
 import type { KafkaOptions } from '@nestjs/microservices';
 import { Transport } from '@nestjs/microservices';
 import { CONSUMER_GROUP_ID } from '@waitroom/contracts';
-import { Partitioners, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import type { Environment } from '../config/environment';
 import { KeyMemoPartitioner } from './key-partitioner';
 
@@ -50,7 +50,7 @@ export function kafkaConsumerOptions(env: Environment): KafkaOptions {
       },
       subscribe: { fromBeginning: true },
       // The transport also builds a producer (for replies we never send); same partitioner, no warning.
-      producer: { createPartitioner: Partitioners.DefaultPartitioner },
+      producer: { createPartitioner: KeyMemoPartitioner },
       postfixId: '',
       // Handlers get the original bytes, so an invalid message is dead-lettered unchanged.
       parser: { keepBinary: true },
