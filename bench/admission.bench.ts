@@ -19,15 +19,11 @@ import type Redis from 'ioredis';
 import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
 import {
   CpuMeter,
-  benchPrefix,
-  connectRedis,
-  environmentFacts,
   deleteByPrefix,
   fmt,
   listOption,
   log,
   numberOption,
-  onCleanup,
   option,
   printTable,
   ratio,
@@ -41,14 +37,13 @@ import {
 import {
   RedisKeys,
   admissionCall,
-  appScripts,
   eventSettings,
-  loadIntoRedis,
   prefillJoins,
   script,
   upsertEvent,
   type EventKeys,
 } from './support/lua';
+import { openBenchRun } from './support/run';
 
 const FILL = numberOption('fill', 200_000);
 const BATCH = numberOption('batch', 1000);
@@ -263,14 +258,6 @@ async function growthPhase(
 }
 
 async function main(): Promise<void> {
-  const redis = connectRedis();
-  onCleanup(() => redis.quit());
-  const facts = await environmentFacts(redis);
-  const prefix = benchPrefix('ba');
-  const keys = new RedisKeys(prefix);
-  onCleanup(async () => log(`deleted ${await deleteByPrefix(redis, prefix)} keys under ${prefix}`));
-  const scripts = appScripts();
-  await loadIntoRedis(redis, scripts);
   const options = {
     fill: FILL,
     batch: BATCH,
@@ -279,7 +266,7 @@ async function main(): Promise<void> {
     ticks: TICKS,
     phases: [...PHASES],
   };
-  log(`prefix ${prefix}; options ${JSON.stringify(options)}`);
+  const { redis, facts, prefix, keys, scripts } = await openBenchRun('ba', options);
   const output: Record<string, unknown> = { facts, options, prefix };
   const ratios: Record<string, number | null> = {};
 

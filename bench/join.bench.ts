@@ -25,22 +25,17 @@ import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
 import {
   CpuMeter,
   REDIS_URL,
-  RESULTS_DIR,
   ROOT,
   Samples,
-  benchPrefix,
   captureTail,
   commandStats,
-  connectRedis,
   deleteByPrefix,
   ensureBuilt,
-  environmentFacts,
   fmt,
   kafkaPid,
   listOption,
   log,
   numberOption,
-  onCleanup,
   option,
   printTable,
   putEvent,
@@ -62,15 +57,14 @@ import { waitForIdleServiceGroup } from './support/kafka';
 import { runJoinLoad, type LoadRun } from './support/load';
 import {
   RedisKeys,
-  appScripts,
   checkDistScriptsMatch,
   eventSettings,
   joinCall,
-  loadIntoRedis,
   prefillJoins,
   script,
   upsertEvent,
 } from './support/lua';
+import { openBenchRun } from './support/run';
 
 const CONNECTIONS = numberOption('connections', 50);
 const DURATION = numberOption('duration', 15);
@@ -84,8 +78,6 @@ const MEM_SESSIONS = numberOption('mem-sessions', 100_000);
 const PHASES = new Set(option('phases', 'memory,bare,bare-autopipelining,service,flat').split(','));
 /** Sequential EVALSHA calls per queue size for the script-only latency. */
 const SCRIPT_PROBES = 2000;
-/** Run the service under `node --cpu-prof` and print where its CPU went (perturbs the figures a little). */
-const CPU_PROFILE = option('cpu-prof', '') !== '';
 
 /** Commands whose counts show what the service did besides the join script (relay passes, scheduler). */
 const COUNTED_COMMANDS = ['evalsha', 'xrange', 'xdel', 'smembers'] as const;
@@ -434,18 +426,6 @@ async function waitForEmptyOutbox(
 }
 
 async function main(): Promise<void> {
-  const redis = connectRedis();
-  onCleanup(() => redis.quit());
-  const facts = await environmentFacts(redis);
-  const needService = PHASES.has('service') || PHASES.has('flat');
-  const build = needService ? ensureBuilt() : { built: false, reason: 'no service phase' };
-  const prefix = benchPrefix('bj');
-  const keys = new RedisKeys(prefix);
-  onCleanup(async () => log(`deleted ${await deleteByPrefix(redis, prefix)} keys under ${prefix}`));
-  const scripts = appScripts();
-  await loadIntoRedis(redis, scripts);
-  const joinScript = script(scripts, 'join');
-  const pidOfRedis = await redisPid(redis);
   const options = {
     connections: CONNECTIONS,
     duration: DURATION,
@@ -457,7 +437,11 @@ async function main(): Promise<void> {
     memSessions: MEM_SESSIONS,
     phases: [...PHASES],
   };
-  log(`prefix ${prefix}; options ${JSON.stringify(options)}`);
+  const { redis, facts, prefix, keys, scripts } = await openBenchRun('bj', options);
+  const needService = PHASES.has('service') || PHASES.has('flat');
+  const build = needService ? ensureBuilt() : { built: false, reason: 'no service phase' };
+  const joinScript = script(scripts, 'join');
+  const pidOfRedis = await redisPid(redis);
   const output: Record<string, unknown> = { facts: { ...facts, build }, options, prefix };
 
   // (d) memory first, while nothing else of ours writes to Redis.
@@ -466,7 +450,7 @@ async function main(): Promise<void> {
   // (a) + (b): every server under test up at once, measured in interleaved rounds.
   const targets: Target[] = [];
   const stops: (() => Promise<void>)[] = [];
-  const profiler = serviceProfiler(CPU_PROFILE, RESULTS_DIR, prefix.replace(/:$/, ''));
+  const profiler = serviceProfiler(prefix);
   try {
     if (PHASES.has('bare')) {
       await upsertEvent(redis, scripts, keys, 'bench-bare', eventSettings(), false);

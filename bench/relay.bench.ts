@@ -29,12 +29,7 @@ import { entryFields } from '../apps/waitroom/src/events/outbox.repository';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import {
   CpuMeter,
-  RESULTS_DIR,
-  benchPrefix,
-  connectRedis,
-  deleteByPrefix,
   ensureBuilt,
-  environmentFacts,
   fmt,
   kafkaPid,
   log,
@@ -58,16 +53,14 @@ import { serviceProfiler } from './support/cpuprofile-summary';
 import { benchKafka, waitForIdleServiceGroup } from './support/kafka';
 import { JOIN_PATH } from './support/load';
 import {
-  RedisKeys,
   admissionCall,
-  appScripts,
   checkDistScriptsMatch,
   eventSettings,
-  loadIntoRedis,
   prefillJoins,
   script,
   upsertEvent,
 } from './support/lua';
+import { openBenchRun } from './support/run';
 
 const N = numberOption('n', 50_000);
 const READY_N = numberOption('ready-n', 20_000);
@@ -76,8 +69,6 @@ const BATCH = numberOption('batch', 500);
 const E2E_RATE = numberOption('e2e-rate', 500);
 const E2E_DURATION = numberOption('e2e-duration', 10);
 const PHASES = new Set(option('phases', 'baseline,drain,ready,e2e').split(','));
-/** Run the service under `node --cpu-prof` and print where its CPU went (perturbs the figures a little). */
-const CPU_PROFILE = option('cpu-prof', '') !== '';
 
 // Event ids of equal length, so every message of a kind has the same size.
 const JOINED_EVENT = 'relay-joined';
@@ -311,19 +302,6 @@ async function startCollector(
 
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
-  const redis = connectRedis();
-  onCleanup(() => redis.quit());
-  const facts = await environmentFacts(redis);
-  const build = ensureBuilt();
-  checkDistScriptsMatch(['join', 'admission-tick']);
-  const prefix = benchPrefix('br');
-  const profiler = serviceProfiler(CPU_PROFILE, RESULTS_DIR, prefix.replace(/:$/, ''));
-  const keys = new RedisKeys(prefix);
-  onCleanup(async () => log(`deleted ${await deleteByPrefix(redis, prefix)} keys under ${prefix}`));
-  const scripts = appScripts();
-  await loadIntoRedis(redis, scripts);
-  const joinScript = script(scripts, 'join');
-  const admission = script(scripts, 'admission-tick');
   const options = {
     n: N,
     readyN: READY_N,
@@ -332,7 +310,12 @@ async function main(): Promise<void> {
     e2eDuration: E2E_DURATION,
     phases: [...PHASES],
   };
-  log(`prefix ${prefix}; options ${JSON.stringify(options)}`);
+  const { redis, facts, prefix, keys, scripts } = await openBenchRun('br', options);
+  const build = ensureBuilt();
+  checkDistScriptsMatch(['join', 'admission-tick']);
+  const profiler = serviceProfiler(prefix);
+  const joinScript = script(scripts, 'join');
+  const admission = script(scripts, 'admission-tick');
   const output: Record<string, unknown> = { facts: { ...facts, build }, options, prefix };
   const pidOfRedis = await redisPid(redis);
 

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { RESULTS_DIR, option } from './common';
 
 interface ProfileNode {
   id: number;
@@ -98,11 +99,13 @@ if (require.main === module) {
 }
 
 /**
- * `--cpu-prof=1` for a benchmark: node arguments that make the service write a profile into a
- * directory of this run, and, after the service stopped, the summary of that profile.
+ * `--cpu-prof=1` of the join and relay benchmarks: node arguments that make the service write a
+ * profile into a directory of this run (perturbs the figures a little), and, after the service
+ * stopped, the summary of that profile.
  */
-export function serviceProfiler(enabled: boolean, resultsDir: string, runName: string) {
-  const directory = join(resultsDir, 'profiles', runName);
+export function serviceProfiler(runPrefix: string) {
+  const enabled = option('cpu-prof', '') !== '';
+  const directory = join(RESULTS_DIR, 'profiles', runPrefix.replace(/:$/, ''));
   return {
     nodeArgs: enabled ? ['--cpu-prof', `--cpu-prof-dir=${directory}`] : [],
     /** Prints the summary and returns it for the results file; undefined when not profiling. */
