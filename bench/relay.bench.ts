@@ -646,42 +646,10 @@ function report(output: Record<string, any>): void {
       `End to end at ${E2E_RATE} joins/s for ${E2E_DURATION} s (ms)`,
       ['path', 'samples', 'p50', 'p90', 'p99', 'max'],
       [
-        [
-          'join HTTP response -> QUEUE_JOINED at consumer',
-          e2e.fromResponseMs.count,
-          fmt(e2e.fromResponseMs.p50),
-          fmt(e2e.fromResponseMs.p90),
-          fmt(e2e.fromResponseMs.p99),
-          fmt(e2e.fromResponseMs.max),
-        ],
-        [
-          'join HTTP request -> QUEUE_JOINED at consumer',
-          e2e.fromRequestMs.count,
-          fmt(e2e.fromRequestMs.p50),
-          fmt(e2e.fromRequestMs.p90),
-          fmt(e2e.fromRequestMs.p99),
-          fmt(e2e.fromRequestMs.max),
-        ],
-        [
-          '(join HTTP round trip)',
-          e2e.httpMs.count,
-          fmt(e2e.httpMs.p50),
-          fmt(e2e.httpMs.p90),
-          fmt(e2e.httpMs.p99),
-          fmt(e2e.httpMs.max),
-        ],
-        ...(raw
-          ? [
-              [
-                'baseline: producer.send -> consumer',
-                raw.sendToReceiveMs.count,
-                fmt(raw.sendToReceiveMs.p50),
-                fmt(raw.sendToReceiveMs.p90),
-                fmt(raw.sendToReceiveMs.p99),
-                fmt(raw.sendToReceiveMs.max),
-              ],
-            ]
-          : []),
+        latencyRow('join HTTP response -> QUEUE_JOINED at consumer', e2e.fromResponseMs),
+        latencyRow('join HTTP request -> QUEUE_JOINED at consumer', e2e.fromRequestMs),
+        latencyRow('(join HTTP round trip)', e2e.httpMs),
+        ...(raw ? [latencyRow('baseline: producer.send -> consumer', raw.sendToReceiveMs)] : []),
       ],
     );
     ratios.e2eP50OverRawP50 = ratio(e2e.fromResponseMs.p50, raw?.sendToReceiveMs.p50);
@@ -694,3 +662,8 @@ function report(output: Record<string, any>): void {
 }
 
 runBenchmark(main);
+
+/** One row of the end-to-end latency table: samples, p50, p90, p99, max (ms). */
+function latencyRow(label: string, latency: LatencySummary): (string | number)[] {
+  return [label, latency.count, fmt(latency.p50), fmt(latency.p90), fmt(latency.p99), fmt(latency.max)];
+}
