@@ -38,7 +38,7 @@ export class WaitroomService {
       input.priority,
       input.clientAddress,
     );
-    return { created, view: await this.view(session) };
+    return { created, view: this.view(session) };
   }
 
   async getSession(sessionId: string): Promise<SessionView> {
@@ -103,7 +103,7 @@ export class WaitroomService {
     };
   }
 
-  private async view(session: SessionRecord): Promise<SessionView> {
+  private view(session: SessionRecord): SessionView {
     const token =
       session.status === 'ready' && session.admittedAtMs !== null && session.expiresAtMs !== null
         ? this.tokens.sign({
