@@ -44,21 +44,63 @@ ensure_redis_binary() {
   fi
 }
 
+# Persistence (AOF, appendfsync everysec) comes from deploy/redis/redis.conf, the file docker-compose.yml
+# uses too; where it listens and writes is given here. The data dir keeps the AOF across down/up.
+REDIS_CONF="$ROOT/deploy/redis/redis.conf"
+
+redis_ping() { [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
+
+# Turns AOF on in a running server without losing its data (CONFIG SET rewrites the dataset into a new AOF).
+redis_enable_aof_live() {
+  redis-cli -p "$REDIS_PORT" config set appendfsync everysec >/dev/null
+  redis-cli -p "$REDIS_PORT" config set appendonly yes >/dev/null
+  # Until that first rewrite is done the AOF holds nothing and Redis refuses to shut down: wait for it.
+  local info
+  for _ in $(seq 1 600); do
+    info="$(redis-cli -p "$REDIS_PORT" info persistence 2>/dev/null | tr -d '\r')"
+    if grep -qx 'aof_rewrite_in_progress:0' <<<"$info" && grep -qx 'aof_rewrite_scheduled:0' <<<"$info"; then return 0; fi
+    sleep 0.1
+  done
+  die "redis on $REDIS_PORT did not finish writing its first AOF within 60s; see $LOG_DIR/redis.log"
+}
+
 redis_up() {
   ensure_redis_binary
-  if pid_alive "$RUN_DIR/redis.pid"; then log "redis already up on $REDIS_PORT"; return 0; fi
+  if pid_alive "$RUN_DIR/redis.pid"; then
+    # A Redis started by an older version of this script runs without persistence: switch it on in place
+    # (no restart, its data and clients stay); `restart-redis` makes it run from the file itself.
+    if [[ "$(redis-cli -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -n1)" == "no" ]]; then
+      redis_enable_aof_live
+      log "redis on $REDIS_PORT ran without persistence: AOF switched on in place (scripts/stack.sh restart-redis to run from $REDIS_CONF)"
+    fi
+    log "redis already up on $REDIS_PORT"; return 0
+  fi
   port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by something this script did not start (set STACK_REDIS_PORT)"
   mkdir -p "$RUN_DIR/redis" "$LOG_DIR"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
-    --dir "$RUN_DIR/redis" --pidfile "$RUN_DIR/redis.pid" --logfile "$LOG_DIR/redis.log" \
-    --save "" --appendonly no
-  for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { log "redis up on 127.0.0.1:$REDIS_PORT"; return 0; }; sleep 0.1; done
-  die "redis did not answer on $REDIS_PORT; see $LOG_DIR/redis.log"
+  # A data dir from the old script has no AOF; if it has an RDB snapshot, Redis started with AOF on would
+  # ignore it and start empty. So load the snapshot first, then switch AOF on, which writes it into the AOF.
+  local migrate=()
+  if [[ -f "$RUN_DIR/redis/dump.rdb" && ! -d "$RUN_DIR/redis/appendonlydir" ]]; then migrate=(--appendonly no); fi
+  redis-server "$REDIS_CONF" --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
+    --dir "$RUN_DIR/redis" --pidfile "$RUN_DIR/redis.pid" --logfile "$LOG_DIR/redis.log" "${migrate[@]}"
+  # PONG, not just an answer: while it loads a large AOF, Redis answers -LOADING.
+  for _ in $(seq 1 600); do
+    if redis_ping; then
+      ((${#migrate[@]} == 0)) || { redis_enable_aof_live; log "redis: loaded the old dump.rdb and switched AOF on"; }
+      log "redis up on 127.0.0.1:$REDIS_PORT (AOF, appendfsync everysec; data in $RUN_DIR/redis)"; return 0
+    fi
+    sleep 0.1
+  done
+  die "redis did not answer on $REDIS_PORT within 60s; see $LOG_DIR/redis.log"
 }
 
 redis_down() {
   if pid_alive "$RUN_DIR/redis.pid"; then
-    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$RUN_DIR/redis.pid")" || true
+    # SHUTDOWN flushes and fsyncs the AOF (NOSAVE only skips an RDB snapshot), so down/up keeps the data.
+    local pid; pid="$(cat "$RUN_DIR/redis.pid")"
+    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$pid" || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then die "redis (pid $pid) did not stop; see $LOG_DIR/redis.log"; fi
     log "redis stopped"
   fi
   rm -f "$RUN_DIR/redis.pid"
@@ -189,8 +231,13 @@ case "${1:-}" in
   # Outage drills (the fault tests use these): stop or start the broker alone.
   stop-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" stop kafka; else kafka_down; fi ;;
   start-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" up -d --wait kafka; else kafka_up; fi ;;
+  # Redis alone, e.g. to run it from deploy/redis/redis.conf after a config change: a clean stop keeps the data (AOF).
+  stop-redis) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" stop redis; else redis_down; fi ;;
+  start-redis) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" up -d --wait redis; else redis_up; fi ;;
+  restart-redis)
+    if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" up -d --wait --force-recreate redis; else redis_down; redis_up; fi ;;
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   kafka-tool) shift; kafka_tool "$@" ;;
-  *) echo "usage: $0 up|down|status|logs [kafka|redis]|kafka-tool <class> [args]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|logs [kafka|redis]|stop-kafka|start-kafka|stop-redis|start-redis|restart-redis|kafka-tool <class> [args]" >&2; exit 2 ;;
 esac
