@@ -155,6 +155,10 @@ run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :
 test: ## Run the test suite (scripts/test.sh)
 	@bash "$(ROOT)/scripts/test.sh" $(ARGS)
 
+.PHONY: test-faults
+test-faults: ## Run the fault drills in test/faults/ (scripts/test-faults.sh): kills, restarts, outages
+	@bash "$(ROOT)/scripts/test-faults.sh" $(ARGS)
+
 lint: ## Lint the TypeScript sources (npm run lint)
 	npm run lint
 

@@ -1,19 +1,33 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 
+export interface RedisProcessOptions {
+  /**
+   * Start from this configuration file (e.g. deploy/redis/redis.conf, the stack's) instead of the
+   * built-in "no persistence" settings; port, bind and dir still come from here. With a file that
+   * turns AOF on, a restart (after {@link RedisProcess.stop} or {@link RedisProcess.kill}) reloads
+   * the data: the data dir is kept until {@link RedisProcess.cleanup}.
+   */
+  configFile?: string;
+}
+
 /**
- * Redis servers a test starts and stops itself (outage tests, the Redis Cluster suite), on
- * loopback ports of their own, with no persistence, in a temporary folder removed afterwards.
+ * Redis servers a test starts and stops itself (outage tests, the Redis Cluster suite, durability),
+ * on loopback ports of their own, by default with no persistence, in a temporary folder removed
+ * afterwards. The folder is the same for every start() of one instance.
  */
 export class RedisProcess {
-  private dir = mkdtempSync(join(tmpdir(), 'waitroom-redis-'));
+  readonly dir = mkdtempSync(join(tmpdir(), 'waitroom-redis-'));
+  private pid: number | undefined;
 
   constructor(
     readonly port: number,
     private readonly extraArgs: string[] = [],
+    private readonly options: RedisProcessOptions = {},
   ) {}
 
   get url(): string {
@@ -21,24 +35,26 @@ export class RedisProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.dir,
-        ...this.extraArgs,
-      ],
-      { stdio: 'ignore', detached: true },
-    );
+    const { configFile } = this.options;
+    // A configuration file must come first; with one, the server log stays in the data dir (to read after a failure).
+    const args = configFile
+      ? [
+          configFile,
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--logfile',
+          join(this.dir, 'redis.log'),
+        ]
+      : ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const child = spawn('redis-server', [...args, '--dir', this.dir, ...this.extraArgs], {
+      stdio: 'ignore',
+      detached: true,
+    });
     child.unref();
+    this.pid = child.pid;
+    // Answers PONG only once the data (AOF) is loaded: until then Redis replies -LOADING.
     await waitForPing(this.port);
   }
 
@@ -54,10 +70,42 @@ export class RedisProcess {
     }
   }
 
+  /**
+   * SIGKILL, as a crash or an OOM kill would: no SHUTDOWN, so nothing is flushed beyond what the
+   * configured fsync policy already wrote. Resolves once the port is closed.
+   */
+  async kill(): Promise<void> {
+    if (this.pid === undefined) throw new Error(`redis on ${this.port} was not started by this process`);
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.pid = undefined;
+    await waitForClosedPort(this.port);
+  }
+
   cleanup(): void {
     this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+async function waitForClosedPort(port: number, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port} still open ${timeoutMs} ms after SIGKILL`);
 }
 
 async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
