@@ -24,6 +24,9 @@ export interface CollectedMessage {
   key: string | null;
   headers: Record<string, string>;
   raw: Buffer | null;
+  /** The key and headers exactly as the broker holds them (the fields above are decoded as UTF-8). */
+  rawKey: Buffer | null;
+  rawHeaders: IHeaders;
   body: any;
 }
 
@@ -65,6 +68,8 @@ export class TopicCollector {
           key: message.key?.toString('utf8') ?? null,
           headers,
           raw: message.value,
+          rawKey: message.key,
+          rawHeaders: message.headers ?? {},
           body,
         });
       },
@@ -128,4 +133,25 @@ export async function kafkaBroker(action: 'stop-kafka' | 'start-kafka'): Promise
 export async function kafkaCli(args: string[]): Promise<string> {
   const { stdout } = await run(join(ROOT, 'scripts', 'kafka-cli.sh'), args, { cwd: ROOT, timeout: 120000 });
   return stdout;
+}
+
+/** Messages on `topics` that consumer group `groupId` has not committed yet (a partition never committed counts whole). */
+export async function consumerGroupLag(groupId: string, topics: string[]): Promise<number> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    let lag = 0;
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    for (const { topic, partitions } of committed) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (const { partition, high, low } of ends) {
+        const offset = partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        const from = offset === '-1' ? Number(low) : Number(offset);
+        lag += Math.max(0, Number(high) - from);
+      }
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
 }

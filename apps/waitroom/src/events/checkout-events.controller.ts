@@ -5,7 +5,8 @@ import { CheckoutEventsService } from './checkout-events.service';
 
 /**
  * Kafka adapter for checkout outcomes: hands the raw record to the service, nothing more.
- * The payload argument is ignored on purpose; the raw message keeps the original bytes.
+ * The payload argument is ignored on purpose: the context's message is the record exactly as
+ * kafkajs delivered it (CheckoutConsumerServer keeps value, key and headers as Buffers).
  */
 @Controller()
 export class CheckoutEventsController {
@@ -32,9 +33,15 @@ export class CheckoutEventsController {
       topic: context.getTopic() as ConsumedTopic,
       partition: context.getPartition(),
       offset: message.offset,
-      key: message.key,
-      value: message.value,
+      key: asBytes(message.key),
+      value: asBytes(message.value),
       headers: message.headers ?? {},
     });
   }
+}
+
+/** kafkajs delivers Buffers; the transport's types also allow strings. */
+function asBytes(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value) : value;
 }

@@ -1,25 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  CheckoutOutcomeMessage,
-  deadLetterTopic,
-  DLQ_ERROR_HEADER,
-  Topics,
-  validateMessage,
-  type ConsumedTopic,
-} from '@waitroom/contracts';
-import type { IHeaders } from 'kafkajs';
+import { readCheckoutOutcome, Topics } from '@waitroom/contracts';
+import { isTransientError } from '../common/transient-errors';
 import { WaitroomService } from '../waitroom/waitroom.service';
+import {
+  DEAD_LETTER_MAX_BYTES,
+  deadLetterCopy,
+  deadLetterCopyBytes,
+  truncatedDeadLetterCopy,
+  type IncomingRecord,
+} from './dead-letter';
 import { KafkaPublisher } from './kafka-publisher';
-
-/** A consumed record as the transport hands it over (raw bytes kept: parser.keepBinary). */
-export interface IncomingRecord {
-  topic: ConsumedTopic;
-  partition: number;
-  offset: string;
-  key: Buffer | string | null;
-  value: Buffer | string | null;
-  headers: IHeaders;
-}
+import { RetryLater } from './retry-later';
 
 const OUTCOME_BY_TOPIC = {
   [Topics.CHECKOUT_COMPLETED]: 'completed',
@@ -27,18 +18,28 @@ const OUTCOME_BY_TOPIC = {
   [Topics.CHECKOUT_EXPIRED]: 'expired',
 } as const;
 
+/** How often a valid message whose handling fails for a non-transient reason is tried before it is dead-lettered. */
+export const MAX_ATTEMPTS_OF_A_FAILING_MESSAGE = 3;
+/** Bound on the failure bookkeeping (one entry per record that failed and has not been settled). */
+const ATTEMPTS_REMEMBERED = 10_000;
+
 export type CheckoutHandling = 'applied' | 'unchanged' | 'not_found' | 'dead_lettered';
 
 /**
- * Applies checkout outcomes. Per message: invalid -> dead-letter topic (the partition moves on);
- * transient failure (Redis or the DLQ publish) -> the error propagates, so the offset is not
- * committed and the message is retried; otherwise the session transition, idempotent in Redis.
+ * Applies checkout outcomes. Every record ends as applied, ignored (not ready, redelivered,
+ * unknown session) or dead-lettered; the only thing that leaves this class is RetryLater, for
+ * a transient failure (Redis or Kafka away), so the offset is not committed and kafkajs tries
+ * again with backoff. A valid message whose handling keeps failing for another reason (a bug,
+ * a script error) is tried MAX_ATTEMPTS_OF_A_FAILING_MESSAGE times, then dead-lettered with the
+ * reason: it never blocks its partition for good.
  */
 @Injectable()
 export class CheckoutEventsService {
   private readonly logger = new Logger(CheckoutEventsService.name);
   /** Counters read by the metrics endpoint. */
-  readonly stats = { deadLettered: 0, applied: 0, ignored: 0 };
+  readonly stats = { deadLettered: 0, truncatedDeadLetters: 0, applied: 0, ignored: 0, retried: 0 };
+  /** Failed attempts per record (topic/partition/offset) that is still being retried. */
+  private readonly failedAttempts = new Map<string, number>();
 
   constructor(
     private readonly waitroom: WaitroomService,
@@ -46,48 +47,81 @@ export class CheckoutEventsService {
   ) {}
 
   async handle(record: IncomingRecord): Promise<CheckoutHandling> {
-    const parsed = parseJson(record.value);
-    if (!parsed.ok) return this.deadLetter(record, parsed.error);
-    const validation = validateMessage(CheckoutOutcomeMessage, parsed.value);
-    if (!validation.ok) return this.deadLetter(record, validation.errors.join('; '));
+    const reading = readCheckoutOutcome(record.value);
+    if (!reading.ok) return this.deadLetter(record, reading.error);
 
-    const result = await this.waitroom.finishCheckout(
-      validation.value.session_id,
-      OUTCOME_BY_TOPIC[record.topic],
-    );
+    let result: 'applied' | 'unchanged' | 'not_found';
+    try {
+      result = await this.waitroom.finishCheckout(reading.value.session_id, OUTCOME_BY_TOPIC[record.topic]);
+    } catch (error) {
+      return this.afterFailure(record, error);
+    }
+    this.failedAttempts.delete(recordId(record));
     if (result === 'applied') this.stats.applied++;
     else this.stats.ignored++;
     return result;
   }
 
-  private async deadLetter(record: IncomingRecord, error: string): Promise<'dead_lettered'> {
-    this.logger.warn(`${record.topic}[${record.partition}]@${record.offset} dead-lettered: ${error}`);
-    await this.publisher.publish([
-      {
-        topic: deadLetterTopic(record.topic),
-        key: record.key,
-        value: record.value,
-        headers: {
-          ...record.headers,
-          [DLQ_ERROR_HEADER]: error.slice(0, 1000),
-          original_topic: record.topic,
-          original_partition: String(record.partition),
-          original_offset: record.offset,
-        },
-      },
-    ]);
+  private async afterFailure(record: IncomingRecord, error: unknown): Promise<'dead_lettered'> {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (isTransientError(error)) {
+      this.stats.retried++;
+      throw new RetryLater(`checkout message not applied yet: ${reason}`);
+    }
+    const id = recordId(record);
+    const attempts = (this.failedAttempts.get(id) ?? 0) + 1;
+    if (attempts < MAX_ATTEMPTS_OF_A_FAILING_MESSAGE) {
+      if (this.failedAttempts.size >= ATTEMPTS_REMEMBERED) this.failedAttempts.clear();
+      this.failedAttempts.set(id, attempts);
+      this.stats.retried++;
+      this.logger.warn(`${id} failed (attempt ${attempts}): ${reason}`);
+      throw new RetryLater(`checkout message failed (attempt ${attempts}): ${reason}`);
+    }
+    this.failedAttempts.delete(id);
+    this.logger.error(`${id} failed ${attempts} times, dead-lettering it: ${reason}`);
+    return this.deadLetter(record, `not applied after ${attempts} attempts: ${reason}`);
+  }
+
+  /**
+   * Sends the original record to `<TOPIC>.DLQ`. A copy too large for the broker (or refused for
+   * any other non-transient reason) is replaced by a truncated one; a transient failure is retried.
+   */
+  private async deadLetter(record: IncomingRecord, reason: string): Promise<'dead_lettered'> {
+    this.logger.warn(`${recordId(record)} dead-lettered: ${reason.slice(0, 200)}`);
+    const tooLarge = deadLetterCopyBytes(record, reason) > DEAD_LETTER_MAX_BYTES;
+    try {
+      if (tooLarge) {
+        await this.publisher.publish([
+          truncatedDeadLetterCopy(record, reason, 'larger than the dead-letter limit'),
+        ]);
+        this.stats.truncatedDeadLetters++;
+      } else {
+        await this.sendFullOrTruncated(record, reason);
+      }
+    } catch (error) {
+      this.stats.retried++;
+      throw new RetryLater(
+        `dead letter not published yet: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
     this.stats.deadLettered++;
     return 'dead_lettered';
   }
+
+  private async sendFullOrTruncated(record: IncomingRecord, reason: string): Promise<void> {
+    try {
+      await this.publisher.publish([deadLetterCopy(record, reason)]);
+    } catch (error) {
+      if (isTransientError(error)) throw error;
+      const refusal = error instanceof Error ? error.message : String(error);
+      await this.publisher.publish([
+        truncatedDeadLetterCopy(record, reason, `broker refused the full copy: ${refusal}`),
+      ]);
+      this.stats.truncatedDeadLetters++;
+    }
+  }
 }
 
-function parseJson(
-  value: Buffer | string | null,
-): { ok: true; value: unknown } | { ok: false; error: string } {
-  if (value === null) return { ok: false, error: 'empty message (no value)' };
-  try {
-    return { ok: true, value: JSON.parse(Buffer.isBuffer(value) ? value.toString('utf8') : value) };
-  } catch (error) {
-    return { ok: false, error: `invalid JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
+function recordId(record: IncomingRecord): string {
+  return `${record.topic}[${record.partition}]@${record.offset}`;
 }

@@ -5,6 +5,7 @@ import { TokensModule } from '../tokens/tokens.module';
 import { WaitroomModule } from '../waitroom/waitroom.module';
 import { CheckoutEventsController } from './checkout-events.controller';
 import { CheckoutEventsService } from './checkout-events.service';
+import { ConsumerState } from './consumer-state';
 import { KAFKA_PRODUCER_CLIENT, KafkaPublisher } from './kafka-publisher';
 import { kafkaProducerOptions } from './kafka-options';
 import { OutboxRelayService } from './outbox-relay.service';
@@ -23,7 +24,7 @@ import { OutboxRepository } from './outbox.repository';
     ]),
   ],
   controllers: [CheckoutEventsController],
-  providers: [KafkaPublisher, OutboxRepository, OutboxRelayService, CheckoutEventsService],
-  exports: [KafkaPublisher, OutboxRelayService, OutboxRepository, CheckoutEventsService],
+  providers: [KafkaPublisher, OutboxRepository, OutboxRelayService, CheckoutEventsService, ConsumerState],
+  exports: [KafkaPublisher, OutboxRelayService, OutboxRepository, CheckoutEventsService, ConsumerState],
 })
 export class EventsModule {}

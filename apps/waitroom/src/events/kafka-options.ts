@@ -52,7 +52,7 @@ export function kafkaConsumerOptions(env: Environment): KafkaOptions {
       // The transport also builds a producer (for replies we never send); same partitioner, no warning.
       producer: { createPartitioner: KeyMemoPartitioner },
       postfixId: '',
-      // Handlers get the original bytes, so an invalid message is dead-lettered unchanged.
+      // Unused by CheckoutConsumerServer, which never parses records; kept for plain ServerKafka.
       parser: { keepBinary: true },
       run: { autoCommit: true, partitionsConsumedConcurrently: 3 },
     },

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ConsumerState } from '../events/consumer-state';
 import { KafkaPublisher } from '../events/kafka-publisher';
 import { OutboxRepository } from '../events/outbox.repository';
 import { EventRegistry } from '../redis/event-registry';
@@ -12,7 +13,12 @@ import { RedisService } from '../redis/redis.service';
  * - ready: Redis answers (without it no request can succeed). Kafka is reported, never failing:
  *   with the outbox, joins keep working during a Kafka outage, and failing readiness on every
  *   pod at once would take the whole waiting room down for a problem users do not see.
+ *   The checkout consumer fails readiness only when it is this instance's own fault: it has not
+ *   been consuming for CONSUMER_DOWN_GRACE_MS while the broker answers this instance's producer.
+ *   It restarts by itself meanwhile (CheckoutConsumerServer); readiness says so to the operator.
  */
+export const CONSUMER_DOWN_GRACE_MS = 30_000;
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -23,6 +29,7 @@ export class HealthController {
     private readonly publisher: KafkaPublisher,
     private readonly outbox: OutboxRepository,
     private readonly registry: EventRegistry,
+    private readonly consumer: ConsumerState,
   ) {}
 
   @Get('live')
@@ -36,7 +43,11 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.redisIndicator(), () => this.kafkaIndicator()]);
+    return this.health.check([
+      () => this.redisIndicator(),
+      () => this.kafkaIndicator(),
+      () => this.consumerIndicator(),
+    ]);
   }
 
   private async redisIndicator() {
@@ -47,6 +58,20 @@ export class HealthController {
     } catch {
       return indicator.down({ message: 'redis does not answer' });
     }
+  }
+
+  private consumerIndicator() {
+    const indicator = this.indicators.check('checkout_consumer');
+    const downForMs = this.consumer.downForMs();
+    const details = {
+      consumer_status: this.consumer.status,
+      since: new Date(this.consumer.since).toISOString(),
+      restarts: this.consumer.restarts,
+      last_error: this.consumer.lastError,
+    };
+    const ownFault =
+      this.consumer.status !== 'starting' && downForMs > CONSUMER_DOWN_GRACE_MS && this.publisher.isConnected;
+    return ownFault ? indicator.down(details) : indicator.up(details);
   }
 
   private async kafkaIndicator() {
