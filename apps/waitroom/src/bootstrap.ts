@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from './common/framework-errors';
+import { acceptOnlyJsonBodies } from './common/json-body';
 import { addResponseHeaders } from './common/response-headers';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
@@ -31,8 +33,14 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     // Route schemas (the join body) must reject, not repair: no type coercion ("1" is not 1),
     // no silent removal of unknown fields, and every reason at once.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // What fails before Nest routes a request still answers in the one error shape.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(env), adapter, {
+    // Nest would add a form-encoded parser; acceptOnlyJsonBodies below registers the one parser.
+    bodyParser: false,
     logger: new ConsoleLogger({
       json: env.LOG_FORMAT === 'json',
       // isTTY is undefined (not false) when redirected; undefined would mean Nest's default, colours on.
@@ -40,6 +48,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(env.LOG_LEVEL as LogLevel) + 1),
     }),
   });
+  acceptOnlyJsonBodies(app.getHttpAdapter().getInstance(), BODY_LIMIT_BYTES);
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);

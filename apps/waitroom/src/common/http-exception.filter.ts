@@ -59,9 +59,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     const status = statusOf(exception);
     if (status !== undefined && status < 500) {
-      const code = codeForStatus(status);
       const message = exception instanceof Error ? exception.message : 'the request is invalid';
-      return { body: { status, code, message } };
+      return { body: errorBodyForStatus(status, message) };
     }
     // The stack goes to the log with the request id, never to the client.
     this.logger.error(
@@ -92,19 +91,27 @@ function statusOf(exception: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The body of a 4xx the framework (Fastify, Node's HTTP parser) raised, in the one shape. Also
+ * used outside Nest (common/framework-errors.ts) for what fails before a request is routed.
+ */
+export function errorBodyForStatus(status: number, message: string): ErrorBody {
+  return { status, code: codeForStatus(status), message };
+}
+
+/** Every 4xx the framework raises that has a code of its own; other 4xx are VALIDATION_FAILED. */
+const CODE_FOR_STATUS: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [HttpStatus.UNAUTHORIZED, 'UNAUTHORIZED'],
+  [HttpStatus.NOT_FOUND, 'ROUTE_NOT_FOUND'],
+  [HttpStatus.REQUEST_TIMEOUT, 'REQUEST_TIMEOUT'],
+  [HttpStatus.PAYLOAD_TOO_LARGE, 'PAYLOAD_TOO_LARGE'],
+  [HttpStatus.URI_TOO_LONG, 'URI_TOO_LONG'],
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE'],
+  [HttpStatus.TOO_MANY_REQUESTS, 'RATE_LIMITED'],
+  // Missing from Nest's HttpStatus; Node's HTTP parser answers it for oversized headers.
+  [431, 'HEADERS_TOO_LARGE'],
+]);
+
 function codeForStatus(status: number): ErrorCode {
-  switch (status as HttpStatus) {
-    case HttpStatus.NOT_FOUND:
-      return 'ROUTE_NOT_FOUND';
-    case HttpStatus.PAYLOAD_TOO_LARGE:
-      return 'PAYLOAD_TOO_LARGE';
-    case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
-      return 'UNSUPPORTED_MEDIA_TYPE';
-    case HttpStatus.UNAUTHORIZED:
-      return 'UNAUTHORIZED';
-    case HttpStatus.TOO_MANY_REQUESTS:
-      return 'RATE_LIMITED';
-    default:
-      return 'VALIDATION_FAILED';
-  }
+  return CODE_FOR_STATUS.get(status) ?? 'VALIDATION_FAILED';
 }

@@ -1,13 +1,15 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { flattenValidationErrors } from '@waitroom/contracts';
+import { buildMessage, getMetadataStorage, ValidateBy, type ValidationOptions } from 'class-validator';
 import { DomainError } from './domain-errors';
+import { ISO_INSTANT_DESCRIPTION, parseIsoInstant } from './iso-instant';
 
 /**
  * Every HTTP body and parameter is validated: unknown fields, wrong types (no implicit
  * conversion: "1" is not a number) and out-of-range values are a 400 listing every reason.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
@@ -17,6 +19,58 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors: ValidationError[]) =>
       new DomainError('VALIDATION_FAILED', 'the request is invalid', flattenValidationErrors(errors)),
   });
+}
+
+/**
+ * ValidationPipe's whitelist misses fields named like Object.prototype members (constructor,
+ * toString, valueOf, hasOwnProperty...): class-transformer skips a key whose value on the new
+ * instance is a function, and class-validator looks fields up in a plain object where
+ * "constructor" always exists. So the plain body's own keys are checked against the DTO's
+ * declared properties first, and reported with class-validator's wording.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const undeclared = undeclaredFields(value, metadata.metatype);
+    if (undeclared.length === 0) return super.transform(value, metadata);
+    const reasons = undeclared.map((field) => `property ${field} should not exist`);
+    try {
+      await super.transform(value, metadata);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      reasons.push(...error.details);
+    }
+    throw new DomainError('VALIDATION_FAILED', 'the request is invalid', [...new Set(reasons)]);
+  }
+}
+
+/** Own keys of a plain object that the DTO class declares no validation for. */
+function undeclaredFields(value: unknown, metatype: ArgumentMetadata['metatype']): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || metatype === undefined)
+    return [];
+  const declared = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(metatype, '', true, false)
+      .map((rule) => rule.propertyName),
+  );
+  if (declared.size === 0) return [];
+  return Object.keys(value).filter((key) => !declared.has(key));
+}
+
+/** An instant in the one ISO-8601 rule of common/iso-instant.ts (offset or Z required). */
+export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIsoInstant',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && parseIsoInstant(value) !== undefined,
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be ${ISO_INSTANT_DESCRIPTION}`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
 }
 
 /** One reason per ajv error, naming the field as the class-validator messages do. */

@@ -61,23 +61,43 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     if (keys.length !== script.numberOfKeys) {
       throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
     }
-    try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        // First call on this node (or after a restart/failover): send the source once; Redis caches it.
-        return this.call(() => this.client.eval(script.source, keys.length, ...keys, ...args));
+    // One deadline for both round trips: the NOSCRIPT fallback must not double the wait.
+    return this.call(async () => {
+      try {
+        return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+          // First call on this node (or after a restart/failover): send the source once; Redis caches it.
+          return this.client.eval(script.source, keys.length, ...keys, ...args);
+        }
+        throw error;
       }
-      throw toStoreError(error);
-    }
+    });
   }
 
-  /** Runs any client call with the same failure mapping as scripts. */
+  /**
+   * Runs any client call with the same failure mapping as scripts, and fails it with
+   * STORE_UNAVAILABLE once REDIS_COMMAND_TIMEOUT_MS has passed since the call was made.
+   * ioredis's commandTimeout alone starts counting only when a command is written: with
+   * auto-pipelining a command waits, unwritten, while the previous pipeline (the admission
+   * step's, the relay's) is still waiting on a frozen Redis, so a join took two timeouts.
+   */
   async call<T>(operation: () => Promise<T>): Promise<T> {
+    const timeoutMs =
+      this.client instanceof Cluster
+        ? this.client.options.redisOptions?.commandTimeout
+        : this.client.options.commandTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => reject(new Error('Command timed out')), timeoutMs);
+    });
     try {
-      return await operation();
+      return await Promise.race([operation(), deadline]);
     } catch (error) {
       throw toStoreError(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

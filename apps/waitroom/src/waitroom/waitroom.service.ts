@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, eventNotFound, sessionNotFound } from '../common/domain-errors';
+import { isoInstantToEpochMs } from '../common/iso-instant';
 import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import type { UpsertEventDto } from './dto/event-config.dto';
@@ -71,7 +72,7 @@ export class WaitroomService {
       admissionRatePerMinute: dto.admission_rate_per_minute ?? null,
       checkoutTimeoutSeconds: dto.checkout_timeout_seconds ?? DEFAULT_CHECKOUT_TIMEOUT_SECONDS,
       state: dto.state ?? 'open',
-      opensAtMs: dto.opens_at ? Date.parse(dto.opens_at) : null,
+      opensAtMs: dto.opens_at ? isoInstantToEpochMs(dto.opens_at, 'opens_at') : null,
       shuffleAtOpen: dto.shuffle_at_open ?? false,
       idleTimeoutSeconds: dto.idle_timeout_seconds ?? null,
     });

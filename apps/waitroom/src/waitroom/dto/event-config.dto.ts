@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { IsIsoInstant } from '../../common/validation';
 
 export class UpsertEventDto {
   @ApiProperty({ example: 100, minimum: 1, description: 'most sessions in checkout at once' })
@@ -35,10 +36,12 @@ export class UpsertEventDto {
   @ApiPropertyOptional({
     example: '2026-12-01T10:00:00Z',
     nullable: true,
-    description: 'nobody is admitted before this instant',
+    format: 'date-time',
+    description:
+      'nobody is admitted before this instant; YYYY-MM-DDTHH:MM[:SS[.fraction]] with Z or ±HH:MM (RFC 3339)',
   })
   @ValidateIf((_, value) => value !== null && value !== undefined)
-  @IsISO8601({ strict: true })
+  @IsIsoInstant()
   opens_at?: string | null;
 
   @ApiPropertyOptional({
