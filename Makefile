@@ -132,15 +132,20 @@ build: node_modules/.package-lock.json ## Compile the service (npm run build) in
 
 run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :8080 (PORT=...) in the foreground
 	@mkdir -p "$(STACK_DIR)"
-	@if [ ! -s "$(ADMIN_KEY_FILE)" ]; then \
+	@# ADMIN_API_KEY from the environment (or on the make command line) wins; else the dev key file, made once.
+	@if [ -z "$${ADMIN_API_KEY:-}" ] && [ ! -s "$(ADMIN_KEY_FILE)" ]; then \
 	  (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(24).toString('base64url'))" >"$(ADMIN_KEY_FILE)"); \
 	  echo "[run] generated a dev admin key into $(ADMIN_KEY_FILE)"; \
 	fi
-	@key="$$(cat "$(ADMIN_KEY_FILE)")"; \
+	@if [ -n "$${ADMIN_API_KEY:-}" ]; then \
+	  key="$$ADMIN_API_KEY"; shown='$$ADMIN_API_KEY of your environment'; origin='not printed, not stored'; \
+	else \
+	  key="$$(cat "$(ADMIN_KEY_FILE)")"; shown="$$key"; origin="kept in $(ADMIN_KEY_FILE)"; \
+	fi; \
 	printf '\n==============================================================\n'; \
 	printf '  Waitroom dev server: http://127.0.0.1:%s  (OpenAPI UI: /api/docs)\n' "$(PORT)"; \
-	printf '  Admin API key (x-api-key): %s\n' "$$key"; \
-	printf '  (kept in %s)\n' "$(ADMIN_KEY_FILE)"; \
+	printf '  Admin API key (x-api-key): %s\n' "$$shown"; \
+	printf '  (%s)\n' "$$origin"; \
 	printf '  Demo event concert-2024 is configured once the server is ready.\n'; \
 	printf '==============================================================\n\n'; \
 	export NODE_ENV=development PORT="$(PORT)" \
