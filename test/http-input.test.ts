@@ -138,6 +138,17 @@ describe('HTTP input parsing', () => {
       expectErrorShape(response.body, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
+    it('refuses a body without a content-type with 415', async () => {
+      const body = JSON.stringify({ user_id: 'untyped-user', event_id: eventId });
+      const response = await rawRequest(
+        portOf(running),
+        `POST ${JOIN_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+      expect(response.status).toBe(415);
+      expectErrorShape(JSON.parse(response.body), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
     it('accepts application/json with a charset parameter', async () => {
       const response = await running.http.post(
         JOIN_PATH,
