@@ -14,6 +14,7 @@
  *
  * Writes bench-results/admission.json; deletes its keys at the end.
  */
+import { admissionStepScript } from '../apps/waitroom/src/admission/admission.scripts';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
@@ -104,14 +105,15 @@ function cpuFigures(
 const share = (value: number | null) => (value === null ? '-' : `${(value * 100).toFixed(0)}%`);
 
 async function runTick(redis: Redis, tick: LuaScript, keys: EventKeys, batch: number): Promise<number> {
-  const reply = (await redis.evalsha(tick.sha, tick.numberOfKeys, ...admissionCall(keys, batch))) as [
-    string,
-    number,
-    number,
-    number,
-  ];
-  if (reply[0] !== 'OK') throw new Error(`admission tick: ${reply[0]}`);
-  return reply[3];
+  const reply: unknown = await redis.evalsha(tick.sha, tick.numberOfKeys, ...admissionCall(keys, batch));
+  const result = admissionStepScript.parse(reply, {
+    keys,
+    batchMax: batch,
+    retentionSeconds: 3600,
+    messageIdPrefix: '',
+  });
+  if ('noEvent' in result || !result.moving) throw new Error(`admission tick: ${JSON.stringify(reply)}`);
+  return result.admitted;
 }
 
 async function throughputPhase(

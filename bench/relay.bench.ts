@@ -57,6 +57,7 @@ import {
   checkDistScriptsMatch,
   eventSettings,
   prefillJoins,
+  registerEvent,
   script,
   upsertEvent,
 } from './support/lua';
@@ -427,7 +428,7 @@ async function main(): Promise<void> {
     await waitForQuiet('relay QUEUE_READY');
     const pids = { service: service.child.pid, redis: pidOfRedis, kafka: kafkaPid() };
     const registeredAt = performance.now();
-    await redis.sadd(keys.eventRegistry, READY_EVENT);
+    await registerEvent(redis, keys, READY_EVENT);
     const drain = await watchDrain(redis, readyKeys.outbox, registeredAt, pids);
     output.drainReady = drain;
     log(

@@ -225,7 +225,7 @@ describe('event streaming', () => {
       'CHECKOUT_EXPIRED.DLQ',
       (m) => m.raw?.toString('utf8').includes(marker) ?? false,
     );
-    expect(wrongType.headers.error).toMatch(/session_id must be a string/);
+    expect(wrongType.headers.error).toMatch(/session_id is required and must be a non-empty string/);
     // The valid message behind the poison ones was processed: the partition is not blocked.
     await eventually(
       () => svc.http.session(buyer.session_id),

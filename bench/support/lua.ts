@@ -2,12 +2,14 @@
  * The app's own Lua scripts and key layout, called the way its repositories call them, so a
  * benchmark can fill a queue or run an admission step without going through HTTP.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { loadLuaScripts, type LuaScript } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { configToHashFields, type EventConfig } from '../../apps/waitroom/src/waitroom/event-config';
-import { admissionStepCall, joinCall as appJoinCall } from '../../apps/waitroom/src/redis/script-calls';
+import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
+import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
+import { joinScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
 import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR } from './common';
 
 export { RedisKeys, type EventKeys };
@@ -56,10 +58,16 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
   };
 }
 
+/** Registers an event and marks it as having work (as the admin API and a join do). */
+export async function registerEvent(redis: Redis, keys: RedisKeys, eventId: string): Promise<void> {
+  await redis.sadd(keys.eventRegistry, eventId);
+  await redis.zadd(keys.activeEvents, Date.now(), eventId);
+}
+
 /**
  * Writes an event's config with upsert-event-1.lua, as WaitroomRepository.upsertEvent does.
- * `register` adds it to the event registry, which is what makes the service's admission
- * scheduler and outbox relay look at it (the admin API always registers).
+ * `register` adds it to the event registry and marks it active, which is what makes the
+ * service's admission scheduler and outbox relay look at it (the admin API always does both).
  */
 export async function upsertEvent(
   redis: Redis,
@@ -69,7 +77,7 @@ export async function upsertEvent(
   settings: EventSettings,
   register: boolean,
 ): Promise<void> {
-  if (register) await redis.sadd(keys.eventRegistry, eventId);
+  if (register) await registerEvent(redis, keys, eventId);
   const upsert = script(scripts, 'upsert-event');
   await redis.evalsha(
     upsert.sha,
@@ -82,7 +90,7 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS then ARGV of join-9.lua, built by the app's own joinCall (what WaitroomRepository.join sends). */
+/** KEYS then ARGV of join-9.lua, built by the app's own wrapper with the ids WaitroomRepository.join draws. */
 export function joinCall(
   keys: EventKeys,
   userId: string,
@@ -93,7 +101,10 @@ export function joinCall(
     clientAddress?: string;
   } = {},
 ): (string | number)[] {
-  const call = appJoinCall(keys, {
+  const call = joinScript.build({
+    keys,
+    memberId: newMemberId(),
+    messageId: randomUUID(),
     userId,
     priority: options.priority ?? 0,
     clientAddress: options.clientAddress ?? '127.0.0.1',
@@ -103,13 +114,13 @@ export function joinCall(
   return [...call.keys, ...call.args];
 }
 
-/** KEYS then ARGV of admission-tick-7.lua, built by the app's own admissionStepCall. */
+/** KEYS then ARGV of admission-tick-7.lua, built by the app's own wrapper. */
 export function admissionCall(
   keys: EventKeys,
   batchMax: number,
   retentionSeconds = 3600,
 ): (string | number)[] {
-  const call = admissionStepCall(keys, { batchMax, retentionSeconds });
+  const call = admissionStepScript.build({ keys, batchMax, retentionSeconds, messageIdPrefix: randomUUID() });
   return [...call.keys, ...call.args];
 }
 

@@ -8,6 +8,8 @@ import { acceptOnlyJsonBodies } from './common/json-body';
 import { addResponseHeaders } from './common/response-headers';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
+import { CheckoutConsumerServer } from './events/checkout-consumer.server';
+import { ConsumerState } from './events/consumer-state';
 import { kafkaConsumerOptions } from './events/kafka-options';
 import { OPENAPI_PATH, setupOpenApi } from './openapi';
 
@@ -52,7 +54,11 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);
-  app.connectMicroservice<MicroserviceOptions>(kafkaConsumerOptions(env), { inheritAppConfig: true });
+  const consumerOptions = kafkaConsumerOptions(env).options ?? {};
+  app.connectMicroservice<MicroserviceOptions>(
+    { strategy: new CheckoutConsumerServer(consumerOptions, app.get(ConsumerState)) },
+    { inheritAppConfig: true },
+  );
   return app;
 }
 

@@ -1,17 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
-import { admissionStepCall } from '../redis/script-calls';
+import { admissionStepScript, type AdmissionStepResult, type NoEventResult } from './admission.scripts';
 
-export interface AdmissionStepResult {
-  /** false when the event was paused, closed or not yet open: nobody was admitted. */
-  moving: boolean;
-  expired: number;
-  abandoned: number;
-  admitted: number;
-  queueLength: number;
-  activeCount: number;
-}
+export type { AdmissionStepResult, NoEventResult };
 
 @Injectable()
 export class AdmissionRepository {
@@ -20,23 +13,13 @@ export class AdmissionRepository {
     private readonly env: Environment,
   ) {}
 
-  /** Runs admission-tick-7.lua for one event; null if the event has no configuration. */
-  async step(eventId: string): Promise<AdmissionStepResult | null> {
-    const keys = this.redis.keys.forEvent(eventId);
-    const call = admissionStepCall(keys, {
+  /** Runs one admission step for one event. */
+  step(eventId: string): Promise<AdmissionStepResult | NoEventResult> {
+    return this.redis.run(admissionStepScript, {
+      keys: this.redis.keys.forEvent(eventId),
       batchMax: this.env.ADMISSION_BATCH_MAX,
       retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+      messageIdPrefix: randomUUID(),
     });
-    const reply = (await this.redis.runScript('admission-tick', call.keys, call.args)) as [
-      string,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    if (reply[0] === 'NO_EVENT') return null;
-    const [code, expired, abandoned, admitted, queueLength, activeCount] = reply;
-    return { moving: code === 'OK', expired, abandoned, admitted, queueLength, activeCount };
   }
 }

@@ -2,13 +2,15 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Environment } from '../config/environment';
-import { EventRegistry } from '../redis/event-registry';
+import { ActiveEvents } from '../redis/active-events';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
-import { KafkaPublisher } from './kafka-publisher';
+import { KafkaPublisher, type OutgoingRecord } from './kafka-publisher';
 import { toOutboxRecord } from './outbox-messages';
-import { OutboxRepository } from './outbox.repository';
+import { OutboxRepository, type OutboxEntry } from './outbox.repository';
 
+/** An event's relay lease. It is renewed while a batch is in flight, so it outlives any send. */
 const LEASE_MS = 5000;
+const LEASE_RENEW_EVERY_MS = LEASE_MS / 3;
 const BACKOFF_MAX_MS = 2000;
 
 /**
@@ -19,6 +21,11 @@ const BACKOFF_MAX_MS = 2000;
  * Every instance runs a relay; a per-event lease keeps one publisher per event so order holds
  * and work is not doubled. If a lease is lost mid-batch, the worst case is a message published
  * twice, which at-least-once delivery allows (consumers dedupe on message_id).
+ *
+ * Events are isolated from each other: each is relayed by its own task, so a slow send or a
+ * failure of one event never delays another, and an entry that cannot be turned into a message
+ * (an unknown kind from a newer version, damaged fields) goes to that event's quarantine instead
+ * of stopping its outbox. Only events with work (ActiveEvents) are visited.
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,13 +33,17 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   private readonly ownerId = `relay-${randomUUID()}`;
   private running = false;
   private loop?: Promise<void>;
-  private failures = 0;
+  private listFailures = 0;
+  /** The task relaying each event right now. */
+  private readonly inFlight = new Map<string, Promise<number>>();
+  /** Per event: consecutive failures and when to try again. */
+  private readonly backoff = new Map<string, { failures: number; retryAt: number }>();
   /** Counters read by the metrics endpoint. */
-  readonly stats = { published: 0, errors: 0, lastError: null as string | null };
+  readonly stats = { published: 0, errors: 0, quarantined: 0, lastError: null as string | null };
 
   constructor(
     private readonly outbox: OutboxRepository,
-    private readonly registry: EventRegistry,
+    private readonly activeEvents: ActiveEvents,
     private readonly publisher: KafkaPublisher,
     private readonly tokens: AdmissionTokenService,
     private readonly env: Environment,
@@ -47,6 +58,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     await this.loop;
+    await Promise.allSettled(this.inFlight.values());
   }
 
   /**
@@ -56,65 +68,141 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   async drainAndStop(timeoutMs: number): Promise<void> {
     this.running = false;
     await this.loop;
+    await Promise.allSettled(this.inFlight.values());
     const deadline = Date.now() + timeoutMs;
+    const eventIds = await this.activeEvents.ids().catch(() => [] as string[]);
     while (Date.now() < deadline) {
-      const moved = await this.passOverAllEvents().catch(() => -1);
+      const moved = await this.passOverAllEvents(eventIds).catch(() => -1);
       if (moved <= 0) break;
     }
-    for (const eventId of await this.registry.ids().catch(() => [] as string[])) {
-      await this.outbox.releaseLease(eventId, this.ownerId);
-    }
+    await Promise.all(eventIds.map((eventId) => this.outbox.releaseLease(eventId, this.ownerId)));
   }
 
-  /** One pass over every event; returns how many messages were published. */
-  async passOverAllEvents(): Promise<number> {
-    let published = 0;
-    for (const eventId of await this.registry.ids()) {
-      if (!(await this.outbox.tryLease(eventId, this.ownerId, LEASE_MS))) continue;
-      published += await this.relayEvent(eventId);
-    }
-    return published;
+  /** One pass over the given events (default: those with work), waiting for each; returns how many messages were published. */
+  async passOverAllEvents(eventIds?: string[]): Promise<number> {
+    const ids = eventIds ?? (await this.activeEvents.ids());
+    const results = await Promise.all(ids.map((eventId) => this.relayEventOnce(eventId)));
+    return results.reduce((sum, published) => sum + published, 0);
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       const passStarted = Date.now();
       try {
-        await this.passOverAllEvents();
-        this.failures = 0;
+        this.startDueEvents(await this.activeEvents.ids());
+        this.listFailures = 0;
       } catch (error) {
-        this.failures++;
-        this.stats.errors++;
-        this.stats.lastError = error instanceof Error ? error.message : String(error);
-        if (this.failures === 1 || this.failures % 50 === 0) {
-          this.logger.warn(`outbox relay: ${this.stats.lastError} (backlog kept in Redis, retrying)`);
-        }
+        this.listFailures++;
+        this.noteError(error, this.listFailures);
       }
       // One pass per interval, however much it published: under a steady stream of joins the
-      // entries of one interval go out as one batch instead of many small ones (a batch costs
-      // several round trips and a produce request). A backlog does not wait: relayEvent keeps
-      // going while full batches come back.
+      // entries of one interval go out as one batch instead of many small ones. A backlog does
+      // not wait: an event's task keeps going while full batches come back.
       const wait =
-        this.failures === 0
+        this.listFailures === 0
           ? this.env.OUTBOX_RELAY_INTERVAL_MS - (Date.now() - passStarted)
-          : Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.failures);
+          : Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.listFailures);
       if (wait > 0) await sleep(wait);
     }
   }
 
-  private async relayEvent(eventId: string): Promise<number> {
+  /** Starts a task for every event that has none running and is not backing off. */
+  private startDueEvents(eventIds: string[]): void {
+    const now = Date.now();
+    for (const eventId of eventIds) {
+      if (this.inFlight.has(eventId)) continue;
+      const backoff = this.backoff.get(eventId);
+      if (backoff && backoff.retryAt > now) continue;
+      const task = this.relayEventOnce(eventId).finally(() => this.inFlight.delete(eventId));
+      this.inFlight.set(eventId, task);
+    }
+  }
+
+  /** Relays one event if this instance gets its lease; never rejects (failures back off that event alone). */
+  private async relayEventOnce(eventId: string): Promise<number> {
+    try {
+      if (!(await this.outbox.tryLease(eventId, this.ownerId, LEASE_MS))) return 0;
+      const published = await this.withLeaseKept(eventId, (lease) => this.relayEvent(eventId, lease));
+      this.backoff.delete(eventId);
+      return published;
+    } catch (error) {
+      const failures = (this.backoff.get(eventId)?.failures ?? 0) + 1;
+      this.backoff.set(eventId, {
+        failures,
+        retryAt: Date.now() + Math.min(BACKOFF_MAX_MS, 100 * 2 ** failures),
+      });
+      this.noteError(error, failures, eventId);
+      return 0;
+    }
+  }
+
+  /**
+   * Runs `work` while renewing the event's lease in the background: a send that takes longer
+   * than the lease (a slow broker, kafkajs retries) must not let another instance publish the
+   * same entries meanwhile. If a renewal finds the lease taken, `work` stops after its batch.
+   */
+  private async withLeaseKept<T>(
+    eventId: string,
+    work: (lease: { held: boolean }) => Promise<T>,
+  ): Promise<T> {
+    const lease = { held: true };
+    const timer = setInterval(() => {
+      this.outbox
+        .tryLease(eventId, this.ownerId, LEASE_MS)
+        .then((held) => {
+          if (!held) lease.held = false;
+        })
+        .catch(() => undefined);
+    }, LEASE_RENEW_EVERY_MS);
+    try {
+      return await work(lease);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private async relayEvent(eventId: string, lease: { held: boolean }): Promise<number> {
     let published = 0;
-    // Keep going while full batches come back, renewing the lease as we go.
+    // Keep going while full batches come back.
     for (;;) {
       const entries = await this.outbox.oldest(eventId, this.env.OUTBOX_BATCH_SIZE);
       if (entries.length === 0) return published;
-      const records = entries.map((entry) => toOutboxRecord(eventId, entry.fields, this.tokens));
+      const records = await this.readableRecords(eventId, entries);
       await this.publisher.publish(records);
       await this.outbox.removeUpTo(eventId, entries[entries.length - 1].id);
-      published += entries.length;
-      this.stats.published += entries.length;
-      if (entries.length < this.env.OUTBOX_BATCH_SIZE || !this.running) return published;
-      if (!(await this.outbox.tryLease(eventId, this.ownerId, LEASE_MS))) return published;
+      published += records.length;
+      this.stats.published += records.length;
+      if (entries.length < this.env.OUTBOX_BATCH_SIZE || !this.running || !lease.held) return published;
+    }
+  }
+
+  /** The batch's Kafka records; entries that cannot be mapped are quarantined, not published. */
+  private async readableRecords(eventId: string, entries: OutboxEntry[]): Promise<OutgoingRecord[]> {
+    const records: OutgoingRecord[] = [];
+    for (const entry of entries) {
+      let record: OutgoingRecord;
+      try {
+        record = toOutboxRecord(eventId, entry.fields, this.tokens);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.outbox.quarantine(eventId, entry.id, reason);
+        this.stats.quarantined++;
+        this.logger.error(
+          `outbox of ${eventId}: entry ${entry.id} cannot be published (${reason}); moved to its quarantine stream`,
+        );
+        continue;
+      }
+      records.push(record);
+    }
+    return records;
+  }
+
+  private noteError(error: unknown, failures: number, eventId?: string): void {
+    this.stats.errors++;
+    this.stats.lastError = error instanceof Error ? error.message : String(error);
+    if (failures === 1 || failures % 50 === 0) {
+      const where = eventId ? `event ${eventId}` : 'listing events';
+      this.logger.warn(`outbox relay, ${where}: ${this.stats.lastError} (backlog kept in Redis, retrying)`);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
+import { quarantineOutboxEntryScript, trimOutboxScript } from './outbox.scripts';
 
 /** One domain event waiting in an event's outbox stream (fields written by the Lua scripts). */
 export interface OutboxEntry {
@@ -8,23 +10,27 @@ export interface OutboxEntry {
   fields: Record<string, string>;
 }
 
+/** Most entries an event's quarantine keeps (approximately: MAXLEN ~). */
+const QUARANTINE_KEEP = 10_000;
+
 /**
  * The transactional outbox: a Redis stream per event that the state-changing scripts append to
- * in the same atomic step as the change. Entries leave only after the broker acknowledged them.
+ * in the same atomic step as the change. Entries leave only after the broker acknowledged them,
+ * or to the event's quarantine when this version cannot read them.
  */
 @Injectable()
 export class OutboxRepository {
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly leases: Leases,
+  ) {}
 
-  async tryLease(eventId: string, ownerId: string, ttlMs: number): Promise<boolean> {
-    const key = this.redis.keys.forEvent(eventId).outboxLease;
-    return (await this.redis.runScript('lease', [key], [ownerId, ttlMs])) === 1;
+  tryLease(eventId: string, ownerId: string, ttlMs: number): Promise<boolean> {
+    return this.leases.acquire(this.redis.keys.forEvent(eventId).outboxLease, ownerId, ttlMs);
   }
 
-  async releaseLease(eventId: string, ownerId: string): Promise<void> {
-    const key = this.redis.keys.forEvent(eventId).outboxLease;
-    // Ending a lease early is an optimisation; if it fails, the lease simply times out.
-    await this.redis.runScript('lease', [key], [ownerId, 1]).catch(() => undefined);
+  releaseLease(eventId: string, ownerId: string): Promise<void> {
+    return this.leases.release(this.redis.keys.forEvent(eventId).outboxLease, ownerId);
   }
 
   async oldest(eventId: string, count: number): Promise<OutboxEntry[]> {
@@ -39,13 +45,30 @@ export class OutboxRepository {
    * publishes the oldest entries first: anything at or below `lastId` is on Kafka, whichever
    * instance published it; entries appended meanwhile have greater ids and stay.
    */
-  async removeUpTo(eventId: string, lastId: string): Promise<void> {
-    const key = this.redis.keys.forEvent(eventId).outbox;
-    await this.redis.call(() => this.redis.client.xtrim(key, 'MINID', nextStreamId(lastId)));
+  removeUpTo(eventId: string, lastId: string): Promise<number> {
+    return this.redis.run(trimOutboxScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      minId: nextStreamId(lastId),
+    });
+  }
+
+  /** Moves an entry this version cannot publish to the event's quarantine stream. */
+  quarantine(eventId: string, entryId: string, reason: string): Promise<boolean> {
+    return this.redis.run(quarantineOutboxEntryScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      entryId,
+      reason: reason.slice(0, 500),
+      keep: QUARANTINE_KEEP,
+    });
   }
 
   async backlog(eventId: string): Promise<number> {
     const key = this.redis.keys.forEvent(eventId).outbox;
+    return this.redis.call(() => this.redis.client.xlen(key));
+  }
+
+  async quarantined(eventId: string): Promise<number> {
+    const key = this.redis.keys.forEvent(eventId).outboxQuarantine;
     return this.redis.call(() => this.redis.client.xlen(key));
   }
 }

@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { ConsumerState } from '../events/consumer-state';
 import { KafkaPublisher } from '../events/kafka-publisher';
 import { OutboxRepository } from '../events/outbox.repository';
-import { EventRegistry } from '../redis/event-registry';
+import { ActiveEvents } from '../redis/active-events';
 import { RedisService } from '../redis/redis.service';
 
 /**
@@ -28,7 +28,7 @@ export class HealthController {
     private readonly redis: RedisService,
     private readonly publisher: KafkaPublisher,
     private readonly outbox: OutboxRepository,
-    private readonly registry: EventRegistry,
+    private readonly activeEvents: ActiveEvents,
     private readonly consumer: ConsumerState,
   ) {}
 
@@ -78,7 +78,8 @@ export class HealthController {
     const indicator = this.indicators.check('kafka');
     let backlog: number | null = null;
     try {
-      const ids = await this.registry.ids();
+      // Only events with work can have a backlog: a probe costs nothing per idle event.
+      const ids = await this.activeEvents.ids();
       const sizes = await Promise.all(ids.map((id) => this.outbox.backlog(id)));
       backlog = sizes.reduce((sum, size) => sum + size, 0);
     } catch {

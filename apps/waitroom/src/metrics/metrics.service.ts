@@ -241,9 +241,15 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       registers: [this.registry],
       collect: () => relayErrors.inc(mirror.delta('relay.errors', relayStats.errors)),
     });
+    const quarantined: Counter = new Counter({
+      name: `${METRIC_PREFIX}outbox_quarantined_total`,
+      help: 'Outbox entries this instance could not turn into a message and moved to the event quarantine stream',
+      registers: [this.registry],
+      collect: () => quarantined.inc(mirror.delta('relay.quarantined', relayStats.quarantined)),
+    });
     const checkout: Counter<'result'> = new Counter({
       name: `${METRIC_PREFIX}checkout_messages_total`,
-      help: 'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered)',
+      help: 'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered, retried: an attempt left for later)',
       labelNames: ['result'],
       registers: [this.registry],
       collect: () => {
@@ -253,6 +259,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
           { result: 'dead_lettered' },
           mirror.delta('checkout.dead_lettered', checkoutStats.deadLettered),
         );
+        checkout.inc({ result: 'retried' }, mirror.delta('checkout.retried', checkoutStats.retried));
       },
     });
   }

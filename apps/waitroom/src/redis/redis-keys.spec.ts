@@ -31,7 +31,7 @@ describe('RedisKeys', () => {
       keys.pace,
       keys.outbox,
       keys.outboxLease,
-      keys.admissionLease,
+      keys.outboxQuarantine,
       keys.session('abc'),
       keys.user('user-1'),
       keys.joinRateLimit('127.0.0.1'),
@@ -48,6 +48,7 @@ describe('RedisKeys', () => {
     expect(a.user('u{1}')).toBe('wr:{a}:u:u{1}');
     expect(hashSlot(a.user('u{1}'))).toBe(hashSlot(a.queue));
     expect(sut.eventRegistry).toBe('wr:events');
+    expect(sut.activeEvents).toBe('wr:active-events');
   });
 
   it('computes the same slot as Redis for a known key', () => {

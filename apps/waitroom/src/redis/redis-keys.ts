@@ -2,8 +2,8 @@
  * Every Redis key Waitroom uses is built here (see docs/decisions/0004-redis-key-layout.md).
  *
  * All keys of one event share the hash tag `{event_id}`, so on a Redis Cluster they live in one
- * slot and every per-event script can touch them atomically. The only cross-event key is the
- * registry of event ids, written on its own.
+ * slot and every per-event script can touch them atomically. The cross-event keys (the registry
+ * of event ids, the set of events with work, the sweep's lease) are written on their own.
  */
 export class EventKeys {
   /** `<prefix>{<event_id>}:` */
@@ -52,9 +52,9 @@ export class EventKeys {
   get outboxLease(): string {
     return `${this.base}outbox:lease`;
   }
-  /** String: which instance runs this event's admission step right now (a lease, for efficiency only). */
-  get admissionLease(): string {
-    return `${this.base}admission:lease`;
+  /** Stream: outbox entries the relay could not turn into a message, kept for an operator. */
+  get outboxQuarantine(): string {
+    return `${this.base}outbox:quarantine`;
   }
   /** Prefix of session hashes; the full key is this plus the member id. */
   get sessionPrefix(): string {
@@ -83,8 +83,21 @@ export class RedisKeys {
     return new EventKeys(this.prefix, eventId);
   }
 
-  /** Set of every configured event id: what the admission scheduler and outbox relay walk. */
+  /** Set of every configured event id: what the admin list and the sweep walk. */
   get eventRegistry(): string {
     return `${this.prefix}events`;
+  }
+
+  /**
+   * Sorted set of the events that have work (queued, admitted or unpublished), score = when it
+   * was last marked: what the admission scheduler and the outbox relay visit (active-events.ts).
+   */
+  get activeEvents(): string {
+    return `${this.prefix}active-events`;
+  }
+
+  /** String: which instance runs the sweep for events with unmarked work right now (a lease). */
+  get activeEventsSweepLease(): string {
+    return `${this.prefix}active-events:sweep-lease`;
   }
 }

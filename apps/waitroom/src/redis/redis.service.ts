@@ -4,22 +4,13 @@ import { DomainError } from '../common/domain-errors';
 import { Environment } from '../config/environment';
 import { loadLuaScripts, type LuaScript } from './lua-scripts';
 import { RedisKeys } from './redis-keys';
-
-export type ScriptName =
-  | 'join'
-  | 'get-session'
-  | 'leave'
-  | 'finish-checkout'
-  | 'admission-tick'
-  | 'event-stats'
-  | 'upsert-event'
-  | 'lease';
+import type { ScriptDefinition } from './script-definition';
 
 export type RedisClient = Redis | Cluster;
 
 /**
  * The one Redis connection of the process, its key builder and its Lua scripts.
- * Repositories call {@link runScript}; nothing else touches the raw client.
+ * Repositories call {@link run} with a script's typed wrapper; nothing else touches the raw client.
  *
  * Failure policy: no offline queue and a command timeout, so when Redis is away a call fails
  * at once with STORE_UNAVAILABLE (503 + Retry-After) instead of piling up or hanging a request.
@@ -55,7 +46,13 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn('redis is not reachable yet; serving degraded until it is');
   }
 
-  async runScript(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  /** Runs one script through its typed wrapper: the call built from `input`, the reply parsed. */
+  async run<Input, Reply>(script: ScriptDefinition<Input, Reply>, input: Input): Promise<Reply> {
+    const call = script.build(input);
+    return script.parse(await this.runScript(script.file, call.keys, call.args), input);
+  }
+
+  private async runScript(name: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     const script = this.scripts.get(name);
     if (!script) throw new Error(`unknown Lua script ${name}`);
     if (keys.length !== script.numberOfKeys) {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AdminApiKeyGuard } from '../common/api-key';
@@ -31,6 +31,18 @@ export class AdminController {
     const { created, view } = await this.waitroom.upsertEvent(eventId, body);
     void reply.status(created ? 201 : 200);
     return view;
+  }
+
+  @Delete(':event_id')
+  @HttpCode(200)
+  @ApiResponse({
+    status: 200,
+    description: 'removed: its queued and ready sessions ended as left (QUEUE_LEFT, reason removed)',
+  })
+  @ApiResponse({ status: 404, description: 'unknown event' })
+  @ApiResponse({ status: 409, description: 'EVENT_NOT_CLOSED: only a closed event can be removed' })
+  remove(@Param('event_id') eventId: string) {
+    return this.waitroom.removeEvent(eventId);
   }
 
   @Get(':event_id')

@@ -58,9 +58,3 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     updatedAtMs: Number(hash.updated_at),
   };
 }
-
-export function pairsToRecord(pairs: string[]): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) record[pairs[i]] = pairs[i + 1];
-  return record;
-}

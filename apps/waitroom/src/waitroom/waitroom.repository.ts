@@ -1,136 +1,103 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DomainError, eventNotFound } from '../common/domain-errors';
 import { Environment } from '../config/environment';
-import { EventRegistry } from '../redis/event-registry';
 import { RedisService } from '../redis/redis.service';
-import { joinCall } from '../redis/script-calls';
+import { configFromHash, configToHashFields, type EventConfig, type EventCounters } from './event-config';
+import { newMemberId, type SessionRef } from './session-id';
+import type { SessionRecord } from './session';
 import {
-  configFromHash,
-  configToHashFields,
-  pairsToRecord,
-  type EventConfig,
-  type EventCounters,
-} from './event-config';
-import type { SessionRef } from './session-id';
-import type { SessionRecord, SessionStatus } from './session';
-import { parseSessionReply } from './session-reply';
+  eventStatsScript,
+  finishCheckoutScript,
+  getSessionScript,
+  joinScript,
+  leaveScript,
+  removeEventScript,
+  upsertEventScript,
+  type CheckoutOutcome,
+  type EndReply,
+  type JoinReply,
+  type RemoveEventReply,
+} from './waitroom.scripts';
 
-export type JoinResult = { created: boolean; session: SessionRecord };
-export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
+export type { CheckoutOutcome, EndReply, JoinReply, RemoveEventReply };
+
+/** Most sessions one remove-event call ends: bounds the time one script holds Redis. */
+const SESSIONS_ENDED_PER_REMOVE_CALL = 1000;
 
 /**
  * Queue state in Redis. Every state change is one Lua script (redis/scripts), so it is atomic
  * and safe with any number of service instances; the same script appends the matching domain
- * event to the event's outbox stream, which the outbox relay publishes to Kafka.
+ * event to the event's outbox stream, which the outbox relay publishes to Kafka. Replies are
+ * returned as typed results: what they mean for a caller (404, 409, ...) is the service's call.
  */
 @Injectable()
 export class WaitroomRepository {
   constructor(
     private readonly redis: RedisService,
-    private readonly registry: EventRegistry,
     private readonly env: Environment,
   ) {}
 
-  async join(eventId: string, userId: string, priority: number, clientAddress: string): Promise<JoinResult> {
-    const keys = this.redis.keys.forEvent(eventId);
-    const call = joinCall(keys, {
+  join(eventId: string, userId: string, priority: number, clientAddress: string): Promise<JoinReply> {
+    return this.redis.run(joinScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      memberId: newMemberId(),
+      messageId: randomUUID(),
       userId,
       priority,
       clientAddress,
       outboxLimit: this.env.OUTBOX_MAX_BACKLOG,
       joinsPerMinute: this.env.JOIN_RATE_LIMIT_PER_MINUTE,
     });
-    const reply = (await this.redis.runScript('join', call.keys, call.args)) as (string | number)[];
-    switch (reply[0]) {
-      case 'CREATED':
-      case 'EXISTING':
-        return { created: reply[0] === 'CREATED', session: parseSessionReply(eventId, reply) };
-      case 'RATE_LIMITED':
-        throw new DomainError(
-          'RATE_LIMITED',
-          'too many joins from this address, retry later',
-          [],
-          Math.max(1, Math.ceil(Number(reply[1]) / 1000)),
-        );
-      case 'EVENT_NOT_FOUND':
-        throw eventNotFound(eventId);
-      case 'EVENT_CLOSED':
-        throw new DomainError('EVENT_CLOSED', `event ${eventId} is closed to new joins`);
-      case 'OUTBOX_FULL':
-        throw new DomainError('OUTBOX_FULL', 'event publishing is backed up, retry shortly', [], 5);
-      default:
-        throw new Error(`join: unexpected reply ${String(reply[0])}`);
-    }
   }
 
-  async getSession(ref: SessionRef): Promise<SessionRecord | null> {
-    const keys = this.redis.keys.forEvent(ref.eventId);
-    const reply = (await this.redis.runScript(
-      'get-session',
-      [keys.session(ref.member), keys.config, keys.queue, keys.heartbeats, keys.pace],
-      [ref.member],
-    )) as (string | number)[];
-    return reply[0] === 'OK' ? parseSessionReply(ref.eventId, reply) : null;
+  getSession(ref: SessionRef): Promise<SessionRecord | null> {
+    return this.redis.run(getSessionScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+    });
   }
 
-  /** Returns the status after the call, or null for an unknown session. */
-  async leave(ref: SessionRef): Promise<{ changed: boolean; status: SessionStatus } | null> {
-    const keys = this.redis.keys.forEvent(ref.eventId);
-    const reply = (await this.redis.runScript(
-      'leave',
-      [keys.session(ref.member), keys.queue, keys.active, keys.heartbeats, keys.stats, keys.outbox],
-      [ref.member, keys.userPrefix, randomUUID(), this.env.SESSION_RETENTION_SECONDS],
-    )) as string[];
-    if (reply[0] === 'NOT_FOUND') return null;
-    return { changed: reply[0] === 'LEFT', status: reply[1] as SessionStatus };
+  leave(ref: SessionRef): Promise<EndReply> {
+    return this.redis.run(leaveScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+      messageId: randomUUID(),
+      retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+    });
   }
 
   /** Applies a checkout outcome to a `ready` session; anything else is left as it is. */
-  async finishCheckout(
-    ref: SessionRef,
-    outcome: CheckoutOutcome,
-  ): Promise<'applied' | 'unchanged' | 'not_found'> {
-    const keys = this.redis.keys.forEvent(ref.eventId);
-    const reply = (await this.redis.runScript(
-      'finish-checkout',
-      [keys.session(ref.member), keys.active, keys.stats, keys.outbox],
-      [ref.member, outcome, keys.userPrefix, randomUUID(), this.env.SESSION_RETENTION_SECONDS],
-    )) as string[];
-    return reply[0] === 'APPLIED' ? 'applied' : reply[0] === 'UNCHANGED' ? 'unchanged' : 'not_found';
+  finishCheckout(ref: SessionRef, outcome: CheckoutOutcome): Promise<EndReply> {
+    return this.redis.run(finishCheckoutScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+      outcome,
+      messageId: randomUUID(),
+      retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+    });
   }
 
   async upsertEvent(
     eventId: string,
     config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
   ): Promise<{ created: boolean; config: EventConfig }> {
-    // Registry first: if the config write then fails, the scheduler just skips an id with no config.
-    await this.registry.add(eventId);
-    const keys = this.redis.keys.forEvent(eventId);
-    const reply = (await this.redis.runScript(
-      'upsert-event',
-      [keys.config],
-      [randomBytes(16).toString('hex'), ...configToHashFields(config)],
-    )) as [string, string[]];
-    return { created: reply[0] === 'CREATED', config: configFromHash(eventId, pairsToRecord(reply[1])) };
+    const { created, hash } = await this.redis.run(upsertEventScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      salt: randomBytes(16).toString('hex'),
+      fields: configToHashFields(config),
+    });
+    return { created, config: configFromHash(eventId, hash) };
   }
 
   async getEvent(eventId: string): Promise<{ config: EventConfig; counters: EventCounters } | null> {
-    const keys = this.redis.keys.forEvent(eventId);
-    const reply = (await this.redis.runScript(
-      'event-stats',
-      [keys.config, keys.queue, keys.active, keys.stats, keys.pace],
-      [],
-    )) as [string[], number, number, string[], string] | [];
-    if (reply.length === 0) return null;
-    const [configPairs, queueLength, activeCount, statsPairs, rate] = reply;
-    const stats = pairsToRecord(statsPairs);
-    const total = (name: string) => Number(stats[name] ?? 0);
+    const snapshot = await this.redis.run(eventStatsScript, { keys: this.redis.keys.forEvent(eventId) });
+    if (!snapshot) return null;
+    const total = (name: string) => Number(snapshot.statsHash[name] ?? 0);
     return {
-      config: configFromHash(eventId, pairsToRecord(configPairs)),
+      config: configFromHash(eventId, snapshot.configHash),
       counters: {
-        queueLength,
-        activeCount,
+        queueLength: snapshot.queueLength,
+        activeCount: snapshot.activeCount,
         admittedTotal: total('admitted_total'),
         completedTotal: total('completed_total'),
         failedTotal: total('failed_total'),
@@ -138,8 +105,28 @@ export class WaitroomRepository {
         leftTotal: total('left_total'),
         abandonedTotal: total('abandoned_total'),
         joinedTotal: total('joined_total'),
-        admissionRatePerSecond: rate === '' ? null : Number(rate),
+        admissionRatePerSecond: snapshot.admissionRatePerSecond,
       },
     };
+  }
+
+  /**
+   * Removes a closed event, slice by slice (each slice one atomic script). Returns the last
+   * slice's reply with the sessions ended over all slices.
+   */
+  async removeEvent(eventId: string): Promise<RemoveEventReply> {
+    const keys = this.redis.keys.forEvent(eventId);
+    let ended = 0;
+    for (;;) {
+      const reply = await this.redis.run(removeEventScript, {
+        keys,
+        retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+        sessionsPerCall: SESSIONS_ENDED_PER_REMOVE_CALL,
+        messageIdPrefix: randomUUID(),
+      });
+      if (reply.code !== 'MORE' && reply.code !== 'REMOVED') return reply;
+      ended += reply.ended;
+      if (reply.code === 'REMOVED') return { code: 'REMOVED', ended };
+    }
   }
 }

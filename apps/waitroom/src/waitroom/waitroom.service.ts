@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, eventNotFound, sessionNotFound } from '../common/domain-errors';
 import { isoInstantToEpochMs } from '../common/iso-instant';
+import { ActiveEvents } from '../redis/active-events';
 import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import type { UpsertEventDto } from './dto/event-config.dto';
@@ -20,6 +21,7 @@ export class WaitroomService {
   constructor(
     private readonly repository: WaitroomRepository,
     private readonly registry: EventRegistry,
+    private readonly activeEvents: ActiveEvents,
     private readonly tokens: AdmissionTokenService,
   ) {}
 
@@ -33,13 +35,31 @@ export class WaitroomService {
     if (input.priority > 0 && !input.trusted) {
       throw new DomainError('PRIORITY_NOT_ALLOWED', 'priority above 0 needs a trusted caller (x-api-key)');
     }
-    const { created, session } = await this.repository.join(
+    const reply = await this.repository.join(
       input.eventId,
       input.userId,
       input.priority,
       input.clientAddress,
     );
-    return { created, view: this.view(session) };
+    switch (reply.code) {
+      case 'CREATED':
+      case 'EXISTING':
+        if (reply.code === 'CREATED') this.activeEvents.touchSoon(input.eventId);
+        return { created: reply.code === 'CREATED', view: this.view(reply.session) };
+      case 'RATE_LIMITED':
+        throw new DomainError(
+          'RATE_LIMITED',
+          'too many joins from this address, retry later',
+          [],
+          Math.max(1, Math.ceil(reply.retryAfterMs / 1000)),
+        );
+      case 'EVENT_NOT_FOUND':
+        throw eventNotFound(input.eventId);
+      case 'EVENT_CLOSED':
+        throw new DomainError('EVENT_CLOSED', `event ${input.eventId} is closed to new joins`);
+      case 'OUTBOX_FULL':
+        throw new DomainError('OUTBOX_FULL', 'event publishing is backed up, retry shortly', [], 5);
+    }
   }
 
   async getSession(sessionId: string): Promise<SessionView> {
@@ -51,9 +71,10 @@ export class WaitroomService {
 
   async leave(sessionId: string): Promise<{ session_id: string; status: string }> {
     const ref = parseSessionId(sessionId);
-    const result = ref && (await this.repository.leave(ref));
-    if (!result) throw sessionNotFound();
-    return { session_id: sessionId, status: result.status };
+    const reply = ref && (await this.repository.leave(ref));
+    if (!reply || reply.code === 'NOT_FOUND') throw sessionNotFound();
+    if (reply.code === 'CHANGED') this.activeEvents.touchSoon(ref.eventId);
+    return { session_id: sessionId, status: reply.status };
   }
 
   /** Checkout's verdict on an admitted session. Unknown or not-ready sessions are left alone. */
@@ -63,10 +84,17 @@ export class WaitroomService {
   ): Promise<'applied' | 'unchanged' | 'not_found'> {
     const ref = parseSessionId(sessionId);
     if (!ref) return 'not_found';
-    return this.repository.finishCheckout(ref, outcome);
+    const reply = await this.repository.finishCheckout(ref, outcome);
+    if (reply.code === 'NOT_FOUND') return 'not_found';
+    if (reply.code === 'UNCHANGED') return 'unchanged';
+    // An expiry appends QUEUE_LEFT to the outbox: the relay must visit the event.
+    this.activeEvents.touchSoon(ref.eventId);
+    return 'applied';
   }
 
   async upsertEvent(eventId: string, dto: UpsertEventDto) {
+    // Registry first: if the config write then fails, every reader skips an id with no config.
+    await this.registry.add(eventId);
     const { created, config } = await this.repository.upsertEvent(eventId, {
       capacity: dto.capacity,
       admissionRatePerMinute: dto.admission_rate_per_minute ?? null,
@@ -76,7 +104,28 @@ export class WaitroomService {
       shuffleAtOpen: dto.shuffle_at_open ?? false,
       idleTimeoutSeconds: dto.idle_timeout_seconds ?? null,
     });
+    // A state change (paused -> open) can give queued people somewhere to go.
+    await this.activeEvents.touch(eventId, true);
     return { created, view: eventConfigView(config) };
+  }
+
+  /**
+   * Removes a closed event: its queued and ready sessions end as `left` (QUEUE_LEFT, reason
+   * `removed`), its state goes, and it leaves the registry. The event stays marked active until
+   * the relay has published those messages; then it costs nothing anywhere.
+   */
+  async removeEvent(eventId: string): Promise<{ event_id: string; removed: true; ended_sessions: number }> {
+    const reply = await this.repository.removeEvent(eventId);
+    if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
+    if (reply.code === 'NOT_CLOSED') {
+      throw new DomainError(
+        'EVENT_NOT_CLOSED',
+        `event ${eventId} is ${reply.state}: close it (PUT state "closed") before removing it`,
+      );
+    }
+    await this.activeEvents.touch(eventId, true);
+    await this.registry.remove(eventId);
+    return { event_id: eventId, removed: true, ended_sessions: reply.ended };
   }
 
   async eventStats(eventId: string) {

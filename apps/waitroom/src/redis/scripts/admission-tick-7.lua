@@ -7,8 +7,10 @@
 -- KEYS[7] outbox stream
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
 -- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
--- Returns {'NO_EVENT'} or {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count}
--- ('HELD': paused, closed or not yet open, so nobody was admitted)
+-- Returns {'NO_EVENT', outbox_length} or
+--         {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count, outbox_length}
+-- ('HELD': paused, closed or not yet open, so nobody was admitted). The lengths tell the
+-- scheduler whether the event still has work (redis/active-events.ts).
 -- @include clock
 -- @include end-session
 -- @include outbox
@@ -20,7 +22,7 @@ local RATE_ESTIMATE_MAX_GAP_MS = 5000
 
 local now = now_ms()
 local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'timeout', 'opens_at', 'idle')
-if not cfg[1] then return {'NO_EVENT'} end
+if not cfg[1] then return {'NO_EVENT', redis.call('XLEN', KEYS[7])} end
 local batch = tonumber(ARGV[3])
 local retention = tonumber(ARGV[4])
 local messages = 0
@@ -59,7 +61,7 @@ local opens_at = tonumber(cfg[5] or '')
 if cfg[1] ~= 'open' or (opens_at and now < opens_at) then
   -- Nobody moves, so the rate estimate must not learn a zero rate from the pause.
   redis.call('HSET', KEYS[6], 'ewma_ms', now, 'refill_ms', now)
-  return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3])}
+  return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[7])}
 end
 
 -- 3. Admit: within free capacity, the step size, and (if set) the token bucket of the rate.
@@ -118,4 +120,5 @@ else
   redis.call('HSET', KEYS[6], 'ewma_ms', now)
 end
 
-return {'OK', #expired, abandoned, admitted, queued - admitted, redis.call('ZCARD', KEYS[3])}
+return {'OK', #expired, abandoned, admitted, queued - admitted, redis.call('ZCARD', KEYS[3]),
+        redis.call('XLEN', KEYS[7])}

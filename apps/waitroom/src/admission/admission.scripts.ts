@@ -1,0 +1,52 @@
+import type { EventKeys } from '../redis/redis-keys';
+import { defineScript, replyArray, replyNumber, UnexpectedScriptReply } from '../redis/script-definition';
+
+export interface AdmissionStepResult {
+  /** false when the event was paused, closed or not yet open: nobody was admitted. */
+  moving: boolean;
+  expired: number;
+  abandoned: number;
+  admitted: number;
+  queueLength: number;
+  activeCount: number;
+  outboxLength: number;
+}
+
+/** The event has no configuration (removed): only its outbox may still hold messages. */
+export interface NoEventResult {
+  noEvent: true;
+  outboxLength: number;
+}
+
+export interface AdmissionStepInput {
+  keys: EventKeys;
+  batchMax: number;
+  retentionSeconds: number;
+  /** Prefix of the step's message ids (unique per call; the script numbers them). */
+  messageIdPrefix: string;
+}
+
+/** admission-tick-7.lua: one atomic admission step for one event. */
+export const admissionStepScript = defineScript({
+  file: 'admission-tick',
+  build: ({ keys, ...input }: AdmissionStepInput) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.heartbeats, keys.stats, keys.pace, keys.outbox],
+    args: [
+      keys.sessionPrefix,
+      keys.userPrefix,
+      input.batchMax,
+      input.retentionSeconds,
+      input.messageIdPrefix,
+    ],
+  }),
+  parse: (reply): AdmissionStepResult | NoEventResult => {
+    const [code, ...rest] = replyArray('admission-tick', reply);
+    const numbers = rest.map((value) => replyNumber('admission-tick', value));
+    if (code === 'NO_EVENT' && numbers.length === 1) return { noEvent: true, outboxLength: numbers[0] };
+    if ((code === 'OK' || code === 'HELD') && numbers.length === 6) {
+      const [expired, abandoned, admitted, queueLength, activeCount, outboxLength] = numbers;
+      return { moving: code === 'OK', expired, abandoned, admitted, queueLength, activeCount, outboxLength };
+    }
+    throw new UnexpectedScriptReply('admission-tick', reply);
+  },
+});

@@ -1,0 +1,54 @@
+/** The KEYS and ARGV of one script call, in the order the script's header documents. */
+export interface ScriptCall {
+  keys: string[];
+  args: (string | number)[];
+}
+
+/**
+ * One Lua script's typed wrapper (the habit of BullMQ's `classes/scripts.ts`): which file it
+ * runs, how a call's KEYS and ARGV are built from a typed input, and how its reply is read.
+ * Each feature defines the wrappers of its own scripts; the bench's baselines build their calls
+ * with the same `build`, so nothing builds KEYS/ARGV by hand or casts a reply anywhere else.
+ * `build` is pure: random ids (member ids, message ids) are part of the input.
+ */
+export interface ScriptDefinition<Input, Reply> {
+  /** `scripts/<file>-<number of keys>.lua` */
+  readonly file: string;
+  build(input: Input): ScriptCall;
+  parse(reply: unknown, input: Input): Reply;
+}
+
+export function defineScript<Input, Reply>(
+  definition: ScriptDefinition<Input, Reply>,
+): ScriptDefinition<Input, Reply> {
+  return definition;
+}
+
+/** A script's reply that is not the documented shape: a bug (script and parser out of step). */
+export class UnexpectedScriptReply extends Error {
+  constructor(file: string, reply: unknown) {
+    super(`${file}: unexpected reply ${JSON.stringify(reply)?.slice(0, 200)}`);
+  }
+}
+
+/** Reads a reply as an array whose first element is a status word. */
+export function replyArray(file: string, reply: unknown): [string, ...unknown[]] {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new UnexpectedScriptReply(file, reply);
+  return reply as [string, ...unknown[]];
+}
+
+/** An integer element of a reply (Redis returns integers as numbers, Lua numbers as integers). */
+export function replyNumber(file: string, value: unknown): number {
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(number)) throw new UnexpectedScriptReply(file, value);
+  return number;
+}
+
+/** A flat [field, value, field, value, ...] list as a record. */
+export function pairsToRecord(pairs: unknown): Record<string, string> {
+  const record: Record<string, string> = {};
+  if (!Array.isArray(pairs)) return record;
+  for (let i = 0; i + 1 < pairs.length; i += 2) record[String(pairs[i])] = String(pairs[i + 1]);
+  return record;
+}

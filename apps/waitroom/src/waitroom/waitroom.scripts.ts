@@ -1,0 +1,224 @@
+import type { EventKeys } from '../redis/redis-keys';
+import {
+  defineScript,
+  pairsToRecord,
+  replyArray,
+  replyNumber,
+  UnexpectedScriptReply,
+} from '../redis/script-definition';
+import type { SessionRecord, SessionStatus } from './session';
+import { parseSessionReply } from './session-reply';
+
+/**
+ * Typed wrappers of the waiting room's scripts (redis/scripts/*.lua): each builds KEYS and ARGV
+ * in the order the script's header documents and reads its reply. Session and user keys are
+ * built inside the scripts from the prefixes passed here (docs/decisions/0004-redis-key-layout.md).
+ */
+
+export interface JoinInput {
+  keys: EventKeys;
+  /** The new session's member id (drawn by the caller: a wrapper draws nothing). */
+  memberId: string;
+  /** QUEUE_JOINED's message id. */
+  messageId: string;
+  userId: string;
+  priority: number;
+  clientAddress: string;
+  outboxLimit: number;
+  joinsPerMinute: number;
+}
+
+export type JoinReply =
+  | { code: 'CREATED' | 'EXISTING'; session: SessionRecord }
+  | { code: 'RATE_LIMITED'; retryAfterMs: number }
+  | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' };
+
+/** join-9.lua */
+export const joinScript = defineScript({
+  file: 'join',
+  build: ({ keys, ...input }: JoinInput) => ({
+    keys: [
+      keys.config,
+      keys.queue,
+      keys.sequence,
+      keys.user(input.userId),
+      keys.stats,
+      keys.outbox,
+      keys.heartbeats,
+      keys.joinRateLimit(input.clientAddress),
+      keys.pace,
+    ],
+    args: [
+      input.memberId,
+      keys.sessionPrefix,
+      input.userId,
+      input.priority,
+      input.messageId,
+      input.outboxLimit,
+      input.joinsPerMinute,
+    ],
+  }),
+  parse: (reply, { keys }): JoinReply => {
+    const [code, ...rest] = replyArray('join', reply);
+    switch (code) {
+      case 'CREATED':
+      case 'EXISTING':
+        return { code, session: parseSessionReply(keys.eventId, reply as (string | number)[]) };
+      case 'RATE_LIMITED':
+        return { code, retryAfterMs: replyNumber('join', rest[0]) };
+      case 'EVENT_NOT_FOUND':
+      case 'EVENT_CLOSED':
+      case 'OUTBOX_FULL':
+        return { code };
+      default:
+        throw new UnexpectedScriptReply('join', reply);
+    }
+  },
+});
+
+/** get-session-5.lua: the session with its live position (and, for a queued one, its heartbeat). */
+export const getSessionScript = defineScript({
+  file: 'get-session',
+  build: ({ keys, memberId }: { keys: EventKeys; memberId: string }) => ({
+    keys: [keys.session(memberId), keys.config, keys.queue, keys.heartbeats, keys.pace],
+    args: [memberId],
+  }),
+  parse: (reply, { keys }): SessionRecord | null => {
+    const [code] = replyArray('get-session', reply);
+    if (code === 'NOT_FOUND') return null;
+    if (code !== 'OK') throw new UnexpectedScriptReply('get-session', reply);
+    return parseSessionReply(keys.eventId, reply as (string | number)[]);
+  },
+});
+
+export type EndReply = { code: 'NOT_FOUND' } | { code: 'CHANGED' | 'UNCHANGED'; status: SessionStatus };
+
+/** leave-6.lua */
+export const leaveScript = defineScript({
+  file: 'leave',
+  build: (input: { keys: EventKeys; memberId: string; messageId: string; retentionSeconds: number }) => ({
+    keys: [
+      input.keys.session(input.memberId),
+      input.keys.queue,
+      input.keys.active,
+      input.keys.heartbeats,
+      input.keys.stats,
+      input.keys.outbox,
+    ],
+    args: [input.memberId, input.keys.userPrefix, input.messageId, input.retentionSeconds],
+  }),
+  parse: (reply): EndReply => {
+    const [code, status] = replyArray('leave', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'LEFT') return { code: 'CHANGED', status: 'left' };
+    if (code === 'UNCHANGED') return { code, status: status as SessionStatus };
+    throw new UnexpectedScriptReply('leave', reply);
+  },
+});
+
+export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
+
+/** finish-checkout-4.lua */
+export const finishCheckoutScript = defineScript({
+  file: 'finish-checkout',
+  build: (input: {
+    keys: EventKeys;
+    memberId: string;
+    outcome: CheckoutOutcome;
+    messageId: string;
+    retentionSeconds: number;
+  }) => ({
+    keys: [input.keys.session(input.memberId), input.keys.active, input.keys.stats, input.keys.outbox],
+    args: [input.memberId, input.outcome, input.keys.userPrefix, input.messageId, input.retentionSeconds],
+  }),
+  parse: (reply): EndReply => {
+    const [code, status] = replyArray('finish-checkout', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'APPLIED') return { code: 'CHANGED', status: status as SessionStatus };
+    if (code === 'UNCHANGED') return { code, status: status as SessionStatus };
+    throw new UnexpectedScriptReply('finish-checkout', reply);
+  },
+});
+
+/** upsert-event-1.lua: `fields` are config hash field/value pairs; '' removes a field. */
+export const upsertEventScript = defineScript({
+  file: 'upsert-event',
+  build: (input: { keys: EventKeys; salt: string; fields: string[] }) => ({
+    keys: [input.keys.config],
+    args: [input.salt, ...input.fields],
+  }),
+  parse: (reply): { created: boolean; hash: Record<string, string> } => {
+    const [code, pairs] = replyArray('upsert-event', reply);
+    if (code !== 'CREATED' && code !== 'UPDATED') throw new UnexpectedScriptReply('upsert-event', reply);
+    return { created: code === 'CREATED', hash: pairsToRecord(pairs) };
+  },
+});
+
+export interface EventSnapshot {
+  configHash: Record<string, string>;
+  queueLength: number;
+  activeCount: number;
+  statsHash: Record<string, string>;
+  /** People admitted per second, smoothed; null until measured. */
+  admissionRatePerSecond: number | null;
+}
+
+/** event-stats-5.lua: one consistent read of an event; null if it does not exist. */
+export const eventStatsScript = defineScript({
+  file: 'event-stats',
+  build: ({ keys }: { keys: EventKeys }) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.stats, keys.pace],
+    args: [],
+  }),
+  parse: (reply): EventSnapshot | null => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-stats', reply);
+    if (reply.length === 0) return null;
+    const [config, queueLength, activeCount, stats, rate] = reply as unknown[];
+    return {
+      configHash: pairsToRecord(config),
+      queueLength: replyNumber('event-stats', queueLength),
+      activeCount: replyNumber('event-stats', activeCount),
+      statsHash: pairsToRecord(stats),
+      admissionRatePerSecond: rate === '' || rate === null ? null : replyNumber('event-stats', rate),
+    };
+  },
+});
+
+export type RemoveEventReply =
+  { code: 'NOT_FOUND' } | { code: 'NOT_CLOSED'; state: string } | { code: 'MORE' | 'REMOVED'; ended: number };
+
+/** remove-event-8.lua: one bounded slice of removing a closed event. */
+export const removeEventScript = defineScript({
+  file: 'remove-event',
+  build: (input: {
+    keys: EventKeys;
+    retentionSeconds: number;
+    sessionsPerCall: number;
+    messageIdPrefix: string;
+  }) => ({
+    keys: [
+      input.keys.config,
+      input.keys.queue,
+      input.keys.active,
+      input.keys.heartbeats,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.sequence,
+      input.keys.pace,
+    ],
+    args: [
+      input.keys.sessionPrefix,
+      input.keys.userPrefix,
+      input.retentionSeconds,
+      input.sessionsPerCall,
+      input.messageIdPrefix,
+    ],
+  }),
+  parse: (reply): RemoveEventReply => {
+    const [code, detail] = replyArray('remove-event', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'NOT_CLOSED') return { code, state: String(detail) };
+    if (code === 'MORE' || code === 'REMOVED') return { code, ended: replyNumber('remove-event', detail) };
+    throw new UnexpectedScriptReply('remove-event', reply);
+  },
+});
