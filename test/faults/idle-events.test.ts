@@ -1,0 +1,115 @@
+import Redis from 'ioredis';
+import { RETIRE_GRACE_MS } from '../../apps/waitroom/src/redis/active-events';
+import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
+import { eventually, startApp, type RunningApp } from '../support/app-harness';
+import { RedisProcess } from '../support/redis-processes';
+import { ADMIN_KEY } from '../support/test-env';
+
+/**
+ * Issue 10, finding 3: past events must cost nothing. 1,000 configured but idle events, then the
+ * same 1,000 removed, on a Redis of the test's own (so its command counter sees only this
+ * instance). Before, every instance walked every event ever created: a relay lease and an XRANGE
+ * per event every relay interval, an admission step per event every tick.
+ */
+describe('idle and removed events', () => {
+  const EVENTS = 1000;
+  const redisProcess = new RedisProcess(6397);
+  let svc: RunningApp;
+  let probe: Redis;
+  let redis: RedisService;
+  const admin = { 'x-api-key': ADMIN_KEY };
+  const ids = Array.from({ length: EVENTS }, (_, i) => `idle-${String(i).padStart(4, '0')}`);
+
+  beforeAll(async () => {
+    await redisProcess.start();
+    svc = await startApp({ env: { REDIS_URL: redisProcess.url } });
+    redis = svc.app.get(RedisService);
+    probe = new Redis(redisProcess.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    probe?.disconnect();
+    await svc?.close();
+    redisProcess.cleanup();
+  });
+
+  async function inBatches(work: (eventId: string) => Promise<unknown>): Promise<void> {
+    for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map(work));
+  }
+
+  /** Redis commands per second and this process's CPU (cores) over a window, with the app idle. */
+  async function measure(windowMs = 4000): Promise<{ commandsPerSecond: number; cores: number }> {
+    const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
+    const before = await commands();
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const elapsedMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    // Minus the two INFO calls of the measurement itself.
+    const counted = (await commands()) - before - 2;
+    return {
+      commandsPerSecond: (counted * 1000) / elapsedMs,
+      cores: (used.user + used.system) / 1000 / elapsedMs,
+    };
+  }
+
+  it('1,000 configured idle events add < 1,000 Redis commands/s and < 5% of a core; removed ones add nothing', async () => {
+    // What the instance costs with no event at all: the figures below are compared with it.
+    const empty = await measure();
+    // Half open, half closed, all empty: configured, with nobody waiting.
+    await inBatches((eventId) =>
+      svc.http.upsertEvent(eventId, {
+        capacity: 10,
+        state: Number(eventId.slice(5)) % 2 ? 'closed' : 'open',
+      }),
+    );
+    // Operator changes mark events active; the scheduler retires them once the grace has passed.
+    await eventually(
+      () => redis.client.zcard(redis.keys.activeEvents),
+      (count) => count === 0,
+      RETIRE_GRACE_MS + 15000,
+      500,
+    );
+    const idle = await measure();
+    process.stdout.write(
+      `[idle-events] no event: ${empty.commandsPerSecond.toFixed(0)} Redis commands/s, ${(empty.cores * 100).toFixed(1)}% of a core; ` +
+        `${EVENTS} idle events: ${idle.commandsPerSecond.toFixed(0)} Redis commands/s, ${(idle.cores * 100).toFixed(1)}% of a core\n`,
+    );
+    expect(idle.commandsPerSecond - empty.commandsPerSecond).toBeLessThan(1000);
+    expect(idle.cores - empty.cores).toBeLessThan(0.05);
+
+    // An idle event still works at once: a join marks it, and the person is admitted.
+    const joined = await svc.http.join('wakes-it-up', ids[0]);
+    expect(joined.status).toBe(201);
+    await eventually(
+      () => svc.http.session(joined.body.session_id),
+      (r) => r.body.status === 'ready',
+    );
+
+    // Remove them all (closing the open ones first).
+    await inBatches(async (eventId) => {
+      await svc.http.upsertEvent(eventId, { capacity: 10, state: 'closed' });
+      const removed = await svc.http.delete(`/api/v1/waitroom/admin/events/${eventId}`, admin);
+      expect(removed.status).toBe(200);
+    });
+    expect(await redis.client.scard(redis.keys.eventRegistry)).toBe(0);
+    await eventually(
+      () => redis.client.zcard(redis.keys.activeEvents),
+      (count) => count === 0,
+      RETIRE_GRACE_MS + 15000,
+      500,
+    );
+    const removed = await measure();
+    process.stdout.write(
+      `[idle-events] ${EVENTS} removed events: ${removed.commandsPerSecond.toFixed(0)} Redis commands/s, ${(removed.cores * 100).toFixed(1)}% of a core\n`,
+    );
+    // "Nothing": the same as with no event, within the noise of a few timer-driven reads.
+    expect(removed.commandsPerSecond).toBeLessThan(empty.commandsPerSecond + 10);
+    // Removed events leave no keys but the one session's history, and relay leases that are
+    // running out (they expire by themselves, within seconds).
+    const left = (await probe.keys(`${svc.env.REDIS_KEY_PREFIX}*`)).filter((key) => !key.includes('}:s:'));
+    const lasting = [];
+    for (const key of left) if ((await probe.pttl(key)) < 0) lasting.push(key);
+    expect(lasting).toEqual([]);
+  });
+});
