@@ -70,6 +70,37 @@ describe('HTTP input parsing', () => {
     await running?.close();
   });
 
+  describe('checkout_url: absolute https, http only for localhost', () => {
+    it.each([
+      'shop.example.com/checkout',
+      '/checkout',
+      'http://shop.example.com/checkout',
+      'javascript:alert(1)',
+      'ftp://shop.example.com/',
+      'https://user:pass@shop.example.com/',
+      `https://shop.example.com/${'x'.repeat(2100)}`,
+      42,
+    ])('refuses %p with 400 naming checkout_url', async (value) => {
+      const response = await running.http.upsertEvent(eventId, { capacity: 10, checkout_url: value });
+      expect(response.status).toBe(400);
+      expectErrorShape(response.body, 400, 'VALIDATION_FAILED');
+      expect((response.body as { errors: string[] }).errors.join(' ')).toContain('checkout_url');
+    });
+
+    it.each([
+      'https://shop.example.com/checkout?a=1',
+      'http://localhost:3001/checkout',
+      'http://127.0.0.1/c',
+    ])('stores %p, and null removes it', async (value) => {
+      expect(
+        (await running.http.upsertEvent(eventId, { capacity: 10, checkout_url: value })).body.checkout_url,
+      ).toBe(value);
+      expect(
+        (await running.http.upsertEvent(eventId, { capacity: 10, checkout_url: null })).body.checkout_url,
+      ).toBeNull();
+    });
+  });
+
   describe('opens_at follows one ISO-8601 rule', () => {
     const refused = [
       '2026-W01',

@@ -54,6 +54,7 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     opensAtMs: null,
     shuffleAtOpen: false,
     idleTimeoutSeconds: null,
+    checkoutUrl: null,
     ...overrides,
   };
 }

@@ -42,9 +42,11 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
           opens_at: null,
           shuffle_at_open: false,
           idle_timeout_seconds: null,
+          checkout_url: null,
         });
         const updated = await svc.http.upsertEvent(id, {
           capacity: 7,
+          checkout_url: 'https://shop.example.com/checkout?from=waitroom',
           admission_rate_per_minute: null,
           state: 'paused',
           opens_at: '2030-01-01T10:00:00Z',
@@ -59,6 +61,7 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
           opens_at: '2030-01-01T10:00:00.000Z',
           idle_timeout_seconds: 60,
           checkout_timeout_seconds: 30,
+          checkout_url: 'https://shop.example.com/checkout?from=waitroom',
         });
         const read = await svc.http.get(`/api/v1/waitroom/admin/events/${id}`, { 'x-api-key': ADMIN_KEY });
         expect(read.status).toBe(200);

@@ -85,3 +85,35 @@ export function describeSchemaErrors(
     return field ? `${field} ${error.message ?? 'is invalid'}` : `body ${error.message ?? 'is invalid'}`;
   });
 }
+
+/** Hosts for which a plain-http checkout_url is allowed (a developer's own machine). */
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** True for an absolute https URL, or an http one on localhost (shared CONTRACT.md, checkout_url). */
+export function isCheckoutUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+}
+
+export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isCheckoutUrl',
+      validator: {
+        validate: (value) => isCheckoutUrl(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an absolute https:// URL (http:// only for localhost)`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}

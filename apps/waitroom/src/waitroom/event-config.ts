@@ -10,6 +10,8 @@ export interface EventConfig {
   opensAtMs: number | null;
   shuffleAtOpen: boolean;
   idleTimeoutSeconds: number | null;
+  /** Where the waiting page sends an admitted person (with waitroom_token); null: show the token. */
+  checkoutUrl: string | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -39,6 +41,7 @@ export function configToHashFields(
     'opens_at', config.opensAtMs === null ? '' : String(config.opensAtMs),
     'shuffle', config.shuffleAtOpen ? '1' : '',
     'idle', config.idleTimeoutSeconds === null ? '' : String(config.idleTimeoutSeconds),
+    'checkout_url', config.checkoutUrl ?? '',
   ]; // prettier-ignore
 }
 
@@ -54,6 +57,7 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     opensAtMs: optionalNumber(hash.opens_at),
     shuffleAtOpen: hash.shuffle === '1',
     idleTimeoutSeconds: optionalNumber(hash.idle),
+    checkoutUrl: hash.checkout_url ? hash.checkout_url : null,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };

@@ -51,6 +51,7 @@ export function eventConfigView(config: EventConfig) {
     opens_at: isoTimeOrNull(config.opensAtMs),
     shuffle_at_open: config.shuffleAtOpen,
     idle_timeout_seconds: config.idleTimeoutSeconds,
+    checkout_url: config.checkoutUrl,
     created_at: isoTimeOrNull(config.createdAtMs),
     updated_at: isoTimeOrNull(config.updatedAtMs),
   };

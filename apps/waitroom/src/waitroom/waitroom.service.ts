@@ -103,6 +103,7 @@ export class WaitroomService {
       opensAtMs: dto.opens_at ? isoInstantToEpochMs(dto.opens_at, 'opens_at') : null,
       shuffleAtOpen: dto.shuffle_at_open ?? false,
       idleTimeoutSeconds: dto.idle_timeout_seconds ?? null,
+      checkoutUrl: dto.checkout_url ?? null,
     });
     // A state change (paused -> open) can give queued people somewhere to go.
     await this.activeEvents.touch(eventId, true);

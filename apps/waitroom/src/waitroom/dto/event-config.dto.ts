@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
-import { IsIsoInstant } from '../../common/validation';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsCheckoutUrl, IsIsoInstant } from '../../common/validation';
 
 export class UpsertEventDto {
   @ApiProperty({ example: 100, minimum: 1, description: 'most sessions in checkout at once' })
@@ -63,4 +63,17 @@ export class UpsertEventDto {
   @Min(10)
   @Max(86_400)
   idle_timeout_seconds?: number | null;
+
+  @ApiPropertyOptional({
+    example: 'https://shop.example.com/checkout',
+    nullable: true,
+    maxLength: 2048,
+    description:
+      'where the waiting page sends an admitted person, with waitroom_token=<admission_token> added ' +
+      '(absolute https URL; http only for localhost); null or absent: the page shows the token to copy',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(2048)
+  @IsCheckoutUrl()
+  checkout_url?: string | null;
 }
