@@ -7,6 +7,7 @@ import { AppConfigModule } from './config/config.module';
 import type { Environment } from './config/environment';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { HistoryModule } from './history/history.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { GracefulShutdown } from './shutdown';
@@ -22,6 +23,7 @@ import { WaitroomModule } from './waitroom/waitroom.module';
     EventsModule,
     AdmissionModule,
     HealthModule,
+    HistoryModule,
     MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }, GracefulShutdown],

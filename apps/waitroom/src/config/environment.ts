@@ -85,6 +85,12 @@ export class Environment {
   /** Most sessions one admission step moves per event (bounds the time one script holds Redis). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) ADMISSION_BATCH_MAX = 1000;
 
+  /**
+   * How often one instance (a lease) records a sample of every event that has work into the
+   * event's history, for the operator dashboard's charts. One Redis call per such event per interval.
+   */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000) HISTORY_SAMPLE_INTERVAL_MS = 5000;
+
   /** The outbox relay passes over the outboxes once per interval (a backlog drains without waiting). */
   @Transform(toInt) @IsInt() @Min(5) @Max(60000) OUTBOX_RELAY_INTERVAL_MS = 20;
   /** Most events one relay batch publishes. */

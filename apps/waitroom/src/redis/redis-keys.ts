@@ -56,6 +56,10 @@ export class EventKeys {
   get outboxQuarantine(): string {
     return `${this.base}outbox:quarantine`;
   }
+  /** Stream: the event's recent history, one sample of its counts and totals per interval (history/). */
+  get history(): string {
+    return `${this.base}history`;
+  }
   /** Prefix of session hashes; the full key is this plus the member id. */
   get sessionPrefix(): string {
     return `${this.base}s:`;

@@ -187,7 +187,7 @@ export const eventStatsScript = defineScript({
 export type RemoveEventReply =
   { code: 'NOT_FOUND' } | { code: 'NOT_CLOSED'; state: string } | { code: 'MORE' | 'REMOVED'; ended: number };
 
-/** remove-event-8.lua: one bounded slice of removing a closed event. */
+/** remove-event-9.lua: one bounded slice of removing a closed event. */
 export const removeEventScript = defineScript({
   file: 'remove-event',
   build: (input: {
@@ -205,6 +205,7 @@ export const removeEventScript = defineScript({
       input.keys.outbox,
       input.keys.sequence,
       input.keys.pace,
+      input.keys.history,
     ],
     args: [
       input.keys.sessionPrefix,

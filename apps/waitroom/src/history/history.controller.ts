@@ -1,0 +1,28 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AdminApiKeyGuard } from '../common/api-key';
+import { HistoryQueryDto, HistoryResponseDto } from './dto/history.dto';
+import { HistoryService } from './history.service';
+
+@ApiTags('admin')
+@ApiHeader({ name: 'x-api-key', required: true })
+@ApiResponse({ status: 401, description: 'missing or wrong x-api-key' })
+@UseGuards(AdminApiKeyGuard)
+@Controller('api/v1/waitroom/admin/events')
+export class HistoryController {
+  constructor(private readonly history: HistoryService) {}
+
+  @Get(':event_id/history')
+  @ApiResponse({
+    status: 200,
+    type: HistoryResponseDto,
+    description:
+      "the event's recent history as columns (one array per series, index i of each for t[i]): " +
+      'queue length, active sessions and per-minute rates, one sample per interval while the event has work',
+  })
+  @ApiResponse({ status: 400, description: 'since is not epoch seconds' })
+  @ApiResponse({ status: 404, description: 'unknown event' })
+  get(@Param('event_id') eventId: string, @Query() query: HistoryQueryDto) {
+    return this.history.history(eventId, query.since === undefined ? undefined : Number(query.since));
+  }
+}

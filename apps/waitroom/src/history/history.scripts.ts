@@ -1,0 +1,76 @@
+import type { EventKeys } from '../redis/redis-keys';
+import {
+  defineScript,
+  pairsToRecord,
+  replyArray,
+  replyNumber,
+  UnexpectedScriptReply,
+} from '../redis/script-definition';
+
+/** One sample of an event's history: its live counts and running totals at one instant. */
+export interface HistorySample {
+  /** When it was taken, epoch ms (Redis's clock: the stream entry's id). */
+  atMs: number;
+  queueLength: number;
+  activeCount: number;
+  joinedTotal: number;
+  admittedTotal: number;
+  completedTotal: number;
+  failedTotal: number;
+  expiredTotal: number;
+  leftTotal: number;
+  abandonedTotal: number;
+}
+
+/** history-sample-5.lua: appends one sample; false if the event does not exist. */
+export const historySampleScript = defineScript({
+  file: 'history-sample',
+  build: ({ keys, windowMs }: { keys: EventKeys; windowMs: number }) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.stats, keys.history],
+    args: [windowMs],
+  }),
+  parse: (reply) => replyNumber('history-sample', reply) === 1,
+});
+
+export type HistoryReadReply =
+  { code: 'NOT_FOUND' } | { code: 'OK'; previous: HistorySample | null; samples: HistorySample[] };
+
+/** history-read-2.lua: the samples after `sinceMs` (0: the whole window) and the one before them. */
+export const historyReadScript = defineScript({
+  file: 'history-read',
+  build: ({ keys, sinceMs, windowMs }: { keys: EventKeys; sinceMs: number; windowMs: number }) => ({
+    keys: [keys.config, keys.history],
+    args: [sinceMs, windowMs],
+  }),
+  parse: (reply): HistoryReadReply => {
+    const [code, previous, samples] = replyArray('history-read', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code !== 'OK' || !Array.isArray(previous) || !Array.isArray(samples))
+      throw new UnexpectedScriptReply('history-read', reply);
+    return {
+      code,
+      previous: previous.length === 0 ? null : parseEntry(previous),
+      samples: samples.map(parseEntry),
+    };
+  },
+});
+
+/** A stream entry `[id, [field, value, ...]]` as a sample (fields as history-sample-5.lua writes them). */
+function parseEntry(entry: unknown): HistorySample {
+  if (!Array.isArray(entry) || typeof entry[0] !== 'string')
+    throw new UnexpectedScriptReply('history-read', entry);
+  const fields = pairsToRecord(entry[1]);
+  const field = (name: string) => replyNumber('history-read', fields[name]);
+  return {
+    atMs: replyNumber('history-read', entry[0].split('-')[0]),
+    queueLength: field('q'),
+    activeCount: field('a'),
+    joinedTotal: field('j'),
+    admittedTotal: field('ad'),
+    completedTotal: field('c'),
+    failedTotal: field('f'),
+    expiredTotal: field('e'),
+    leftTotal: field('l'),
+    abandonedTotal: field('ab'),
+  };
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { eventNotFound } from '../common/domain-errors';
+import { Environment } from '../config/environment';
+import { toHistoryColumns, type HistoryColumns } from './history-columns';
+import { HISTORY_WINDOW_MS, HistoryRepository } from './history.repository';
+
+export interface HistoryView extends HistoryColumns {
+  event_id: string;
+  interval_seconds: number;
+  window_seconds: number;
+}
+
+/** An event's recent history, for the operator dashboard (HistorySampler writes it). */
+@Injectable()
+export class HistoryService {
+  constructor(
+    private readonly repository: HistoryRepository,
+    private readonly env: Environment,
+  ) {}
+
+  /**
+   * The samples of the last hour, or only those taken after `sinceSeconds` (epoch seconds, as the
+   * `t` of the last sample the caller has), as columns with per-minute rates.
+   */
+  async history(eventId: string, sinceSeconds?: number): Promise<HistoryView> {
+    const sinceMs = sinceSeconds === undefined ? 0 : Math.round(sinceSeconds * 1000);
+    const reply = await this.repository.read(eventId, sinceMs);
+    if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
+    return {
+      event_id: eventId,
+      interval_seconds: this.env.HISTORY_SAMPLE_INTERVAL_MS / 1000,
+      window_seconds: HISTORY_WINDOW_MS / 1000,
+      ...toHistoryColumns(reply.previous, reply.samples),
+    };
+  }
+}
