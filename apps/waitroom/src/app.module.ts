@@ -9,6 +9,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PagesModule } from './pages/pages.module';
 import { RedisModule } from './redis/redis.module';
 import { GracefulShutdown } from './shutdown';
 import { TokensModule } from './tokens/tokens.module';
@@ -25,6 +26,7 @@ import { WaitroomModule } from './waitroom/waitroom.module';
     HealthModule,
     HistoryModule,
     MetricsModule,
+    PagesModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }, GracefulShutdown],
 })

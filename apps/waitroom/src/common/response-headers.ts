@@ -24,12 +24,28 @@ const DOCS_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Pages for people (src/pages) and their bundles: scripts and styles from this origin only, never
+ * inline (data reaches a page as a JSON script element), fetch/EventSource to this origin only.
+ */
+const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  ...API_HEADERS,
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; worker-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+};
+
+/** The HTML pages and /assets/ (everything else is the JSON API). */
+export const PAGE_PATH = /^\/(?:waitroom|assets|admin\/dashboard)(?:[/?]|$)/;
+
+/**
  * Every response gets the security headers and names its request id (the caller's x-request-id,
  * or a new one), which error logs carry too.
  */
 export function addResponseHeaders(fastify: FastifyInstance, docsPrefix: string): void {
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.headers(request.url.startsWith(docsPrefix) ? DOCS_HEADERS : API_HEADERS);
+    const url = request.url;
+    void reply.headers(
+      url.startsWith(docsPrefix) ? DOCS_HEADERS : PAGE_PATH.test(url) ? PAGE_HEADERS : API_HEADERS,
+    );
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });

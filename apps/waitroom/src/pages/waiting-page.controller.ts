@@ -1,0 +1,149 @@
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from '../common/domain-errors';
+import { EVENT_ID_PATTERN } from '../waitroom/session-id';
+import { WaitroomService } from '../waitroom/waitroom.service';
+import { escapeHtml, fill, renderShell } from './html';
+import { pickLanguage } from './language';
+import {
+  LANGUAGE_NAMES,
+  WAITING_LANGUAGES,
+  WAITING_STRINGS,
+  type WaitingLanguage,
+  type WaitingPageConfig,
+  type WaitingStrings,
+} from './waiting-page.messages';
+import { WebAssets } from './web-assets';
+
+const API_BASE = '/api/v1/waitroom';
+const MAX_USER_ID_LENGTH = 128;
+
+/**
+ * The waiting page a person opens: GET /waitroom/:event_id. The server renders the shell in the
+ * chosen language (title, heading, join button) with the event's checkout_url, which only the
+ * admin API shows, in a JSON element; web/waiting/main.ts then joins and follows the session.
+ */
+@ApiExcludeController()
+@Controller('waitroom')
+export class WaitingPageController {
+  constructor(
+    private readonly waitroom: WaitroomService,
+    private readonly assets: WebAssets,
+  ) {}
+
+  @Get(':event_id')
+  async page(
+    @Param('event_id') eventId: string,
+    @Query('lang') langQuery: unknown,
+    @Query('user_id') userIdQuery: unknown,
+    @Headers('accept-language') acceptLanguage: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const lang = pickLanguage(WAITING_LANGUAGES, langQuery, acceptLanguage);
+    const t = WAITING_STRINGS[lang];
+    const userId =
+      typeof userIdQuery === 'string' && userIdQuery.length >= 1 && userIdQuery.length <= MAX_USER_ID_LENGTH
+        ? userIdQuery
+        : null;
+    // The page depends on the query and the language header, and holds the current config.
+    void reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('vary', 'accept-language');
+
+    let event: { state: string; checkout_url: string | null } | null = null;
+    if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
+      try {
+        event = await this.waitroom.eventDetails(eventId);
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'EVENT_NOT_FOUND')) {
+          // Store unavailable (or worse): a page that says so, never a JSON error or a hang.
+          void reply.status(503).header('retry-after', '5');
+          return void reply.send(this.messagePage(lang, t, eventId, t.error_heading, t.unavailable_page));
+        }
+      }
+    }
+    if (!event) {
+      void reply.status(404);
+      return void reply.send(
+        this.messagePage(lang, t, eventId, t.not_found_heading, fill(t.not_found_text, { event: eventId })),
+      );
+    }
+
+    const config: WaitingPageConfig = {
+      lang,
+      event_id: eventId,
+      event_state: event.state,
+      checkout_url: event.checkout_url,
+      user_id: userId,
+      api_base: API_BASE,
+      strings: t,
+    };
+    const body = `${this.header(lang, t, eventId, userId)}
+<main id="main" class="card" aria-labelledby="view-heading">
+  <div id="view" class="view">
+    <h2 id="view-heading" tabindex="-1">${escapeHtml(t.join)}</h2>
+    <p>${escapeHtml(t.intro)}</p>
+    <button type="button" id="join" class="button button-primary" disabled>${escapeHtml(t.join)}</button>
+    <noscript><p class="notice">${escapeHtml(t.noscript)}</p></noscript>
+  </div>
+  <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
+</main>`;
+    return void reply.send(
+      renderShell({
+        lang,
+        title: fill(t.title, { event: eventId }),
+        assets: this.assets.of('waiting'),
+        body,
+        config,
+      }),
+    );
+  }
+
+  /** The 404 and 503 pages: the same header, one message, no script. */
+  private messagePage(
+    lang: WaitingLanguage,
+    t: WaitingStrings,
+    eventId: string,
+    heading: string,
+    text: string,
+  ): string {
+    const assets = this.assets.of('waiting');
+    return renderShell({
+      lang,
+      title: `${heading} · ${t.heading}`,
+      // The stylesheet only: these pages have nothing to run.
+      assets: assets && { js: null, css: assets.css },
+      body: `${this.header(lang, t, eventId, null, false)}
+<main id="main" class="card" aria-labelledby="view-heading">
+  <h2 id="view-heading">${escapeHtml(heading)}</h2>
+  <p>${escapeHtml(text)}</p>
+</main>`,
+    });
+  }
+
+  private header(
+    lang: WaitingLanguage,
+    t: WaitingStrings,
+    eventId: string,
+    userId: string | null,
+    showEvent = true,
+  ): string {
+    const links = WAITING_LANGUAGES.map((code) => {
+      const query = new URLSearchParams({ lang: code });
+      if (userId) query.set('user_id', userId);
+      const href = `/waitroom/${encodeURIComponent(eventId)}?${query.toString()}`;
+      const current = code === lang ? ' aria-current="true"' : '';
+      return `<li><a href="${escapeHtml(href)}" lang="${code}" hreflang="${code}"${current}>${escapeHtml(LANGUAGE_NAMES[code])}</a></li>`;
+    }).join('');
+    const event = showEvent
+      ? `<p class="event"><span class="event-label">${escapeHtml(t.event_label)}:</span> <strong>${escapeHtml(eventId)}</strong></p>`
+      : '';
+    return `<header class="page-header">
+  <h1>${escapeHtml(t.heading)}</h1>
+  ${event}
+  <nav aria-label="${escapeHtml(t.language_label)}"><ul class="languages">${links}</ul></nav>
+</header>`;
+  }
+}
