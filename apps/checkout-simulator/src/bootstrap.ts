@@ -1,0 +1,99 @@
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SimulatorModule } from './app.module';
+import { CheckoutService } from './checkout/checkout.service';
+import { ConsumerState } from './checkout/consumer-state';
+import { kafkaConsumerOptions, SIMULATOR_GROUP_ID } from './checkout/kafka-options';
+import { SimulatorConsumerServer } from './checkout/simulator-consumer.server';
+import type { SimulatorConfig } from './config/environment';
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Bound on a graceful shutdown: pending checkouts get most of it. */
+export const SHUTDOWN_BUDGET_MS = 10_000;
+
+export interface CreateOptions {
+  /** Consumer group; the contract's `checkout-simulator` unless a caller has a reason. */
+  groupId?: string;
+}
+
+/**
+ * Builds the hybrid application (HTTP on Fastify + the QUEUE_READY consumer) without listening,
+ * so main.ts and the tests start exactly the same thing.
+ */
+export async function createSimulatorApp(
+  config: SimulatorConfig,
+  options: CreateOptions = {},
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    SimulatorModule.forConfig(config),
+    new FastifyAdapter({ logger: false }),
+    {
+      logger: new ConsoleLogger({
+        colors: process.stdout.isTTY === true,
+        logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel) + 1),
+      }),
+    },
+  );
+  const consumerOptions = kafkaConsumerOptions(config, options.groupId ?? SIMULATOR_GROUP_ID).options ?? {};
+  app.connectMicroservice<MicroserviceOptions>(
+    { strategy: new SimulatorConsumerServer(consumerOptions, app.get(ConsumerState)) },
+    { inheritAppConfig: true },
+  );
+  return app;
+}
+
+/**
+ * Starts the consumer without holding up HTTP: with the broker away at start-up the page and the
+ * probes still answer (readiness says why) and the consumer keeps trying in the background.
+ */
+export function startConsumerInBackground(app: NestFastifyApplication, retryMs = 5000): { stop: () => void } {
+  const logger = new Logger('KafkaConsumer');
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async () => {
+    try {
+      await app.startAllMicroservices();
+      logger.log(`consuming QUEUE_READY as group ${SIMULATOR_GROUP_ID}`);
+    } catch (error) {
+      if (stopped) return;
+      logger.warn(
+        `consumer not started (${error instanceof Error ? error.message : String(error)}); retrying in ${retryMs} ms`,
+      );
+      timer = setTimeout(() => void attempt(), retryMs);
+    }
+  };
+  void attempt();
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Graceful shutdown, in the order that loses least:
+ * 1. leave the consumer group, so records not yet read stay for the next member or start,
+ * 2. publish every pending checkout now (CheckoutService.drain); what the broker has not
+ *    acknowledged within the budget is dropped and those sessions expire at the waitroom,
+ * 3. close HTTP and the producer.
+ */
+export async function shutdownSimulator(
+  app: NestFastifyApplication,
+  budgetMs = SHUTDOWN_BUDGET_MS,
+): Promise<void> {
+  const started = Date.now();
+  const left = () => Math.max(0, budgetMs - (Date.now() - started));
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([
+      promise.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+    ]);
+  // Leaving the group can wait on a rebalance in progress: a quarter of the budget, no more.
+  await within(Promise.all(app.getMicroservices().map((server) => server.close())), budgetMs * 0.25);
+  await app.get(CheckoutService).drain(Math.max(0, left() - budgetMs * 0.2));
+  await within(app.close(), left());
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createSimulatorApp, shutdownSimulator, startConsumerInBackground } from './bootstrap';
+import { InvalidConfigurationError, validateEnvironment, type SimulatorConfig } from './config/environment';
+
+async function main(): Promise<void> {
+  let config: SimulatorConfig;
+  try {
+    config = validateEnvironment(process.env);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) {
+      // One clear line, no stack: the operator only needs the variable and the reason.
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createSimulatorApp(config);
+  const consumer = startConsumerInBackground(app);
+  await app.listen({ port: config.port, host: config.host });
+  const logger = new Logger('CheckoutSimulator');
+  logger.log(
+    `listening on ${config.host}:${config.port}; checkout page /checkout, simulating ${[...config.simulatedEvents].join(', ')}`,
+  );
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    consumer.stop();
+    shutdownSimulator(app).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+void main();
