@@ -193,6 +193,20 @@ kafka_down() {
   rm -f "$RUN_DIR/kafka.pid"
 }
 
+# A crash, not a stop: SIGKILL, so the broker flushes nothing and its next start recovers its logs
+# as after a power cut of the process (fault drills: test/faults/kafka-kill.test.ts).
+kafka_kill() {
+  if pid_alive "$RUN_DIR/kafka.pid"; then
+    local pid; pid="$(cat "$RUN_DIR/kafka.pid")"
+    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then die "kafka (pid $pid) still alive 10s after SIGKILL"; fi
+    for _ in $(seq 1 100); do port_open "$KAFKA_PORT" || break; sleep 0.1; done
+    log "kafka SIGKILLed (pid $pid)"
+  fi
+  rm -f "$RUN_DIR/kafka.pid"
+}
+
 # ---------------------------------------------------------------- commands
 cmd_up() {
   if docker_mode; then
@@ -228,9 +242,10 @@ cmd_logs() {
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
-  # Outage drills (the fault tests use these): stop or start the broker alone.
+  # Outage drills (the fault tests use these): stop (SIGTERM, graceful), kill (SIGKILL) or start the broker alone.
   stop-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" stop kafka; else kafka_down; fi ;;
   start-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" up -d --wait kafka; else kafka_up; fi ;;
+  kill-kafka) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" kill -s SIGKILL kafka; else kafka_kill; fi ;;
   # Redis alone, e.g. to run it from deploy/redis/redis.conf after a config change: a clean stop keeps the data (AOF).
   stop-redis) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" stop redis; else redis_down; fi ;;
   start-redis) if docker_mode; then docker compose -f "$ROOT/docker-compose.yml" up -d --wait redis; else redis_up; fi ;;
@@ -239,5 +254,5 @@ case "${1:-}" in
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   kafka-tool) shift; kafka_tool "$@" ;;
-  *) echo "usage: $0 up|down|status|logs [kafka|redis]|stop-kafka|start-kafka|stop-redis|start-redis|restart-redis|kafka-tool <class> [args]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|logs [kafka|redis]|stop-kafka|start-kafka|kill-kafka|stop-redis|start-redis|restart-redis|kafka-tool <class> [args]" >&2; exit 2 ;;
 esac

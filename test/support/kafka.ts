@@ -155,3 +155,99 @@ export async function consumerGroupLag(groupId: string, topics: string[]): Promi
     await admin.disconnect();
   }
 }
+
+/**
+ * SIGKILLs the stack's broker (scripts/stack.sh kill-kafka): a crash, not the graceful stop of
+ * {@link kafkaBroker}('stop-kafka'). Start it again with kafkaBroker('start-kafka'). The script
+ * reads WAITROOM_STACK_DIR, KAFKA_PORT and KAFKA_CONTROLLER_PORT from this process's environment,
+ * so a test pointed at another broker (TEST_KAFKA_BROKERS) can kill that one instead.
+ */
+export async function killKafkaBroker(): Promise<void> {
+  await run(join(ROOT, 'scripts', 'stack.sh'), ['kill-kafka'], { cwd: ROOT, timeout: 60000 });
+}
+
+/** Where each partition of `topic` ends now (the offset the next message will get). */
+export async function topicEndOffsets(topic: string): Promise<Map<number, bigint>> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Every message of `topic` from the offsets `from` (e.g. {@link topicEndOffsets} taken earlier) up
+ * to where each partition ends when this is called: a read from the log itself, independent of
+ * any consumer that was connected while the broker went away. Partitions absent from `from` are
+ * read from their beginning.
+ */
+export async function readTopicRange(
+  topic: string,
+  from: Map<number, bigint>,
+  timeoutMs = 60000,
+): Promise<CollectedMessage[]> {
+  const until = await topicEndOffsets(topic);
+  const pending = new Set(
+    [...until].filter(([partition, end]) => end > (from.get(partition) ?? 0n)).map(([p]) => p),
+  );
+  const messages: CollectedMessage[] = [];
+  if (pending.size === 0) return messages;
+  const consumer = testKafka().consumer({ groupId: `test-range-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const offset = BigInt(message.offset);
+        const end = until.get(partition) ?? 0n;
+        if (offset >= (from.get(partition) ?? 0n) && offset < end) {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+          let body: unknown = null;
+          try {
+            body = message.value ? JSON.parse(message.value.toString('utf8')) : null;
+          } catch {
+            body = message.value?.toString('utf8') ?? null;
+          }
+          messages.push({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString('utf8') ?? null,
+            headers,
+            raw: message.value,
+            rawKey: message.key,
+            rawHeaders: message.headers ?? {},
+            body,
+          });
+        }
+        if (offset >= end - 1n && pending.delete(partition) && pending.size === 0) done();
+      },
+    });
+    for (const partition of pending)
+      consumer.seek({ topic, partition, offset: String(from.get(partition) ?? 0n) });
+    await Promise.race([
+      finished,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () =>
+            reject(
+              new Error(
+                `reading ${topic}: partitions ${[...pending].join(',')} not read to their end in ${timeoutMs} ms`,
+              ),
+            ),
+          timeoutMs,
+        ),
+      ),
+    ]);
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}
