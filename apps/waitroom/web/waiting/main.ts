@@ -1,7 +1,415 @@
 import './style.css';
-import { byId, readPageConfig } from '../shared/dom';
-import type { WaitingPageConfig } from '../../src/pages/waiting-page.messages';
+import type { WaitingPageConfig, WaitingStrings } from '../../src/pages/waiting-page.messages';
+import { Announcer, byId, fill, h, readPageConfig } from '../shared/dom';
+import { SessionFeed } from './feed';
+import { checkoutHref, loadSaved, save, forget, userIdFor, type SavedSession } from './storage';
+import type { ApiError, SessionView } from './types';
+
+/**
+ * The waiting page: join with one button, then follow the session live (SessionFeed: the stream,
+ * polling when it breaks) until it is ready (the checkout link) or ends. The session id is kept
+ * per event in localStorage, so a reload resumes the same place without joining again.
+ */
 
 const config = readPageConfig<WaitingPageConfig>();
-byId<HTMLButtonElement>('join').disabled = false;
-console.debug('waiting page', config.event_id);
+const t: WaitingStrings = config.strings;
+const api = config.api_base;
+const view = byId('view');
+const announcer = new Announcer(byId('announcer'));
+const numbers = new Intl.NumberFormat(config.lang);
+const userId = userIdFor(config.user_id);
+
+let feed: SessionFeed | null = null;
+let saved: SavedSession | null = loadSaved(config.event_id, userId);
+let shownStatus: string | null = null;
+let announcedPosition: number | null = null;
+let retryTimer: number | undefined;
+
+// ---------------------------------------------------------------- rendering
+
+/** Replaces the view; `focus` moves focus to the element given (or the new heading). */
+function render(children: Node[], focus: HTMLElement | 'heading' | null = null): void {
+  view.replaceChildren(...children);
+  const target = focus === 'heading' ? view.querySelector<HTMLElement>('#view-heading') : focus;
+  target?.focus();
+}
+
+function heading(text: string): HTMLHeadingElement {
+  return h('h2', { id: 'view-heading', tabindex: -1 }, text);
+}
+
+function joinButton(label: string): HTMLButtonElement {
+  const button = h('button', { type: 'button', id: 'join', class: 'button button-primary' }, label);
+  button.addEventListener('click', () => void join(button));
+  return button;
+}
+
+function showIdle(): void {
+  render([heading(t.join), h('p', {}, t.intro), joinButton(t.join)]);
+}
+
+/** An end state or a problem: heading, text and an optional action; focus goes to the heading. */
+function showMessage(
+  title: string,
+  text: string,
+  action?: HTMLElement,
+  tone: 'info' | 'problem' = 'info',
+): void {
+  stopFollowing();
+  render(
+    [
+      heading(title),
+      h('p', { class: tone === 'problem' ? 'notice' : null }, text),
+      ...(action ? [action] : []),
+    ],
+    'heading',
+  );
+  announcer.say(`${title}. ${text}`);
+}
+
+function formatWait(seconds: number | null): string {
+  if (seconds === null) return t.wait_unknown;
+  if (seconds < 60) return t.wait_under_minute;
+  const duration =
+    seconds < 3600
+      ? new Intl.NumberFormat(config.lang, { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(
+          Math.ceil(seconds / 60),
+        )
+      : new Intl.NumberFormat(config.lang, {
+          style: 'unit',
+          unit: 'hour',
+          unitDisplay: 'long',
+          maximumFractionDigits: 1,
+        }).format(Math.round(seconds / 360) / 10);
+  return fill(t.wait_about, { duration });
+}
+
+function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(config.lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+}
+
+/** Share of the way from the first known position to the front, 0..100. */
+function progressOf(session: SessionView): number {
+  if (session.status !== 'queued' || session.position === null) return 100;
+  const start = Math.max(saved?.start_position ?? session.position, session.position);
+  if (start <= 1) return 0;
+  return Math.round(((start - session.position) / (start - 1)) * 100 * 0.95);
+}
+
+/** The queued view is built once and then updated in place, so focus and reading position stay put. */
+function showQueued(session: SessionView, justJoined: boolean): void {
+  let dl = view.querySelector<HTMLElement>('#queue-facts');
+  if (!dl || shownStatus !== 'queued') {
+    const leave = h('button', { type: 'button', class: 'button', id: 'leave' }, t.leave);
+    leave.addEventListener('click', () => confirmLeave());
+    dl = h(
+      'dl',
+      { id: 'queue-facts', class: 'facts' },
+      h('div', {}, h('dt', {}, t.status_label), h('dd', { id: 'status' }, t.status_queued)),
+      h('div', {}, h('dt', {}, t.position_label), h('dd', { id: 'position', class: 'big' })),
+      h('div', {}, h('dt', {}, t.wait_label), h('dd', { id: 'wait' })),
+    );
+    render(
+      [
+        heading(t.status_queued),
+        dl,
+        h('label', { for: 'progress', id: 'progress-label', class: 'progress-label' }, t.progress_label),
+        h('progress', { id: 'progress', max: 100, value: 0 }),
+        h('p', { class: 'help' }, t.queued_help),
+        h('p', { id: 'live-note', class: 'muted', hidden: true }, t.live_paused),
+        leave,
+      ],
+      justJoined ? 'heading' : null,
+    );
+  }
+  const position = session.position ?? 0;
+  byId('position').textContent = fill(t.position_value, {
+    position: numbers.format(position),
+    queue_length: numbers.format(Math.max(session.queue_length, position)),
+  });
+  byId('wait').textContent = formatWait(session.estimated_wait_seconds);
+  const progress = byId<HTMLProgressElement>('progress');
+  progress.value = progressOf(session);
+  progress.setAttribute('aria-valuetext', `${progress.value} %`);
+  if (justJoined) {
+    announcer.say(fill(t.announce_joined, { position: numbers.format(position) }));
+    announcedPosition = position;
+  } else if (meaningfulMove(announcedPosition, position)) {
+    announcer.say(fill(t.announce_position, { position: numbers.format(position) }));
+    announcedPosition = position;
+  }
+}
+
+/**
+ * Says a new position only when it matters: near the front every step, further back once it has
+ * moved by a tenth (at least 5 places), so a screen reader is not talking on every tick.
+ */
+function meaningfulMove(previous: number | null, next: number): boolean {
+  if (previous === null) return true;
+  if (next === previous) return false;
+  if (next <= 10) return true;
+  return Math.abs(previous - next) >= Math.max(5, Math.round(previous / 10));
+}
+
+function showReady(session: SessionView): void {
+  const token = session.admission_token ?? '';
+  const text = fill(t.ready_text, { time: formatTime(session.expires_at) });
+  let focus: HTMLElement;
+  const parts: Node[] = [heading(t.status_ready), h('p', {}, text)];
+  const href = config.checkout_url && token ? checkoutHref(config.checkout_url, token) : null;
+  if (href) {
+    focus = h('a', { href, id: 'checkout', class: 'button button-primary checkout' }, t.checkout_link);
+    parts.push(focus);
+  } else {
+    const field = h('input', {
+      type: 'text',
+      id: 'token',
+      readonly: true,
+      value: token,
+      'aria-describedby': 'token-help',
+    });
+    const copy = h('button', { type: 'button', class: 'button', id: 'copy' }, t.copy);
+    const copied = h('span', { class: 'muted', role: 'status' });
+    copy.addEventListener('click', () => void copyToken(field, copied));
+    field.addEventListener('focus', () => field.select());
+    parts.push(
+      h('label', { for: 'token' }, t.token_label),
+      field,
+      h('p', { id: 'token-help', class: 'help' }, t.token_help),
+      h('div', { class: 'actions' }, copy, copied),
+    );
+    focus = field;
+  }
+  const leave = h('button', { type: 'button', class: 'button', id: 'leave' }, t.leave);
+  leave.addEventListener('click', () => confirmLeave());
+  parts.push(h('div', { class: 'actions' }, leave));
+  render(parts, focus);
+  announcer.say(t.announce_ready);
+}
+
+async function copyToken(field: HTMLInputElement, note: HTMLElement): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(field.value);
+  } catch {
+    // No clipboard API (plain http, old browser): the selection lets the person copy by hand.
+    field.select();
+  }
+  note.textContent = t.copied;
+}
+
+/** One session body from GET, the stream or a join: show what it says. */
+function show(session: SessionView, justJoined = false): void {
+  const previous = shownStatus;
+  if (session.status === 'queued') {
+    showQueued(session, justJoined);
+  } else if (session.status === 'ready') {
+    if (previous !== 'ready') showReady(session);
+  } else {
+    showEnd(session.status);
+  }
+  shownStatus = session.status;
+}
+
+function showEnd(status: string): void {
+  const again = () => joinButton(t.join_again);
+  switch (status) {
+    case 'left':
+      return showMessage(t.left_heading, t.left_text, again());
+    case 'expired':
+      return showMessage(t.expired_heading, t.expired_text, again());
+    case 'abandoned':
+      return showMessage(t.abandoned_heading, t.abandoned_text, again());
+    case 'completed':
+      return showMessage(t.completed_heading, t.completed_text);
+    case 'failed':
+      return showMessage(t.failed_heading, t.failed_text, again());
+    default:
+      return showMessage(t.error_heading, fill(t.error_text, { detail: status }), again(), 'problem');
+  }
+}
+
+// ---------------------------------------------------------------- actions
+
+async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${api}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store',
+  });
+}
+
+async function join(button: HTMLButtonElement): Promise<void> {
+  window.clearTimeout(retryTimer);
+  button.disabled = true;
+  button.textContent = t.joining;
+  let response: Response;
+  try {
+    response = await request('POST', '/join', { user_id: userId, event_id: config.event_id });
+  } catch {
+    return showUnavailable(5, () => showIdle());
+  }
+  if (response.status === 200 || response.status === 201) {
+    const session = (await response.json()) as SessionView;
+    saved = { session_id: session.session_id, user_id: userId, start_position: session.position ?? 1 };
+    save(config.event_id, saved);
+    shownStatus = null;
+    show(session, true);
+    follow(session);
+    return;
+  }
+  const error = (await response.json().catch(() => null)) as ApiError | null;
+  const retryAfter = Number(response.headers.get('retry-after') ?? '5') || 5;
+  if (response.status === 409) return showClosed();
+  if (response.status === 404)
+    return showMessage(t.not_found_heading, fill(t.not_found_text, { event: config.event_id }));
+  if (response.status === 429) return showRateLimited(retryAfter);
+  if (response.status === 503) return showUnavailable(retryAfter, () => void join(joinButton(t.join)));
+  showMessage(
+    t.error_heading,
+    fill(t.error_text, { detail: error?.message ?? String(response.status) }),
+    joinButton(t.try_again),
+    'problem',
+  );
+}
+
+function showClosed(): void {
+  const check = h('button', { type: 'button', class: 'button' }, t.check_again);
+  check.addEventListener('click', () => window.location.reload());
+  showMessage(t.closed_heading, t.closed_text, check);
+}
+
+function showRateLimited(seconds: number): void {
+  const at = new Date(Date.now() + seconds * 1000);
+  const time = new Intl.DateTimeFormat(config.lang, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(at);
+  const button = joinButton(t.try_again);
+  button.disabled = true;
+  showMessage(
+    t.rate_limited_heading,
+    fill(t.rate_limited_text, { time, seconds: numbers.format(seconds) }),
+    button,
+    'problem',
+  );
+  retryTimer = window.setTimeout(() => {
+    button.disabled = false;
+  }, seconds * 1000);
+}
+
+/** Store unavailable (503) or no network: count down, then try again by itself. */
+function showUnavailable(seconds: number, retry: () => void): void {
+  showMessage(
+    t.unavailable_heading,
+    fill(t.unavailable_text, { seconds: numbers.format(seconds) }),
+    undefined,
+    'problem',
+  );
+  retryTimer = window.setTimeout(retry, seconds * 1000);
+}
+
+function confirmLeave(): void {
+  const dialog = byId<HTMLDialogElement>('leave-dialog');
+  dialog.showModal();
+}
+
+async function leave(): Promise<void> {
+  if (!saved) return;
+  try {
+    const response = await request('DELETE', `/sessions/${encodeURIComponent(saved.session_id)}`);
+    if (!response.ok && response.status !== 404) throw new Error(String(response.status));
+  } catch {
+    return showUnavailable(5, () => void leave());
+  }
+  stopFollowing();
+  forget(config.event_id);
+  saved = null;
+  shownStatus = 'left';
+  showEnd('left');
+}
+
+function buildLeaveDialog(): void {
+  const stay = h(
+    'button',
+    { type: 'button', class: 'button button-primary', value: 'stay', autofocus: true },
+    t.leave_confirm_no,
+  );
+  const yes = h(
+    'button',
+    { type: 'button', class: 'button button-danger', value: 'leave' },
+    t.leave_confirm_yes,
+  );
+  const dialog = h(
+    'dialog',
+    { id: 'leave-dialog', 'aria-labelledby': 'leave-title', 'aria-describedby': 'leave-text' },
+    h('h2', { id: 'leave-title' }, t.leave_confirm_title),
+    h('p', { id: 'leave-text' }, t.leave_confirm_text),
+    h('div', { class: 'actions' }, stay, yes),
+  );
+  stay.addEventListener('click', () => dialog.close());
+  yes.addEventListener('click', () => {
+    dialog.close();
+    void leave();
+  });
+  document.body.append(dialog);
+}
+
+// ---------------------------------------------------------------- following a session
+
+function follow(session: SessionView): void {
+  stopFollowing();
+  if (session.status !== 'queued' && session.status !== 'ready') return;
+  feed = new SessionFeed(`${api}/sessions/${encodeURIComponent(session.session_id)}`, {
+    update: (next) => {
+      show(next);
+      if (next.status !== 'queued' && next.status !== 'ready') stopFollowing();
+    },
+    gone: () => {
+      forget(config.event_id);
+      saved = null;
+      showMessage(t.session_lost_heading, t.session_lost_text, joinButton(t.join_again));
+    },
+    live: (isLive) => {
+      const note = document.getElementById('live-note');
+      if (note) note.hidden = isLive;
+    },
+  });
+  feed.start();
+}
+
+function stopFollowing(): void {
+  feed?.stop();
+  feed = null;
+}
+
+/** On load: resume a kept session (a reload), else offer to join. */
+async function start(): Promise<void> {
+  if (!saved) {
+    if (config.event_state === 'closed') return showClosed();
+    return showIdle();
+  }
+  let response: Response;
+  try {
+    response = await request('GET', `/sessions/${encodeURIComponent(saved.session_id)}`);
+  } catch {
+    return showUnavailable(5, () => void start());
+  }
+  if (response.status === 404) {
+    forget(config.event_id);
+    saved = null;
+    return config.event_state === 'closed' ? showClosed() : showIdle();
+  }
+  if (!response.ok) {
+    const retryAfter = Number(response.headers.get('retry-after') ?? '5') || 5;
+    return showUnavailable(retryAfter, () => void start());
+  }
+  const session = (await response.json()) as SessionView;
+  show(session);
+  follow(session);
+}
+
+buildLeaveDialog();
+void start();
