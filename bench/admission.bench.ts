@@ -1,5 +1,5 @@
 /**
- * The admission step (admission-tick-7.lua) in Redis, against a bare ZPOPMIN of the same batch
+ * The admission step (admission-tick-8.lua) in Redis, against a bare ZPOPMIN of the same batch
  * on a sorted set of the same size, in the same run:
  *  1. throughput: a queue pre-filled with --fill sessions, event open, capacity huge, no rate
  *     limit; ticks of --batch (the service's ADMISSION_BATCH_MAX, 1000) back to back until the
@@ -56,7 +56,7 @@ const PHASES = new Set(option('phases', 'throughput,growth').split(','));
 const SERVICE_TICK_MS = 250;
 const SERVICE_BATCH_MAX = 1000;
 
-/** Scores as join-9.lua gives them to priority-0 arrivals (queue-order.lua). */
+/** Scores as join-10.lua gives them to priority-0 arrivals (queue-order.lua). */
 const ARRIVAL_BASE = 9 * 100_000_000_000_000 + 1_099_511_627_776;
 
 /** A plain sorted set shaped like the queue: 22-character random members, arrival scores. */
@@ -125,7 +125,7 @@ async function throughputPhase(
   const tick = script(scripts, 'admission-tick');
   const eventKeys = keys.forEvent('admit-fast');
   await upsertEvent(redis, scripts, keys, 'admit-fast', eventSettings({ state: 'open' }), false);
-  log(`throughput: pre-filling ${FILL} queued sessions (join-9.lua) and a bare sorted set of ${FILL}`);
+  log(`throughput: pre-filling ${FILL} queued sessions (join-10.lua) and a bare sorted set of ${FILL}`);
   await prefillJoins(redis, script(scripts, 'join'), eventKeys, FILL, {
     userPrefix: 'user-',
     firstIndex: 10_000_000,
@@ -213,7 +213,7 @@ async function growthPhase(
   for (const size of [...SIZES].sort((a, b) => a - b)) {
     const missing = size - (await redis.zcard(eventKeys.queue));
     if (missing > 0) {
-      log(`growth: topping the queue up to ${size} (join-9.lua) and the bare sorted set too`);
+      log(`growth: topping the queue up to ${size} (join-10.lua) and the bare sorted set too`);
       await topUp(missing);
       await bare.add(size - (await redis.zcard(bare.key)));
     }
@@ -281,7 +281,7 @@ async function main(): Promise<void> {
       ['step', 'moved/s', 'calls', 'ms/call p50', 'ms/call p99', 'Redis CPU ms/1,000', 'others', 'x ZPOPMIN'],
       [
         [
-          'admission-tick-7.lua',
+          'admission-tick-8.lua',
           fmt(result.tick.perSecond, 0),
           result.tick.calls,
           fmt(result.tick.callMs.p50),

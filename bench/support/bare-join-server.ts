@@ -1,7 +1,7 @@
 /**
  * The baseline of bench/join.bench.ts: the least a join endpoint can do over the same Redis
  * work. node:http, one ioredis connection with default options, JSON.parse of the body, the
- * very same join-9.lua with the same KEYS/ARGV as WaitroomRepository.join (rate limit off),
+ * very same join-10.lua with the same KEYS/ARGV as WaitroomRepository.join (rate limit off),
  * and the same answer: the contract's join body, built by the service's own parseSessionReply
  * and sessionView from the script's reply, so both servers put the same body on the wire.
  * No framework, validation, hooks, security headers or logging.

@@ -91,7 +91,7 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS then ARGV of join-9.lua, built by the app's own wrapper with the ids WaitroomRepository.join draws. */
+/** KEYS then ARGV of join-10.lua, built by the app's own wrapper with the ids WaitroomRepository.join draws. */
 export function joinCall(
   keys: EventKeys,
   userId: string,
@@ -115,7 +115,7 @@ export function joinCall(
   return [...call.keys, ...call.args];
 }
 
-/** KEYS then ARGV of admission-tick-7.lua, built by the app's own wrapper. */
+/** KEYS then ARGV of admission-tick-8.lua, built by the app's own wrapper. */
 export function admissionCall(
   keys: EventKeys,
   batchMax: number,
@@ -126,7 +126,7 @@ export function admissionCall(
 }
 
 /**
- * Adds `count` queued sessions with join-9.lua through pipelined EVALSHA (a few pipelines in
+ * Adds `count` queued sessions with join-10.lua through pipelined EVALSHA (a few pipelines in
  * flight, so Redis never waits for the client). User ids are `${userPrefix}${index}`.
  * `dropOutbox` deletes the QUEUE_JOINED entries as it goes (they are not what is measured).
  */

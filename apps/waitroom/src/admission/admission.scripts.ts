@@ -26,11 +26,20 @@ export interface AdmissionStepInput {
   messageIdPrefix: string;
 }
 
-/** admission-tick-7.lua: one atomic admission step for one event. */
+/** admission-tick-8.lua: one atomic admission step for one event. */
 export const admissionStepScript = defineScript({
   file: 'admission-tick',
   build: ({ keys, ...input }: AdmissionStepInput) => ({
-    keys: [keys.config, keys.queue, keys.active, keys.heartbeats, keys.stats, keys.pace, keys.outbox],
+    keys: [
+      keys.config,
+      keys.queue,
+      keys.active,
+      keys.heartbeats,
+      keys.stats,
+      keys.pace,
+      keys.outbox,
+      keys.flow,
+    ],
     args: [
       keys.sessionPrefix,
       keys.userPrefix,

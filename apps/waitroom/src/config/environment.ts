@@ -80,6 +80,12 @@ export class Environment {
   /** How long an ended session stays readable before Redis purges it. */
   @Transform(toInt) @IsInt() @Min(60) SESSION_RETENTION_SECONDS = 3600;
 
+  /**
+   * How often each instance reads one progress snapshot per event it streams sessions of, and
+   * updates every open stream from it (the live positions of the waiting page).
+   */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000) STREAM_TICK_MS = 1000;
+
   /** How often each instance runs the admission step for every event. */
   @Transform(toInt) @IsInt() @Min(20) @Max(60000) ADMISSION_TICK_MS = 100;
   /** Most sessions one admission step moves per event (bounds the time one script holds Redis). */

@@ -33,6 +33,9 @@ export function loadLuaScripts(directory = join(__dirname, 'scripts')): Map<stri
       return included;
     });
     const sha = createHash('sha1').update(source).digest('hex');
+    // Two files of one name (a stale build output after a script's key count changed) would
+    // run whichever was read last, with the wrong KEYS.
+    if (scripts.has(match[1])) throw new Error(`${directory}: two scripts named ${match[1]}`);
     scripts.set(match[1], { name: match[1], source, sha, numberOfKeys: Number(match[2]) });
   }
   return scripts;

@@ -29,6 +29,7 @@ describe('RedisKeys', () => {
       keys.heartbeats,
       keys.stats,
       keys.pace,
+      keys.flow,
       keys.outbox,
       keys.outboxLease,
       keys.outboxQuarantine,

@@ -40,6 +40,13 @@ export class EventKeys {
   get stats(): string {
     return `${this.base}stats`;
   }
+  /**
+   * Hash: per flow bucket of the queue, joins that landed ahead of people already queued (`j…`)
+   * and departures other than admission (`d…`): what streams turn into live positions.
+   */
+  get flow(): string {
+    return `${this.base}flow`;
+  }
   /** Hash: admission token bucket and the admission-rate estimate. */
   get pace(): string {
     return `${this.base}pace`;

@@ -6,20 +6,25 @@ import { configFromHash, configToHashFields, type EventConfig, type EventCounter
 import { newMemberId, type SessionRef } from './session-id';
 import type { SessionRecord } from './session';
 import {
+  eventProgressScript,
   eventStatsScript,
   finishCheckoutScript,
   getSessionScript,
+  heartbeatScript,
   joinScript,
   leaveScript,
   removeEventScript,
+  streamSessionScript,
   upsertEventScript,
   type CheckoutOutcome,
+  type EventProgress,
+  type StreamedSession,
   type EndReply,
   type JoinReply,
   type RemoveEventReply,
 } from './waitroom.scripts';
 
-export type { CheckoutOutcome, EndReply, JoinReply, RemoveEventReply };
+export type { CheckoutOutcome, EndReply, EventProgress, JoinReply, RemoveEventReply, StreamedSession };
 
 /** Most sessions one remove-event call ends: bounds the time one script holds Redis. */
 const SESSIONS_ENDED_PER_REMOVE_CALL = 1000;
@@ -55,6 +60,24 @@ export class WaitroomRepository {
       keys: this.redis.keys.forEvent(ref.eventId),
       memberId: ref.member,
     });
+  }
+
+  /** A session read for a live stream: with its score and the event's progress at that moment. */
+  streamSession(ref: SessionRef): Promise<StreamedSession | null> {
+    return this.redis.run(streamSessionScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+    });
+  }
+
+  /** The event's progress, read once per tick for all the streams of this instance. */
+  eventProgress(eventId: string): Promise<EventProgress | null> {
+    return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId) });
+  }
+
+  /** Heartbeats of queued sessions, one call for many (the streams of one instance). */
+  heartbeats(eventId: string, memberIds: string[]): Promise<number> {
+    return this.redis.run(heartbeatScript, { keys: this.redis.keys.forEvent(eventId), memberIds });
   }
 
   leave(ref: SessionRef): Promise<EndReply> {

@@ -6,7 +6,7 @@ import {
   replyNumber,
   UnexpectedScriptReply,
 } from '../redis/script-definition';
-import type { SessionRecord, SessionStatus } from './session';
+import type { EventState, SessionRecord, SessionStatus } from './session';
 import { parseSessionReply } from './session-reply';
 
 /**
@@ -33,7 +33,7 @@ export type JoinReply =
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
   | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' };
 
-/** join-9.lua */
+/** join-10.lua */
 export const joinScript = defineScript({
   file: 'join',
   build: ({ keys, ...input }: JoinInput) => ({
@@ -47,6 +47,7 @@ export const joinScript = defineScript({
       keys.heartbeats,
       keys.joinRateLimit(input.clientAddress),
       keys.pace,
+      keys.flow,
     ],
     args: [
       input.memberId,
@@ -93,7 +94,7 @@ export const getSessionScript = defineScript({
 
 export type EndReply = { code: 'NOT_FOUND' } | { code: 'CHANGED' | 'UNCHANGED'; status: SessionStatus };
 
-/** leave-6.lua */
+/** leave-7.lua */
 export const leaveScript = defineScript({
   file: 'leave',
   build: (input: { keys: EventKeys; memberId: string; messageId: string; retentionSeconds: number }) => ({
@@ -104,6 +105,7 @@ export const leaveScript = defineScript({
       input.keys.heartbeats,
       input.keys.stats,
       input.keys.outbox,
+      input.keys.flow,
     ],
     args: [input.memberId, input.keys.userPrefix, input.messageId, input.retentionSeconds],
   }),
@@ -222,4 +224,82 @@ export const removeEventScript = defineScript({
     if (code === 'MORE' || code === 'REMOVED') return { code, ended: replyNumber('remove-event', detail) };
     throw new UnexpectedScriptReply('remove-event', reply);
   },
+});
+
+/** A streamed session with the event's progress at the same moment (stream-session-6.lua). */
+export interface StreamedSession {
+  session: SessionRecord;
+  /** Queue score while queued, else null. */
+  score: number | null;
+  admittedTotal: number;
+  idleTimeoutSeconds: number | null;
+  flowPairs: unknown[];
+}
+
+/** stream-session-6.lua */
+export const streamSessionScript = defineScript({
+  file: 'stream-session',
+  build: ({ keys, memberId }: { keys: EventKeys; memberId: string }) => ({
+    keys: [keys.session(memberId), keys.config, keys.queue, keys.pace, keys.stats, keys.flow],
+    args: [memberId],
+  }),
+  parse: (reply, { keys }): StreamedSession | null => {
+    const items = replyArray('stream-session', reply);
+    if (items[0] === 'NOT_FOUND') return null;
+    if (items[0] !== 'OK' || items.length !== 17) throw new UnexpectedScriptReply('stream-session', reply);
+    const [score, admittedTotal, idle, flow] = items.slice(13);
+    return {
+      session: parseSessionReply(keys.eventId, items.slice(0, 13) as (string | number)[]),
+      score: score === '' || score === null ? null : replyNumber('stream-session', score),
+      admittedTotal: replyNumber('stream-session', admittedTotal),
+      idleTimeoutSeconds: idle === '' ? null : replyNumber('stream-session', idle),
+      flowPairs: Array.isArray(flow) ? flow : [],
+    };
+  },
+});
+
+/** One event's progress for the streams of one instance (event-progress-5.lua). */
+export interface EventProgress {
+  admittedTotal: number;
+  queueLength: number;
+  admissionRatePerSecond: number | null;
+  state: EventState;
+  opensAtMs: number | null;
+  idleTimeoutSeconds: number | null;
+  flowPairs: unknown[];
+}
+
+/** event-progress-5.lua; null if the event does not exist. */
+export const eventProgressScript = defineScript({
+  file: 'event-progress',
+  build: ({ keys }: { keys: EventKeys }) => ({
+    keys: [keys.config, keys.queue, keys.stats, keys.pace, keys.flow],
+    args: [],
+  }),
+  parse: (reply): EventProgress | null => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
+    if (reply.length === 0) return null;
+    const [admitted, queueLength, rate, state, opensAt, idle, flow] = reply as unknown[];
+    const optional = (value: unknown) =>
+      value === '' || value === null ? null : replyNumber('event-progress', value);
+    return {
+      admittedTotal: replyNumber('event-progress', admitted),
+      queueLength: replyNumber('event-progress', queueLength),
+      admissionRatePerSecond: optional(rate),
+      state: String(state) as EventState,
+      opensAtMs: optional(opensAt),
+      idleTimeoutSeconds: optional(idle),
+      flowPairs: Array.isArray(flow) ? flow : [],
+    };
+  },
+});
+
+/** heartbeat-1.lua: refreshes the heartbeats of queued sessions streamed by one instance. */
+export const heartbeatScript = defineScript({
+  file: 'heartbeat',
+  build: ({ keys, memberIds }: { keys: EventKeys; memberIds: string[] }) => ({
+    keys: [keys.heartbeats],
+    args: memberIds,
+  }),
+  parse: (reply) => replyNumber('heartbeat', reply),
 });

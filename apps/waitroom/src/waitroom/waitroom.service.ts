@@ -154,7 +154,8 @@ export class WaitroomService {
     };
   }
 
-  private view(session: SessionRecord): SessionView {
+  /** The contract's session body (with a fresh token while ready) for a record read elsewhere. */
+  view(session: SessionRecord): SessionView {
     const token =
       session.status === 'ready' && session.admittedAtMs !== null && session.expiresAtMs !== null
         ? this.tokens.sign({

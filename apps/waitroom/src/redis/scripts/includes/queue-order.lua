@@ -15,3 +15,28 @@ local function pre_open_score(priority, salt, user_id)
   local draw = tonumber(string.sub(redis.sha1hex(salt .. '\0' .. user_id), 1, 10), 16)
   return (9 - priority) * PRIORITY_BAND + draw
 end
+
+-- Flow buckets: consecutive score ranges of one band, for the live-position snapshot
+-- (waitroom/queue-flow.ts). A band's pre-open draws (below 2^40) form 256 buckets of 2^32 draws;
+-- arrivals form buckets of 256 consecutive arrivals after them. Bucket ids sort like scores.
+local PREOPEN_BUCKET_WIDTH = 4294967296 -- 2^32
+local ARRIVAL_BUCKET_WIDTH = 256
+local BUCKETS_PER_BAND = 1000000000000
+
+local function flow_bucket(score)
+  local band = math.floor(score / PRIORITY_BAND)
+  local within = score - band * PRIORITY_BAND
+  local sub
+  if within < ARRIVAL_OFFSET then
+    sub = math.floor(within / PREOPEN_BUCKET_WIDTH)
+  else
+    sub = 256 + math.floor((within - ARRIVAL_OFFSET) / ARRIVAL_BUCKET_WIDTH)
+  end
+  return string.format('%.0f', band * BUCKETS_PER_BAND + sub)
+end
+
+-- Counts a member leaving the queue other than by admission (left, abandoned): everyone behind
+-- it moves up one place. `score` is its queue score, read before the ZREM.
+local function count_departure(flow_key, score)
+  if score then redis.call('HINCRBY', flow_key, 'd' .. flow_bucket(tonumber(score)), 1) end
+end

@@ -4,7 +4,7 @@
 -- then admit from the head of the queue within free capacity and the rate's token bucket.
 -- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset (score = checkout deadline)
 -- KEYS[4] heartbeat zset     KEYS[5] stats hash  KEYS[6] pace hash (token bucket + rate estimate)
--- KEYS[7] outbox stream
+-- KEYS[7] outbox stream      KEYS[8] flow hash (departures per flow bucket)
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
 -- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
 -- Returns {'NO_EVENT', outbox_length} or
@@ -14,6 +14,7 @@
 -- @include clock
 -- @include end-session
 -- @include outbox
+-- @include queue-order
 
 -- How fast the admission-rate estimate follows changes: a 30 s time constant keeps the
 -- estimated wait steady from one poll to the next while still tracking a real slowdown.
@@ -47,7 +48,10 @@ if idle then
   local idle_members = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - idle * 1000, 'LIMIT', 0, batch)
   for _, member in ipairs(idle_members) do
     redis.call('ZREM', KEYS[4], member)
-    if redis.call('ZREM', KEYS[2], member) == 1 then
+    local score = redis.call('ZSCORE', KEYS[2], member)
+    if score then
+      redis.call('ZREM', KEYS[2], member)
+      count_departure(KEYS[8], score)
       local user_id = end_session(ARGV[1] .. member, member, ARGV[2], 'abandoned', now, retention)
       outbox_append(KEYS[7], 'left', next_message_id(), now, 's', member, 'u', user_id or '', 'r', 'abandoned')
       abandoned = abandoned + 1

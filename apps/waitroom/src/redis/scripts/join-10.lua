@@ -2,6 +2,7 @@
 -- KEYS[1] event config hash     KEYS[2] queue zset          KEYS[3] sequence counter
 -- KEYS[4] user index string     KEYS[5] stats hash          KEYS[6] outbox stream
 -- KEYS[7] heartbeat zset        KEYS[8] rate-limit counter  KEYS[9] pace hash (admission rate estimate)
+-- KEYS[10] flow hash (joins that land ahead of people already queued, per flow bucket)
 -- ARGV[1] new member id (random)  ARGV[2] session key prefix  ARGV[3] user_id  ARGV[4] priority 0..9
 -- ARGV[5] message id for QUEUE_JOINED  ARGV[6] outbox limit  ARGV[7] joins per client per minute (0 = off)
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL.
@@ -58,6 +59,11 @@ else
 end
 
 redis.call('ZADD', KEYS[2], score, member)
+-- A priority or pre-open join can land ahead of people already queued: the live positions
+-- (waitroom/queue-flow.ts) count it. A plain arrival is behind everyone and is not counted.
+if priority > 0 or score < arrival_score(priority, 0) then
+  redis.call('HINCRBY', KEYS[10], 'j' .. flow_bucket(score), 1)
+end
 redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now)
 redis.call('SET', KEYS[4], member)
 if cfg[5] then redis.call('ZADD', KEYS[7], now, member) end

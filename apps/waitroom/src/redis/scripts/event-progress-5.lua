@@ -1,0 +1,13 @@
+-- One event's progress, read once per tick by each instance that streams sessions of it: the
+-- instance turns it into every stream's live position (waitroom/queue-flow.ts), so the cost is
+-- one call per event per tick, whatever the number of streams.
+-- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] stats hash  KEYS[4] pace hash
+-- KEYS[5] flow hash
+-- Returns {} when the event does not exist, else
+-- {admitted_total, queue_length, admission_rate_estimate, state, opens_at_ms, idle_timeout_seconds,
+--  flow field/value list}
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'idle')
+if not cfg[1] then return {} end
+return {redis.call('HGET', KEYS[3], 'admitted_total') or '0', redis.call('ZCARD', KEYS[2]),
+        redis.call('HGET', KEYS[4], 'ewma') or '', cfg[1], cfg[2] or '', cfg[3] or '',
+        redis.call('HGETALL', KEYS[5])}

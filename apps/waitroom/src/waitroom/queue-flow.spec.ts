@@ -1,0 +1,57 @@
+import { arrivalScore, preOpenScore } from './queue-order';
+import { FlowSnapshot, flowBucket, followPosition, positionBase } from './queue-flow';
+
+const flat = (record: Record<string, number>) => Object.entries(record).flatMap(([k, v]) => [k, String(v)]);
+
+describe('flow buckets', () => {
+  it('sort like scores: priority first, pre-open draws before arrivals, 256 arrivals a bucket', () => {
+    const scores = [
+      preOpenScore(9, 5),
+      arrivalScore(9, 1),
+      preOpenScore(0, 2 ** 39),
+      arrivalScore(0, 0),
+      arrivalScore(0, 255),
+      arrivalScore(0, 256),
+      arrivalScore(0, 10_000_000),
+    ];
+    const buckets = scores.map(flowBucket);
+    expect([...buckets].sort((a, b) => a - b)).toEqual(buckets);
+    expect(flowBucket(arrivalScore(0, 0))).toBe(flowBucket(arrivalScore(0, 255)));
+    expect(flowBucket(arrivalScore(0, 256))).toBe(flowBucket(arrivalScore(0, 255)) + 1);
+  });
+
+  it('match the Lua text form (%.0f) as numbers', () => {
+    expect(String(flowBucket(arrivalScore(0, 1000)))).toBe('9000000000259');
+  });
+});
+
+describe('followPosition', () => {
+  // Me: arrival 1000 (bucket b), position 600 when read, 400 admitted so far.
+  const myScore = arrivalScore(0, 1000);
+  const b = flowBucket(myScore);
+  const base = positionBase(600, myScore, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })));
+
+  it('moves up by one per admission', () => {
+    const sut = new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 }));
+    expect(followPosition(base, 450, sut)).toBe(550);
+  });
+
+  it('moves up for departures ahead and down for joins ahead; ignores changes behind', () => {
+    const sut = new FlowSnapshot(
+      flat({
+        [`d${b - 2}`]: 5,
+        [`d${b - 1}`]: 4,
+        [`j${b - 9}`]: 2,
+        [`d${b}`]: 1,
+        [`d${b + 1}`]: 50,
+        [`j${b + 3}`]: 9,
+      }),
+    );
+    expect(followPosition(base, 400, sut)).toBe(600 - 2 - 4 + 2);
+  });
+
+  it('asks for a direct read when its own bucket changed, or when nobody may be left ahead', () => {
+    expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 2 })))).toBeNull();
+    expect(followPosition(base, 1000, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })))).toBeNull();
+  });
+});
