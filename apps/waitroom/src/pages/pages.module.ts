@@ -2,6 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { WaitroomModule } from '../waitroom/waitroom.module';
+import { DashboardController } from './dashboard.controller';
 import { WaitingPageController } from './waiting-page.controller';
 import { WebAssets } from './web-assets';
 
@@ -12,7 +13,7 @@ import { WebAssets } from './web-assets';
  */
 @Module({
   imports: [WaitroomModule],
-  controllers: [WaitingPageController],
+  controllers: [WaitingPageController, DashboardController],
   providers: [WebAssets],
   exports: [WebAssets],
 })

@@ -1,0 +1,176 @@
+import { byId } from '../shared/dom';
+import { ApiError, configOf, type AdminApi, type EventDetails } from './api';
+import { HistoryCharts } from './charts';
+import { clearError, describeError, showError } from './feedback';
+import type { KeyGate } from './key-gate';
+import { numberOrText } from './list-view';
+import { poll } from './poller';
+
+const DETAILS_REFRESH_MS = 2000;
+const STATE_WORDS: Record<string, string> = {
+  open: 'Resumed: the event is open and admits people.',
+  paused: 'Paused: joins are still accepted, nobody is admitted.',
+  closed: 'Closed: joins are refused; people already queued keep their place.',
+};
+
+/** /admin/dashboard/:event_id: live numbers, the controls, and the charts of the last hour. */
+export class EventView {
+  private details: EventDetails | null = null;
+  private charts: HistoryCharts | null = null;
+  private historyEveryMs = 2000;
+  private gone = false;
+  private failing = false;
+  private readonly numbers = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+  private readonly time = new Intl.DateTimeFormat('en', {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  private readonly controlsError = byId('controls-error');
+  private readonly settings = byId<HTMLFormElement>('settings-form');
+  private readonly capacity = byId<HTMLInputElement>('capacity');
+  private readonly rate = byId<HTMLInputElement>('rate');
+  private readonly stateButtons = ['pause', 'resume', 'close'].map((id) => byId<HTMLButtonElement>(id));
+  /** Fields the operator has changed since the last save: refreshes leave them alone. */
+  private readonly edited = new Set<HTMLInputElement>();
+
+  constructor(
+    private readonly api: AdminApi,
+    private readonly gate: KeyGate,
+    private readonly eventId: string,
+    private readonly announce: (message: string) => void,
+  ) {
+    for (const button of this.stateButtons)
+      button.addEventListener('click', () => void this.setState(button.dataset.state as string));
+    for (const input of [this.capacity, this.rate])
+      input.addEventListener('input', () => this.edited.add(input));
+    this.settings.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.save();
+    });
+  }
+
+  start(): void {
+    poll(
+      this.gate,
+      () => DETAILS_REFRESH_MS,
+      () => this.refresh(),
+    );
+    // The charts measure their width, so they are made once the content is visible (a key given).
+    void this.gate.ready().then(() => {
+      this.charts = new HistoryCharts();
+      poll(
+        this.gate,
+        () => this.historyEveryMs,
+        () => this.pollHistory(),
+      );
+    });
+  }
+
+  private async refresh(): Promise<boolean> {
+    try {
+      this.render(await this.api.event(this.eventId));
+      if (this.failing) this.announce('Connected again: the numbers are live.');
+      this.failing = false;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        this.gone = true;
+        showError(this.controlsError, error);
+        this.announce(`Event ${this.eventId} does not exist any more.`);
+        for (const button of this.stateButtons) button.disabled = true;
+        return false;
+      }
+      if (!(error instanceof ApiError && error.status === 401) && !this.failing)
+        this.announce(`Could not refresh the numbers. ${describeError(error).message}`);
+      this.failing = true;
+    }
+    return true;
+  }
+
+  private async pollHistory(): Promise<boolean> {
+    if (this.gone || !this.charts) return false;
+    try {
+      const history = await this.api.history(this.eventId, this.charts.last);
+      // Ask about as often as samples are taken: more often finds nothing new.
+      this.historyEveryMs = Math.max(1000, history.interval_seconds * 1000);
+      this.charts.append(history);
+    } catch {
+      // refresh() reports failures; the charts just wait for the next round
+    }
+    return true;
+  }
+
+  private render(details: EventDetails): void {
+    this.details = details;
+    const s = details.stats;
+    const count = (value: number | null, none = '–') => (value === null ? none : this.numbers.format(value));
+    const values: Record<string, string> = {
+      state: s.state,
+      capacity: count(s.capacity),
+      rate: count(s.admission_rate_per_minute, 'no limit'),
+      observed: count(s.observed_admissions_per_minute, 'not measured'),
+      queue: count(s.queue_length),
+      active: count(s.active_count),
+      joined: count(s.joined_total),
+      admitted: count(s.admitted_total),
+      completed: count(s.completed_total),
+      failed: count(s.failed_total),
+      expired: count(s.expired_total),
+      left: count(s.left_total),
+      abandoned: count(s.abandoned_total),
+    };
+    for (const [key, text] of Object.entries(values)) {
+      const cell = byId(`n-${key}`);
+      if (cell.textContent !== text) cell.textContent = text;
+    }
+    byId('n-state').className = `state state-${s.state}`;
+    byId('updated-at').textContent = this.time.format(new Date());
+    // The button of the current state is disabled: it would change nothing.
+    for (const button of this.stateButtons) button.disabled = button.dataset.state === details.state;
+    if (!this.edited.has(this.capacity) && document.activeElement !== this.capacity)
+      this.capacity.value = String(details.capacity);
+    if (!this.edited.has(this.rate) && document.activeElement !== this.rate)
+      this.rate.value =
+        details.admission_rate_per_minute === null ? '' : String(details.admission_rate_per_minute);
+  }
+
+  /** Pause, Resume, Close: PUT the current config with the new state (PUT replaces it all). */
+  private async setState(state: string): Promise<void> {
+    await this.put({ state }, STATE_WORDS[state] ?? `State: ${state}.`);
+  }
+
+  private async save(): Promise<void> {
+    const rate = this.rate.value.trim();
+    const saved = await this.put(
+      {
+        capacity: numberOrText(this.capacity.value),
+        admission_rate_per_minute: rate === '' ? null : numberOrText(rate),
+      },
+      'Saved: capacity and admission rate updated.',
+    );
+    if (saved) this.edited.clear();
+  }
+
+  private async put(changes: Record<string, unknown>, done: string): Promise<boolean> {
+    clearError(this.controlsError);
+    if (!this.details) {
+      showError(this.controlsError, new Error('The event has not loaded yet; try again in a moment.'), true);
+      return false;
+    }
+    const controls = [...this.stateButtons, ...Array.from(this.settings.querySelectorAll('button'))];
+    for (const control of controls) control.setAttribute('aria-disabled', 'true');
+    try {
+      const body = { ...configOf(this.details), ...changes };
+      // A field left empty goes as undefined, so the API names it as missing.
+      this.details = { ...this.details, ...(await this.api.putEvent(this.eventId, body)) };
+      this.announce(done);
+      await this.refresh();
+      return true;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) showError(this.controlsError, error, true);
+      return false;
+    } finally {
+      for (const control of controls) control.removeAttribute('aria-disabled');
+    }
+  }
+}
