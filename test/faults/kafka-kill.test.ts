@@ -164,10 +164,10 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
     });
 
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const joinsEndedAt = Date.now();
     const window = await outage;
     if (!window) throw outageError;
     const { killedAt, backAt } = window;
-    const joinsEndedAt = Date.now();
 
     expect(refused).toEqual([]);
     expect(acknowledged).toHaveLength(JOINS);
