@@ -140,6 +140,12 @@ describe('waiting page (browser)', () => {
 
   it('speaks German from ?lang=de and from Accept-Language', async () => {
     const eventId = await running.http.createEvent('page-de', { capacity: 1 });
+    // Someone holds the only slot, so the person below stays queued at place 1.
+    const holder = (await running.http.join('holder-de', eventId)).body.session_id as string;
+    await eventually(
+      () => status(holder),
+      (s) => s.status === 'ready',
+    );
     const byQuery = await open(`/waitroom/${eventId}?lang=de`);
     expect(await byQuery.locator('html').getAttribute('lang')).toBe('de');
     expect(await byQuery.title()).toContain('Warteraum');
