@@ -66,7 +66,7 @@ describe('operator dashboard (browser)', () => {
   it('asks for the key, creates an event with the form, then follows it live: charts, pause, resume, close', async () => {
     const page = await open('/admin/dashboard');
     // Nothing but the key form until a key is given.
-    await expect(page.getByLabel('Admin API key').isVisible()).resolves.toBe(true);
+    await page.getByLabel('Admin API key').waitFor();
     await expect(page.getByRole('heading', { name: 'Events' }).isVisible()).resolves.toBe(false);
     expect(await page.getByLabel('Admin API key').getAttribute('type')).toBe('password');
     await screenshot(page, 'dashboard-01-key');
@@ -79,7 +79,7 @@ describe('operator dashboard (browser)', () => {
     await screenshot(page, 'dashboard-02-key-refused');
 
     await giveKey(page, ADMIN_KEY);
-    await expect(page.getByRole('heading', { name: 'Events' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
     await waitForText(page, '#status', (text) => text.includes('Key accepted'));
     // Kept in the tab, never in the URL.
     expect(await page.evaluate((k) => sessionStorage.getItem(k), KEY_STORAGE)).toBe(ADMIN_KEY);
@@ -121,7 +121,7 @@ describe('operator dashboard (browser)', () => {
     // Its page, in the same tab: the key is not asked again.
     await page.getByRole('link', { name: eventId }).click();
     await page.waitForURL(`**/admin/dashboard/${eventId}`);
-    await expect(page.getByRole('heading', { name: `Event ${eventId}` }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: `Event ${eventId}` }).waitFor();
     await expect(page.getByLabel('Admin API key').isVisible()).resolves.toBe(false);
     await waitForText(page, '#n-active', (text) => text === '1');
     await eventually(
@@ -204,12 +204,12 @@ describe('operator dashboard (browser)', () => {
     await page.evaluate(([k, v]) => sessionStorage.setItem(k, v), [KEY_STORAGE, 'rotated-key-0123456789']);
     await page.reload();
     await waitForText(page, '#key-error', (text) => text.includes('refused'));
-    await expect(page.getByLabel('Admin API key').isVisible()).resolves.toBe(true);
+    await page.getByLabel('Admin API key').waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('admin-key');
     expect(await page.evaluate((k) => sessionStorage.getItem(k), KEY_STORAGE)).toBeNull();
     await screenshot(page, 'dashboard-09-asked-again');
     await giveKey(page, ADMIN_KEY);
-    await expect(page.getByRole('heading', { name: 'Events' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
   });
 
   it('fits a 360 px wide phone screen, and an unknown event is a 404 page', async () => {
