@@ -23,9 +23,10 @@ COPY package.json package-lock.json ./
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 
-# ---------------------------------------------------------------- compile TypeScript (+ copy the Lua scripts)
+# ---------------------------------------------------------------- compile TypeScript (+ copy the Lua scripts), bundle the pages
 FROM deps AS build
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY scripts/build-web.mjs ./scripts/build-web.mjs
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build
@@ -47,6 +48,8 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist/apps ./dist/apps
+# The waiting page's and the dashboard's bundles (esbuild), served under /assets/.
+COPY --from=build /app/dist/web ./dist/web
 # `node` (uid 1000) comes with the official image; Kubernetes' runAsUser: 1000 matches it.
 USER node
 EXPOSE 8080

@@ -20,6 +20,10 @@ export interface OutgoingRecord {
 export class KafkaPublisher implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkaPublisher.name);
   private connected = false;
+  private failedAt: number | null = null;
+  /** When the broker last acknowledged a send, and since when it has without a failure in between. */
+  lastAcknowledgedAt: number | null = null;
+  acknowledgedSince: number | null = null;
 
   constructor(@Inject(KAFKA_PRODUCER_CLIENT) private readonly client: ClientKafka) {}
 
@@ -46,9 +50,32 @@ export class KafkaPublisher implements OnApplicationShutdown {
       });
     } catch (error) {
       this.connected = false;
+      this.failedAt = Date.now();
+      if (isProducerStateLost(error)) await this.resetProducer(error);
       throw error;
     }
     this.connected = true;
+    const now = Date.now();
+    if (
+      this.acknowledgedSince === null ||
+      (this.failedAt !== null && this.acknowledgedSince <= this.failedAt)
+    )
+      this.acknowledgedSince = now;
+    this.lastAcknowledgedAt = now;
+  }
+
+  /**
+   * The broker lost track of this idempotent producer's sequence numbers: a batch it wrote just
+   * before it crashed was never acknowledged, and the relay's next batch starts at the same
+   * sequence with other content. kafkajs keeps retrying with the same producer id for ever; a
+   * fresh producer (new id) publishes again. The relay re-sends from the outbox, so at worst a
+   * message is duplicated (same message_id), never lost.
+   */
+  private async resetProducer(error: unknown): Promise<void> {
+    this.logger.warn(
+      `producer state lost at the broker (${error instanceof Error ? error.message : String(error)}); starting a new producer`,
+    );
+    await this.client.close().catch(() => undefined);
   }
 
   private async producer(): Promise<Producer> {
@@ -67,4 +94,21 @@ export class KafkaPublisher implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.client.close().catch((error: Error) => this.logger.warn(`closing producer: ${error.message}`));
   }
+}
+
+/** kafkajs error types after which only a new producer id gets sends through again. */
+const PRODUCER_STATE_LOST = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
+function isProducerStateLost(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 10; depth++) {
+    if (typeof current !== 'object') return false;
+    const { type, cause } = current as { type?: unknown; cause?: unknown };
+    if (typeof type === 'string' && PRODUCER_STATE_LOST.has(type)) return true;
+    current = cause;
+  }
+  return false;
 }

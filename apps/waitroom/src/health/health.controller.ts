@@ -14,7 +14,8 @@ import { RedisService } from '../redis/redis.service';
  *   with the outbox, joins keep working during a Kafka outage, and failing readiness on every
  *   pod at once would take the whole waiting room down for a problem users do not see.
  *   The checkout consumer fails readiness only when it is this instance's own fault: it has not
- *   been consuming for CONSUMER_DOWN_GRACE_MS while the broker answers this instance's producer.
+ *   been consuming for CONSUMER_DOWN_GRACE_MS after the broker was back (acknowledging this
+ *   instance's sends without a failure) and still answers. A Kafka outage never fails it.
  *   It restarts by itself meanwhile (CheckoutConsumerServer); readiness says so to the operator.
  */
 export const CONSUMER_DOWN_GRACE_MS = 30_000;
@@ -69,8 +70,16 @@ export class HealthController {
       restarts: this.consumer.restarts,
       last_error: this.consumer.lastError,
     };
+    // The broker has been acknowledging this instance's sends for the whole grace period, and
+    // has since the consumer went down: the consumer's absence is not a Kafka outage.
+    const now = Date.now();
+    const brokerBackAt = Math.max(this.publisher.acknowledgedSince ?? Infinity, this.consumer.since);
+    const brokerAnswersNow = now - (this.publisher.lastAcknowledgedAt ?? 0) < CONSUMER_DOWN_GRACE_MS;
     const ownFault =
-      this.consumer.status !== 'starting' && downForMs > CONSUMER_DOWN_GRACE_MS && this.publisher.isConnected;
+      this.consumer.status !== 'starting' &&
+      downForMs > CONSUMER_DOWN_GRACE_MS &&
+      brokerAnswersNow &&
+      now - brokerBackAt > CONSUMER_DOWN_GRACE_MS;
     return ownFault ? indicator.down(details) : indicator.up(details);
   }
 

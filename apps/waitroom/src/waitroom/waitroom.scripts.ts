@@ -189,7 +189,7 @@ export const eventStatsScript = defineScript({
 export type RemoveEventReply =
   { code: 'NOT_FOUND' } | { code: 'NOT_CLOSED'; state: string } | { code: 'MORE' | 'REMOVED'; ended: number };
 
-/** remove-event-9.lua: one bounded slice of removing a closed event. */
+/** remove-event-10.lua: one bounded slice of removing a closed event. */
 export const removeEventScript = defineScript({
   file: 'remove-event',
   build: (input: {
@@ -208,6 +208,7 @@ export const removeEventScript = defineScript({
       input.keys.sequence,
       input.keys.pace,
       input.keys.history,
+      input.keys.flow,
     ],
     args: [
       input.keys.sessionPrefix,

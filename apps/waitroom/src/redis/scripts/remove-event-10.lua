@@ -4,7 +4,7 @@
 -- retention ends; the outbox stays until the relay has published it (trim-outbox drops it then).
 -- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset  KEYS[4] heartbeat zset
 -- KEYS[5] stats hash  KEYS[6] outbox stream  KEYS[7] sequence counter  KEYS[8] pace hash
--- KEYS[9] history stream
+-- KEYS[9] history stream     KEYS[10] flow hash
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] retention seconds
 -- ARGV[4] most sessions ended per call  ARGV[5] message id prefix (unique per call)
 -- Returns {'NOT_FOUND'} | {'NOT_CLOSED', state} | {'MORE', ended} | {'REMOVED', ended}
@@ -34,5 +34,5 @@ for _, set in ipairs({KEYS[2], KEYS[3]}) do
     return {'MORE', ended}
   end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[9])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
 return {'REMOVED', ended}
