@@ -110,6 +110,9 @@ describe('operability', () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       expect(limited.headers.get('x-content-type-options')).toBe('nosniff');
       expect(limited.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      // A trusted caller (x-api-key: a gateway joining for many people) is not limited per address.
+      const trusted = await svc.http.join('limited-trusted', 'limited', 0, { 'x-api-key': ADMIN_KEY });
+      expect(trusted.status).toBe(201);
       const echoed = await svc.http.get('/health/live', { 'x-request-id': 'trace-me-123' });
       expect(echoed.headers.get('x-request-id')).toBe('trace-me-123');
     });

@@ -35,11 +35,12 @@ export class WaitroomService {
     if (input.priority > 0 && !input.trusted) {
       throw new DomainError('PRIORITY_NOT_ALLOWED', 'priority above 0 needs a trusted caller (x-api-key)');
     }
+    // A trusted caller (a gateway joining on behalf of many people) is not limited per address.
     const reply = await this.repository.join(
       input.eventId,
       input.userId,
       input.priority,
-      input.clientAddress,
+      input.trusted ? null : input.clientAddress,
     );
     switch (reply.code) {
       case 'CREATED':
