@@ -66,6 +66,7 @@ describe('deployment files agree with the code and the jar stack', () => {
       validateEnvironment({
         ...configMap.data,
         ADMISSION_TOKEN_PRIVATE_KEY: 'set from the secret',
+        ALTCHA_HMAC_KEY: 'set from the secret, 32 characters or more',
         ADMIN_API_KEY: 'x'.repeat(32),
       }),
     ).not.toThrow();

@@ -108,6 +108,17 @@ export class Environment {
   @Transform(emptyToUndefined) @IsOptional() @IsString() ADMISSION_TOKEN_PRIVATE_KEY?: string;
   /** PEM public keys of retired signing keys, kept in the JWKS until their tokens have expired. */
   @Transform(emptyToUndefined) @IsOptional() @IsString() ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS?: string;
+  /**
+   * HMAC key that signs and verifies the bot check's proof-of-work challenges (altcha-lib). Every
+   * instance must have the same one, or a challenge from one is refused by another. Unset outside
+   * production: one is generated per process.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  @MaxLength(1024)
+  ALTCHA_HMAC_KEY?: string;
   /** `iss` claim of admission tokens. */
   @IsString() @MinLength(1) ADMISSION_TOKEN_ISSUER = 'waitroom';
 
@@ -128,6 +139,7 @@ const OPTIONAL_VARIABLES = [
   'ADMIN_API_KEY',
   'ADMISSION_TOKEN_PRIVATE_KEY',
   'ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS',
+  'ALTCHA_HMAC_KEY',
 ] as const;
 
 /** Every variable the service reads (what .env.example and the deployment files may set). */
@@ -156,6 +168,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.NODE_ENV === 'production' && !env.ADMISSION_TOKEN_PRIVATE_KEY) {
     throw new InvalidConfigurationError(
       'Invalid configuration: ADMISSION_TOKEN_PRIVATE_KEY is required in production (tokens must verify on every instance)',
+    );
+  }
+  if (env.NODE_ENV === 'production' && !env.ALTCHA_HMAC_KEY) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: ALTCHA_HMAC_KEY is required in production (bot-check challenges must verify on every instance)',
     );
   }
   return env;
