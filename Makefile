@@ -27,6 +27,10 @@ KAFKA_ENV = KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:$(KAFKA_PORT)}"
 
 # `make run` settings; override on the command line, e.g. `make run PORT=8081`.
 PORT                       ?= 8080
+SIMULATOR_PORT             ?= 8081
+DEMO_EVENT                 ?= concert-2024
+DEMO_PEOPLE                ?= 5000
+DEMO_ARRIVAL_SECONDS       ?= 60
 JOIN_RATE_LIMIT_PER_MINUTE ?= 120
 LOG_LEVEL                  ?= log
 
@@ -45,7 +49,7 @@ IS_DOCKER = { [ "$${STACK_MODE:-auto}" = docker ] || { [ "$${STACK_MODE:-auto}" 
 
 .PHONY: help setup stack-up stack-down stack-status stack-logs \
         kafka-topics-create kafka-topics-list kafka-console-producer kafka-console-consumer kafka-consumer-groups \
-        redis-cli build run test lint bench
+        redis-cli build run demo test lint bench
 
 help: ## Show this list
 	@echo "Waitroom make targets (stack: Docker when an engine answers, else local jars; STACK_MODE=jar|docker forces one)"
@@ -146,16 +150,20 @@ run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :
 	printf '  Waitroom dev server: http://127.0.0.1:%s  (OpenAPI UI: /api/docs)\n' "$(PORT)"; \
 	printf '  Admin API key (x-api-key): %s\n' "$$shown"; \
 	printf '  (%s)\n' "$$origin"; \
-	printf '  Demo event concert-2024 is configured once the server is ready.\n'; \
+	printf '  Checkout simulator: http://127.0.0.1:%s (consumes QUEUE_READY of concert-2024)\n' "$(SIMULATOR_PORT)"; \
+	printf '  Demo event concert-2024 is configured once the server is ready; the page URLs follow.\n'; \
 	printf '==============================================================\n\n'; \
-	export NODE_ENV=development PORT="$(PORT)" \
-	  REDIS_URL="redis://127.0.0.1:$(STACK_REDIS_PORT)" KAFKA_BROKERS="127.0.0.1:$(KAFKA_PORT)" \
-	  ADMIN_API_KEY="$$key" JOIN_RATE_LIMIT_PER_MINUTE="$(JOIN_RATE_LIMIT_PER_MINUTE)" \
-	  LOG_FORMAT=text LOG_LEVEL="$(LOG_LEVEL)"; \
-	WAIT_FOR_PID=$$$$ WAITROOM_URL="http://127.0.0.1:$(PORT)" EVENT_ID=concert-2024 CAPACITY=100 \
-	  ADMISSION_RATE_PER_MINUTE=600 CHECKOUT_TIMEOUT_SECONDS=600 \
-	  "$(ROOT)/scripts/dev-seed.sh" & \
-	exec npm start
+	PORT="$(PORT)" SIMULATOR_PORT="$(SIMULATOR_PORT)" ADMIN_API_KEY="$$key" \
+	  JOIN_RATE_LIMIT_PER_MINUTE="$(JOIN_RATE_LIMIT_PER_MINUTE)" LOG_LEVEL="$(LOG_LEVEL)" \
+	  EVENT_ID=concert-2024 CAPACITY=100 ADMISSION_RATE_PER_MINUTE=600 CHECKOUT_TIMEOUT_SECONDS=600 \
+	  exec "$(ROOT)/scripts/run-dev.sh"
+
+demo: ## A bounded synthetic crowd on concert-2024 of the running `make run` (DEMO_PEOPLE, DEMO_ARRIVAL_SECONDS); stops by itself
+	@key="$${ADMIN_API_KEY:-$$(cat "$(ADMIN_KEY_FILE)" 2>/dev/null || true)}"; \
+	[ -n "$$key" ] || { echo "[demo] no admin key: start 'make run' first (or set ADMIN_API_KEY)" >&2; exit 1; }; \
+	WAITROOM_URL="http://127.0.0.1:$(PORT)" ADMIN_API_KEY="$$key" EVENT_ID="$(DEMO_EVENT)" \
+	  DEMO_PEOPLE="$(DEMO_PEOPLE)" DEMO_ARRIVAL_SECONDS="$(DEMO_ARRIVAL_SECONDS)" \
+	  npx ts-node --transpile-only scripts/demo-crowd.ts
 
 test: ## Run the test suite (scripts/test.sh)
 	@bash "$(ROOT)/scripts/test.sh" $(ARGS)

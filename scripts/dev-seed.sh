@@ -14,6 +14,8 @@
 #   ADMISSION_RATE_PER_MINUTE  admissions per minute, or "null" for no rate limit (default 600)
 #   CHECKOUT_TIMEOUT_SECONDS   checkout window     (default 600)
 #   EVENT_STATE                open|paused|closed  (default open)
+#   CHECKOUT_URL               where the waiting page sends admitted people (default: none, the page shows the token)
+#   ANNOUNCE_PAGES             1: print the waiting page and dashboard URLs once the event is configured
 #   READY_TIMEOUT_SECONDS      how long to wait for readiness          (default 60)
 #   WAIT_FOR_PID               stop waiting (quietly) once this process is gone: `make run` passes the
 #                              server's, so Ctrl-C on the server does not leave the seed waiting
@@ -29,6 +31,7 @@ CAPACITY="${CAPACITY:-100}"
 ADMISSION_RATE_PER_MINUTE="${ADMISSION_RATE_PER_MINUTE:-600}"
 CHECKOUT_TIMEOUT_SECONDS="${CHECKOUT_TIMEOUT_SECONDS:-600}"
 EVENT_STATE="${EVENT_STATE:-open}"
+CHECKOUT_URL="${CHECKOUT_URL:-}"
 READY_TIMEOUT_SECONDS="${READY_TIMEOUT_SECONDS:-60}"
 
 log() { printf '[dev-seed] %s\n' "$*" >&2; }
@@ -67,8 +70,11 @@ until curl -fsS -o /dev/null --max-time 2 "$WAITROOM_URL/health/ready" 2>/dev/nu
 done
 
 # ---------------------------------------------------------------- configure the event
-body="$(printf '{"capacity":%s,"admission_rate_per_minute":%s,"checkout_timeout_seconds":%s,"state":"%s"}' \
-  "$CAPACITY" "$rate_json" "$CHECKOUT_TIMEOUT_SECONDS" "$EVENT_STATE")"
+[[ -z "$CHECKOUT_URL" || "$CHECKOUT_URL" =~ ^https?://[^\"[:space:]]+$ ]] || die "CHECKOUT_URL must be an http(s) URL"
+checkout_json=null
+[[ -n "$CHECKOUT_URL" ]] && checkout_json="\"$CHECKOUT_URL\""
+body="$(printf '{"capacity":%s,"admission_rate_per_minute":%s,"checkout_timeout_seconds":%s,"state":"%s","checkout_url":%s}' \
+  "$CAPACITY" "$rate_json" "$CHECKOUT_TIMEOUT_SECONDS" "$EVENT_STATE" "$checkout_json")"
 response="$(mktemp)"
 trap 'rm -f "$response"' EXIT
 # The key goes through a header file on stdin, so it never shows up in `ps`.
@@ -81,6 +87,14 @@ case "$status" in
   200 | 201)
     log "event $EVENT_ID $([[ $status == 201 ]] && echo created || echo updated): $(cat "$response")"
     log "try: curl -s -X POST $WAITROOM_URL/api/v1/waitroom/join -H 'content-type: application/json' -d '{\"user_id\":\"user-001\",\"event_id\":\"$EVENT_ID\"}'"
+    if [[ "${ANNOUNCE_PAGES:-}" == 1 ]]; then
+      printf '\n==============================================================\n' >&2
+      printf '  Waiting page:  %s/waitroom/%s\n' "$WAITROOM_URL" "$EVENT_ID" >&2
+      printf '  Dashboard:     %s/admin/dashboard/%s   (asks for the admin key)\n' "$WAITROOM_URL" "$EVENT_ID" >&2
+      [[ -n "$CHECKOUT_URL" ]] && printf '  Checkout page: %s (the simulator; admitted people land here)\n' "$CHECKOUT_URL" >&2
+      printf '  A crowd for the charts: make demo   (in another terminal)\n' >&2
+      printf '==============================================================\n\n' >&2
+    fi
     ;;
   401) die "PUT admin/events/$EVENT_ID answered 401: ADMIN_API_KEY does not match the server's" ;;
   *) die "PUT admin/events/$EVENT_ID answered $status: $(cat "$response")" ;;
