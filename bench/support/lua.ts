@@ -9,7 +9,7 @@ import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-k
 import { configToHashFields, type EventConfig } from '../../apps/waitroom/src/waitroom/event-config';
 import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
 import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
-import { joinScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
+import { joinScript, upsertEventScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
 import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR } from './common';
 
 export { RedisKeys, type EventKeys };
@@ -66,7 +66,7 @@ export async function registerEvent(redis: Redis, keys: RedisKeys, eventId: stri
 }
 
 /**
- * Writes an event's config with upsert-event-1.lua, as WaitroomRepository.upsertEvent does.
+ * Writes an event's config with upsert-event-2.lua, as WaitroomRepository.upsertEvent does.
  * `register` adds it to the event registry and marks it active, which is what makes the
  * service's admission scheduler and outbox relay look at it (the admin API always does both).
  */
@@ -80,13 +80,12 @@ export async function upsertEvent(
 ): Promise<void> {
   if (register) await registerEvent(redis, keys, eventId);
   const upsert = script(scripts, 'upsert-event');
-  await redis.evalsha(
-    upsert.sha,
-    1,
-    keys.forEvent(eventId).config,
-    randomBytes(16).toString('hex'),
-    ...configToHashFields(settings),
-  );
+  const call = upsertEventScript.build({
+    keys: keys.forEvent(eventId),
+    seed: randomBytes(16).toString('hex'),
+    fields: configToHashFields(settings),
+  });
+  await redis.evalsha(upsert.sha, call.keys.length, ...call.keys, ...call.args);
 }
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;

@@ -12,6 +12,8 @@ export const ErrorCodes = {
   REQUEST_TIMEOUT: 408,
   EVENT_CLOSED: 409,
   EVENT_NOT_CLOSED: 409,
+  /** A config change that would break the published pre-queue draw (upsert-event-2.lua). */
+  DRAW_FIXED: 409,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,

@@ -1,4 +1,12 @@
-import { ARRIVAL_OFFSET, arrivalScore, PRIORITY_BAND, preOpenScore } from './queue-order';
+import { drawNumber as verifierDrawNumber } from '../../../../scripts/verify-draw';
+import {
+  ARRIVAL_OFFSET,
+  arrivalScore,
+  drawNumber,
+  PRIORITY_BAND,
+  preOpenScore,
+  seedCommitment,
+} from './queue-order';
 
 describe('queue order', () => {
   it('serves higher priority first, whatever the arrival order', () => {
@@ -21,5 +29,27 @@ describe('queue order', () => {
     const largest = arrivalScore(0, PRIORITY_BAND - ARRIVAL_OFFSET - 1);
     expect(Number.isSafeInteger(largest)).toBe(true);
     expect(largest + 1).not.toBe(largest);
+  });
+
+  describe('the pre-queue draw (the published algorithm; test/draw.test.ts runs the Lua twin)', () => {
+    // Vectors from an independent implementation (Python's hashlib):
+    // int(sha1(seed.encode() + b'\0' + user.encode()).hexdigest()[:10], 16), sha256(seed.encode()).
+    const seed = '00112233445566778899aabbccddeeff';
+    it.each([
+      [seed, 'alice', 116922538589],
+      [seed, 'bob', 933744234105],
+      ['f'.repeat(32), 'Zoë 🎟', 3909538655],
+    ])('draw(%s, %j) = %d, in the service and in the verifier', (s, user, expected) => {
+      expect(drawNumber(s, user)).toBe(expected);
+      expect(verifierDrawNumber(s, user)).toBe(expected);
+    });
+
+    it('stays below 2^40, so a drawn place is ahead of every later arrival of its priority', () => {
+      for (let i = 0; i < 1000; i++) expect(drawNumber(seed, `user-${i}`)).toBeLessThan(ARRIVAL_OFFSET);
+    });
+
+    it('commits to the seed with its SHA-256', () => {
+      expect(seedCommitment(seed)).toBe('5947d7c33d783f94b3b4c1a96ebc8991ed28f1b069b71e03376cba8caa98a720');
+    });
   });
 });

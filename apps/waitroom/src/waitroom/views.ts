@@ -1,5 +1,6 @@
 import { isoTimeOrNull } from '../common/iso-time';
 import type { EventConfig, EventCounters } from './event-config';
+import { DRAW_ALGORITHM, seedCommitment } from './queue-order';
 import { estimatedWaitSeconds } from './estimated-wait';
 import type { SessionRecord } from './session';
 
@@ -78,3 +79,18 @@ export function eventStatsView(config: EventConfig, counters: EventCounters) {
         : Math.round(counters.admissionRatePerSecond * 60 * 10) / 10,
   };
 }
+
+/**
+ * GET /events/:id/draw: the commitment always, the seed and the algorithm only once revealed.
+ * The seed never changes once anybody has joined (upsert-event-2.lua), so the commitment
+ * published before opening is the one the revealed seed matches.
+ */
+export function drawView(eventId: string, opensAtMs: number | null, seed: string, revealed: boolean) {
+  return {
+    event_id: eventId,
+    opens_at: isoTimeOrNull(opensAtMs),
+    seed_commitment: seedCommitment(seed),
+    ...(revealed ? { seed, algorithm: DRAW_ALGORITHM } : {}),
+  };
+}
+export type DrawView = ReturnType<typeof drawView>;

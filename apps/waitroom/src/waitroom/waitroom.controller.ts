@@ -83,6 +83,18 @@ export class WaitroomController {
     return this.streams.watch(sessionId);
   }
 
+  @Get('events/:event_id/draw')
+  @ApiResponse({
+    status: 200,
+    description:
+      '{event_id, opens_at, seed_commitment} (hex SHA-256 of the seed that orders the pre-queue); ' +
+      'from opens_at on also seed and algorithm, so anyone can recompute the order (README "Auditable draw")',
+  })
+  @ApiResponse({ status: 404, description: 'unknown event, or one without shuffle_at_open' })
+  draw(@Param('event_id') eventId: string) {
+    return this.waitroom.draw(eventId);
+  }
+
   @Get('events/:event_id/stats')
   @ApiResponse({ status: 200, description: 'live counts and totals of an event' })
   @ApiResponse({ status: 404, description: 'unknown event' })

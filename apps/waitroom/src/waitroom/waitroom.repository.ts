@@ -6,6 +6,7 @@ import { configFromHash, configToHashFields, type EventConfig, type EventCounter
 import { newMemberId, type SessionRef } from './session-id';
 import type { SessionRecord } from './session';
 import {
+  drawScript,
   eventProgressScript,
   eventStatsScript,
   finishCheckoutScript,
@@ -17,6 +18,7 @@ import {
   streamSessionScript,
   upsertEventScript,
   type CheckoutOutcome,
+  type DrawReply,
   type EventProgress,
   type StreamedSession,
   type EndReply,
@@ -24,7 +26,15 @@ import {
   type RemoveEventReply,
 } from './waitroom.scripts';
 
-export type { CheckoutOutcome, EndReply, EventProgress, JoinReply, RemoveEventReply, StreamedSession };
+export type {
+  CheckoutOutcome,
+  DrawReply,
+  EndReply,
+  EventProgress,
+  JoinReply,
+  RemoveEventReply,
+  StreamedSession,
+};
 
 /** Most sessions one remove-event call ends: bounds the time one script holds Redis. */
 const SESSIONS_ENDED_PER_REMOVE_CALL = 1000;
@@ -104,13 +114,20 @@ export class WaitroomRepository {
   async upsertEvent(
     eventId: string,
     config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
-  ): Promise<{ created: boolean; config: EventConfig }> {
-    const { created, hash } = await this.redis.run(upsertEventScript, {
+  ): Promise<{ created: boolean; config: EventConfig } | { drawFixed: string }> {
+    const reply = await this.redis.run(upsertEventScript, {
       keys: this.redis.keys.forEvent(eventId),
-      salt: randomBytes(16).toString('hex'),
+      // The pre-queue draw's secret seed (used only for a new event or when shuffle turns on).
+      seed: randomBytes(16).toString('hex'),
       fields: configToHashFields(config),
     });
-    return { created, config: configFromHash(eventId, hash) };
+    if (reply.code === 'DRAW_FIXED') return { drawFixed: reply.reason };
+    return { created: reply.code === 'CREATED', config: configFromHash(eventId, reply.hash) };
+  }
+
+  /** The event's pre-queue draw; the seed only once opens_at has passed. */
+  draw(eventId: string): Promise<DrawReply> {
+    return this.redis.run(drawScript, { keys: this.redis.keys.forEvent(eventId) });
   }
 
   async getEvent(eventId: string): Promise<{ config: EventConfig; counters: EventCounters } | null> {

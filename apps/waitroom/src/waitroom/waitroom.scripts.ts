@@ -142,17 +142,48 @@ export const finishCheckoutScript = defineScript({
   },
 });
 
-/** upsert-event-1.lua: `fields` are config hash field/value pairs; '' removes a field. */
+export type UpsertEventReply =
+  | { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> }
+  | { code: 'DRAW_FIXED'; reason: string };
+
+/**
+ * upsert-event-2.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is
+ * kept unless the event is new or turns shuffle_at_open on; changes that would break the
+ * published pre-queue draw are refused (DRAW_FIXED).
+ */
 export const upsertEventScript = defineScript({
   file: 'upsert-event',
-  build: (input: { keys: EventKeys; salt: string; fields: string[] }) => ({
-    keys: [input.keys.config],
-    args: [input.salt, ...input.fields],
+  build: (input: { keys: EventKeys; seed: string; fields: string[] }) => ({
+    keys: [input.keys.config, input.keys.sequence],
+    args: [input.seed, ...input.fields],
   }),
-  parse: (reply): { created: boolean; hash: Record<string, string> } => {
-    const [code, pairs] = replyArray('upsert-event', reply);
+  parse: (reply): UpsertEventReply => {
+    const [code, detail] = replyArray('upsert-event', reply);
+    if (code === 'DRAW_FIXED') return { code, reason: String(detail) };
     if (code !== 'CREATED' && code !== 'UPDATED') throw new UnexpectedScriptReply('upsert-event', reply);
-    return { created: code === 'CREATED', hash: pairsToRecord(pairs) };
+    return { code, hash: pairsToRecord(detail) };
+  },
+});
+
+export type DrawReply =
+  | { code: 'NOT_FOUND' | 'NO_DRAW' }
+  /** `revealed`: opens_at has passed by Redis's clock, so the seed may be published. */
+  | { code: 'DRAW'; opensAtMs: number | null; seed: string; revealed: boolean };
+
+/** draw-1.lua: an event's pre-queue draw and whether its seed may be revealed yet. */
+export const drawScript = defineScript({
+  file: 'draw',
+  build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.config], args: [] }),
+  parse: (reply): DrawReply => {
+    const [code, opensAt, seed, revealed] = replyArray('draw', reply);
+    if (code === 'NOT_FOUND' || code === 'NO_DRAW') return { code };
+    if (code !== 'DRAW' || typeof seed !== 'string') throw new UnexpectedScriptReply('draw', reply);
+    return {
+      code,
+      opensAtMs: opensAt === '' ? null : replyNumber('draw', opensAt),
+      seed,
+      revealed: revealed === 1,
+    };
   },
 });
 

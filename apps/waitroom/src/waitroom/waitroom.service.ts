@@ -7,7 +7,7 @@ import { AdmissionTokenService } from '../tokens/admission-token.service';
 import type { UpsertEventDto } from './dto/event-config.dto';
 import { parseSessionId } from './session-id';
 import type { SessionRecord } from './session';
-import { eventConfigView, eventStatsView, sessionView, type SessionView } from './views';
+import { drawView, eventConfigView, eventStatsView, sessionView, type DrawView, type SessionView } from './views';
 import { WaitroomRepository, type CheckoutOutcome } from './waitroom.repository';
 
 const DEFAULT_CHECKOUT_TIMEOUT_SECONDS = 600;
@@ -96,7 +96,7 @@ export class WaitroomService {
   async upsertEvent(eventId: string, dto: UpsertEventDto) {
     // Registry first: if the config write then fails, every reader skips an id with no config.
     await this.registry.add(eventId);
-    const { created, config } = await this.repository.upsertEvent(eventId, {
+    const written = await this.repository.upsertEvent(eventId, {
       capacity: dto.capacity,
       admissionRatePerMinute: dto.admission_rate_per_minute ?? null,
       checkoutTimeoutSeconds: dto.checkout_timeout_seconds ?? DEFAULT_CHECKOUT_TIMEOUT_SECONDS,
@@ -106,6 +106,8 @@ export class WaitroomService {
       idleTimeoutSeconds: dto.idle_timeout_seconds ?? null,
       checkoutUrl: dto.checkout_url ?? null,
     });
+    if ('drawFixed' in written) throw new DomainError('DRAW_FIXED', written.drawFixed);
+    const { created, config } = written;
     // A state change (paused -> open) can give queued people somewhere to go.
     await this.activeEvents.touch(eventId, true);
     return { created, view: eventConfigView(config) };
@@ -128,6 +130,16 @@ export class WaitroomService {
     await this.activeEvents.touch(eventId, true);
     await this.registry.remove(eventId);
     return { event_id: eventId, removed: true, ended_sessions: reply.ended };
+  }
+
+  /**
+   * GET /events/:id/draw: the commitment to the seed that orders the pre-queue, and from
+   * opens_at on the seed itself and the algorithm, so anyone can recompute the order.
+   */
+  async draw(eventId: string): Promise<DrawView> {
+    const reply = await this.repository.draw(eventId);
+    if (reply.code !== 'DRAW') throw eventNotFound(eventId);
+    return drawView(eventId, reply.opensAtMs, reply.seed, reply.revealed);
   }
 
   async eventStats(eventId: string) {

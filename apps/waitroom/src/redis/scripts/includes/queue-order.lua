@@ -9,11 +9,17 @@ local function arrival_score(priority, seq)
   return (9 - priority) * PRIORITY_BAND + ARRIVAL_OFFSET + seq
 end
 
--- The draw is a keyed hash of (event salt, user): uniform over users, unknown to them, and the
--- same on every re-join, so leaving and joining again cannot re-roll a better place.
+-- The draw is a keyed hash of (event seed, user): uniform over users, unknown to them until the
+-- seed is revealed at opening (GET /events/:id/draw), and the same on every re-join, so leaving
+-- and joining again cannot re-roll a better place. The published algorithm (queue-order.ts,
+-- DRAW_ALGORITHM): the first 5 bytes of SHA-1(seed || 0x00 || user_id) as a big-endian integer,
+-- where seed is the event's `salt` (32 hex characters, as ASCII) and user_id its UTF-8 bytes.
+local function draw_number(seed, user_id)
+  return tonumber(string.sub(redis.sha1hex(seed .. '\0' .. user_id), 1, 10), 16)
+end
+
 local function pre_open_score(priority, salt, user_id)
-  local draw = tonumber(string.sub(redis.sha1hex(salt .. '\0' .. user_id), 1, 10), 16)
-  return (9 - priority) * PRIORITY_BAND + draw
+  return (9 - priority) * PRIORITY_BAND + draw_number(salt, user_id)
 end
 
 -- Flow buckets: consecutive score ranges of one band, for the live-position snapshot

@@ -1,0 +1,48 @@
+-- Create or update an event's configuration in one step.
+-- KEYS[1] event config hash  KEYS[2] the event's join sequence counter (> 0 once anybody joined)
+-- ARGV[1] a fresh seed for the pre-open draw  ARGV[2..] field, value pairs;
+-- a value of '' removes the field (an optional setting turned off).
+-- Returns {'CREATED' | 'UPDATED', config field/value list} or {'DRAW_FIXED', reason}.
+--
+-- The seed (`salt`) orders the pre-queue of a shuffle_at_open event and is revealed once
+-- opens_at has passed (draw-1.lua). So that anyone can recompute the order from the published
+-- rule "joined before opens_at => drawn", the draw's inputs stay fixed once they matter:
+--   * shuffle_at_open cannot change once anybody has joined;
+--   * with shuffle on, opens_at cannot change once it has passed (the seed is public: a new
+--     pre-queue ordered by it could be gamed), and once anybody has joined it can only move to
+--     another future instant (never into the past, never removed, never set after joins);
+--   * turning shuffle on draws a fresh seed, so a seed revealed at an earlier opening never
+--     orders a new pre-queue.
+-- @include clock
+
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local now = now_ms()
+if created then
+  redis.call('HSET', KEYS[1], 'salt', ARGV[1], 'created_at', now)
+else
+  local new_shuffle, new_opens
+  for i = 2, #ARGV, 2 do
+    if ARGV[i] == 'shuffle' then new_shuffle = ARGV[i + 1]
+    elseif ARGV[i] == 'opens_at' then new_opens = ARGV[i + 1] end
+  end
+  local current = redis.call('HMGET', KEYS[1], 'shuffle', 'opens_at')
+  local shuffle, opens = current[1] or '', current[2] or ''
+  local joined = tonumber(redis.call('GET', KEYS[2]) or '0') > 0
+  if new_shuffle and new_shuffle ~= shuffle then
+    if joined then return {'DRAW_FIXED', 'shuffle_at_open cannot change once people have joined'} end
+    if new_shuffle == '1' then redis.call('HSET', KEYS[1], 'salt', ARGV[1]) end
+  elseif shuffle == '1' and new_opens and new_opens ~= opens then
+    if opens ~= '' and tonumber(opens) <= now then
+      return {'DRAW_FIXED', 'the event has opened and its draw is public: opens_at cannot change'}
+    end
+    if joined and (opens == '' or new_opens == '' or tonumber(new_opens) <= now) then
+      return {'DRAW_FIXED', 'people are in the pre-queue: opens_at can only move to another future instant'}
+    end
+  end
+end
+for i = 2, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
+  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('HSET', KEYS[1], 'updated_at', now)
+return {created and 'CREATED' or 'UPDATED', redis.call('HGETALL', KEYS[1])}
