@@ -13,17 +13,12 @@
  *
  * Writes bench-results/idle.json.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RETIRE_GRACE_MS } from '../apps/waitroom/src/redis/active-events';
 import {
   ADMIN_KEY,
   ensureBuilt,
   fmt,
-  freePort,
   httpJson,
   log,
   numberOption,
@@ -34,10 +29,9 @@ import {
   runBenchmark,
   sleep,
   startService,
-  stopChild,
-  track,
   writeResult,
 } from './support/common';
+import { commandsProcessed, startOwnRedis } from './support/own-redis';
 
 const EVENTS = numberOption('events', 1000);
 // One sweep period (ActiveEvents' SWEEP_INTERVAL_MS): the sweep's reads are averaged in, not caught or missed.
@@ -50,43 +44,8 @@ interface Phase {
   redisCommandsPerSecond: number;
 }
 
-async function startRedis(): Promise<{ redis: Redis; url: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'waitroom-idle-bench-'));
-  const child = track(
-    spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      {
-        stdio: 'ignore',
-      },
-    ),
-  );
-  onCleanup(async () => {
-    await stopChild(child, 2000);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  // Wait for the server to answer before the client that measures connects.
-  for (let attempt = 0; ; attempt++) {
-    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      probe.disconnect();
-      break;
-    } catch (error) {
-      probe.disconnect();
-      if (attempt > 50) throw error;
-      await sleep(100);
-    }
-  }
-  const redis = new Redis(port, '127.0.0.1');
-  onCleanup(() => redis.quit());
-  return { redis, url: `redis://127.0.0.1:${port}` };
-}
-
 async function measure(redis: Redis, servicePid: number, phase: string, events: number): Promise<Phase> {
-  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+  const commands = () => commandsProcessed(redis);
   const commandsBefore = await commands();
   const cpuBefore = processCpuMs(servicePid)!;
   const started = performance.now();
@@ -117,7 +76,7 @@ async function waitUntilNoActiveEvents(redis: Redis, prefix: string): Promise<vo
 
 runBenchmark(async () => {
   ensureBuilt();
-  const { redis, url } = await startRedis();
+  const { redis, url } = await startOwnRedis('idle-bench');
   const prefix = 'wr:';
   const service = await startService(prefix, { REDIS_URL: url, LOG_LEVEL: 'error' });
   onCleanup(() => service.stop());
