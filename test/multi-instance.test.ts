@@ -2,6 +2,7 @@ import { Topics } from '@waitroom/contracts';
 import Redis from 'ioredis';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import type { Producer } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
 import { RedisKeys } from '../apps/waitroom/src/redis/redis-keys';
 import { deleteKeys, eventually } from './support/app-harness';
 import { sendRaw, testProducer, TopicCollector } from './support/kafka';
@@ -29,6 +30,7 @@ describe('three instances under churn', () => {
   beforeAll(async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const signingKey = await exportPKCS8(privateKey);
+    const altchaKey = randomBytes(32).toString('hex');
     instances = [0, 1, 2].map(
       () =>
         new ServiceProcess({
@@ -37,6 +39,8 @@ describe('three instances under churn', () => {
           KAFKA_BROKERS: TEST_KAFKA_BROKERS,
           ADMIN_API_KEY: ADMIN_KEY,
           ADMISSION_TOKEN_PRIVATE_KEY: signingKey,
+          // Instances share their keys, as in a deployment: a challenge issued by one verifies on all.
+          ALTCHA_HMAC_KEY: altchaKey,
           ADMISSION_TICK_MS: '50',
           JOIN_RATE_LIMIT_PER_MINUTE: '0',
           LOG_LEVEL: 'warn',

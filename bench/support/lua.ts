@@ -6,7 +6,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { loadLuaScripts, type LuaScript } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-keys';
-import { configToHashFields, type EventConfig } from '../../apps/waitroom/src/waitroom/event-config';
+import {
+  configToHashFields,
+  DEFAULT_BOT_CHECK_MAX_NUMBER,
+  type EventConfig,
+} from '../../apps/waitroom/src/waitroom/event-config';
 import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
 import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
 import { joinScript, upsertEventScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
@@ -55,6 +59,8 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     shuffleAtOpen: false,
     idleTimeoutSeconds: null,
     checkoutUrl: null,
+    botCheck: 'off',
+    botCheckMaxNumber: DEFAULT_BOT_CHECK_MAX_NUMBER,
     ...overrides,
   };
 }

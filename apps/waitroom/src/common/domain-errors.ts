@@ -6,6 +6,10 @@ export const ErrorCodes = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   PRIORITY_NOT_ALLOWED: 403,
+  /** The event's bot check wants a solved proof-of-work challenge with the join (bot_check). */
+  PROOF_REQUIRED: 403,
+  /** The proof is malformed, wrongly signed, expired, for another event or already used. */
+  PROOF_INVALID: 403,
   EVENT_NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,

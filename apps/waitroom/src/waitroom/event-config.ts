@@ -1,5 +1,13 @@
 import type { EventState } from './session';
 
+export const BOT_CHECKS = ['off', 'proof_of_work'] as const;
+export type BotCheck = (typeof BOT_CHECKS)[number];
+/**
+ * Default difficulty: SHA-256 hashes of a solve, at most (the mean is 3/4 of it). A phone's
+ * browser does ~50k-100k a second in a worker, a laptop several times that (README, "Bot check").
+ */
+export const DEFAULT_BOT_CHECK_MAX_NUMBER = 100_000;
+
 /** An event's operator configuration, as stored. */
 export interface EventConfig {
   eventId: string;
@@ -12,6 +20,10 @@ export interface EventConfig {
   idleTimeoutSeconds: number | null;
   /** Where the waiting page sends an admitted person (with waitroom_token); null: show the token. */
   checkoutUrl: string | null;
+  /** Whether a join needs a solved proof-of-work challenge (bot-check.service.ts). */
+  botCheck: BotCheck;
+  /** The challenges' difficulty: the hash count a solver needs is drawn from [max/2, max]. */
+  botCheckMaxNumber: number;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -42,6 +54,8 @@ export function configToHashFields(
     'shuffle', config.shuffleAtOpen ? '1' : '',
     'idle', config.idleTimeoutSeconds === null ? '' : String(config.idleTimeoutSeconds),
     'checkout_url', config.checkoutUrl ?? '',
+    'bot_check', config.botCheck === 'proof_of_work' ? 'pow' : '',
+    'bot_max', String(config.botCheckMaxNumber),
   ]; // prettier-ignore
 }
 
@@ -58,6 +72,8 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     shuffleAtOpen: hash.shuffle === '1',
     idleTimeoutSeconds: optionalNumber(hash.idle),
     checkoutUrl: hash.checkout_url ? hash.checkout_url : null,
+    botCheck: hash.bot_check === 'pow' ? 'proof_of_work' : 'off',
+    botCheckMaxNumber: optionalNumber(hash.bot_max) ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };

@@ -2,7 +2,7 @@ import { ARRIVAL_OFFSET, PRIORITY_BAND } from './queue-order';
 
 /**
  * Live positions without a read per stream: the TypeScript side of the flow buckets kept by
- * join-10.lua, leave-7.lua and admission-tick-8.lua (redis/scripts/includes/queue-order.lua).
+ * join-11.lua, leave-7.lua and admission-tick-8.lua (redis/scripts/includes/queue-order.lua).
  *
  * A queued person's place only moves when someone ahead leaves the queue or someone lands
  * ahead. Admissions always take the head, so each one moves everybody up by one; departures

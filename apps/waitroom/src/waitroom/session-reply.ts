@@ -1,7 +1,7 @@
 import { formatSessionId } from './session-id';
 import type { EventState, SessionRecord, SessionStatus } from './session';
 
-/** Parses the session shape shared by join-10.lua and get-session-5.lua (after the code). */
+/** Parses the session shape shared by join-11.lua and get-session-5.lua (after the code). */
 export function parseSessionReply(eventId: string, reply: (string | number)[]): SessionRecord {
   const [
     ,

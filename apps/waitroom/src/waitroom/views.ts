@@ -53,6 +53,8 @@ export function eventConfigView(config: EventConfig) {
     shuffle_at_open: config.shuffleAtOpen,
     idle_timeout_seconds: config.idleTimeoutSeconds,
     checkout_url: config.checkoutUrl,
+    bot_check: config.botCheck,
+    bot_check_max_number: config.botCheckMaxNumber,
     created_at: isoTimeOrNull(config.createdAtMs),
     updated_at: isoTimeOrNull(config.updatedAtMs),
   };

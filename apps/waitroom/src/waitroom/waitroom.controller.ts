@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   HttpCode,
   Param,
   Post,
@@ -38,7 +39,13 @@ export class WaitroomController {
   @ApiResponse({ status: 201, description: 'a new place in the queue' })
   @ApiResponse({ status: 200, description: 'this user already has a live place: the same session' })
   @ApiResponse({ status: 400, description: 'invalid body' })
-  @ApiResponse({ status: 403, description: 'priority above 0 without x-api-key' })
+  @ApiResponse({
+    status: 403,
+    description:
+      'PRIORITY_NOT_ALLOWED: priority above 0 without x-api-key; PROOF_REQUIRED: the event has bot_check ' +
+      'proof_of_work and the join carries no altcha; PROOF_INVALID: the altcha is wrongly signed, expired, ' +
+      'for another event or already used',
+  })
   @ApiResponse({ status: 404, description: 'unknown event' })
   @ApiResponse({ status: 409, description: 'event closed' })
   @ApiResponse({ status: 429, description: 'too many joins from this address' })
@@ -54,6 +61,7 @@ export class WaitroomController {
       priority: body.priority ?? 0,
       trusted: isTrustedCaller(request, this.env),
       clientAddress: request.ip,
+      altcha: body.altcha,
     });
     void reply.status(created ? 201 : 200);
     return view;
@@ -93,6 +101,19 @@ export class WaitroomController {
   @ApiResponse({ status: 404, description: 'unknown event, or one without shuffle_at_open' })
   draw(@Param('event_id') eventId: string) {
     return this.waitroom.draw(eventId);
+  }
+
+  @Get('events/:event_id/challenge')
+  @Header('cache-control', 'no-store')
+  @ApiResponse({
+    status: 200,
+    description:
+      "a fresh ALTCHA challenge (altcha-lib's createChallenge, SHA-256, signed, valid 5 minutes, bound to " +
+      "this event): solve it and send the payload as the join's altcha",
+  })
+  @ApiResponse({ status: 404, description: 'unknown event, or one without bot_check proof_of_work' })
+  challenge(@Param('event_id') eventId: string) {
+    return this.waitroom.challenge(eventId);
   }
 
   @Get('events/:event_id/stats')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TokensModule } from '../tokens/tokens.module';
 import { AdminController } from './admin.controller';
+import { BotCheckService } from './bot-check.service';
 import { SessionStreamService } from './session-stream.service';
 import { WaitroomController } from './waitroom.controller';
 import { WaitroomRepository } from './waitroom.repository';
@@ -9,7 +10,7 @@ import { WaitroomService } from './waitroom.service';
 @Module({
   imports: [TokensModule],
   controllers: [WaitroomController, AdminController],
-  providers: [WaitroomRepository, WaitroomService, SessionStreamService],
+  providers: [WaitroomRepository, WaitroomService, SessionStreamService, BotCheckService],
   exports: [WaitroomService, WaitroomRepository, SessionStreamService],
 })
 export class WaitroomModule {}

@@ -22,6 +22,7 @@ import {
   type EventProgress,
   type StreamedSession,
   type EndReply,
+  type JoinProof,
   type JoinReply,
   type RemoveEventReply,
 } from './waitroom.scripts';
@@ -52,8 +53,17 @@ export class WaitroomRepository {
     private readonly env: Environment,
   ) {}
 
-  /** `clientAddress` null: no per-address join limit (a trusted caller). */
-  join(eventId: string, userId: string, priority: number, clientAddress: string | null): Promise<JoinReply> {
+  /**
+   * `clientAddress` null: no per-address join limit (a trusted caller). `proof`: the bot check's
+   * verdict on the join's proof of work (none sent when absent).
+   */
+  join(
+    eventId: string,
+    userId: string,
+    priority: number,
+    clientAddress: string | null,
+    proof?: JoinProof,
+  ): Promise<JoinReply> {
     return this.redis.run(joinScript, {
       keys: this.redis.keys.forEvent(eventId),
       memberId: newMemberId(),
@@ -63,6 +73,7 @@ export class WaitroomRepository {
       clientAddress: clientAddress ?? 'trusted',
       outboxLimit: this.env.OUTBOX_MAX_BACKLOG,
       joinsPerMinute: clientAddress === null ? 0 : this.env.JOIN_RATE_LIMIT_PER_MINUTE,
+      proof,
     });
   }
 

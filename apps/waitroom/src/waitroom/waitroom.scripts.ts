@@ -26,17 +26,34 @@ export interface JoinInput {
   clientAddress: string;
   outboxLimit: number;
   joinsPerMinute: number;
+  /** The join's proof of work as the bot check judged it (bot-check.service.ts); absent: none sent. */
+  proof?: JoinProof;
 }
+
+/**
+ * `valid`: signature, expiry and event checked; the script still refuses it if `id` was used.
+ * `exempt`: a trusted caller. A bot check that is off ignores all of these.
+ */
+export type JoinProof =
+  { kind: 'none' | 'invalid' | 'exempt' } | { kind: 'valid'; id: string; ttlMs: number };
 
 export type JoinReply =
   | { code: 'CREATED' | 'EXISTING'; session: SessionRecord }
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
-  | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' };
+  | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' | 'PROOF_REQUIRED' | 'PROOF_INVALID' };
 
-/** join-10.lua */
+/**
+ * The string that marks a proof of work used, in the event's slot (`<prefix>{event_id}:proof:<id>`).
+ * Derived from the config key's base here rather than in RedisKeys, which is shared infrastructure.
+ */
+export function usedProofKey(keys: EventKeys, proofId: string): string {
+  return `${keys.config.slice(0, -'config'.length)}proof:${proofId}`;
+}
+
+/** join-11.lua */
 export const joinScript = defineScript({
   file: 'join',
-  build: ({ keys, ...input }: JoinInput) => ({
+  build: ({ keys, proof = { kind: 'none' }, ...input }: JoinInput) => ({
     keys: [
       keys.config,
       keys.queue,
@@ -48,6 +65,7 @@ export const joinScript = defineScript({
       keys.joinRateLimit(input.clientAddress),
       keys.pace,
       keys.flow,
+      usedProofKey(keys, proof.kind === 'valid' ? proof.id : ''),
     ],
     args: [
       input.memberId,
@@ -57,6 +75,8 @@ export const joinScript = defineScript({
       input.messageId,
       input.outboxLimit,
       input.joinsPerMinute,
+      proof.kind,
+      proof.kind === 'valid' ? Math.max(1, Math.ceil(proof.ttlMs)) : 0,
     ],
   }),
   parse: (reply, { keys }): JoinReply => {
@@ -70,6 +90,8 @@ export const joinScript = defineScript({
       case 'EVENT_NOT_FOUND':
       case 'EVENT_CLOSED':
       case 'OUTBOX_FULL':
+      case 'PROOF_REQUIRED':
+      case 'PROOF_INVALID':
         return { code };
       default:
         throw new UnexpectedScriptReply('join', reply);
@@ -143,8 +165,7 @@ export const finishCheckoutScript = defineScript({
 });
 
 export type UpsertEventReply =
-  | { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> }
-  | { code: 'DRAW_FIXED'; reason: string };
+  { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> } | { code: 'DRAW_FIXED'; reason: string };
 
 /**
  * upsert-event-2.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is

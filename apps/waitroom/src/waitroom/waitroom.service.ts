@@ -4,11 +4,21 @@ import { isoInstantToEpochMs } from '../common/iso-instant';
 import { ActiveEvents } from '../redis/active-events';
 import { EventRegistry } from '../redis/event-registry';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
+import { BotCheckService } from './bot-check.service';
 import type { UpsertEventDto } from './dto/event-config.dto';
+import { DEFAULT_BOT_CHECK_MAX_NUMBER } from './event-config';
 import { parseSessionId } from './session-id';
 import type { SessionRecord } from './session';
-import { drawView, eventConfigView, eventStatsView, sessionView, type DrawView, type SessionView } from './views';
+import {
+  drawView,
+  eventConfigView,
+  eventStatsView,
+  sessionView,
+  type DrawView,
+  type SessionView,
+} from './views';
 import { WaitroomRepository, type CheckoutOutcome } from './waitroom.repository';
+import type { JoinProof } from './waitroom.scripts';
 
 const DEFAULT_CHECKOUT_TIMEOUT_SECONDS = 600;
 
@@ -23,6 +33,7 @@ export class WaitroomService {
     private readonly registry: EventRegistry,
     private readonly activeEvents: ActiveEvents,
     private readonly tokens: AdmissionTokenService,
+    private readonly botCheck: BotCheckService,
   ) {}
 
   async join(input: {
@@ -31,16 +42,26 @@ export class WaitroomService {
     priority: number;
     trusted: boolean;
     clientAddress: string;
+    /** The bot check's proof of work (the ALTCHA payload), when the caller sent one. */
+    altcha?: string;
   }) {
     if (input.priority > 0 && !input.trusted) {
       throw new DomainError('PRIORITY_NOT_ALLOWED', 'priority above 0 needs a trusted caller (x-api-key)');
     }
+    // Checked whatever the event's bot_check (it costs microseconds): the join script reads the
+    // setting, and decides whether the proof matters and whether it was used before.
+    const proof: JoinProof = input.trusted
+      ? { kind: 'exempt' }
+      : input.altcha === undefined
+        ? { kind: 'none' }
+        : await this.botCheck.verify(input.eventId, input.altcha);
     // A trusted caller (a gateway joining on behalf of many people) is not limited per address.
     const reply = await this.repository.join(
       input.eventId,
       input.userId,
       input.priority,
       input.trusted ? null : input.clientAddress,
+      proof,
     );
     switch (reply.code) {
       case 'CREATED':
@@ -60,7 +81,24 @@ export class WaitroomService {
         throw new DomainError('EVENT_CLOSED', `event ${input.eventId} is closed to new joins`);
       case 'OUTBOX_FULL':
         throw new DomainError('OUTBOX_FULL', 'event publishing is backed up, retry shortly', [], 5);
+      case 'PROOF_REQUIRED':
+        throw new DomainError(
+          'PROOF_REQUIRED',
+          `event ${input.eventId} asks for a proof of work: solve GET /api/v1/waitroom/events/${input.eventId}/challenge and send it as altcha`,
+        );
+      case 'PROOF_INVALID':
+        throw new DomainError(
+          'PROOF_INVALID',
+          'the proof of work is not valid (wrongly signed, expired, for another event or already used): solve a fresh challenge',
+        );
     }
+  }
+
+  /** GET /events/:id/challenge: a fresh proof-of-work challenge, for events with the bot check on. */
+  async challenge(eventId: string) {
+    const event = await this.repository.getEvent(eventId);
+    if (!event || event.config.botCheck !== 'proof_of_work') throw eventNotFound(eventId);
+    return this.botCheck.createChallenge(eventId, event.config.botCheckMaxNumber);
   }
 
   async getSession(sessionId: string): Promise<SessionView> {
@@ -105,6 +143,8 @@ export class WaitroomService {
       shuffleAtOpen: dto.shuffle_at_open ?? false,
       idleTimeoutSeconds: dto.idle_timeout_seconds ?? null,
       checkoutUrl: dto.checkout_url ?? null,
+      botCheck: dto.bot_check ?? 'off',
+      botCheckMaxNumber: dto.bot_check_max_number ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
     });
     if ('drawFixed' in written) throw new DomainError('DRAW_FIXED', written.drawFixed);
     const { created, config } = written;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { IsCheckoutUrl, IsIsoInstant } from '../../common/validation';
+import { BOT_CHECKS, DEFAULT_BOT_CHECK_MAX_NUMBER, type BotCheck } from '../event-config';
 
 export class UpsertEventDto {
   @ApiProperty({ example: 100, minimum: 1, description: 'most sessions in checkout at once' })
@@ -76,4 +77,30 @@ export class UpsertEventDto {
   @MaxLength(2048)
   @IsCheckoutUrl()
   checkout_url?: string | null;
+
+  @ApiPropertyOptional({
+    enum: BOT_CHECKS,
+    default: 'off',
+    description:
+      'proof_of_work: a join needs `altcha`, a solved challenge from GET /events/:event_id/challenge ' +
+      '(403 PROOF_REQUIRED / PROOF_INVALID otherwise); re-joins of a live place and x-api-key callers are exempt',
+  })
+  @IsOptional()
+  @IsIn(BOT_CHECKS)
+  bot_check?: BotCheck;
+
+  @ApiPropertyOptional({
+    example: DEFAULT_BOT_CHECK_MAX_NUMBER,
+    minimum: 10,
+    maximum: 100_000_000,
+    default: DEFAULT_BOT_CHECK_MAX_NUMBER,
+    description:
+      "the challenges' difficulty: a solve takes between half and all of this many SHA-256 hashes " +
+      '(the default is about a second on a phone)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(100_000_000)
+  bot_check_max_number?: number;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { EVENT_ID_PATTERN } from '../session-id';
+import { ALTCHA_MAX_LENGTH, ALTCHA_PATTERN } from './join.schema';
 
 export class JoinRequestDto {
   @ApiProperty({ example: 'user-001', minLength: 1, maxLength: 128 })
@@ -28,4 +29,17 @@ export class JoinRequestDto {
   @Min(0)
   @Max(9)
   priority?: number;
+
+  @ApiPropertyOptional({
+    maxLength: ALTCHA_MAX_LENGTH,
+    pattern: ALTCHA_PATTERN.source,
+    description:
+      'for an event with bot_check proof_of_work: the solved challenge of GET /events/:event_id/challenge, ' +
+      "as the ALTCHA widget's payload (base64 of JSON {challenge, solution})",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, ALTCHA_MAX_LENGTH)
+  @Matches(ALTCHA_PATTERN, { message: 'altcha must be base64' })
+  altcha?: string;
 }

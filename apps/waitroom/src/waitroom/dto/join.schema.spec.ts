@@ -43,6 +43,12 @@ describe('JOIN_BODY_SCHEMA and JoinRequestDto agree', () => {
     ['negative priority', { user_id: 'u', event_id: 'e', priority: -1 }],
     ['priority 10', { user_id: 'u', event_id: 'e', priority: 10 }],
     ['unknown field', { user_id: 'u', event_id: 'e', vip: true }],
+    ['with altcha', { user_id: 'u', event_id: 'e', altcha: 'eyJjaGFsbGVuZ2UiOnt9fQ==' }],
+    ['longest altcha', { user_id: 'u', event_id: 'e', altcha: 'A'.repeat(2048) }],
+    ['altcha too long', { user_id: 'u', event_id: 'e', altcha: 'A'.repeat(2049) }],
+    ['empty altcha', { user_id: 'u', event_id: 'e', altcha: '' }],
+    ['altcha not base64', { user_id: 'u', event_id: 'e', altcha: 'not base64!' }],
+    ['altcha as an object', { user_id: 'u', event_id: 'e', altcha: { challenge: {} } }],
   ];
 
   it.each(bodies)('%s', (_name, body) => {

@@ -3,9 +3,13 @@
 -- KEYS[4] user index string     KEYS[5] stats hash          KEYS[6] outbox stream
 -- KEYS[7] heartbeat zset        KEYS[8] rate-limit counter  KEYS[9] pace hash (admission rate estimate)
 -- KEYS[10] flow hash (joins that land ahead of people already queued, per flow bucket)
+-- KEYS[11] used-proof string of this join's proof of work (written only for a new place at a bot-checked event)
 -- ARGV[1] new member id (random)  ARGV[2] session key prefix  ARGV[3] user_id  ARGV[4] priority 0..9
 -- ARGV[5] message id for QUEUE_JOINED  ARGV[6] outbox limit  ARGV[7] joins per client per minute (0 = off)
--- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL.
+-- ARGV[8] the proof of work, as checked by the caller: none | valid | invalid | exempt (trusted caller)
+-- ARGV[9] ms the used proof is remembered (until its challenge has expired everywhere; 0 unless valid)
+-- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
+--                      | PROOF_REQUIRED | PROOF_INVALID.
 -- CREATED/EXISTING: {code, member, user_id, priority, status, joined_at_ms, admitted_at_ms, expires_at_ms,
 --                    position, queue_length, admission_rate_estimate, state, opens_at_ms}
 -- @include clock
@@ -21,7 +25,7 @@ if limit > 0 then
   if count > limit then return {'RATE_LIMITED', redis.call('PTTL', KEYS[8])} end
 end
 
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle')
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check')
 local state = cfg[1]
 if not state then return {'EVENT_NOT_FOUND'} end
 
@@ -47,6 +51,16 @@ end
 
 if state == 'closed' then return {'EVENT_CLOSED'} end
 if redis.call('XLEN', KEYS[6]) >= tonumber(ARGV[6]) then return {'OUTBOX_FULL'} end
+
+-- Bot check: a new place costs one solved challenge, and a challenge buys one place. The proof's
+-- signature, expiry and event were checked by the caller; that it was never used before is
+-- decided here, in the event's slot, so it holds across instances. Checked last, so a join
+-- refused for another reason (closed, outbox full) leaves the proof unused.
+if cfg[6] == 'pow' and ARGV[8] ~= 'exempt' then
+  if ARGV[8] == 'none' then return {'PROOF_REQUIRED'} end
+  if ARGV[8] ~= 'valid' then return {'PROOF_INVALID'} end
+  if not redis.call('SET', KEYS[11], '1', 'NX', 'PX', ARGV[9]) then return {'PROOF_INVALID'} end
+end
 
 local member, user_id, priority = ARGV[1], ARGV[3], tonumber(ARGV[4])
 local seq = redis.call('INCR', KEYS[3])
