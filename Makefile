@@ -61,6 +61,7 @@ help: ## Show this list
 	@echo "  make kafka-console-consumer TOPIC=QUEUE_JOINED"
 	@echo "  make kafka-console-producer TOPIC=CHECKOUT_COMPLETED KEY_SEPARATOR='|'   # lines: concert-2024|{\"session_id\":\"...\"}"
 	@echo "  echo 'keys wr:*' | make redis-cli"
+	@echo "  make verify-draw EVENT=concert-2024             # OK / MISMATCH / CANNOT VERIFY (scripts/verify-draw.ts)"
 
 # ---------------------------------------------------------------- setup & stack
 
@@ -164,6 +165,12 @@ demo: ## A bounded synthetic crowd on concert-2024 of the running `make run` (DE
 	WAITROOM_URL="http://127.0.0.1:$(PORT)" ADMIN_API_KEY="$$key" EVENT_ID="$(DEMO_EVENT)" \
 	  DEMO_PEOPLE="$(DEMO_PEOPLE)" DEMO_ARRIVAL_SECONDS="$(DEMO_ARRIVAL_SECONDS)" \
 	  npx ts-node --transpile-only scripts/demo-crowd.ts
+
+.PHONY: verify-draw
+verify-draw: ## Verify an event's pre-queue draw from /draw and Kafka (EVENT=...; WAITROOM_URL, KAFKA_BROKERS)
+	$(if $(EVENT),,$(error EVENT is required, e.g. make verify-draw EVENT=concert-2024))
+	@WAITROOM_URL="$${WAITROOM_URL:-http://127.0.0.1:$(PORT)}" $(KAFKA_ENV) \
+	  npx ts-node --transpile-only scripts/verify-draw.ts "$(EVENT)"
 
 test: ## Run the test suite (scripts/test.sh)
 	@bash "$(ROOT)/scripts/test.sh" $(ARGS)
