@@ -35,6 +35,12 @@ const en = {
   progress_label: 'Progress to the front',
   queued_help: 'Your place is kept while this page is open. We will tell you when it is your turn.',
   live_paused: 'Live updates interrupted: checking every few seconds.',
+  draw_pending:
+    'Everyone who joins before {time} is put in a random order at the opening: until then your place is provisional. The draw is already fixed; its fingerprint:',
+  draw_revealed:
+    'Your draw number is {draw} (within a priority, lower numbers go first). Anyone can check the order with the published seed:',
+  position_rose_priority: 'A priority guest joined ahead of you, so your place moved back.',
+  position_rose_draw: 'Someone drawn ahead of you joined: places are provisional until the opening.',
   announce_joined: 'You joined the queue. You are number {position}.',
   announce_position: 'You are now number {position} in the queue.',
   announce_ready: 'It is your turn. You can continue to checkout now.',
@@ -103,6 +109,14 @@ const de: WaitingStrings = {
   queued_help:
     'Ihr Platz bleibt erhalten, solange diese Seite offen ist. Wir sagen Ihnen, wenn Sie an der Reihe sind.',
   live_paused: 'Live-Aktualisierung unterbrochen: wir fragen alle paar Sekunden nach.',
+  draw_pending:
+    'Wer vor {time} beitritt, wird bei der Öffnung zufällig gereiht: bis dahin ist Ihr Platz vorläufig. Die Auslosung steht schon fest; ihr Fingerabdruck:',
+  draw_revealed:
+    'Ihre Losnummer ist {draw} (innerhalb einer Priorität kommt die kleinere zuerst). Jeder kann die Reihenfolge mit dem veröffentlichten Startwert prüfen:',
+  position_rose_priority:
+    'Ein Gast mit Vorrang ist vor Ihnen beigetreten, deshalb ist Ihr Platz nach hinten gerückt.',
+  position_rose_draw:
+    'Jemand, der vor Ihnen gelost wurde, ist beigetreten: bis zur Öffnung sind die Plätze vorläufig.',
   announce_joined: 'Sie sind der Warteschlange beigetreten. Sie haben Platz {position}.',
   announce_position: 'Sie haben jetzt Platz {position} in der Warteschlange.',
   announce_ready: 'Sie sind an der Reihe. Sie können jetzt zur Kasse gehen.',
@@ -172,6 +186,13 @@ const fr: WaitingStrings = {
   queued_help:
     'Votre place est gardée tant que cette page est ouverte. Nous vous dirons quand ce sera votre tour.',
   live_paused: 'Mises à jour en direct interrompues : vérification toutes les quelques secondes.',
+  draw_pending:
+    'Les personnes arrivées avant {time} sont placées dans un ordre tiré au sort à l’ouverture : d’ici là, votre place est provisoire. Le tirage est déjà fixé ; son empreinte :',
+  draw_revealed:
+    'Votre numéro de tirage est {draw} (à priorité égale, le plus petit passe en premier). Chacun peut vérifier l’ordre avec la graine publiée :',
+  position_rose_priority: 'Une personne prioritaire est arrivée devant vous : votre place a reculé.',
+  position_rose_draw:
+    'Une personne tirée au sort devant vous est arrivée : les places restent provisoires jusqu’à l’ouverture.',
   announce_joined: 'Vous avez rejoint la file. Vous êtes numéro {position}.',
   announce_position: 'Vous êtes maintenant numéro {position} dans la file.',
   announce_ready: 'C’est votre tour. Vous pouvez passer au paiement.',

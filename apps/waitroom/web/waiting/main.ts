@@ -1,6 +1,7 @@
 import './style.css';
 import type { WaitingPageConfig, WaitingStrings } from '../../src/pages/waiting-page.messages';
 import { Announcer, byId, fill, h, readPageConfig } from '../shared/dom';
+import { drawNumber, fetchDraw, type DrawInfo } from './draw';
 import { SessionFeed } from './feed';
 import { checkoutHref, loadSaved, save, forget, userIdFor, type SavedSession } from './storage';
 import type { ApiError, SessionView } from './types';
@@ -23,6 +24,11 @@ let feed: SessionFeed | null = null;
 let saved: SavedSession | null = loadSaved(config.event_id, userId);
 let shownStatus: string | null = null;
 let announcedPosition: number | null = null;
+/** The position last shown, to notice a rise (which the page explains). */
+let shownPosition: number | null = null;
+/** The event's pre-queue draw: undefined until asked, null if it has none. */
+let draw: DrawInfo | null | undefined;
+let drawTimer: number | undefined;
 let retryTimer: number | undefined;
 
 // ---------------------------------------------------------------- rendering
@@ -116,12 +122,16 @@ function showQueued(session: SessionView, justJoined: boolean): void {
         dl,
         h('label', { for: 'progress', id: 'progress-label', class: 'progress-label' }, t.progress_label),
         h('progress', { id: 'progress', max: 100, value: 0 }),
+        h('p', { id: 'rise-note', class: 'notice', hidden: true }),
         h('p', { class: 'help' }, t.queued_help),
+        h('div', { id: 'draw-note', class: 'help draw-note', hidden: true }),
         h('p', { id: 'live-note', class: 'muted', hidden: true }, t.live_paused),
         leave,
       ],
       justJoined ? 'heading' : null,
     );
+    shownPosition = null;
+    void showDraw(session);
   }
   const position = session.position ?? 0;
   byId('position').textContent = fill(t.position_value, {
@@ -132,13 +142,63 @@ function showQueued(session: SessionView, justJoined: boolean): void {
   const progress = byId<HTMLProgressElement>('progress');
   progress.value = progressOf(session);
   progress.setAttribute('aria-valuetext', `${progress.value} %`);
+  const rose = shownPosition !== null && position > shownPosition;
+  shownPosition = position;
+  if (rose) explainRise(position);
   if (justJoined) {
     announcer.say(fill(t.announce_joined, { position: numbers.format(position) }));
     announcedPosition = position;
-  } else if (meaningfulMove(announcedPosition, position)) {
+  } else if (!rose && meaningfulMove(announcedPosition, position)) {
     announcer.say(fill(t.announce_position, { position: numbers.format(position) }));
     announcedPosition = position;
   }
+}
+
+/**
+ * A place only moves back when someone lands ahead: a priority guest, or before a shuffled
+ * opening someone drawn ahead (README "Position never goes up"). Said on the page and aloud.
+ */
+function explainRise(position: number): void {
+  const opensAt = draw?.opens_at ? Date.parse(draw.opens_at) : null;
+  const beforeDraw = opensAt !== null && Date.now() < opensAt;
+  const note = byId('rise-note');
+  note.textContent = beforeDraw ? t.position_rose_draw : t.position_rose_priority;
+  note.hidden = false;
+  announcer.say(`${note.textContent} ${fill(t.announce_position, { position: numbers.format(position) })}`);
+}
+
+/**
+ * The draw note of a shuffled event: before opening the commitment (places are provisional),
+ * from opening on the person's own draw number and the seed to check it with.
+ */
+async function showDraw(session: SessionView): Promise<void> {
+  window.clearTimeout(drawTimer);
+  if (draw === undefined || (draw && !draw.seed)) draw = await fetchDraw(api, config.event_id);
+  const note = document.getElementById('draw-note');
+  if (!draw || !note || !draw.opens_at) return;
+  const opensAt = Date.parse(draw.opens_at);
+  const joinedBefore = session.joined_at !== null && Date.parse(session.joined_at) < opensAt;
+  if (!draw.seed) {
+    note.replaceChildren(
+      h('p', {}, fill(t.draw_pending, { time: formatTime(draw.opens_at) })),
+      h('code', { class: 'fingerprint' }, draw.seed_commitment),
+    );
+    note.hidden = false;
+    // Ask again just after the opening (spread over a few seconds), when the seed is public.
+    const delay = Math.max(0, opensAt - Date.now()) + 500 + Math.random() * 3000;
+    drawTimer = window.setTimeout(() => void showDraw(session), Math.min(delay, 2 ** 31 - 1));
+    return;
+  }
+  const number = joinedBefore ? await drawNumber(draw.seed, session.user_id) : null;
+  if (number === null) {
+    note.hidden = true;
+    return;
+  }
+  note.replaceChildren(
+    h('p', { id: 'draw-number' }, fill(t.draw_revealed, { draw: numbers.format(number) })),
+    h('code', { class: 'fingerprint' }, draw.seed),
+  );
+  note.hidden = false;
 }
 
 /**
@@ -383,6 +443,7 @@ function follow(session: SessionView): void {
 function stopFollowing(): void {
   feed?.stop();
   feed = null;
+  window.clearTimeout(drawTimer);
 }
 
 /** On load: resume a kept session (a reload), else offer to join. */
