@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/waitroom/altcha';
 import type { Environment } from '../apps/waitroom/src/config/environment';
 import { BotCheckService } from '../apps/waitroom/src/waitroom/bot-check.service';
+import { DEFAULT_BOT_CHECK_MAX_NUMBER } from '../apps/waitroom/src/waitroom/event-config';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 import { startApp, type HttpClient, type RunningApp } from './support/app-harness';
@@ -72,7 +73,10 @@ describe('bot check: proof of work at join', () => {
       const plain = await a.http.get(`/api/v1/waitroom/admin/events/${plainEvent}`, {
         'x-api-key': ADMIN_KEY,
       });
-      expect(plain.body).toMatchObject({ bot_check: 'off', bot_check_max_number: 100_000 });
+      expect(plain.body).toMatchObject({
+        bot_check: 'off',
+        bot_check_max_number: DEFAULT_BOT_CHECK_MAX_NUMBER,
+      });
     });
 
     it('refuses an unknown bot_check and a difficulty out of range (400)', async () => {

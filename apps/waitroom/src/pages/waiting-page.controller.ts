@@ -52,7 +52,12 @@ export class WaitingPageController {
       .header('cache-control', 'no-cache')
       .header('vary', 'accept-language');
 
-    let event: { state: string; checkout_url: string | null } | null = null;
+    let event: {
+      state: string;
+      checkout_url: string | null;
+      bot_check: string;
+      bot_check_max_number: number;
+    } | null = null;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
         event = await this.waitroom.eventDetails(eventId);
@@ -78,6 +83,7 @@ export class WaitingPageController {
       checkout_url: event.checkout_url,
       user_id: userId,
       api_base: API_BASE,
+      bot_check: this.botCheck(event),
       strings: t,
     };
     const body = `${this.header(lang, t, eventId, userId)}
@@ -99,6 +105,16 @@ export class WaitingPageController {
         config,
       }),
     );
+  }
+
+  /** What the page needs to solve the event's proof of work in a worker (web/pow-solver), if any. */
+  private botCheck(event: {
+    bot_check: string;
+    bot_check_max_number: number;
+  }): WaitingPageConfig['bot_check'] {
+    const solver = this.assets.of('pow-solver')?.js;
+    if (event.bot_check !== 'proof_of_work' || !solver) return null;
+    return { solver_url: solver, max_number: event.bot_check_max_number };
   }
 
   /** The 404 and 503 pages: the same header, one message, no script. */

@@ -22,6 +22,14 @@ const en = {
     'When it is your turn you get a link to checkout. Keep this page open: you can reload it without losing your place.',
   join: 'Join the queue',
   joining: 'Joining…',
+  pow_checking: 'Checking your browser…',
+  pow_checking_percent: 'Checking your browser… {percent} %',
+  pow_progress_label: 'Browser check',
+  pow_help:
+    'A short automatic check that keeps bots out of the queue. It takes a few seconds; Join is ready when it is done.',
+  pow_done: 'Browser checked. You can join the queue now.',
+  pow_unavailable: 'The browser check could not start. Trying again…',
+  pow_failed: 'The browser check did not finish. Please try again.',
   noscript: 'This page needs JavaScript to hold your place in the queue.',
   status_label: 'Status',
   status_queued: 'You are in the queue',
@@ -95,6 +103,14 @@ const de: WaitingStrings = {
     'Wenn Sie an der Reihe sind, erhalten Sie einen Link zur Kasse. Lassen Sie diese Seite offen: Neu laden kostet Sie Ihren Platz nicht.',
   join: 'Der Warteschlange beitreten (Join)',
   joining: 'Beitritt läuft…',
+  pow_checking: 'Ihr Browser wird geprüft…',
+  pow_checking_percent: 'Ihr Browser wird geprüft… {percent} %',
+  pow_progress_label: 'Browserprüfung',
+  pow_help:
+    'Eine kurze automatische Prüfung, die Bots aus der Warteschlange fernhält. Sie dauert einige Sekunden; danach können Sie beitreten.',
+  pow_done: 'Browser geprüft. Sie können der Warteschlange jetzt beitreten.',
+  pow_unavailable: 'Die Browserprüfung konnte nicht starten. Neuer Versuch…',
+  pow_failed: 'Die Browserprüfung wurde nicht abgeschlossen. Bitte versuchen Sie es erneut.',
   noscript: 'Diese Seite braucht JavaScript, um Ihren Platz in der Warteschlange zu halten.',
   status_label: 'Status',
   status_queued: 'Sie sind in der Warteschlange',
@@ -172,6 +188,14 @@ const fr: WaitingStrings = {
     'Quand ce sera votre tour, vous recevrez un lien vers le paiement. Gardez cette page ouverte : vous pouvez la recharger sans perdre votre place.',
   join: 'Rejoindre la file (Join)',
   joining: 'Inscription…',
+  pow_checking: 'Vérification de votre navigateur…',
+  pow_checking_percent: 'Vérification de votre navigateur… {percent} %',
+  pow_progress_label: 'Vérification du navigateur',
+  pow_help:
+    'Une courte vérification automatique qui tient les robots à l’écart de la file. Elle prend quelques secondes ; vous pourrez ensuite rejoindre la file.',
+  pow_done: 'Navigateur vérifié. Vous pouvez rejoindre la file maintenant.',
+  pow_unavailable: 'La vérification du navigateur n’a pas pu démarrer. Nouvel essai…',
+  pow_failed: 'La vérification du navigateur n’a pas abouti. Veuillez réessayer.',
   noscript: 'Cette page a besoin de JavaScript pour garder votre place dans la file.',
   status_label: 'Statut',
   status_queued: 'Vous êtes dans la file',
@@ -252,5 +276,10 @@ export interface WaitingPageConfig {
   /** The embedding site's user id (?user_id=), or null: the page keeps an anonymous id. */
   user_id: string | null;
   api_base: string;
+  /**
+   * The event's bot check, when it asks for a proof of work at join: the solver worker's script
+   * and the challenges' difficulty (for the progress shown). Null: joins need no proof.
+   */
+  bot_check: { solver_url: string; max_number: number } | null;
   strings: WaitingStrings;
 }

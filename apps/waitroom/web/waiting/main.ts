@@ -3,6 +3,7 @@ import type { WaitingPageConfig, WaitingStrings } from '../../src/pages/waiting-
 import { Announcer, byId, fill, h, readPageConfig } from '../shared/dom';
 import { drawNumber, fetchDraw, type DrawInfo } from './draw';
 import { SessionFeed } from './feed';
+import { ProofFailed, ProofOfWork } from './proof';
 import { checkoutHref, loadSaved, save, forget, userIdFor, type SavedSession } from './storage';
 import type { ApiError, SessionView } from './types';
 
@@ -30,6 +31,16 @@ let shownPosition: number | null = null;
 let draw: DrawInfo | null | undefined;
 let drawTimer: number | undefined;
 let retryTimer: number | undefined;
+/** The event's bot check (proof of work), if it has one: solved in a worker while the person reads. */
+const proof = config.bot_check
+  ? new ProofOfWork({
+      challengeUrl: `${api}/events/${encodeURIComponent(config.event_id)}/challenge`,
+      solverUrl: config.bot_check.solver_url,
+      maxNumber: config.bot_check.max_number,
+      progress: showProofProgress,
+      unavailable: () => showProofStatus(t.pow_unavailable),
+    })
+  : null;
 
 // ---------------------------------------------------------------- rendering
 
@@ -51,7 +62,82 @@ function joinButton(label: string): HTMLButtonElement {
 }
 
 function showIdle(): void {
-  render([heading(t.join), h('p', {}, t.intro), joinButton(t.join)]);
+  const button = joinButton(t.join);
+  render([heading(t.join), h('p', {}, t.intro), ...proofCheck(button), button]);
+}
+
+/**
+ * With a bot check: its status and progress above a Join button that is enabled once the proof
+ * is solved (in a worker, meanwhile). Without one: nothing.
+ */
+function proofCheck(button: HTMLButtonElement): Node[] {
+  if (!proof) return [];
+  button.disabled = true;
+  button.setAttribute('aria-describedby', 'pow-status');
+  const enable = (status: string) => {
+    button.disabled = false;
+    showProofStatus(status);
+    announcer.say(status);
+  };
+  proof.prepare().then(
+    () => enable(t.pow_done),
+    () => enable(t.pow_failed),
+  );
+  return [
+    h('p', { id: 'pow-status', class: 'help' }, t.pow_checking),
+    h('label', { for: 'pow-progress', class: 'progress-label' }, t.pow_progress_label),
+    h('progress', { id: 'pow-progress', max: 100, value: 0, 'aria-describedby': 'pow-help' }),
+    h('p', { id: 'pow-help', class: 'muted' }, t.pow_help),
+  ];
+}
+
+function showProofStatus(text: string): void {
+  const status = document.getElementById('pow-status');
+  if (status) status.textContent = text;
+}
+
+/** The check's progress where it is shown: the idle view's bar, or the busy Join button. */
+function showProofProgress(done: number): void {
+  const percent = Math.round(done * 100);
+  const bar = document.getElementById('pow-progress') as HTMLProgressElement | null;
+  if (bar) {
+    bar.value = percent;
+    bar.setAttribute('aria-valuetext', `${percent} %`);
+  }
+  if (done < 1) showProofStatus(fill(t.pow_checking_percent, { percent }));
+  const button = document.getElementById('join') as HTMLButtonElement | null;
+  if (button?.dataset.checking) button.textContent = fill(t.pow_checking_percent, { percent });
+}
+
+/**
+ * POST /join, with a proof of work when the event asks for one. A proof refused as invalid
+ * (expired while the person waited, say) is replaced by a freshly solved one, once.
+ */
+async function postJoin(button: HTMLButtonElement): Promise<Response> {
+  const send = (altcha: string | null) =>
+    request('POST', '/join', {
+      user_id: userId,
+      event_id: config.event_id,
+      ...(altcha === null ? {} : { altcha }),
+    });
+  if (!proof) return send(null);
+  const solved = async (fresh: boolean) => {
+    button.dataset.checking = '1';
+    button.textContent = t.pow_checking;
+    try {
+      return await proof.take(fresh);
+    } finally {
+      delete button.dataset.checking;
+      button.textContent = t.joining;
+    }
+  };
+  const response = await send(await solved(false));
+  if (response.status !== 403) return response;
+  const error = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as ApiError | null;
+  return error?.code === 'PROOF_INVALID' ? send(await solved(true)) : response;
 }
 
 /** An end state or a problem: heading, text and an optional action; focus goes to the heading. */
@@ -143,6 +229,8 @@ function showQueued(session: SessionView, justJoined: boolean): void {
   progress.value = progressOf(session);
   progress.setAttribute('aria-valuetext', `${progress.value} %`);
   const rose = shownPosition !== null && position > shownPosition;
+  // The reason stays until the place moves forward again.
+  if (shownPosition !== null && position < shownPosition) byId('rise-note').hidden = true;
   shownPosition = position;
   if (rose) explainRise(position);
   if (justJoined) {
@@ -306,8 +394,10 @@ async function join(button: HTMLButtonElement): Promise<void> {
   button.textContent = t.joining;
   let response: Response;
   try {
-    response = await request('POST', '/join', { user_id: userId, event_id: config.event_id });
-  } catch {
+    response = await postJoin(button);
+  } catch (error) {
+    if (error instanceof ProofFailed)
+      return showMessage(t.error_heading, t.pow_failed, joinButton(t.try_again), 'problem');
     return showUnavailable(5, () => showIdle());
   }
   if (response.status === 200 || response.status === 201) {
