@@ -47,7 +47,10 @@ export class UpsertEventDto {
 
   @ApiPropertyOptional({
     default: false,
-    description: 'put those who joined before opens_at in random order',
+    description:
+      'put those who joined before opens_at in a random order drawn from a secret seed, committed to before ' +
+      'opening and revealed at opens_at (GET /events/:id/draw). Fixed once anybody has joined; with it, opens_at ' +
+      'cannot change once passed and, once people have joined, only moves to another future instant (409 DRAW_FIXED)',
   })
   @IsOptional()
   @IsBoolean()
