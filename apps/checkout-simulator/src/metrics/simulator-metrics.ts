@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RejectReason } from '../tokens/token-verifier';
+import { collectProcessMetrics } from './default-metrics';
 
 export const METRIC_PREFIX = 'checkout_simulator_';
 
@@ -23,7 +24,7 @@ export class SimulatorMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    collectProcessMetrics(this.registry, METRIC_PREFIX);
     this.completed = new Counter({
       name: `${METRIC_PREFIX}checkouts_completed_total`,
       help: 'CHECKOUT_COMPLETED published (acknowledged by the broker)',

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ConsumerState } from '../events/consumer-state';
 import { KafkaPublisher } from '../events/kafka-publisher';
@@ -35,6 +35,7 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ operationId: 'liveness', summary: 'Liveness probe: the process serves HTTP', security: [] })
   live() {
     return this.health.check([
       async () => this.indicators.check('process').up({ uptime_seconds: Math.round(process.uptime()) }),
@@ -43,6 +44,11 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({
+    operationId: 'readiness',
+    summary: 'Readiness probe: Redis answers (Kafka and the consumer reported)',
+    security: [],
+  })
   ready() {
     return this.health.check([
       () => this.redisIndicator(),

@@ -1,11 +1,12 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../common/api-key';
+import { API_KEY_SCHEME } from '../openapi';
 import { HistoryQueryDto, HistoryResponseDto } from './dto/history.dto';
 import { HistoryService } from './history.service';
 
 @ApiTags('admin')
-@ApiHeader({ name: 'x-api-key', required: true })
+@ApiSecurity(API_KEY_SCHEME)
 @ApiResponse({ status: 401, description: 'missing or wrong x-api-key' })
 @UseGuards(AdminApiKeyGuard)
 @Controller('api/v1/waitroom/admin/events')
@@ -13,6 +14,7 @@ export class HistoryController {
   constructor(private readonly history: HistoryService) {}
 
   @Get(':event_id/history')
+  @ApiOperation({ operationId: 'getEventHistory', summary: 'Recent history of an event, in columns' })
   @ApiResponse({
     status: 200,
     type: HistoryResponseDto,

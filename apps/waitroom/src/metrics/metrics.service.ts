@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AdmissionScheduler } from '../admission/admission.scheduler';
 import { CheckoutEventsService } from '../events/checkout-events.service';
 import { OutboxRelayService } from '../events/outbox-relay.service';
@@ -12,6 +12,7 @@ import type { EventState } from '../waitroom/session';
 import { WaitroomRepository } from '../waitroom/waitroom.repository';
 import { readClusterSnapshot, SingleFlight, type ClusterSnapshot } from './cluster-snapshot';
 import { CounterMirror } from './counter-mirror';
+import { collectProcessMetrics } from './default-metrics';
 import { HTTP_DURATION_BUCKETS, HTTP_LABELS, recordHttpDuration, type HttpLabel } from './http-metrics';
 
 export const METRIC_PREFIX = 'waitroom_';
@@ -79,7 +80,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       backlog: (eventId: string) => outbox.backlog(eventId),
     };
     this.cluster = new SingleFlight(() => readClusterSnapshot(source, SCRAPE_REDIS_TIMEOUT_MS));
-    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    collectProcessMetrics(this.registry, METRIC_PREFIX);
     this.registerClusterGauges();
     this.registerInstanceCounters();
     this.httpDuration = new Histogram({

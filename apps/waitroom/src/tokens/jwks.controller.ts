@@ -1,6 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdmissionTokenService } from './admission-token.service';
+import { JwksResponseDto } from './dto/jwks.dto';
 
 @ApiTags('tokens')
 @Controller('.well-known')
@@ -9,7 +10,11 @@ export class JwksController {
 
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOkResponse({ description: 'Public keys that verify admission_token (JWK Set, EdDSA/Ed25519)' })
+  @ApiOperation({ operationId: 'getJwks', summary: 'Public keys that verify admission tokens', security: [] })
+  @ApiOkResponse({
+    type: JwksResponseDto,
+    description: 'Public keys that verify admission_token (JWK Set, EdDSA/Ed25519)',
+  })
   jwks() {
     return this.tokens.publicKeySet();
   }

@@ -1,14 +1,21 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AdminApiKeyGuard } from '../common/api-key';
 import { DomainError } from '../common/domain-errors';
+import { API_KEY_SCHEME } from '../openapi';
 import { UpsertEventDto } from './dto/event-config.dto';
+import {
+  EventConfigResponseDto,
+  EventDetailsResponseDto,
+  EventListResponseDto,
+  RemoveEventResponseDto,
+} from './dto/event-response.dto';
 import { EVENT_ID_PATTERN } from './session-id';
 import { WaitroomService } from './waitroom.service';
 
 @ApiTags('admin')
-@ApiHeader({ name: 'x-api-key', required: true })
+@ApiSecurity(API_KEY_SCHEME)
 @ApiResponse({ status: 401, description: 'missing or wrong x-api-key' })
 @UseGuards(AdminApiKeyGuard)
 @Controller('api/v1/waitroom/admin/events')
@@ -16,8 +23,15 @@ export class AdminController {
   constructor(private readonly waitroom: WaitroomService) {}
 
   @Put(':event_id')
-  @ApiResponse({ status: 201, description: 'created; body = stored config' })
-  @ApiResponse({ status: 200, description: 'updated; body = stored config' })
+  @ApiOperation({ operationId: 'upsertEvent', summary: 'Create or update an event' })
+  @ApiResponse({ status: 201, type: EventConfigResponseDto, description: 'created; body = stored config' })
+  @ApiResponse({ status: 200, type: EventConfigResponseDto, description: 'updated; body = stored config' })
+  @ApiResponse({ status: 400, description: 'invalid body or event_id' })
+  @ApiResponse({
+    status: 409,
+    description:
+      "DRAW_FIXED: the change would alter a pre-queue draw that is already fixed (README 'Auditable draw')",
+  })
   async upsert(
     @Param('event_id') eventId: string,
     @Body() body: UpsertEventDto,
@@ -35,8 +49,10 @@ export class AdminController {
 
   @Delete(':event_id')
   @HttpCode(200)
+  @ApiOperation({ operationId: 'removeEvent', summary: 'Remove a closed event' })
   @ApiResponse({
     status: 200,
+    type: RemoveEventResponseDto,
     description: 'removed: its queued and ready sessions ended as left (QUEUE_LEFT, reason removed)',
   })
   @ApiResponse({ status: 404, description: 'unknown event' })
@@ -46,14 +62,16 @@ export class AdminController {
   }
 
   @Get(':event_id')
-  @ApiResponse({ status: 200, description: 'config and stats' })
+  @ApiOperation({ operationId: 'getEvent', summary: 'Configuration and stats of an event' })
+  @ApiResponse({ status: 200, type: EventDetailsResponseDto, description: 'config and stats' })
   @ApiResponse({ status: 404, description: 'unknown event' })
   get(@Param('event_id') eventId: string) {
     return this.waitroom.eventDetails(eventId);
   }
 
   @Get()
-  @ApiResponse({ status: 200, description: 'every configured event' })
+  @ApiOperation({ operationId: 'listEvents', summary: 'Every configured event, with stats' })
+  @ApiResponse({ status: 200, type: EventListResponseDto, description: 'every configured event' })
   list() {
     return this.waitroom.listEvents();
   }

@@ -13,13 +13,18 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { RouteSchema } from '@nestjs/platform-fastify';
-import { ApiBody, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { isTrustedCaller } from '../common/api-key';
 import { Environment } from '../config/environment';
+import { API_KEY_SCHEME } from '../openapi';
+import { ChallengeResponseDto } from './dto/challenge-response.dto';
+import { DrawResponseDto } from './dto/draw-response.dto';
+import { EventStatsResponseDto } from './dto/event-response.dto';
 import { JoinRequestDto } from './dto/join.dto';
 import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
+import { LeaveResponseDto, SessionResponseDto } from './dto/session-response.dto';
 import { SessionStreamService } from './session-stream.service';
 import { WaitroomService } from './waitroom.service';
 
@@ -34,10 +39,20 @@ export class WaitroomController {
 
   @Post('join')
   @RouteSchema({ body: JOIN_BODY_SCHEMA })
+  @ApiOperation({
+    operationId: 'joinQueue',
+    summary: 'Join the queue of an event',
+    description: 'Anyone may join; x-api-key (a trusted caller) is needed only for priority above 0.',
+    // Optional key: anonymous, or with x-api-key.
+    security: [{}, { [API_KEY_SCHEME]: [] }],
+  })
   @ApiBody({ type: JoinRequestDto })
-  @ApiHeader({ name: 'x-api-key', required: false, description: 'needed only for priority above 0' })
-  @ApiResponse({ status: 201, description: 'a new place in the queue' })
-  @ApiResponse({ status: 200, description: 'this user already has a live place: the same session' })
+  @ApiResponse({ status: 201, type: SessionResponseDto, description: 'a new place in the queue' })
+  @ApiResponse({
+    status: 200,
+    type: SessionResponseDto,
+    description: 'this user already has a live place: the same session',
+  })
   @ApiResponse({ status: 400, description: 'invalid body' })
   @ApiResponse({
     status: 403,
@@ -68,7 +83,8 @@ export class WaitroomController {
   }
 
   @Get('sessions/:session_id')
-  @ApiResponse({ status: 200, description: 'the session; also its heartbeat' })
+  @ApiOperation({ operationId: 'getSession', summary: 'Read a session (also its heartbeat)', security: [] })
+  @ApiResponse({ status: 200, type: SessionResponseDto, description: 'the session; also its heartbeat' })
   @ApiResponse({ status: 404, description: 'unknown or purged session' })
   getSession(@Param('session_id') sessionId: string) {
     return this.waitroom.getSession(sessionId);
@@ -76,24 +92,49 @@ export class WaitroomController {
 
   @Delete('sessions/:session_id')
   @HttpCode(200)
-  @ApiResponse({ status: 200, description: 'left (a repeated call answers the same)' })
+  @ApiOperation({
+    operationId: 'leaveQueue',
+    summary: 'Leave the queue (or give up a checkout slot)',
+    security: [],
+  })
+  @ApiResponse({
+    status: 200,
+    type: LeaveResponseDto,
+    description: 'left (a repeated call answers the same)',
+  })
   @ApiResponse({ status: 404, description: 'unknown or purged session' })
   leave(@Param('session_id') sessionId: string) {
     return this.waitroom.leave(sessionId);
   }
 
   @Sse('sessions/:session_id/stream')
+  @ApiOperation({
+    operationId: 'streamSession',
+    summary: 'Follow a session as server-sent events',
+    security: [],
+  })
+  @ApiProduces('text/event-stream')
   @ApiResponse({
     status: 200,
-    description: 'text/event-stream of session bodies; ends after a terminal status',
+    description:
+      'text/event-stream: an `event: session` whose data is the body of GET /sessions/{session_id} on every ' +
+      'change of status or position, keep-alive comments between; ends after a terminal status (an unknown ' +
+      'session gets one event saying so, then the end)',
+    schema: { type: 'string' },
   })
   stream(@Param('session_id') sessionId: string): Observable<MessageEvent> {
     return this.streams.watch(sessionId);
   }
 
   @Get('events/:event_id/draw')
+  @ApiOperation({
+    operationId: 'getDraw',
+    summary: 'The pre-queue draw of an event: the seed commitment, then the seed',
+    security: [],
+  })
   @ApiResponse({
     status: 200,
+    type: DrawResponseDto,
     description:
       '{event_id, opens_at, seed_commitment} (hex SHA-256 of the seed that orders the pre-queue); ' +
       'from opens_at on also seed and algorithm, so anyone can recompute the order (README "Auditable draw")',
@@ -105,8 +146,14 @@ export class WaitroomController {
 
   @Get('events/:event_id/challenge')
   @Header('cache-control', 'no-store')
+  @ApiOperation({
+    operationId: 'getChallenge',
+    summary: 'A fresh proof-of-work challenge for a join (bot_check proof_of_work)',
+    security: [],
+  })
   @ApiResponse({
     status: 200,
+    type: ChallengeResponseDto,
     description:
       "a fresh ALTCHA challenge (altcha-lib's createChallenge, SHA-256, signed, valid 5 minutes, bound to " +
       "this event): solve it and send the payload as the join's altcha",
@@ -117,7 +164,12 @@ export class WaitroomController {
   }
 
   @Get('events/:event_id/stats')
-  @ApiResponse({ status: 200, description: 'live counts and totals of an event' })
+  @ApiOperation({ operationId: 'getEventStats', summary: 'Live counts and totals of an event', security: [] })
+  @ApiResponse({
+    status: 200,
+    type: EventStatsResponseDto,
+    description: 'live counts and totals of an event',
+  })
   @ApiResponse({ status: 404, description: 'unknown event' })
   stats(@Param('event_id') eventId: string) {
     return this.waitroom.eventStats(eventId);

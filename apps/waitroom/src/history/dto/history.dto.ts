@@ -26,9 +26,13 @@ const rate = (what: string) => ({
 /** The history's compact column format (documentation only: HistoryService builds the body). */
 export class HistoryResponseDto {
   @ApiProperty({ example: 'concert-2024' }) event_id!: string;
-  @ApiProperty({ example: 5, description: 'how often samples are taken (HISTORY_SAMPLE_INTERVAL_MS)' })
+  @ApiProperty({
+    type: 'number',
+    example: 5,
+    description: 'how often samples are taken (HISTORY_SAMPLE_INTERVAL_MS)',
+  })
   interval_seconds!: number;
-  @ApiProperty({ example: 3600, description: 'how far back the history reaches' })
+  @ApiProperty({ type: 'integer', example: 3600, description: 'how far back the history reaches' })
   window_seconds!: number;
   @ApiProperty({
     type: [Number],
@@ -38,9 +42,14 @@ export class HistoryResponseDto {
       'belongs to t[i]. Events without work are not sampled, so there may be gaps',
   })
   t!: number[];
-  @ApiProperty({ type: [Number], example: [1200, 1180], description: 'people queued' })
+  @ApiProperty({ type: 'integer', isArray: true, example: [1200, 1180], description: 'people queued' })
   queue_length!: number[];
-  @ApiProperty({ type: [Number], example: [100, 100], description: 'people admitted, in checkout' })
+  @ApiProperty({
+    type: 'integer',
+    isArray: true,
+    example: [100, 100],
+    description: 'people admitted, in checkout',
+  })
   active_count!: number[];
   @ApiProperty({ ...rate('joins'), example: [null, 240] }) joins_per_minute!: (number | null)[];
   @ApiProperty({ ...rate('admissions'), example: [null, 600] }) admissions_per_minute!: (number | null)[];

@@ -4,13 +4,19 @@ import { IsCheckoutUrl, IsIsoInstant } from '../../common/validation';
 import { BOT_CHECKS, DEFAULT_BOT_CHECK_MAX_NUMBER, type BotCheck } from '../event-config';
 
 export class UpsertEventDto {
-  @ApiProperty({ example: 100, minimum: 1, description: 'most sessions in checkout at once' })
+  @ApiProperty({
+    type: 'integer',
+    example: 100,
+    minimum: 1,
+    description: 'most sessions in checkout at once',
+  })
   @IsInt()
   @Min(1)
   @Max(10_000_000)
   capacity!: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 600,
     minimum: 1,
     nullable: true,
@@ -22,7 +28,7 @@ export class UpsertEventDto {
   @Max(100_000_000)
   admission_rate_per_minute?: number | null;
 
-  @ApiPropertyOptional({ example: 600, minimum: 10, default: 600 })
+  @ApiPropertyOptional({ type: 'integer', example: 600, minimum: 10, default: 600 })
   @IsOptional()
   @IsInt()
   @Min(10)
@@ -35,6 +41,7 @@ export class UpsertEventDto {
   state?: 'open' | 'paused' | 'closed';
 
   @ApiPropertyOptional({
+    type: 'string',
     example: '2026-12-01T10:00:00Z',
     nullable: true,
     format: 'date-time',
@@ -57,6 +64,7 @@ export class UpsertEventDto {
   shuffle_at_open?: boolean;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 120,
     minimum: 10,
     nullable: true,
@@ -69,6 +77,7 @@ export class UpsertEventDto {
   idle_timeout_seconds?: number | null;
 
   @ApiPropertyOptional({
+    type: 'string',
     example: 'https://shop.example.com/checkout',
     nullable: true,
     maxLength: 2048,
@@ -93,6 +102,7 @@ export class UpsertEventDto {
   bot_check?: BotCheck;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: DEFAULT_BOT_CHECK_MAX_NUMBER,
     minimum: 10,
     maximum: 100_000_000,

@@ -18,6 +18,7 @@ export class JoinRequestDto {
   event_id!: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 0,
     minimum: 0,
     maximum: 9,

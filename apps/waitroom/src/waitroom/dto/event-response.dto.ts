@@ -1,0 +1,172 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { BOT_CHECKS, type BotCheck } from '../event-config';
+import type { EventState } from '../session';
+
+// The event bodies of the contract (documentation only: views.ts and WaitroomService build them).
+
+const EVENT_STATES: EventState[] = ['open', 'paused', 'closed'];
+
+/** PUT /admin/events/:event_id (201 created, 200 updated): the stored configuration. */
+export class EventConfigResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    example: 100,
+    description: 'most sessions in checkout at once',
+  })
+  capacity!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    nullable: true,
+    example: 600,
+    description: 'admissions per minute; null = no rate limit',
+  })
+  admission_rate_per_minute!: number | null;
+
+  @ApiProperty({ type: 'integer', minimum: 10, example: 600 })
+  checkout_timeout_seconds!: number;
+
+  @ApiProperty({ enum: EVENT_STATES, example: 'open' })
+  state!: EventState;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'nobody is admitted before this instant; null: no opening time',
+  })
+  opens_at!: string | null;
+
+  @ApiProperty({ example: false, description: 'those who joined before opens_at are put in random order' })
+  shuffle_at_open!: boolean;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 10,
+    nullable: true,
+    example: 120,
+    description: 'a queued session not polled for this long is abandoned; null: the default',
+  })
+  idle_timeout_seconds!: number | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'https://shop.example.com/checkout',
+    description: 'where the waiting page sends an admitted person; null: the page shows the token',
+  })
+  checkout_url!: string | null;
+
+  @ApiProperty({
+    enum: BOT_CHECKS,
+    example: 'off',
+    description: 'proof_of_work: a join needs a solved challenge',
+  })
+  bot_check!: BotCheck;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 10,
+    example: 100000,
+    description: "the challenges' difficulty: the most SHA-256 hashes a solve takes",
+  })
+  bot_check_max_number!: number;
+
+  @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:00:00.000Z' })
+  created_at!: string;
+
+  @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:30:00.000Z' })
+  updated_at!: string;
+}
+
+/** GET /events/:event_id/stats: live counts (cluster-wide, from Redis) and totals since creation. */
+export class EventStatsResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ enum: EVENT_STATES, example: 'open' })
+  state!: EventState;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 100 })
+  capacity!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 1200, description: 'people queued' })
+  queue_length!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 100, description: 'people admitted, in checkout' })
+  active_count!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 5000 })
+  admitted_total!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 4500 })
+  completed_total!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 300 })
+  failed_total!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 100 })
+  expired_total!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 250 })
+  left_total!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    nullable: true,
+    example: 600,
+    description: 'the configured rate; null = no rate limit',
+  })
+  admission_rate_per_minute!: number | null;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 6500, description: 'sessions ever created' })
+  joined_total!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 50, description: 'queued sessions dropped as idle' })
+  abandoned_total!: number;
+
+  @ApiProperty({
+    type: 'number',
+    minimum: 0,
+    nullable: true,
+    example: 598.5,
+    description: 'admissions per minute as measured recently (one decimal); null until measured',
+  })
+  observed_admissions_per_minute!: number | null;
+}
+
+/** GET /admin/events/:event_id and each item of GET /admin/events: the configuration with its stats. */
+export class EventDetailsResponseDto extends EventConfigResponseDto {
+  @ApiProperty({ type: EventStatsResponseDto })
+  stats!: EventStatsResponseDto;
+}
+
+/** GET /admin/events. */
+export class EventListResponseDto {
+  @ApiProperty({ type: [EventDetailsResponseDto], description: 'every configured event' })
+  events!: EventDetailsResponseDto[];
+}
+
+/** DELETE /admin/events/:event_id. */
+export class RemoveEventResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ enum: [true], example: true })
+  removed!: true;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 1200,
+    description: 'queued and ready sessions ended as left (one QUEUE_LEFT each, reason removed)',
+  })
+  ended_sessions!: number;
+}
