@@ -267,17 +267,19 @@ runBenchmark(async () => {
         state: 'paused',
       });
       await sleep(3000);
-      const head = (
+      const event = (
         await httpJson('GET', `${service.baseUrl}/api/v1/waitroom/admin/events/${eventId}`, undefined, {
           'x-api-key': ADMIN_KEY,
         })
-      ).body as { stats: { queue_length: number } };
+      ).body as { stats: { queue_length: number; admitted_total: number } };
+      // Nobody left: the people admitted are the first joiners, so the next one heads the queue.
+      const head = ids[event.stats.admitted_total];
       const leftAt = performance.now();
-      await httpJson('DELETE', `${service.baseUrl}/api/v1/waitroom/sessions/${encodeURIComponent(ids[0])}`);
+      await httpJson('DELETE', `${service.baseUrl}/api/v1/waitroom/sessions/${encodeURIComponent(head)}`);
       await sleep(5000);
       const delays = fleet.lastMessageAt.filter((at) => at > leftAt).map((at) => at - leftAt);
       log(
-        `delivery: ${delays.length} of ${size} streams updated within 5 s (queue ${head.stats.queue_length})`,
+        `delivery: ${delays.length} of ${size} streams updated within 5 s (queue ${event.stats.queue_length})`,
       );
       delivery = summarize(delays);
     }

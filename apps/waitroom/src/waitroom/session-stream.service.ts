@@ -56,6 +56,8 @@ export class SessionStreamService implements OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private ticking = false;
   private directReadsRunning = 0;
+  /** Streams waiting for a direct read, served in order by at most DIRECT_READS_AT_ONCE at a time. */
+  private readonly readQueue = new Set<Stream>();
   /** Counters read by tests and the stream benchmark. */
   readonly stats = { snapshots: 0, directReads: 0, heartbeatCalls: 0, messages: 0 };
 
@@ -98,7 +100,7 @@ export class SessionStreamService implements OnModuleDestroy {
         lastSentAt: Date.now(),
       };
       this.add(stream);
-      void this.readDirectly(stream);
+      this.requestRead(stream);
       return () => this.remove(stream);
     });
   }
@@ -110,16 +112,19 @@ export class SessionStreamService implements OnModuleDestroy {
       this.events.set(stream.ref.eventId, event);
     }
     event.streams.add(stream);
-    this.timer ??= setInterval(() => void this.tick(), this.env.STREAM_TICK_MS);
+    // While a tick runs, it schedules the next one itself when it ends.
+    if (!this.timer && !this.ticking)
+      this.timer = setTimeout(() => void this.tick(), this.env.STREAM_TICK_MS);
   }
 
   private remove(stream: Stream): void {
+    this.readQueue.delete(stream);
     const event = this.events.get(stream.ref.eventId);
     if (!event) return;
     event.streams.delete(stream);
     if (event.streams.size === 0) this.events.delete(stream.ref.eventId);
     if (this.events.size === 0 && this.timer) {
-      clearInterval(this.timer);
+      clearTimeout(this.timer);
       this.timer = undefined;
     }
   }
@@ -129,14 +134,23 @@ export class SessionStreamService implements OnModuleDestroy {
     stream.subscriber.complete();
   }
 
-  /** One snapshot per event with streams; never overlapping. */
+  /**
+   * One snapshot per event with streams. The next tick is due one interval after this one
+   * started, or at once if this one took longer: ticks never overlap, and a slow one (many
+   * thousands of streams to write to) delays the next instead of making it skip a whole interval.
+   */
   private async tick(): Promise<void> {
-    if (this.ticking) return;
+    const started = Date.now();
+    this.timer = undefined;
     this.ticking = true;
     try {
       await Promise.all([...this.events].map(([eventId, event]) => this.tickEvent(eventId, event)));
     } finally {
       this.ticking = false;
+      if (this.events.size > 0 && !this.timer) {
+        const wait = Math.max(0, this.env.STREAM_TICK_MS - (Date.now() - started));
+        this.timer = setTimeout(() => void this.tick(), wait);
+      }
     }
   }
 
@@ -156,7 +170,7 @@ export class SessionStreamService implements OnModuleDestroy {
       else stream.stale = true; // the event is gone: each stream learns its session's end directly
       if (stream.record?.status === 'queued') queued.push(stream.ref.member);
       if (stream.stale || (stream.record && stream.record.status !== 'queued' && now >= stream.nextRecheckAt))
-        void this.readDirectly(stream);
+        this.requestRead(stream);
       else this.keepAlive(stream, now);
     }
     if (progress?.idleTimeoutSeconds && queued.length > 0) {
@@ -203,8 +217,24 @@ export class SessionStreamService implements OnModuleDestroy {
     this.send(stream, now);
   }
 
+  /** Queues a direct read of the stream's session (once, however often it is asked for). */
+  private requestRead(stream: Stream): void {
+    if (stream.reading) return;
+    this.readQueue.add(stream);
+    this.pumpReads();
+  }
+
+  /** Starts queued reads up to DIRECT_READS_AT_ONCE; each one finishing starts the next. */
+  private pumpReads(): void {
+    for (const stream of this.readQueue) {
+      if (this.directReadsRunning >= DIRECT_READS_AT_ONCE) return;
+      this.readQueue.delete(stream);
+      void this.readDirectly(stream).finally(() => this.pumpReads());
+    }
+  }
+
   private async readDirectly(stream: Stream): Promise<void> {
-    if (stream.reading || this.directReadsRunning >= DIRECT_READS_AT_ONCE) return;
+    if (stream.reading) return;
     stream.reading = true;
     this.directReadsRunning++;
     try {
