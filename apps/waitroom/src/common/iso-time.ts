@@ -1,7 +1,8 @@
 /**
  * Epoch milliseconds to ISO-8601 UTC, the contract's time format. Consecutive calls often
- * format the same millisecond (a relay batch at 5,000 joins/s holds about five entries per ms),
- * so the last conversion is remembered: Date formatting was a visible share of the relay's CPU.
+ * format the same millisecond (a relay batch under load holds several entries per millisecond),
+ * so the last conversion is remembered: Date formatting was a visible share of the relay's CPU
+ * (docs/benchmarks.md).
  */
 let lastMs = Number.NaN;
 let lastText = '';

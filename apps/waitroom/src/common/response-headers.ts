@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Security headers for a JSON API, fixed at start-up. @fastify/helmet set the same headers but
- * rebuilt its middleware (CSP parsing included) on every request, about 8% of a join's CPU in the
- * join benchmark's profile (docs/benchmarks.md); these values never change, so they are computed once.
+ * rebuilt its middleware (CSP parsing included) on every request, a visible share of a join's CPU
+ * in the join benchmark's profile (docs/benchmarks.md); these values never change, so they are
+ * computed once.
  */
 const API_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",

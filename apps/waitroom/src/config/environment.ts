@@ -49,7 +49,7 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) REDIS_COMMAND_TIMEOUT_MS = 2000;
   /**
    * Commands issued in one event-loop turn go out in one write (ioredis auto-pipelining): under
-   * load this saves a syscall per request and ~10% of the service's CPU per join.
+   * load this saves a syscall per request (its share of a join's CPU: docs/benchmarks.md).
    */
   @Transform(toBool) @IsBoolean() REDIS_AUTO_PIPELINING = true;
 

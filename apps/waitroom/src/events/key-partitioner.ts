@@ -3,7 +3,7 @@ import { Partitioners, type ICustomPartitioner } from 'kafkajs';
 /**
  * kafkajs's DefaultPartitioner (Java-compatible murmur2 of the key), remembering the last key's
  * partition. Every message of a relay batch is keyed by the same event_id, and hashing each one
- * again was ~5% of the relay's CPU. The answer is the DefaultPartitioner's own, per topic and
+ * again showed in the relay's profile (docs/benchmarks.md). The answer is the DefaultPartitioner's own, per topic and
  * partition count, so the key -> partition mapping is unchanged.
  */
 export const KeyMemoPartitioner: ICustomPartitioner = () => {

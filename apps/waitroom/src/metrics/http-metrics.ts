@@ -8,7 +8,7 @@ export type HttpLabel = (typeof HTTP_LABELS)[number];
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * Buckets in seconds. A join is one Redis round trip (~1 ms), so the low end is fine-grained
+ * Buckets in seconds. A join is one Redis round trip (about a millisecond), so the low end is fine-grained
  * enough for a p99 to mean something; the high end catches requests stuck behind a slow store.
  */
 export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -23,8 +23,8 @@ const ALGORITHM = 'EdDSA';
  * public key to ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS until the longest checkout window has passed.
  *
  * jose builds the JWKS (JWK export, RFC 7638 thumbprints). Signing is node:crypto directly: a
- * compact JWS is two base64url strings and one signature, and jose's SignJWT took 149 µs a token
- * against 67 µs for crypto.sign (docs/benchmarks.md), which bounded how fast QUEUE_READY is relayed.
+ * compact JWS is two base64url strings and one signature, and jose's SignJWT took about twice
+ * crypto.sign's time per token (docs/benchmarks.md), which bounded how fast QUEUE_READY is relayed.
  * The tests verify these tokens with jose's jwtVerify.
  */
 @Injectable()
@@ -68,7 +68,7 @@ export class AdmissionTokenService implements OnModuleInit {
     return this.jwks;
   }
 
-  /** Synchronous: one Ed25519 signature is ~50 µs of CPU, cheaper than a promise round. */
+  /** Synchronous: one Ed25519 signature costs less CPU than a promise round would add. */
   sign(claims: AdmissionClaims): string {
     const payload = base64url({
       user_id: claims.userId,

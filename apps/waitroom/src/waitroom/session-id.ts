@@ -15,8 +15,9 @@ export interface SessionRef {
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const MEMBER_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
-// randomBytes(16) per join is a synchronous system call each time (3% of a join's CPU in the
-// join benchmark's profile). Draw entropy in 4 KiB blocks instead, as crypto.randomUUID does.
+// randomBytes(16) per join is a synchronous system call each time (visible in the join
+// benchmark's profile, docs/benchmarks.md). Draw entropy in 4 KiB blocks instead, as
+// crypto.randomUUID does.
 const ENTROPY_BLOCK = 4096;
 let entropy = Buffer.alloc(0);
 let offset = ENTROPY_BLOCK;
