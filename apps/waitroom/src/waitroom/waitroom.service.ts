@@ -54,7 +54,7 @@ export class WaitroomService {
       ? { kind: 'exempt' }
       : input.altcha === undefined
         ? { kind: 'none' }
-        : await this.botCheck.verify(input.eventId, input.altcha);
+        : this.botCheck.verify(input.eventId, input.altcha);
     // A trusted caller (a gateway joining on behalf of many people) is not limited per address.
     const reply = await this.repository.join(
       input.eventId,
