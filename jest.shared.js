@@ -12,6 +12,9 @@ module.exports = {
     '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
-  moduleNameMapper: { '^@waitroom/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1' },
+  moduleNameMapper: {
+    '^@waitroom/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
+    '^@waitroom/kafka-consumer(|/.*)$': '<rootDir>/libs/kafka-consumer/src$1',
+  },
   testEnvironment: 'node',
 };

@@ -1,6 +1,6 @@
 import { CONSUMER_GROUP_ID, ConsumedTopics, Topics, type ConsumedTopic } from '@waitroom/contracts';
 import type { IHeaders, Producer } from 'kafkajs';
-import { ConsumerState } from '../../apps/waitroom/src/events/consumer-state';
+import { ConsumerState } from '@waitroom/kafka-consumer';
 import { eventually, startApp, type RunningApp } from '../support/app-harness';
 import { consumerGroupLag, testProducer, TopicCollector, type CollectedMessage } from '../support/kafka';
 
@@ -201,7 +201,8 @@ describe('checkout consumer under crafted records', () => {
     }
     // In slices: one produce request must stay under the broker's size limit.
     for (const { topic, messages } of batch) {
-      for (let i = 0; i < messages.length; i += 20) await producer.send({ topic, messages: messages.slice(i, i + 20) });
+      for (let i = 0; i < messages.length; i += 20)
+        await producer.send({ topic, messages: messages.slice(i, i + 20) });
     }
 
     await eventually(

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Consumer } from 'kafkajs';
 import { createSimulatorApp, shutdownSimulator } from '../../apps/checkout-simulator/src/bootstrap';
-import { ConsumerState } from '../../apps/checkout-simulator/src/checkout/consumer-state';
+import { ConsumerState } from '@waitroom/kafka-consumer';
 import {
   validateEnvironment,
   type SimulatorConfig,

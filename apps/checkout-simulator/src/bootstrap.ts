@@ -4,9 +4,8 @@ import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SimulatorModule } from './app.module';
 import { CheckoutService } from './checkout/checkout.service';
-import { ConsumerState } from './checkout/consumer-state';
 import { kafkaConsumerOptions, SIMULATOR_GROUP_ID } from './checkout/kafka-options';
-import { SimulatorConsumerServer } from './checkout/simulator-consumer.server';
+import { ConsumerState, RawRecordKafkaServer } from '@waitroom/kafka-consumer';
 import type { SimulatorConfig } from './config/environment';
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -39,7 +38,7 @@ export async function createSimulatorApp(
   );
   const consumerOptions = kafkaConsumerOptions(config, options.groupId ?? SIMULATOR_GROUP_ID).options ?? {};
   app.connectMicroservice<MicroserviceOptions>(
-    { strategy: new SimulatorConsumerServer(consumerOptions, app.get(ConsumerState)) },
+    { strategy: new RawRecordKafkaServer(consumerOptions, app.get(ConsumerState), 'skip') },
     { inheritAppConfig: true },
   );
   return app;

@@ -8,10 +8,9 @@ import { acceptOnlyJsonBodies } from './common/json-body';
 import { addResponseHeaders } from './common/response-headers';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
-import { CheckoutConsumerServer } from './events/checkout-consumer.server';
-import { ConsumerState } from './events/consumer-state';
 import { kafkaConsumerOptions } from './events/kafka-options';
 import { OPENAPI_PATH, setupOpenApi } from './openapi';
+import { ConsumerState, RawRecordKafkaServer } from '@waitroom/kafka-consumer';
 
 /** Request bodies are tiny (a join is < 300 bytes); anything larger is refused with 413. */
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -56,7 +55,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   setupOpenApi(app);
   const consumerOptions = kafkaConsumerOptions(env).options ?? {};
   app.connectMicroservice<MicroserviceOptions>(
-    { strategy: new CheckoutConsumerServer(consumerOptions, app.get(ConsumerState)) },
+    { strategy: new RawRecordKafkaServer(consumerOptions, app.get(ConsumerState), 'retry') },
     { inheritAppConfig: true },
   );
   return app;

@@ -3,7 +3,7 @@ import { ClientKafka } from '@nestjs/microservices';
 import { SimulatorConfig } from '../config/environment';
 import { TokensModule } from '../tokens/tokens.module';
 import { CheckoutService, RANDOM_SOURCE } from './checkout.service';
-import { ConsumerState } from './consumer-state';
+import { ConsumerState } from '@waitroom/kafka-consumer';
 import { kafkaProducerOptions } from './kafka-options';
 import { KAFKA_PRODUCER_CLIENT, OutcomePublisher } from './outcome-publisher';
 import { QueueReadyController } from './queue-ready.controller';

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { CheckoutService } from '../checkout/checkout.service';
-import { ConsumerState } from '../checkout/consumer-state';
+import { ConsumerState } from '@waitroom/kafka-consumer';
 import { SimulatorConfig } from '../config/environment';
 import { JwksProbe } from '../tokens/jwks-probe';
 

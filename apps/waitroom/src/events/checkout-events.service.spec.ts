@@ -4,7 +4,7 @@ import type { WaitroomService } from '../waitroom/waitroom.service';
 import { CheckoutEventsService, MAX_ATTEMPTS_OF_A_FAILING_MESSAGE } from './checkout-events.service';
 import type { IncomingRecord } from './dead-letter';
 import type { KafkaPublisher, OutgoingRecord } from './kafka-publisher';
-import { RetryLater } from './retry-later';
+import { RetryLater } from '@waitroom/kafka-consumer';
 
 function record(value: string | null, offset = '7'): IncomingRecord {
   return {

@@ -10,7 +10,7 @@ import {
   type IncomingRecord,
 } from './dead-letter';
 import { KafkaPublisher } from './kafka-publisher';
-import { RetryLater } from './retry-later';
+import { RetryLater } from '@waitroom/kafka-consumer';
 
 const OUTCOME_BY_TOPIC = {
   [Topics.CHECKOUT_COMPLETED]: 'completed',

@@ -5,11 +5,11 @@ import { TokensModule } from '../tokens/tokens.module';
 import { WaitroomModule } from '../waitroom/waitroom.module';
 import { CheckoutEventsController } from './checkout-events.controller';
 import { CheckoutEventsService } from './checkout-events.service';
-import { ConsumerState } from './consumer-state';
 import { KAFKA_PRODUCER_CLIENT, KafkaPublisher } from './kafka-publisher';
 import { kafkaProducerOptions } from './kafka-options';
 import { OutboxRelayService } from './outbox-relay.service';
 import { OutboxRepository } from './outbox.repository';
+import { ConsumerState } from '@waitroom/kafka-consumer';
 
 @Module({
   imports: [

@@ -1,11 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ConsumerState } from '../events/consumer-state';
 import { KafkaPublisher } from '../events/kafka-publisher';
 import { OutboxRepository } from '../events/outbox.repository';
 import { ActiveEvents } from '../redis/active-events';
 import { RedisService } from '../redis/redis.service';
+import { ConsumerState } from '@waitroom/kafka-consumer';
 
 /**
  * Kubernetes probes in terminus format.

@@ -1,6 +1,6 @@
 import type { EachMessagePayload } from 'kafkajs';
 import { of, throwError } from 'rxjs';
-import { CheckoutConsumerServer } from './checkout-consumer.server';
+import { RawRecordKafkaServer } from './raw-record-kafka.server';
 import { ConsumerState } from './consumer-state';
 import { RetryLater } from './retry-later';
 
@@ -21,14 +21,14 @@ function payload(key: Buffer | null, headers: Record<string, Buffer>): EachMessa
   };
 }
 
-describe('CheckoutConsumerServer', () => {
+describe('RawRecordKafkaServer', () => {
   let state: ConsumerState;
-  let sut: CheckoutConsumerServer;
+  let sut: RawRecordKafkaServer;
   let handler: jest.Mock;
 
   beforeEach(() => {
     state = new ConsumerState();
-    sut = new CheckoutConsumerServer({ client: { brokers: ['127.0.0.1:1'] } }, state);
+    sut = new RawRecordKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, state);
     handler = jest.fn().mockResolvedValue(undefined);
     sut.addHandler('CHECKOUT_COMPLETED', handler, true);
   });
@@ -42,6 +42,12 @@ describe('CheckoutConsumerServer', () => {
     };
     expect(context.getMessage().key).toBe(key);
     expect(context.getMessage().headers.trace).toBe(trace);
+  });
+
+  it('skips the record instead when the app chose to', async () => {
+    const skipping = new RawRecordKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, state, 'skip');
+    skipping.addHandler('CHECKOUT_COMPLETED', jest.fn().mockRejectedValue(new TypeError('bug')), true);
+    await expect(skipping.handleMessage(payload(null, {}))).resolves.toBeUndefined();
   });
 
   it('lets RetryLater through and turns any other error, thrown or in an observable, into RetryLater', async () => {

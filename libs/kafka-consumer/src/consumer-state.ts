@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common';
 export type ConsumerStatus = 'starting' | 'running' | 'rejoining' | 'stopped';
 
 /**
- * What the checkout consumer is doing, as the readiness probe and the metrics see it. The
- * consumer server (checkout-consumer.server.ts) writes it from kafkajs's own events.
+ * What a consumer is doing, as the readiness probe and the metrics see it. RawRecordKafkaServer
+ * writes it from kafkajs's own events.
  */
 @Injectable()
 export class ConsumerState {

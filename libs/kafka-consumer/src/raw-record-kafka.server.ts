@@ -9,18 +9,26 @@ const RESTART_DELAY_MIN_MS = 1000;
 const RESTART_DELAY_MAX_MS = 30000;
 
 /**
+ * What a handler error that is not RetryLater means: `retry` the record (the waitroom: a checkout
+ * outcome must not be lost; its handlers settle every record themselves, so this is a bug's
+ * safety net), or `skip` it (the checkout simulator: a simulated checkout is not worth blocking
+ * a partition for).
+ */
+export type UnexpectedHandlerError = 'retry' | 'skip';
+
+/**
  * Nest's Kafka transport with two changes that keep the consumer alive whatever a record holds.
  *
  * 1. Records reach the handlers as kafkajs delivered them. Nest's KafkaParser JSON-decodes a
  *    record's key and headers whenever they start with `{` or `[` (keepBinary covers the value
  *    only), which turned `{"k":1}` keys into objects that the dead-letter producer could not
  *    encode, and re-encoded non-UTF-8 keys. Here value, key and headers stay Buffers end to end.
- * 2. Nothing non-retriable reaches kafkajs: a handler error other than RetryLater (which should
- *    not happen: handlers settle every record) is turned into one, so kafkajs retries instead of
- *    stopping the consumer for good; and if the consumer crashes anyway without kafkajs
- *    restarting it, this server starts it again, with backoff.
+ * 2. Nothing non-retriable reaches kafkajs: RetryLater passes (a retriable kafkajs error: no
+ *    commit, retried with backoff); any other handler error is retried as one or skipped, as the
+ *    app chose; and if the consumer crashes anyway without kafkajs restarting it, this server
+ *    starts it again, with backoff. ConsumerState tells the app's readiness probe.
  */
-export class CheckoutConsumerServer extends ServerKafka {
+export class RawRecordKafkaServer extends ServerKafka {
   private closing = false;
   private restartTimer?: NodeJS.Timeout;
   private restartAttempts = 0;
@@ -28,6 +36,7 @@ export class CheckoutConsumerServer extends ServerKafka {
   constructor(
     options: Required<KafkaOptions>['options'],
     private readonly state: ConsumerState,
+    private readonly onUnexpectedError: UnexpectedHandlerError = 'retry',
   ) {
     super(options);
   }
@@ -47,6 +56,12 @@ export class CheckoutConsumerServer extends ServerKafka {
     } catch (error) {
       if (error instanceof RetryLater) throw error;
       const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      if (this.onUnexpectedError === 'skip') {
+        this.logger.error(
+          `${topic}[${partition}]@${message.offset}: handler error, record skipped: ${reason}`,
+        );
+        return;
+      }
       this.logger.error(
         `${topic}[${partition}]@${message.offset}: unexpected handler error, retrying: ${reason}`,
       );

@@ -1,0 +1,3 @@
+export * from './consumer-state';
+export * from './raw-record-kafka.server';
+export * from './retry-later';
