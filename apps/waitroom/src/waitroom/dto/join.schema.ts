@@ -10,7 +10,7 @@ export const ALTCHA_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
 /**
  * The join body as a JSON schema, compiled once by Fastify's ajv and checked before Nest runs
  * the handler. Join is the hot path of a sale opening: class-validator's ValidationPipe cost
- * about 10% of a join's CPU (docs/benchmarks.md), a compiled schema a fraction of that.
+ * a large share of a join's CPU (docs/benchmarks.md), a compiled schema a fraction of that.
  * Same rules as JoinRequestDto, which stays the OpenAPI description of the body; the join
  * validation tests run against this schema.
  */
