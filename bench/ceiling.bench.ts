@@ -1,0 +1,191 @@
+/**
+ * The per-event ceiling (issue 12): how many joins/s and status polls/s Redis itself can run for
+ * one event, whatever the number of service instances. Every key of an event shares one hash
+ * slot (docs/decisions/0004-redis-key-layout.md), so one event's scripts run on one Redis core.
+ *
+ * Method: a redis-server of the benchmark's own (no persistence), the app's join-11.lua and
+ * get-session-5.lua called with EVALSHA in pipelines (several in flight, so Redis never waits for
+ * the client), KEYS/ARGV built by the app's own wrappers. Reported: the rate reached, and the
+ * Redis CPU per call (its /proc CPU time over the window), whose inverse is the ceiling of one
+ * fully busy Redis core: the client shares this 2-core box, so the rate reached understates it.
+ *
+ *   flock /tmp/waitroom-bench.lock npm run bench:ceiling -- [--calls=200000] [--queued=200000]
+ *
+ * Writes bench-results/ceiling.json.
+ */
+import type Redis from 'ioredis';
+import { getSessionScript } from '../apps/waitroom/src/waitroom/waitroom.scripts';
+import {
+  fmt,
+  log,
+  numberOption,
+  printTable,
+  processCpuMs,
+  runBenchmark,
+  waitForQuiet,
+  writeResult,
+} from './support/common';
+import {
+  RedisKeys,
+  appScripts,
+  eventSettings,
+  joinCall,
+  loadIntoRedis,
+  prefillJoins,
+  script,
+  upsertEvent,
+  type EventKeys,
+} from './support/lua';
+import { startOwnRedis } from './support/own-redis';
+
+const CALLS = numberOption('calls', 200_000);
+const QUEUED = numberOption('queued', 200_000);
+const CHUNK = 1000;
+const IN_FLIGHT = 4;
+
+interface Ceiling {
+  script: string;
+  variant: string;
+  calls: number;
+  perSecond: number;
+  redisCpuUsPerCall: number;
+  redisCores: number;
+  ceilingPerSecond: number;
+}
+
+async function pipelined(
+  redis: Redis,
+  pid: number,
+  calls: number,
+  makeCall: (index: number) => (string | number)[],
+  sha: string,
+  numberOfKeys: number,
+  check: (reply: unknown) => void,
+): Promise<{ perSecond: number; redisCpuUsPerCall: number; redisCores: number }> {
+  let next = 0;
+  const cpuBefore = processCpuMs(pid)!;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < calls) {
+      const from = next;
+      const size = Math.min(CHUNK, calls - from);
+      next += size;
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < size; i++) pipeline.evalsha(sha, numberOfKeys, ...makeCall(from + i));
+      for (const [error, reply] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        check(reply);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const wallMs = performance.now() - started;
+  const cpuMs = processCpuMs(pid)! - cpuBefore;
+  return {
+    perSecond: (calls / wallMs) * 1000,
+    redisCpuUsPerCall: (cpuMs * 1000) / calls,
+    redisCores: cpuMs / wallMs,
+  };
+}
+
+async function main(): Promise<void> {
+  const { redis, pid } = await startOwnRedis('ceiling');
+  const scripts = appScripts();
+  await loadIntoRedis(redis, scripts);
+  const keys = new RedisKeys('wr:');
+  const join = script(scripts, 'join');
+  const getSession = script(scripts, 'get-session');
+  const results: Ceiling[] = [];
+  const record = (
+    name: string,
+    variant: string,
+    calls: number,
+    figures: Awaited<ReturnType<typeof pipelined>>,
+  ) => {
+    const row = {
+      script: name,
+      variant,
+      calls,
+      ...figures,
+      ceilingPerSecond: 1e6 / figures.redisCpuUsPerCall,
+    };
+    results.push(row);
+    log(
+      `${name} (${variant}): ${fmt(row.perSecond, 0)}/s reached, Redis ${fmt(row.redisCpuUsPerCall)} µs/call at ${fmt(row.redisCores)} core -> ceiling ${fmt(row.ceilingPerSecond, 0)}/s`,
+    );
+  };
+
+  for (const variant of [
+    { label: 'no idle timeout', eventId: 'ceil-a', idle: null },
+    { label: 'idle timeout (heartbeat ZADD)', eventId: 'ceil-b', idle: 600 },
+  ]) {
+    const eventKeys: EventKeys = keys.forEvent(variant.eventId);
+    await upsertEvent(
+      redis,
+      scripts,
+      keys,
+      variant.eventId,
+      eventSettings({ idleTimeoutSeconds: variant.idle }),
+      false,
+    );
+    log(`${variant.eventId}: pre-filling ${QUEUED.toLocaleString('en-US')} queued sessions`);
+    await prefillJoins(redis, join, eventKeys, QUEUED, { userPrefix: 'p-', dropOutbox: true });
+    await waitForQuiet(`join ${variant.eventId}`, 0.25);
+    const joins = await pipelined(
+      redis,
+      pid,
+      CALLS,
+      (i) => joinCall(eventKeys, `j-${i}`),
+      join.sha,
+      join.numberOfKeys,
+      (reply) => {
+        if ((reply as string[])[0] !== 'CREATED') throw new Error(`join: ${String(reply)}`);
+      },
+    );
+    record('join-11.lua', `${variant.label}, ${QUEUED.toLocaleString('en-US')} queued`, CALLS, joins);
+    await redis.unlink(eventKeys.outbox);
+    const members = await redis.zrange(eventKeys.queue, 0, 19_999);
+    await waitForQuiet(`get-session ${variant.eventId}`, 0.25);
+    const polls = await pipelined(
+      redis,
+      pid,
+      CALLS,
+      (i) => {
+        const call = getSessionScript.build({
+          keys: eventKeys,
+          memberId: members[(i * 7919) % members.length],
+        });
+        return [...call.keys, ...call.args];
+      },
+      getSession.sha,
+      getSession.numberOfKeys,
+      (reply) => {
+        if ((reply as string[])[0] !== 'OK') throw new Error(`get-session: ${String(reply)}`);
+      },
+    );
+    record(
+      'get-session-5.lua',
+      `${variant.label}, ${(QUEUED + CALLS).toLocaleString('en-US')} queued`,
+      CALLS,
+      polls,
+    );
+  }
+
+  printTable(
+    'Per-event ceiling: one event = one slot = one Redis core (own redis-server, pipelined EVALSHA)',
+    ['script', 'event', 'calls/s reached', 'Redis cores', 'Redis µs/call', 'ceiling/s (1 core)'],
+    results.map((row) => [
+      row.script,
+      row.variant,
+      fmt(row.perSecond, 0),
+      fmt(row.redisCores),
+      fmt(row.redisCpuUsPerCall),
+      fmt(row.ceilingPerSecond, 0),
+    ]),
+  );
+  console.log(
+    `\nwrote ${writeResult('ceiling', { date: new Date().toISOString(), calls: CALLS, queued: QUEUED, results })}`,
+  );
+}
+
+runBenchmark(main);
