@@ -56,7 +56,7 @@ const PHASES = new Set(option('phases', 'throughput,growth').split(','));
 const SERVICE_TICK_MS = 250;
 const SERVICE_BATCH_MAX = 1000;
 
-/** Scores as join-10.lua gives them to priority-0 arrivals (queue-order.lua). */
+/** Scores as join-11.lua gives them to priority-0 arrivals (queue-order.lua). */
 const ARRIVAL_BASE = 9 * 100_000_000_000_000 + 1_099_511_627_776;
 
 /** A plain sorted set shaped like the queue: 22-character random members, arrival scores. */
@@ -125,7 +125,7 @@ async function throughputPhase(
   const tick = script(scripts, 'admission-tick');
   const eventKeys = keys.forEvent('admit-fast');
   await upsertEvent(redis, scripts, keys, 'admit-fast', eventSettings({ state: 'open' }), false);
-  log(`throughput: pre-filling ${FILL} queued sessions (join-10.lua) and a bare sorted set of ${FILL}`);
+  log(`throughput: pre-filling ${FILL} queued sessions (join-11.lua) and a bare sorted set of ${FILL}`);
   await prefillJoins(redis, script(scripts, 'join'), eventKeys, FILL, {
     userPrefix: 'user-',
     firstIndex: 10_000_000,
@@ -213,7 +213,7 @@ async function growthPhase(
   for (const size of [...SIZES].sort((a, b) => a - b)) {
     const missing = size - (await redis.zcard(eventKeys.queue));
     if (missing > 0) {
-      log(`growth: topping the queue up to ${size} (join-10.lua) and the bare sorted set too`);
+      log(`growth: topping the queue up to ${size} (join-11.lua) and the bare sorted set too`);
       await topUp(missing);
       await bare.add(size - (await redis.zcard(bare.key)));
     }

@@ -1,6 +1,6 @@
 /**
  * Join throughput and latency: the real service against a bare node:http + ioredis server that
- * runs the very same join-10.lua, in the same run; then latency flatness as the queue grows, and
+ * runs the very same join-11.lua, in the same run; then latency flatness as the queue grows, and
  * Redis memory per queued session.
  *
  *   npm run bench:join -- [--connections=50] [--duration=15] [--warmup=3] [--rounds=3]
@@ -285,7 +285,7 @@ async function startBareServer(
   return { baseUrl: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
 }
 
-/** Sequential EVALSHA of join-10.lua from here: the script's own cost plus one loopback round trip (µs). */
+/** Sequential EVALSHA of join-11.lua from here: the script's own cost plus one loopback round trip (µs). */
 async function scriptLatency(
   redis: Redis,
   joinScript: LuaScript,
@@ -562,7 +562,7 @@ async function flatPhase(
     const eventKeys = keys.forEvent(eventId);
     await upsertEvent(redis, scripts, keys, eventId, eventSettings(), false);
     log(
-      `flat: pre-filling ${eventId} with ${size.toLocaleString('en-US')} queued sessions (join-10.lua, pipelined EVALSHA)`,
+      `flat: pre-filling ${eventId} with ${size.toLocaleString('en-US')} queued sessions (join-11.lua, pipelined EVALSHA)`,
     );
     const fill = await prefillJoins(redis, joinScript, eventKeys, size, {
       userPrefix: 'p-',

@@ -9,7 +9,7 @@
  *                          [--build=auto|always|never] [--group-wait=120] [--quiet-wait=90]
  *                          [--service-env=OUTBOX_RELAY_INTERVAL_MS=10] [--verbose=1] [--cpu-prof=1]
  *
- * How the backlog is made: the joins are written with join-10.lua before the service starts,
+ * How the backlog is made: the joins are written with join-11.lua before the service starts,
  * so they wait in the outbox; the service's relay then starts with a full stream. The QUEUE_READY
  * backlog (each message carries an Ed25519-signed admission token, signed by the relay) is
  * made with admission-tick-8.lua on an event the relay does not walk yet, then registered.
@@ -329,14 +329,14 @@ async function main(): Promise<void> {
   const readyKeys = keys.forEvent(READY_EVENT);
   if (PHASES.has('drain') || PHASES.has('baseline')) {
     await upsertEvent(redis, scripts, keys, JOINED_EVENT, eventSettings(), true);
-    log(`writing ${N} joins into the outbox of ${JOINED_EVENT} (join-10.lua)`);
+    log(`writing ${N} joins into the outbox of ${JOINED_EVENT} (join-11.lua)`);
     await prefillJoins(redis, joinScript, joinedKeys, N, { userPrefix: 'user-', firstIndex: 10_000_000 });
   }
   if (PHASES.has('ready')) {
     // Not registered yet: the relay must not see it until its turn.
     await upsertEvent(redis, scripts, keys, READY_EVENT, eventSettings({ state: 'open' }), false);
     log(
-      `writing ${READY_N} admissions (QUEUE_READY) into the outbox of ${READY_EVENT} (join-10.lua, then admission-tick-8.lua)`,
+      `writing ${READY_N} admissions (QUEUE_READY) into the outbox of ${READY_EVENT} (join-11.lua, then admission-tick-8.lua)`,
     );
     await prefillJoins(redis, joinScript, readyKeys, READY_N, {
       userPrefix: 'user-',

@@ -96,7 +96,7 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS then ARGV of join-10.lua, built by the app's own wrapper with the ids WaitroomRepository.join draws. */
+/** KEYS then ARGV of join-11.lua, built by the app's own wrapper with the ids WaitroomRepository.join draws. */
 export function joinCall(
   keys: EventKeys,
   userId: string,
@@ -131,7 +131,7 @@ export function admissionCall(
 }
 
 /**
- * Adds `count` queued sessions with join-10.lua through pipelined EVALSHA (a few pipelines in
+ * Adds `count` queued sessions with join-11.lua through pipelined EVALSHA (a few pipelines in
  * flight, so Redis never waits for the client). User ids are `${userPrefix}${index}`.
  * `dropOutbox` deletes the QUEUE_JOINED entries as it goes (they are not what is measured).
  */
