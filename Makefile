@@ -49,7 +49,7 @@ IS_DOCKER = { [ "$${STACK_MODE:-auto}" = docker ] || { [ "$${STACK_MODE:-auto}" 
 
 .PHONY: help setup stack-up stack-down stack-status stack-logs \
         kafka-topics-create kafka-topics-list kafka-console-producer kafka-console-consumer kafka-consumer-groups \
-        redis-cli build run demo test lint bench
+        redis-cli build run demo test lint bench bench-join
 
 help: ## Show this list
 	@echo "Waitroom make targets (stack: Docker when an engine answers, else local jars; STACK_MODE=jar|docker forces one)"
@@ -182,5 +182,8 @@ test-faults: ## Run the fault drills in test/faults/ (scripts/test-faults.sh): k
 lint: ## Lint the TypeScript sources (npm run lint)
 	npm run lint
 
-bench: ## Join throughput benchmark (npm run bench:join)
-	npm run bench:join $(if $(ARGS),-- $(ARGS))
+bench: ## Every benchmark vs its baseline, ~7 min (<= 12): BENCHMARKS.md, docs/bench-suite.{json,svg} (npm run bench:suite)
+	flock /tmp/waitroom-bench.lock npm run bench:suite $(if $(ARGS),-- $(ARGS))
+
+bench-join: ## Join throughput benchmark alone, full length (npm run bench:join)
+	flock /tmp/waitroom-bench.lock npm run bench:join $(if $(ARGS),-- $(ARGS))

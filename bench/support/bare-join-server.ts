@@ -6,6 +6,9 @@
  * and sessionView from the script's reply, so both servers put the same body on the wire.
  * No framework, validation, hooks, security headers or logging.
  *
+ * Also (bench/poll.bench.ts) GET and DELETE /api/v1/waitroom/sessions/:id with the same
+ * get-session and leave scripts and wrappers as WaitroomRepository, answering the same bodies.
+ *
  * Runs as a child process (its own event loop, like the service); tells the parent its port
  * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, BARE_AUTO_PIPELINING=1 (the what-if variant).
  */
@@ -14,15 +17,25 @@ import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { parseSessionReply } from '../../apps/waitroom/src/waitroom/session-reply';
+import { randomUUID } from 'node:crypto';
+import { parseSessionId } from '../../apps/waitroom/src/waitroom/session-id';
 import { sessionView } from '../../apps/waitroom/src/waitroom/views';
+import { getSessionScript, leaveScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
 import { joinCall } from './lua';
 
 const OUTBOX_MAX_BACKLOG = 1_000_000; // the service's default
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', {
   enableAutoPipelining: process.env.BARE_AUTO_PIPELINING === '1',
 });
+// At the end the benchmark may stop its Redis before this server: no error storm in its log.
+redis.on('error', () => undefined);
 const keys = new RedisKeys(process.env.REDIS_KEY_PREFIX ?? 'bare:');
-const join = loadLuaScripts().get('join')!;
+const scripts = loadLuaScripts();
+const join = scripts.get('join')!;
+const getSession = scripts.get('get-session')!;
+const leave = scripts.get('leave')!;
+const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
+const SESSION_RETENTION_SECONDS = 3600; // the service's default
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -62,7 +75,42 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
   send(response, reply[0] === 'CREATED' ? 201 : 200, sessionView(parseSessionReply(eventId, reply), null));
 }
 
+/** GET (get-session) or DELETE (leave) of one session, as WaitroomService does, without the framework. */
+async function handleSession(method: string, sessionId: string, response: ServerResponse): Promise<void> {
+  const ref = parseSessionId(sessionId);
+  if (!ref) return send(response, 404, { code: 'SESSION_NOT_FOUND' });
+  const eventKeys = keys.forEvent(ref.eventId);
+  if (method === 'GET') {
+    const call = getSessionScript.build({ keys: eventKeys, memberId: ref.member });
+    const reply = await redis.evalsha(getSession.sha, call.keys.length, ...call.keys, ...call.args);
+    const session = getSessionScript.parse(reply, { keys: eventKeys, memberId: ref.member });
+    if (!session) return send(response, 404, { code: 'SESSION_NOT_FOUND' });
+    return send(response, 200, sessionView(session, null));
+  }
+  const input = {
+    keys: eventKeys,
+    memberId: ref.member,
+    messageId: randomUUID(),
+    retentionSeconds: SESSION_RETENTION_SECONDS,
+  };
+  const call = leaveScript.build(input);
+  const reply = leaveScript.parse(
+    await redis.evalsha(leave.sha, call.keys.length, ...call.keys, ...call.args),
+    input,
+  );
+  if (reply.code === 'NOT_FOUND') return send(response, 404, { code: 'SESSION_NOT_FOUND' });
+  send(response, 200, { session_id: sessionId, status: reply.status });
+}
+
 const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const url = request.url ?? '';
+  if ((request.method === 'GET' || request.method === 'DELETE') && url.startsWith(SESSIONS_PATH)) {
+    const sessionId = decodeURIComponent(url.slice(SESSIONS_PATH.length));
+    handleSession(request.method, sessionId, response).catch(() =>
+      send(response, 503, { code: 'STORE_UNAVAILABLE' }),
+    );
+    return;
+  }
   if (request.method !== 'POST' || request.url !== '/api/v1/waitroom/join')
     return send(response, 404, { code: 'ROUTE_NOT_FOUND' });
   const chunks: Buffer[] = [];
@@ -76,10 +124,13 @@ const server = createServer((request: IncomingMessage, response: ServerResponse)
 server.keepAliveTimeout = 30_000;
 
 redis.once('ready', () => {
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
-  });
+  // A Redis of the benchmark's own starts empty: every script this server calls is loaded first.
+  void Promise.all([join, getSession, leave].map((each) => redis.script('LOAD', each.source))).then(() =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+    }),
+  );
 });
 
 // The benchmark gone (even killed): no orphan server.

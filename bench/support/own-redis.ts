@@ -40,6 +40,8 @@ export async function startOwnRedis(label: string): Promise<{ redis: Redis; url:
     }
   }
   const redis = new Redis(port, '127.0.0.1');
+  // Children (this server among them) are stopped before the cleanup steps run: no error storm.
+  redis.on('error', () => undefined);
   onCleanup(() => redis.quit());
   return { redis, url: `redis://127.0.0.1:${port}`, pid: child.pid! };
 }

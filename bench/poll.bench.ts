@@ -1,0 +1,389 @@
+/**
+ * Status polls and leaves (issue 12), each beside its baseline in the same run, on a Redis of
+ * this benchmark's own (so its command counter sees one service and nothing else):
+ *
+ *   - poll: GET /sessions/:id over --sessions queued sessions of one paused event (the steady
+ *     state of a queue: nobody moves), --connections at once, round-robin over the sessions →
+ *     polls/s, p50/p99, the service's CPU per poll and Redis commands per poll
+ *     (total_commands_processed delta / polls, the service's background work included), against
+ *     a static node:http answer of the same body size (the ceiling of a poll that reads nothing),
+ *     and, for reference, the bare node:http + ioredis server running the same get-session script.
+ *   - leave: DELETE /sessions/:id, each of --leaves fresh queued sessions once, against the bare
+ *     server running the same leave script.
+ * Targets and rounds are interleaved so noise on the box hits all of them alike.
+ *
+ *   npm run bench:poll -- [--sessions=2000] [--connections=50] [--duration=12] [--rounds=3]
+ *                         [--leaves=6000] [--build=auto|always|never] [--verbose=1]
+ *
+ * Writes bench-results/poll.json. Loopback only; everything it starts is stopped at the end.
+ */
+import { fork, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import {
+  CpuMeter,
+  ROOT,
+  Samples,
+  captureTail,
+  ensureBuilt,
+  environmentFacts,
+  fmt,
+  httpJson,
+  log,
+  numberOption,
+  onCleanup,
+  printTable,
+  putEvent,
+  ratio,
+  runBenchmark,
+  sleep,
+  startService,
+  stopChild,
+  summarize,
+  track,
+  writeResult,
+  type LatencySummary,
+} from './support/common';
+import { appScripts, eventSettings, RedisKeys, upsertEvent } from './support/lua';
+import { commandsProcessed, startOwnRedis } from './support/own-redis';
+
+const SESSIONS = numberOption('sessions', 2000);
+const CONNECTIONS = numberOption('connections', 50);
+const DURATION = numberOption('duration', 12);
+const ROUNDS = Math.max(1, Math.round(numberOption('rounds', 3)));
+const LEAVES = numberOption('leaves', 6000);
+const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
+const BARE_PREFIX = 'bare:';
+
+interface Server {
+  key: string;
+  label: string;
+  baseUrl: string;
+  pid: number;
+}
+
+interface RunFigures {
+  ok: number;
+  requests: number;
+  statusCounts: Record<string, number>;
+  perSecond: number;
+  latencyMs: LatencySummary;
+  cpuUsPerRequest: number | null;
+  redisCommands: number;
+  redisCommandsPerRequest: number;
+}
+
+/** autocannon over a list of paths (round-robin, or each once with `amount`), latency per response. */
+async function pathLoad(
+  baseUrl: string,
+  method: 'GET' | 'DELETE',
+  paths: string[],
+  options: { duration?: number; amount?: number },
+): Promise<{
+  ok: number;
+  requests: number;
+  statusCounts: Record<string, number>;
+  seconds: number;
+  samples: Float64Array;
+}> {
+  let next = 0;
+  const samples = new Samples();
+  const statusCounts: Record<string, number> = {};
+  let ok = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  const started = performance.now();
+  await new Promise<void>((done, fail) => {
+    const instance = autocannon(
+      {
+        url: baseUrl,
+        connections: Math.min(CONNECTIONS, options.amount ?? CONNECTIONS),
+        ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 5 }),
+        timeout: 10,
+        requests: [
+          {
+            method,
+            setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }),
+          },
+        ],
+      },
+      (error) => (error ? fail(error) : done()),
+    );
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+      const now = performance.now();
+      if (firstAt === 0) firstAt = now;
+      lastAt = now;
+      statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
+      if (statusCode >= 200 && statusCode < 300) {
+        ok++;
+        samples.push(ms);
+      }
+    });
+  });
+  const requests = Object.values(statusCounts).reduce((sum, count) => sum + count, 0);
+  const seconds = lastAt > firstAt ? (lastAt - firstAt) / 1000 : (performance.now() - started) / 1000;
+  return { ok, requests, statusCounts, seconds, samples: samples.values() };
+}
+
+/** A node:http server that answers every request with the same bytes: the poll's ceiling. */
+async function startStaticServer(body: string): Promise<Server> {
+  const code = `
+    const body = Buffer.from(process.env.STATIC_BODY);
+    const server = require('node:http').createServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+      response.end(body);
+    });
+    server.keepAliveTimeout = 30000;
+    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+    process.on('disconnect', () => process.exit(0));
+    process.on('SIGTERM', () => process.exit(0));`;
+  const child = track(
+    spawn(process.execPath, ['-e', code], {
+      env: { PATH: process.env.PATH ?? '', STATIC_BODY: body },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
+  onCleanup(() => stopChild(child, 2000));
+  const port = await portFromChild(child, captureTail(child, 'static'));
+  return { key: 'static', label: 'static node:http', baseUrl: `http://127.0.0.1:${port}`, pid: child.pid! };
+}
+
+/** bench/support/bare-join-server.ts on this run's Redis. */
+async function startBareServer(redisUrl: string): Promise<Server> {
+  const child = track(
+    fork(join(__dirname, 'support', 'bare-join-server.ts'), [], {
+      cwd: ROOT,
+      execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+      env: { PATH: process.env.PATH ?? '', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: BARE_PREFIX },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
+  onCleanup(() => stopChild(child, 2000));
+  const port = await portFromChild(child, captureTail(child, 'bare'));
+  return {
+    key: 'bare',
+    label: 'bare node:http + ioredis',
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+  };
+}
+
+function portFromChild(child: ReturnType<typeof fork>, tail: () => string): Promise<number> {
+  return new Promise<number>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${tail()}`)), 60000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      done(message.port);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${code}:\n${tail()}`));
+    });
+  });
+}
+
+/** Joins `count` people through a server's HTTP join, 32 at a time; returns the session ids. */
+async function joinMany(
+  baseUrl: string,
+  eventId: string,
+  count: number,
+  userPrefix: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      const response = await httpJson('POST', `${baseUrl}/api/v1/waitroom/join`, {
+        user_id: `${userPrefix}${index}`,
+        event_id: eventId,
+      });
+      if (response.status !== 201)
+        throw new Error(`join: ${response.status} ${JSON.stringify(response.body)}`);
+      ids.push((response.body as { session_id: string }).session_id);
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  return ids;
+}
+
+class Accumulated {
+  private readonly samples = new Samples();
+  ok = 0;
+  requests = 0;
+  seconds = 0;
+  cpuMs = 0;
+  commands = 0;
+  readonly statusCounts: Record<string, number> = {};
+
+  add(run: Awaited<ReturnType<typeof pathLoad>>, cpuMs: number | null, commands: number): void {
+    for (const value of run.samples) this.samples.push(value);
+    this.ok += run.ok;
+    this.requests += run.requests;
+    this.seconds += run.seconds;
+    this.cpuMs += cpuMs ?? NaN;
+    this.commands += commands;
+    for (const [status, count] of Object.entries(run.statusCounts))
+      this.statusCounts[status] = (this.statusCounts[status] ?? 0) + count;
+  }
+
+  figures(): RunFigures {
+    return {
+      ok: this.ok,
+      requests: this.requests,
+      statusCounts: this.statusCounts,
+      perSecond: this.ok / Math.max(1e-9, this.seconds),
+      latencyMs: summarize(this.samples.values()),
+      cpuUsPerRequest: Number.isFinite(this.cpuMs) ? (this.cpuMs * 1000) / Math.max(1, this.ok) : null,
+      redisCommands: this.commands,
+      redisCommandsPerRequest: this.commands / Math.max(1, this.ok),
+    };
+  }
+}
+
+async function main(): Promise<void> {
+  const options = {
+    sessions: SESSIONS,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    rounds: ROUNDS,
+    leaves: LEAVES,
+  };
+  const build = ensureBuilt();
+  const { redis, url } = await startOwnRedis('poll-bench');
+  const facts = { ...(await environmentFacts(redis)), build };
+  log(`options ${JSON.stringify(options)}`);
+  const service = await startService('wr:', { REDIS_URL: url, LOG_LEVEL: 'error' });
+  onCleanup(() => service.stop());
+  const bare = await startBareServer(url);
+  const svc: Server = { key: 'service', label: 'service', baseUrl: service.baseUrl, pid: service.child.pid! };
+
+  // ---- poll: a paused event, SESSIONS queued.
+  const pollEvent = 'poll-ev';
+  await putEvent(service.baseUrl, pollEvent, { capacity: 1_000_000, state: 'paused' });
+  log(`${pollEvent}: ${SESSIONS} joins`);
+  const serviceIds = await joinMany(service.baseUrl, pollEvent, SESSIONS, 'p-');
+  const sample = await fetch(
+    `${service.baseUrl}${SESSIONS_PATH}${encodeURIComponent(serviceIds[SESSIONS >> 1])}`,
+  );
+  const sampleBody = await sample.text();
+  if (sample.status !== 200) throw new Error(`GET session: ${sample.status} ${sampleBody}`);
+  // The static answer: the same number of bytes (a copy of a real poll's body).
+  const staticServer = await startStaticServer(sampleBody);
+  // The bare server's own event and sessions (its keys under another prefix of the same Redis).
+  const scripts = appScripts();
+  const bareKeys = new RedisKeys(BARE_PREFIX);
+  await upsertEvent(redis, scripts, bareKeys, pollEvent, eventSettings(), false);
+  const bareIds = await joinMany(bare.baseUrl, pollEvent, SESSIONS, 'p-');
+  const pathsOf = (ids: string[]) => ids.map((id) => `${SESSIONS_PATH}${encodeURIComponent(id)}`);
+  const pollTargets: { server: Server; paths: string[] }[] = [
+    { server: svc, paths: pathsOf(serviceIds) },
+    { server: staticServer, paths: pathsOf(serviceIds) },
+    { server: bare, paths: pathsOf(bareIds) },
+  ];
+
+  // Redis's background rate with nobody polling (the scheduler, relay and sweeps of the service).
+  const idleBefore = await commandsProcessed(redis);
+  await sleep(3000);
+  const idleCommandsPerSecond = ((await commandsProcessed(redis)) - idleBefore - 1) / 3;
+
+  for (const target of pollTargets) {
+    log(`${target.server.label}: warm-up`);
+    await pathLoad(target.server.baseUrl, 'GET', target.paths, { duration: 2 });
+  }
+  const poll = new Map(pollTargets.map((target) => [target.server.key, new Accumulated()]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < pollTargets.length; i++) {
+      const target = pollTargets[(i + round) % pollTargets.length];
+      const before = await commandsProcessed(redis);
+      const meter = new CpuMeter({ server: target.server.pid });
+      const run = await pathLoad(target.server.baseUrl, 'GET', target.paths, { duration: DURATION / ROUNDS });
+      const { cpuMs } = meter.stop();
+      const commands = (await commandsProcessed(redis)) - before - 1; // the INFO itself
+      poll.get(target.server.key)!.add(run, cpuMs.server, commands);
+      log(
+        `round ${round + 1}/${ROUNDS} poll ${target.server.label}: ${fmt(run.ok / run.seconds, 0)} polls/s` +
+          (run.ok < run.requests ? ` (non-2xx: ${JSON.stringify(run.statusCounts)})` : ''),
+      );
+    }
+  }
+  const pollFigures = Object.fromEntries([...poll].map(([key, value]) => [key, value.figures()]));
+
+  // ---- leave: fresh queued sessions, each left once.
+  const leaveEvent = 'leave-ev';
+  await putEvent(service.baseUrl, leaveEvent, { capacity: 1_000_000, state: 'paused' });
+  await upsertEvent(redis, scripts, bareKeys, leaveEvent, eventSettings(), false);
+  const leave = new Map<string, Accumulated>([
+    ['service', new Accumulated()],
+    ['bare', new Accumulated()],
+  ]);
+  const perRound = Math.max(CONNECTIONS, Math.round(LEAVES / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of round % 2 === 0 ? [svc, bare] : [bare, svc]) {
+      const ids = await joinMany(target.baseUrl, leaveEvent, perRound, `l${round}-`);
+      await sleep(500);
+      const before = await commandsProcessed(redis);
+      const meter = new CpuMeter({ server: target.pid });
+      const run = await pathLoad(target.baseUrl, 'DELETE', pathsOf(ids), { amount: ids.length });
+      const { cpuMs } = meter.stop();
+      const commands = (await commandsProcessed(redis)) - before - 1;
+      leave.get(target.key)!.add(run, cpuMs.server, commands);
+      log(
+        `round ${round + 1}/${ROUNDS} leave ${target.label}: ${fmt(run.ok / run.seconds, 0)} leaves/s` +
+          (run.ok < run.requests ? ` (non-2xx: ${JSON.stringify(run.statusCounts)})` : ''),
+      );
+    }
+  }
+  const leaveFigures = Object.fromEntries([...leave].map(([key, value]) => [key, value.figures()]));
+
+  const ratios = {
+    pollServiceOverStatic: ratio(pollFigures.service.perSecond, pollFigures.static.perSecond),
+    pollServiceOverBare: ratio(pollFigures.service.perSecond, pollFigures.bare.perSecond),
+    pollBareOverStatic: ratio(pollFigures.bare.perSecond, pollFigures.static.perSecond),
+    leaveServiceOverBare: ratio(leaveFigures.service.perSecond, leaveFigures.bare.perSecond),
+  };
+  const rows = (figures: Record<string, RunFigures>, labels: Record<string, string>, base: string) =>
+    Object.entries(labels).map(([key, label]) => {
+      const run = figures[key];
+      return [
+        label,
+        fmt(run.perSecond, 0),
+        fmt(run.latencyMs.p50),
+        fmt(run.latencyMs.p99),
+        fmt(run.cpuUsPerRequest, 0),
+        fmt(run.redisCommandsPerRequest),
+        fmt(ratio(run.perSecond, figures[base].perSecond)),
+      ];
+    });
+  printTable(
+    `Status poll: ${SESSIONS} queued sessions (event paused), ${CONNECTIONS} connections, ${DURATION} s per server in ${ROUNDS} rounds; body ${sampleBody.length} B`,
+    ['server', 'polls/s', 'p50 ms', 'p99 ms', 'CPU µs/poll', 'Redis cmds/poll', 'x static'],
+    rows(
+      pollFigures,
+      { service: 'service', bare: 'bare node:http + ioredis', static: 'static node:http' },
+      'static',
+    ),
+  );
+  console.log(
+    `Redis with nobody polling: ${fmt(idleCommandsPerSecond)} commands/s (the service's background work)`,
+  );
+  printTable(
+    `Leave: ${perRound * ROUNDS} queued sessions per server, each DELETEd once, ${CONNECTIONS} connections`,
+    ['server', 'leaves/s', 'p50 ms', 'p99 ms', 'CPU µs/leave', 'Redis cmds/leave', 'x bare'],
+    rows(leaveFigures, { service: 'service', bare: 'bare node:http + ioredis' }, 'bare'),
+  );
+  console.log(`ratios: ${JSON.stringify(ratios)}`);
+  log(
+    `wrote ${writeResult('poll', {
+      facts,
+      options,
+      bodyBytes: Buffer.byteLength(sampleBody),
+      idleCommandsPerSecond,
+      poll: pollFigures,
+      leave: leaveFigures,
+      ratios,
+    })}`,
+  );
+}
+
+runBenchmark(main);

@@ -1,0 +1,312 @@
+/**
+ * A mixed, realistic sale on one event (issue 12): an arrival spike, people polling their
+ * session every 4-6 s (jittered, as the waiting page's fallback does), about one in ten giving
+ * up (half leave with DELETE, half simply stop polling and are abandoned by the event's idle
+ * timeout), admissions at a rate, and checkouts completed by the checkout simulator (the built
+ * apps/checkout-simulator as a process, over Kafka; the service's own consumer applies the
+ * outcomes). One built service on a Redis of this benchmark's own, bounded to --duration seconds.
+ *
+ * Reports: joins, polls/s, admissions/s, completions, p50/p99 poll latency, the service's CPU
+ * (cores), Redis commands/s, and whether every admitted session ended (completed, failed or
+ * expired) by the end of a short grace period after the crowd stops.
+ *
+ *   npm run bench:sale -- [--people=3000] [--arrival=20] [--duration=90] [--rate=1200]
+ *                         [--capacity=100] [--idle-timeout=15] [--give-up=0.1] [--grace=20]
+ *                         [--checkout-delay=300-1500] [--build=auto|always|never] [--verbose=1]
+ *
+ * Writes bench-results/sale.json. Loopback only; everything it starts is stopped at the end.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import {
+  ADMIN_KEY,
+  KAFKA_BROKERS,
+  ROOT,
+  Samples,
+  captureTail,
+  ensureBuilt,
+  environmentFacts,
+  fmt,
+  freePort,
+  httpJson,
+  log,
+  numberOption,
+  onCleanup,
+  option,
+  printTable,
+  processCpuMs,
+  putEvent,
+  runBenchmark,
+  sleep,
+  startService,
+  stopChild,
+  summarize,
+  track,
+  waitForHttp,
+  writeResult,
+} from './support/common';
+import { waitForIdleServiceGroup } from './support/kafka';
+import { commandsProcessed, startOwnRedis } from './support/own-redis';
+
+const PEOPLE = numberOption('people', 3000);
+const ARRIVAL_S = numberOption('arrival', 20);
+const DURATION_S = numberOption('duration', 90);
+const RATE = numberOption('rate', 1200);
+const CAPACITY = numberOption('capacity', 100);
+const IDLE_TIMEOUT_S = numberOption('idle-timeout', 15);
+const GIVE_UP = numberOption('give-up', 0.1);
+const GRACE_S = numberOption('grace', 20);
+const CHECKOUT_DELAY = option('checkout-delay', '300-1500');
+const SIMULATOR_MAIN = join(ROOT, 'dist/apps/checkout-simulator/apps/checkout-simulator/src/main.js');
+const API = '/api/v1/waitroom';
+const ENDED = new Set(['completed', 'failed', 'expired']);
+const TERMINAL = new Set([...ENDED, 'left', 'abandoned']);
+
+interface Person {
+  sessionId?: string;
+  status?: string;
+  /** 'stay' polls to the end; 'leave' leaves at leaveAt; 'abandon' stops polling at leaveAt. */
+  plan: 'stay' | 'leave' | 'abandon';
+  leaveAt: number;
+  admitted: boolean;
+}
+
+const jitter = (from: number, to: number) => from + Math.random() * (to - from);
+
+async function startSimulator(waitroomUrl: string, eventId: string): Promise<number> {
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, [SIMULATOR_MAIN], {
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? tmpdir(),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KAFKA_BROKERS,
+        WAITROOM_URL: waitroomUrl,
+        SIMULATED_EVENTS: eventId,
+        CHECKOUT_DELAY_MS: CHECKOUT_DELAY,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  onCleanup(() => stopChild(child, 5000));
+  const tail = captureTail(child, 'simulator');
+  await waitForHttp(`http://127.0.0.1:${port}/health/live`, child, tail);
+  return child.pid!;
+}
+
+async function main(): Promise<void> {
+  const options = {
+    people: PEOPLE,
+    arrivalSeconds: ARRIVAL_S,
+    durationSeconds: DURATION_S,
+    admissionRatePerMinute: RATE,
+    capacity: CAPACITY,
+    idleTimeoutSeconds: IDLE_TIMEOUT_S,
+    giveUpShare: GIVE_UP,
+    graceSeconds: GRACE_S,
+    checkoutDelayMs: CHECKOUT_DELAY,
+  };
+  const build = ensureBuilt();
+  const { redis, url } = await startOwnRedis('sale-bench');
+  const facts = { ...(await environmentFacts(redis)), build };
+  log(`options ${JSON.stringify(options)}`);
+  // The service's consumer joins group waitroom-service: no other instance may be in it.
+  const consumerGroup = await waitForIdleServiceGroup();
+  const service = await startService('wr:', { REDIS_URL: url, LOG_LEVEL: 'error' });
+  onCleanup(() => service.stop());
+  const eventId = `sale-${randomBytes(3).toString('hex')}`;
+  const simulatorPid = await startSimulator(service.baseUrl, eventId);
+  const eventConfig = {
+    capacity: CAPACITY,
+    admission_rate_per_minute: RATE,
+    checkout_timeout_seconds: 30,
+    idle_timeout_seconds: IDLE_TIMEOUT_S,
+    state: 'open',
+  };
+  await putEvent(service.baseUrl, eventId, eventConfig);
+  const eventStats = async () =>
+    (
+      await httpJson('GET', `${service.baseUrl}${API}/admin/events/${eventId}`, undefined, {
+        'x-api-key': ADMIN_KEY,
+      })
+    ).body as Record<string, unknown>;
+  // Give the simulator's consumer time to join its group before the first admission.
+  await sleep(3000);
+
+  const people: Person[] = Array.from({ length: PEOPLE }, () => {
+    const roll = Math.random();
+    const plan = roll < GIVE_UP / 2 ? 'leave' : roll < GIVE_UP ? 'abandon' : 'stay';
+    return { plan, leaveAt: jitter(5, 40) * 1000, admitted: false };
+  });
+  const pollLatency = new Samples();
+  const counts = { joins: 0, joinErrors: 0, polls: 0, pollErrors: 0, leaves: 0, admittedSeen: 0 };
+  let stopping = false;
+
+  const serviceCpu0 = processCpuMs(service.child.pid!);
+  const simulatorCpu0 = processCpuMs(simulatorPid);
+  const commands0 = await commandsProcessed(redis);
+  const stats0 = await eventStats();
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+
+  const live = async (person: Person, index: number) => {
+    await sleep(Math.random() * ARRIVAL_S * 1000);
+    const joinedAt = elapsed();
+    const joined = await httpJson('POST', `${service.baseUrl}${API}/join`, {
+      user_id: `buyer-${index}`,
+      event_id: eventId,
+    }).catch(() => null);
+    if (!joined || joined.status !== 201) {
+      counts.joinErrors++;
+      return;
+    }
+    counts.joins++;
+    person.sessionId = (joined.body as { session_id: string }).session_id;
+    person.status = (joined.body as { status: string }).status;
+    const path = `${service.baseUrl}${API}/sessions/${encodeURIComponent(person.sessionId)}`;
+    for (;;) {
+      await sleep(jitter(4000, 6000));
+      if (stopping) return;
+      if (person.plan !== 'stay' && !person.admitted && elapsed() - joinedAt >= person.leaveAt) {
+        if (person.plan === 'leave') {
+          const left = await fetch(path, { method: 'DELETE' }).catch(() => null);
+          if (left?.ok) counts.leaves++;
+          await left?.text();
+        }
+        return; // 'abandon': stops polling; the idle timeout ends the session
+      }
+      const at = performance.now();
+      const response = await fetch(path).catch(() => null);
+      if (!response || !response.ok) {
+        counts.pollErrors++;
+        await response?.text();
+        continue;
+      }
+      const body = (await response.json()) as { status: string };
+      pollLatency.push(performance.now() - at);
+      counts.polls++;
+      person.status = body.status;
+      if (body.status !== 'queued' && !person.admitted) {
+        person.admitted = body.status !== 'left' && body.status !== 'abandoned';
+        if (person.admitted) counts.admittedSeen++;
+      }
+      if (TERMINAL.has(body.status)) return;
+    }
+  };
+  const progress = setInterval(
+    () =>
+      log(
+        `t=${fmt(elapsed() / 1000, 0)} s: ${counts.joins} joined, ${counts.polls} polls, ${counts.admittedSeen} admitted seen, ${counts.leaves} left`,
+      ),
+    15000,
+  );
+  const crowd = Promise.all(people.map((person, index) => live(person, index)));
+  await sleep(DURATION_S * 1000);
+  stopping = true;
+  const windowS = elapsed() / 1000;
+  clearInterval(progress);
+  const serviceCpu1 = processCpuMs(service.child.pid!);
+  const simulatorCpu1 = processCpuMs(simulatorPid);
+  const commands1 = await commandsProcessed(redis);
+  const stats1 = await eventStats();
+  await crowd;
+
+  // Grace: admissions stop (pause), the simulator finishes the checkouts in flight, then every
+  // session anyone saw admitted is read once more.
+  await putEvent(service.baseUrl, eventId, { ...eventConfig, state: 'paused' });
+  log(`crowd stopped after ${fmt(windowS, 0)} s; up to ${GRACE_S} s for the checkouts in flight`);
+  const admitted = people.filter((person) => person.admitted);
+  const finalStatus: Record<string, number> = {};
+  const num = (details: Record<string, unknown>, field: string) =>
+    Number((details.stats as Record<string, unknown> | undefined)?.[field] ?? 0);
+  const graceStarted = performance.now();
+  for (;;) {
+    for (const key of Object.keys(finalStatus)) delete finalStatus[key];
+    for (const person of admitted) {
+      if (!ENDED.has(person.status ?? '')) {
+        const reply = await httpJson(
+          'GET',
+          `${service.baseUrl}${API}/sessions/${encodeURIComponent(person.sessionId!)}`,
+        );
+        person.status =
+          reply.status === 200 ? (reply.body as { status: string }).status : `http-${reply.status}`;
+      }
+      finalStatus[person.status!] = (finalStatus[person.status!] ?? 0) + 1;
+    }
+    const open = admitted.filter((person) => !ENDED.has(person.status ?? '')).length;
+    // Also those admitted just before the pause that no poll saw: nobody left in checkout.
+    const inCheckout = num(await eventStats(), 'active_count');
+    if ((open === 0 && inCheckout === 0) || performance.now() - graceStarted > GRACE_S * 1000) break;
+    await sleep(1000);
+  }
+  const stats2 = await eventStats();
+  const cpu = (a: number | null, b: number | null) =>
+    a === null || b === null ? null : (b - a) / 1000 / windowS;
+  // Both views: every session a poll saw admitted has ended, and the event has nobody in checkout.
+  const everyAdmittedEnded =
+    admitted.every((person) => ENDED.has(person.status ?? '')) && num(stats2, 'active_count') === 0;
+  const result = {
+    facts: { ...facts, consumerGroup },
+    options,
+    eventId,
+    windowSeconds: windowS,
+    joins: counts.joins,
+    joinErrors: counts.joinErrors,
+    polls: counts.polls,
+    pollErrors: counts.pollErrors,
+    pollsPerSecond: counts.polls / windowS,
+    pollLatencyMs: summarize(pollLatency.values()),
+    leaves: counts.leaves,
+    abandonedByPlan: people.filter((person) => person.plan === 'abandon').length,
+    admissions: num(stats1, 'admitted_total') - num(stats0, 'admitted_total'),
+    admissionsPerSecond: (num(stats1, 'admitted_total') - num(stats0, 'admitted_total')) / windowS,
+    completionsInWindow: num(stats1, 'completed_total') - num(stats0, 'completed_total'),
+    completionsTotal: num(stats2, 'completed_total'),
+    failedTotal: num(stats2, 'failed_total'),
+    expiredTotal: num(stats2, 'expired_total'),
+    serviceCores: cpu(serviceCpu0, serviceCpu1),
+    simulatorCores: cpu(simulatorCpu0, simulatorCpu1),
+    redisCommandsPerSecond: (commands1 - commands0) / windowS,
+    admittedSeenByPolls: admitted.length,
+    admittedFinalStatus: finalStatus,
+    everyAdmittedEnded,
+    graceUsedSeconds: (performance.now() - graceStarted) / 1000,
+    eventStatsAtEnd: stats2,
+  };
+  printTable(
+    `Mixed sale: ${PEOPLE} people over ${ARRIVAL_S} s, polls every 4-6 s, ${GIVE_UP * 100}% give up, ${RATE} admissions/min, ${fmt(windowS, 0)} s`,
+    [
+      'joins',
+      'polls/s',
+      'poll p50 ms',
+      'poll p99 ms',
+      'admissions/s',
+      'completed',
+      'service cores',
+      'Redis cmds/s',
+      'every admitted ended',
+    ],
+    [
+      [
+        result.joins,
+        fmt(result.pollsPerSecond, 0),
+        fmt(result.pollLatencyMs.p50),
+        fmt(result.pollLatencyMs.p99),
+        fmt(result.admissionsPerSecond),
+        result.completionsTotal,
+        fmt(result.serviceCores),
+        fmt(result.redisCommandsPerSecond, 0),
+        `${everyAdmittedEnded ? 'yes' : 'no'} ${JSON.stringify(finalStatus)}`,
+      ],
+    ],
+  );
+  log(`wrote ${writeResult('sale', result)}`);
+}
+
+runBenchmark(main);
