@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import { TEST_KAFKA_BROKERS } from './test-env';
 
 const run = promisify(execFile);
@@ -30,6 +30,29 @@ export interface CollectedMessage {
   body: any;
 }
 
+/** A record as the tests read it: decoded for convenience, and the raw bytes beside. */
+function collected(topic: string, partition: number, message: KafkaMessage): CollectedMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+  let body: unknown = null;
+  try {
+    body = message.value ? JSON.parse(message.value.toString('utf8')) : null;
+  } catch {
+    body = message.value?.toString('utf8') ?? null;
+  }
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? null,
+    headers,
+    raw: message.value,
+    rawKey: message.key,
+    rawHeaders: message.headers ?? {},
+    body,
+  };
+}
+
 /**
  * An independent consumer (its own group) that keeps what it reads from the moment it starts.
  * Tests filter by their own event id.
@@ -53,25 +76,7 @@ export class TopicCollector {
     await collector.consumer.subscribe({ topics, fromBeginning: true });
     await collector.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-        let body: unknown = null;
-        try {
-          body = message.value ? JSON.parse(message.value.toString('utf8')) : null;
-        } catch {
-          body = message.value?.toString('utf8') ?? null;
-        }
-        collector.messages.push({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString('utf8') ?? null,
-          headers,
-          raw: message.value,
-          rawKey: message.key,
-          rawHeaders: message.headers ?? {},
-          body,
-        });
+        collector.messages.push(collected(topic, partition, message));
       },
     });
     for (const { topic, offsets } of ends) {
@@ -207,25 +212,7 @@ export async function readTopicRange(
         const offset = BigInt(message.offset);
         const end = until.get(partition) ?? 0n;
         if (offset >= (from.get(partition) ?? 0n) && offset < end) {
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-          let body: unknown = null;
-          try {
-            body = message.value ? JSON.parse(message.value.toString('utf8')) : null;
-          } catch {
-            body = message.value?.toString('utf8') ?? null;
-          }
-          messages.push({
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? null,
-            headers,
-            raw: message.value,
-            rawKey: message.key,
-            rawHeaders: message.headers ?? {},
-            body,
-          });
+          messages.push(collected(topic, partition, message));
         }
         if (offset >= end - 1n && pending.delete(partition) && pending.size === 0) done();
       },

@@ -1,4 +1,4 @@
-import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -42,35 +42,6 @@ export async function createSimulatorApp(
     { inheritAppConfig: true },
   );
   return app;
-}
-
-/**
- * Starts the consumer without holding up HTTP: with the broker away at start-up the page and the
- * probes still answer (readiness says why) and the consumer keeps trying in the background.
- */
-export function startConsumerInBackground(app: NestFastifyApplication, retryMs = 5000): { stop: () => void } {
-  const logger = new Logger('KafkaConsumer');
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const attempt = async () => {
-    try {
-      await app.startAllMicroservices();
-      logger.log(`consuming QUEUE_READY as group ${SIMULATOR_GROUP_ID}`);
-    } catch (error) {
-      if (stopped) return;
-      logger.warn(
-        `consumer not started (${error instanceof Error ? error.message : String(error)}); retrying in ${retryMs} ms`,
-      );
-      timer = setTimeout(() => void attempt(), retryMs);
-    }
-  };
-  void attempt();
-  return {
-    stop: () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
 }
 
 /**

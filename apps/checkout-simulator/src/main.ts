@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createSimulatorApp, shutdownSimulator, startConsumerInBackground } from './bootstrap';
+import { startConsumerInBackground } from '@waitroom/kafka-consumer';
+import { createSimulatorApp, shutdownSimulator } from './bootstrap';
+import { SIMULATOR_GROUP_ID } from './checkout/kafka-options';
 import { InvalidConfigurationError, validateEnvironment, type SimulatorConfig } from './config/environment';
 
 async function main(): Promise<void> {
@@ -16,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createSimulatorApp(config);
-  const consumer = startConsumerInBackground(app);
+  const consumer = startConsumerInBackground(app, `QUEUE_READY as group ${SIMULATOR_GROUP_ID}`);
   await app.listen({ port: config.port, host: config.host });
   const logger = new Logger('CheckoutSimulator');
   logger.log(

@@ -1,4 +1,4 @@
-import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -59,33 +59,4 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     { inheritAppConfig: true },
   );
   return app;
-}
-
-/**
- * Starts the Kafka consumer without holding up HTTP: if the broker is away at start-up the
- * service still serves (joins go to the outbox) and the consumer keeps trying in the background.
- */
-export function startConsumerInBackground(app: NestFastifyApplication, retryMs = 5000): { stop: () => void } {
-  const logger = new Logger('KafkaConsumer');
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const attempt = async () => {
-    try {
-      await app.startAllMicroservices();
-      logger.log('consuming checkout topics as group waitroom-service');
-    } catch (error) {
-      if (stopped) return;
-      logger.warn(
-        `consumer not started (${error instanceof Error ? error.message : String(error)}); retrying in ${retryMs} ms`,
-      );
-      timer = setTimeout(() => void attempt(), retryMs);
-    }
-  };
-  void attempt();
-  return {
-    stop: () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { createApp, startConsumerInBackground } from './bootstrap';
+import { startConsumerInBackground } from '@waitroom/kafka-consumer';
+import { createApp } from './bootstrap';
 import { InvalidConfigurationError, validateEnvironment, type Environment } from './config/environment';
 import { GracefulShutdown } from './shutdown';
 
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApp(env);
-  const consumer = startConsumerInBackground(app);
+  const consumer = startConsumerInBackground(app, 'checkout topics as group waitroom-service');
   await app.listen({ port: env.PORT, host: env.HOST });
   new Logger('Waitroom').log(`listening on ${env.HOST}:${env.PORT} (OpenAPI UI at /api/docs)`);
   app.get(GracefulShutdown).arm(app, consumer);

@@ -19,12 +19,21 @@ const TRANSIENT_KAFKA_ERRORS = new Set([
  */
 export function isTransientError(error: unknown): boolean {
   if (error instanceof DomainError) return error.code === 'STORE_UNAVAILABLE';
-  for (let current: unknown = error, depth = 0; current && depth < 10; depth++) {
-    if (typeof current !== 'object') return false;
-    const { name, retriable, cause } = current as { name?: unknown; retriable?: unknown; cause?: unknown };
+  for (const { name, retriable } of errorCauses(error)) {
     if (retriable === true) return true;
     if (typeof name === 'string' && TRANSIENT_KAFKA_ERRORS.has(name)) return true;
-    current = cause;
   }
   return false;
+}
+
+/** An error and the errors it wraps (`cause`, as kafkajs nests them), outermost first, at most 10. */
+export function* errorCauses(
+  error: unknown,
+): Generator<{ name?: unknown; type?: unknown; retriable?: unknown }> {
+  let current: unknown = error;
+  for (let depth = 0; depth < 10 && typeof current === 'object' && current !== null; depth++) {
+    const layer = current as { name?: unknown; type?: unknown; retriable?: unknown; cause?: unknown };
+    yield layer;
+    current = layer.cause;
+  }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
 import type { IHeaders, Producer } from 'kafkajs';
+import { errorCauses } from '../common/transient-errors';
 
 export const KAFKA_PRODUCER_CLIENT = Symbol('KAFKA_PRODUCER_CLIENT');
 
@@ -104,11 +105,7 @@ const PRODUCER_STATE_LOST = new Set([
 ]);
 
 function isProducerStateLost(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 10; depth++) {
-    if (typeof current !== 'object') return false;
-    const { type, cause } = current as { type?: unknown; cause?: unknown };
+  for (const { type } of errorCauses(error))
     if (typeof type === 'string' && PRODUCER_STATE_LOST.has(type)) return true;
-    current = cause;
-  }
   return false;
 }
