@@ -263,7 +263,7 @@ describe('HTTP input parsing', () => {
     });
 
     it('a path parameter longer than the router allows: 414', async () => {
-      const response = await running.http.get(`/api/v1/waitroom/sessions/${'a'.repeat(101)}`);
+      const response = await running.http.get(`/api/v1/waitroom/sessions/${'a'.repeat(1025)}`);
       expect(response.status).toBe(414);
       expectErrorShape(response.body, 414, 'URI_TOO_LONG');
     });

@@ -57,12 +57,17 @@ function rises(positions: number[]): [number, number, number][] {
   return found;
 }
 
+/** Polls read this instance's event snapshot, refreshed this often (session-polls.service.ts). */
+const POLL_SNAPSHOT_MS = 100;
+
 describe('a queued position never goes up under churn, except when a priority guest lands ahead', () => {
   let svc: RunningApp;
   const streams: StreamPositions[] = [];
 
   beforeAll(async () => {
-    svc = await startApp({ env: { ADMISSION_TICK_MS: '50', STREAM_TICK_MS: '200' } });
+    svc = await startApp({
+      env: { ADMISSION_TICK_MS: '50', STREAM_TICK_MS: '200', POLL_SNAPSHOT_MS: String(POLL_SNAPSHOT_MS) },
+    });
   });
   afterAll(async () => {
     for (const stream of streams) stream.close();
@@ -125,6 +130,9 @@ describe('a queued position never goes up under churn, except when a priority gu
 
     // Now a trusted gateway brings a priority-5 guest: everyone still queued moves back one place.
     await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
+    // Polls are answered from a snapshot refreshed every POLL_SNAPSHOT_MS: once two refreshes
+    // have passed, every poll shows the paused queue.
+    await new Promise((resolve) => setTimeout(resolve, 3 * POLL_SNAPSHOT_MS));
     const still = (await Promise.all(watched.map((id) => svc.http.session(id)))).map((r) => r.body);
     expect(still.every((body) => body.status === 'queued')).toBe(true);
     // The streams caught up with the paused queue first (else a rise could fall within one tick).
@@ -135,8 +143,13 @@ describe('a queued position never goes up under churn, except when a priority gu
     const vip = await svc.http.join('vip-guest', eventId, 5, { 'x-api-key': ADMIN_KEY });
     expect(vip.status).toBe(201);
     expect(vip.body.position).toBe(1);
-    const after = (await Promise.all(watched.map((id) => svc.http.session(id)))).map((r) => r.body);
-    expect(after.map((body) => body.position)).toEqual(still.map((body) => (body.position as number) + 1));
+    // Within a snapshot refresh, every poll shows the guest ahead: one place back, no more.
+    const expected = still.map((body) => (body.position as number) + 1).join();
+    const after = await eventually(
+      async () => (await Promise.all(watched.map((id) => svc.http.session(id)))).map((r) => r.body),
+      (bodies) => bodies.map((body) => body.position).join() === expected,
+      10 * POLL_SNAPSHOT_MS,
+    );
     // The streams show the same single rise.
     await eventually(
       async () => streams.map((s) => s.positions[s.positions.length - 1]),

@@ -103,7 +103,8 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
           queue_length: 1,
           estimated_wait_seconds: null,
         });
-        expect(first.body.session_id).toMatch(/^.+~[A-Za-z0-9_-]{22}$/);
+        // <event_id>~<member>~<ticket>: the ticket is what polls are answered from (session-ticket.ts).
+        expect(first.body.session_id).toMatch(/^.+~[A-Za-z0-9_-]{22}~[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}$/);
         expect(new Date(first.body.joined_at).toISOString()).toBe(first.body.joined_at);
         const again = await svc.http.join('alice', eventId);
         expect(again.status).toBe(200);

@@ -8,8 +8,12 @@ import { errorBodyForStatus } from './http-exception.filter';
  * Fastify's `{statusCode, error, message}`. Wired in bootstrap.ts as Fastify server options.
  */
 
-/** The longest path parameter the router takes; every id we issue is shorter (a session id is at most 87). */
-export const MAX_PATH_PARAM_LENGTH = 100;
+/**
+ * The longest path parameter the router takes. Every id we issue is shorter: a session id with
+ * its ticket is at most about 890 characters (a 64-character event id, and a user id of 128
+ * four-byte characters inside the ticket: session-ticket.ts).
+ */
+export const MAX_PATH_PARAM_LENGTH = 1024;
 
 /**
  * Fastify's `frameworkErrors`: the router's refusals (a path that is not valid percent-encoding,

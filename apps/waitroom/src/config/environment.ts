@@ -86,6 +86,13 @@ export class Environment {
    */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) STREAM_TICK_MS = 1000;
 
+  /**
+   * How often each instance refreshes its progress snapshot of an event whose sessions it answers
+   * status polls for: the polls of queued sessions are answered from it (session-polls.service.ts),
+   * so it bounds how stale a poll's position can be.
+   */
+  @Transform(toInt) @IsInt() @Min(50) @Max(5000) POLL_SNAPSHOT_MS = 250;
+
   /** How often each instance runs the admission step for every event. */
   @Transform(toInt) @IsInt() @Min(20) @Max(60000) ADMISSION_TICK_MS = 100;
   /** Most sessions one admission step moves per event (bounds the time one script holds Redis). */

@@ -33,7 +33,13 @@ export function toContractMessage(
 ): { topic: ProducedTopic; body: QueueJoinedMessage | QueueLeftMessage | QueueReadyMessage } {
   // Each body is one object literal (no spread of a shared base): this runs for every message
   // the relay publishes, and the profile showed the intermediate objects.
-  const sessionId = formatSessionId({ eventId, member: fields.s });
+  // The id the person holds: rebuilt from the session's ticket basis (session-ticket.ts).
+  const sessionId = formatSessionId(
+    { eventId, member: fields.s },
+    fields.b
+      ? { userId: fields.u, priority: Number(fields.p), joinedAtMs: Number(fields.j), baseline: fields.b }
+      : undefined,
+  );
   const at = iso(fields.at);
   switch (fields.k) {
     case 'joined':

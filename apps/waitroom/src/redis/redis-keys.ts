@@ -42,7 +42,8 @@ export class EventKeys {
   }
   /**
    * Hash: per flow bucket of the queue, joins that landed ahead of people already queued (`j…`)
-   * and departures other than admission (`d…`): what streams turn into live positions.
+   * and departures other than admission (`d…`), and their totals per priority band (`J…`, `D…`):
+   * what streams and status polls turn into live positions.
    */
   get flow(): string {
     return `${this.base}flow`;
@@ -105,6 +106,11 @@ export class RedisKeys {
    */
   get activeEvents(): string {
     return `${this.prefix}active-events`;
+  }
+
+  /** String: the secret that signs session tickets, shared by every instance (session-ticket-key.ts). */
+  get sessionTicketKey(): string {
+    return `${this.prefix}session-ticket-key`;
   }
 
   /** String: which instance runs the sweep for events with unmarked work right now (a lease). */

@@ -48,6 +48,8 @@ export class FlowSnapshot {
   constructor(pairs: readonly unknown[]) {
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const field = String(pairs[i]);
+      // `D…` and `J…` are per-band totals, for join-11.lua's baselines: not buckets.
+      if (field[0] !== 'd' && field[0] !== 'j') continue;
       const bucket = Number(field.slice(1));
       const value = Number(pairs[i + 1]);
       if (!Number.isFinite(bucket) || !Number.isFinite(value)) continue;
@@ -102,18 +104,28 @@ export function positionBase(
 }
 
 /**
- * The position now, from the last direct read and the event's progress now. `null` when the
- * progress cannot tell (a change in the session's own bucket, or everyone ahead gone: the
- * session may have been admitted): then the stream reads the session directly.
+ * The position now, from the last direct read (or a session ticket) and the event's progress
+ * now. `null` when the progress cannot tell (a change in the session's own bucket, or everyone
+ * ahead gone: the session may have been admitted): then the caller reads the session directly.
+ * Every counter only grows, so a snapshot taken before the base (a read that overtook it) shows
+ * some counter lower than the base: the base's position then stands, which keeps positions from
+ * going back up.
  */
 export function followPosition(base: PositionBase, admittedTotal: number, flow: FlowSnapshot): number | null {
   const at = flow.at(base.bucket);
-  if (at.departures !== base.at.departures || at.joins !== base.at.joins) return null;
   const before = flow.before(base.bucket);
-  const position =
-    base.position -
-    (admittedTotal - base.admittedTotal) -
-    (before.departures - base.before.departures) +
-    (before.joins - base.before.joins);
+  const admitted = admittedTotal - base.admittedTotal;
+  const departed = before.departures - base.before.departures;
+  const joined = before.joins - base.before.joins;
+  if (
+    admitted < 0 ||
+    departed < 0 ||
+    joined < 0 ||
+    at.departures < base.at.departures ||
+    at.joins < base.at.joins
+  )
+    return base.position;
+  if (at.departures !== base.at.departures || at.joins !== base.at.joins) return null;
+  const position = base.position - admitted - departed + joined;
   return position >= 1 ? position : null;
 }

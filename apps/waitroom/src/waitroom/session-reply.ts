@@ -1,7 +1,7 @@
 import { formatSessionId } from './session-id';
 import type { EventState, SessionRecord, SessionStatus } from './session';
 
-/** Parses the session shape shared by join-11.lua and get-session-5.lua (after the code). */
+/** Parses the session shape shared by join-11.lua, get-session-5.lua and stream-session-6.lua. */
 export function parseSessionReply(eventId: string, reply: (string | number)[]): SessionRecord {
   const [
     ,
@@ -17,10 +17,19 @@ export function parseSessionReply(eventId: string, reply: (string | number)[]): 
     rate,
     state,
     opensAt,
+    baseline,
   ] = reply;
   const optional = (value: string | number) => (value === '' || value === undefined ? null : Number(value));
   return {
-    sessionId: formatSessionId({ eventId, member: String(member) }),
+    sessionId: formatSessionId(
+      { eventId, member: String(member) },
+      {
+        userId: String(userId),
+        priority: Number(priority),
+        joinedAtMs: Number(joinedAt),
+        baseline: baseline === undefined ? '' : String(baseline),
+      },
+    ),
     eventId,
     userId: String(userId),
     priority: Number(priority),

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { TokensModule } from '../tokens/tokens.module';
 import { AdminController } from './admin.controller';
 import { BotCheckService } from './bot-check.service';
+import { SessionPollService } from './session-polls.service';
 import { SessionStreamService } from './session-stream.service';
+import { SessionTicketKey } from './session-ticket-key';
 import { WaitroomController } from './waitroom.controller';
 import { WaitroomRepository } from './waitroom.repository';
 import { WaitroomService } from './waitroom.service';
@@ -10,7 +12,14 @@ import { WaitroomService } from './waitroom.service';
 @Module({
   imports: [TokensModule],
   controllers: [WaitroomController, AdminController],
-  providers: [WaitroomRepository, WaitroomService, SessionStreamService, BotCheckService],
+  providers: [
+    WaitroomRepository,
+    WaitroomService,
+    SessionStreamService,
+    SessionPollService,
+    SessionTicketKey,
+    BotCheckService,
+  ],
   exports: [WaitroomService, WaitroomRepository, SessionStreamService],
 })
 export class WaitroomModule {}

@@ -97,7 +97,19 @@ export class WaitroomRepository {
     return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId) });
   }
 
-  /** Heartbeats of queued sessions, one call for many (the streams of one instance). */
+  /**
+   * The secret that signs session tickets: the one already in Redis, or a fresh one written if
+   * there is none yet (SET NX, so concurrent first starts agree on one).
+   */
+  async sessionTicketKey(): Promise<Buffer> {
+    const key = this.redis.keys.sessionTicketKey;
+    await this.redis.call(() => this.redis.client.set(key, randomBytes(32).toString('base64url'), 'NX'));
+    const stored = await this.redis.call(() => this.redis.client.get(key));
+    if (!stored) throw new Error(`${key} vanished right after it was written`);
+    return Buffer.from(stored, 'base64url');
+  }
+
+  /** Heartbeats of queued sessions, one call for many (the streams and polls of one instance). */
   heartbeats(eventId: string, memberIds: string[]): Promise<number> {
     return this.redis.run(heartbeatScript, { keys: this.redis.keys.forEvent(eventId), memberIds });
   }

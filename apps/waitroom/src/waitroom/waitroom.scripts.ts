@@ -299,10 +299,10 @@ export const streamSessionScript = defineScript({
   parse: (reply, { keys }): StreamedSession | null => {
     const items = replyArray('stream-session', reply);
     if (items[0] === 'NOT_FOUND') return null;
-    if (items[0] !== 'OK' || items.length !== 17) throw new UnexpectedScriptReply('stream-session', reply);
-    const [score, admittedTotal, idle, flow] = items.slice(13);
+    if (items[0] !== 'OK' || items.length !== 18) throw new UnexpectedScriptReply('stream-session', reply);
+    const [score, admittedTotal, idle, flow] = items.slice(14);
     return {
-      session: parseSessionReply(keys.eventId, items.slice(0, 13) as (string | number)[]),
+      session: parseSessionReply(keys.eventId, items.slice(0, 14) as (string | number)[]),
       score: score === '' || score === null ? null : replyNumber('stream-session', score),
       admittedTotal: replyNumber('stream-session', admittedTotal),
       idleTimeoutSeconds: idle === '' ? null : replyNumber('stream-session', idle),

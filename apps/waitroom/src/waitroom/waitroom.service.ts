@@ -8,6 +8,7 @@ import { BotCheckService } from './bot-check.service';
 import type { UpsertEventDto } from './dto/event-config.dto';
 import { DEFAULT_BOT_CHECK_MAX_NUMBER } from './event-config';
 import { parseSessionId } from './session-id';
+import { SessionPollService } from './session-polls.service';
 import type { SessionRecord } from './session';
 import {
   drawView,
@@ -34,6 +35,7 @@ export class WaitroomService {
     private readonly activeEvents: ActiveEvents,
     private readonly tokens: AdmissionTokenService,
     private readonly botCheck: BotCheckService,
+    private readonly polls: SessionPollService,
   ) {}
 
   async join(input: {
@@ -101,9 +103,24 @@ export class WaitroomService {
     return this.botCheck.createChallenge(eventId, event.config.botCheckMaxNumber);
   }
 
+  /**
+   * GET /sessions/:id. A queued session's poll is answered from this instance's snapshot of the
+   * event and the id's ticket, without reading the session (session-polls.service.ts); the
+   * session is read only when its status may have changed, or when the id has no valid ticket.
+   */
   async getSession(sessionId: string): Promise<SessionView> {
     const ref = parseSessionId(sessionId);
-    const session = ref && (await this.repository.getSession(ref));
+    if (!ref) throw sessionNotFound();
+    const answer = await this.polls.answer(ref);
+    if (answer.kind === 'answered') return this.view(answer.session);
+    let session: SessionRecord | null;
+    if (answer.learn) {
+      const read = await this.repository.streamSession(ref);
+      if (read) this.polls.learn(ref, read);
+      session = read?.session ?? null;
+    } else {
+      session = await this.repository.getSession(ref);
+    }
     if (!session) throw sessionNotFound();
     return this.view(session);
   }
@@ -112,7 +129,10 @@ export class WaitroomService {
     const ref = parseSessionId(sessionId);
     const reply = ref && (await this.repository.leave(ref));
     if (!reply || reply.code === 'NOT_FOUND') throw sessionNotFound();
-    if (reply.code === 'CHANGED') this.activeEvents.touchSoon(ref.eventId);
+    if (reply.code === 'CHANGED') {
+      this.activeEvents.touchSoon(ref.eventId);
+      this.polls.changed(ref);
+    }
     return { session_id: sessionId, status: reply.status };
   }
 

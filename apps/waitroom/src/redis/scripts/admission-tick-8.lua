@@ -36,8 +36,8 @@ end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, batch)
 for _, member in ipairs(expired) do
   redis.call('ZREM', KEYS[3], member)
-  local user_id = end_session(ARGV[1] .. member, member, ARGV[2], 'expired', now, retention)
-  outbox_append(KEYS[7], 'left', next_message_id(), now, 's', member, 'u', user_id or '', 'r', 'expired')
+  local session = end_session(ARGV[1] .. member, member, ARGV[2], 'expired', now, retention)
+  outbox_append_session(KEYS[7], 'left', next_message_id(), now, member, session, 'r', 'expired')
 end
 if #expired > 0 then redis.call('HINCRBY', KEYS[5], 'expired_total', #expired) end
 
@@ -52,8 +52,8 @@ if idle then
     if score then
       redis.call('ZREM', KEYS[2], member)
       count_departure(KEYS[8], score)
-      local user_id = end_session(ARGV[1] .. member, member, ARGV[2], 'abandoned', now, retention)
-      outbox_append(KEYS[7], 'left', next_message_id(), now, 's', member, 'u', user_id or '', 'r', 'abandoned')
+      local session = end_session(ARGV[1] .. member, member, ARGV[2], 'abandoned', now, retention)
+      outbox_append_session(KEYS[7], 'left', next_message_id(), now, member, session, 'r', 'abandoned')
       abandoned = abandoned + 1
     end
   end
@@ -93,8 +93,8 @@ if allowance > 0 then
     redis.call('HSET', session_key, 'st', 'ready', 'aat', now, 'eat', deadline)
     redis.call('ZADD', KEYS[3], deadline, member)
     redis.call('ZREM', KEYS[4], member)
-    local user_id = redis.call('HGET', session_key, 'uid') or ''
-    outbox_append(KEYS[7], 'ready', next_message_id(), now, 's', member, 'u', user_id, 'eat', deadline)
+    local session = redis.call('HMGET', session_key, 'uid', 'prio', 'jat', 'b')
+    outbox_append_session(KEYS[7], 'ready', next_message_id(), now, member, session, 'eat', deadline)
     admitted = admitted + 1
   end
   redis.call('HINCRBY', KEYS[5], 'admitted_total', admitted)

@@ -16,9 +16,9 @@ if status ~= 'ready' then return {'UNCHANGED', status} end
 local now = now_ms()
 local outcome = ARGV[2]
 redis.call('ZREM', KEYS[2], ARGV[1])
-local user_id = end_session(KEYS[1], ARGV[1], ARGV[3], outcome, now, tonumber(ARGV[5]))
+local session = end_session(KEYS[1], ARGV[1], ARGV[3], outcome, now, tonumber(ARGV[5]))
 redis.call('HINCRBY', KEYS[3], outcome .. '_total', 1)
 if outcome == 'expired' then
-  outbox_append(KEYS[4], 'left', ARGV[4], now, 's', ARGV[1], 'u', user_id, 'r', 'expired')
+  outbox_append_session(KEYS[4], 'left', ARGV[4], now, ARGV[1], session, 'r', 'expired')
 end
 return {'APPLIED', outcome}

@@ -11,7 +11,11 @@
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
 --                      | PROOF_REQUIRED | PROOF_INVALID.
 -- CREATED/EXISTING: {code, member, user_id, priority, status, joined_at_ms, admitted_at_ms, expires_at_ms,
---                    position, queue_length, admission_rate_estimate, state, opens_at_ms}
+--                    position, queue_length, admission_rate_estimate, state, opens_at_ms, baseline}
+-- `baseline` ('' for sessions of events created before tickets): the position and counters at the
+-- moment of joining, "position.admitted_total.bucket.departures_before.joins_before.departures_at.
+-- joins_at", kept in the session (`b`) so every reply and message names the session by the same
+-- id, whose ticket carries it (waitroom/session-ticket.ts).
 -- @include clock
 -- @include queue-order
 -- @include outbox
@@ -25,18 +29,18 @@ if limit > 0 then
   if count > limit then return {'RATE_LIMITED', redis.call('PTTL', KEYS[8])} end
 end
 
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check')
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check', 'tickets')
 local state = cfg[1]
 if not state then return {'EVENT_NOT_FOUND'} end
 
 local function describe(code, member)
   local session_key = ARGV[2] .. member
-  local s = redis.call('HMGET', session_key, 'uid', 'prio', 'st', 'jat', 'aat', 'eat')
+  local s = redis.call('HMGET', session_key, 'uid', 'prio', 'st', 'jat', 'aat', 'eat', 'b')
   local position, queue_length = false, redis.call('ZCARD', KEYS[2])
   if s[3] == 'queued' then position = redis.call('ZRANK', KEYS[2], member) + 1 end
   local rate = redis.call('HGET', KEYS[9], 'ewma') or ''
   return {code, member, s[1], s[2], s[3], s[4], s[5] or '', s[6] or '', position or '', queue_length, rate,
-          state, cfg[2] or ''}
+          state, cfg[2] or '', s[7] or ''}
 end
 
 -- One live place per person: a queued or ready session is returned as it is (200, not 201).
@@ -75,15 +79,22 @@ end
 redis.call('ZADD', KEYS[2], score, member)
 -- A priority or pre-open join can land ahead of people already queued: the live positions
 -- (waitroom/queue-flow.ts) count it. A plain arrival is behind everyone and is not counted.
-if priority > 0 or score < arrival_score(priority, 0) then
-  redis.call('HINCRBY', KEYS[10], 'j' .. flow_bucket(score), 1)
+if priority > 0 or score < arrival_score(priority, 0) then count_join_ahead(KEYS[10], score) end
+local position = redis.call('ZRANK', KEYS[2], member) + 1
+-- Events created before session tickets lack the band totals the baseline needs: no ticket.
+local baseline = ''
+if cfg[7] then
+  baseline = position .. '.' .. (redis.call('HGET', KEYS[5], 'admitted_total') or '0') .. '.' ..
+             flow_baseline(KEYS[10], score)
+  redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now, 'b', baseline)
+else
+  redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now)
 end
-redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now)
 redis.call('SET', KEYS[4], member)
 if cfg[5] then redis.call('ZADD', KEYS[7], now, member) end
 redis.call('HINCRBY', KEYS[5], 'joined_total', 1)
 
-local position = redis.call('ZRANK', KEYS[2], member) + 1
-outbox_append(KEYS[6], 'joined', ARGV[5], now, 's', member, 'u', user_id, 'p', priority, 'pos', position)
+outbox_append(KEYS[6], 'joined', ARGV[5], now, 's', member, 'u', user_id, 'p', priority, 'j', now, 'b', baseline,
+              'pos', position)
 
 return describe('CREATED', member)

@@ -18,7 +18,7 @@ if status == 'queued' then count_departure(KEYS[7], redis.call('ZSCORE', KEYS[2]
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
-local user_id = end_session(KEYS[1], ARGV[1], ARGV[2], 'left', now, tonumber(ARGV[4]))
+local session = end_session(KEYS[1], ARGV[1], ARGV[2], 'left', now, tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[5], 'left_total', 1)
-outbox_append(KEYS[6], 'left', ARGV[3], now, 's', ARGV[1], 'u', user_id, 'r', 'user')
+outbox_append_session(KEYS[6], 'left', ARGV[3], now, ARGV[1], session, 'r', 'user')
 return {'LEFT', 'left'}

@@ -25,9 +25,9 @@ for _, set in ipairs({KEYS[2], KEYS[3]}) do
   for _, member in ipairs(members) do
     redis.call('ZREM', set, member)
     redis.call('ZREM', KEYS[4], member)
-    local user_id = end_session(ARGV[1] .. member, member, ARGV[2], 'left', now, retention)
+    local session = end_session(ARGV[1] .. member, member, ARGV[2], 'left', now, retention)
     ended = ended + 1
-    outbox_append(KEYS[6], 'left', ARGV[5] .. '.' .. ended, now, 's', member, 'u', user_id or '', 'r', 'removed')
+    outbox_append_session(KEYS[6], 'left', ARGV[5] .. '.' .. ended, now, member, session, 'r', 'removed')
   end
   if ended >= budget then
     if ended > 0 then redis.call('HINCRBY', KEYS[5], 'left_total', ended) end

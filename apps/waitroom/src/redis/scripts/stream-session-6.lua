@@ -5,9 +5,9 @@
 -- KEYS[5] stats hash    KEYS[6] flow hash
 -- ARGV[1] member id
 -- Returns {'NOT_FOUND'} or {'OK', member, user_id, priority, status, joined_at_ms, admitted_at_ms,
---          expires_at_ms, position, queue_length, admission_rate_estimate, state, opens_at_ms,
+--          expires_at_ms, position, queue_length, admission_rate_estimate, state, opens_at_ms, baseline,
 --          score, admitted_total, idle_timeout_seconds, flow field/value list}
-local s = redis.call('HMGET', KEYS[1], 'uid', 'prio', 'st', 'jat', 'aat', 'eat')
+local s = redis.call('HMGET', KEYS[1], 'uid', 'prio', 'st', 'jat', 'aat', 'eat', 'b')
 if not s[3] then return {'NOT_FOUND'} end
 local cfg = redis.call('HMGET', KEYS[2], 'state', 'opens_at', 'idle')
 local position, score = '', ''
@@ -19,5 +19,5 @@ if s[3] == 'queued' then
   end
 end
 return {'OK', ARGV[1], s[1], s[2], s[3], s[4], s[5] or '', s[6] or '', position, redis.call('ZCARD', KEYS[3]),
-        redis.call('HGET', KEYS[4], 'ewma') or '', cfg[1] or '', cfg[2] or '',
+        redis.call('HGET', KEYS[4], 'ewma') or '', cfg[1] or '', cfg[2] or '', s[7] or '',
         score, redis.call('HGET', KEYS[5], 'admitted_total') or '0', cfg[3] or '', redis.call('HGETALL', KEYS[6])}

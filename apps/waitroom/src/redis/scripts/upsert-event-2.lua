@@ -18,7 +18,8 @@
 local created = redis.call('EXISTS', KEYS[1]) == 0
 local now = now_ms()
 if created then
-  redis.call('HSET', KEYS[1], 'salt', ARGV[1], 'created_at', now)
+  -- `tickets`: this event's flow hash keeps the band totals that session tickets need (join-11.lua).
+  redis.call('HSET', KEYS[1], 'salt', ARGV[1], 'created_at', now, 'tickets', '1')
 else
   local new_shuffle, new_opens
   for i = 2, #ARGV, 2 do

@@ -2,13 +2,15 @@
 -- session_key: the session hash; member: its id inside the event's sets;
 -- status: left | abandoned | completed | failed | expired; released_from: the set it leaves.
 -- Its user index is dropped only if it still points at this session, so the user may join again.
+-- Returns the session's {uid, prio, jat, b}: what names it in messages (outbox_append_session).
 local function end_session(session_key, member, user_key_prefix, status, now, retention_seconds)
-  local user_id = redis.call('HGET', session_key, 'uid')
+  local session = redis.call('HMGET', session_key, 'uid', 'prio', 'jat', 'b')
+  local user_id = session[1]
   redis.call('HSET', session_key, 'st', status, 'end', now)
   redis.call('EXPIRE', session_key, retention_seconds)
   if user_id then
     local user_key = user_key_prefix .. user_id
     if redis.call('GET', user_key) == member then redis.call('DEL', user_key) end
   end
-  return user_id
+  return session
 end

@@ -3,3 +3,11 @@
 local function outbox_append(outbox_key, kind, message_id, now, ...)
   redis.call('XADD', outbox_key, '*', 'k', kind, 'm', message_id, 'at', now, ...)
 end
+
+-- Appends a message about one session. `session` is its {uid, prio, jat, b} (HMGET, or what
+-- end_session returned): the relay rebuilds the session id the person holds from them
+-- (waitroom/session-ticket.ts), so every message names the session as the join reply did.
+local function outbox_append_session(outbox_key, kind, message_id, now, member, session, ...)
+  outbox_append(outbox_key, kind, message_id, now, 's', member, 'u', session[1] or '', 'p', session[2] or '',
+                'j', session[3] or '', 'b', session[4] or '', ...)
+end

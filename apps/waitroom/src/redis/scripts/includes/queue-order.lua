@@ -41,8 +41,71 @@ local function flow_bucket(score)
   return string.format('%.0f', band * BUCKETS_PER_BAND + sub)
 end
 
+-- Besides its buckets (`d<bucket>`, `j<bucket>`), the flow hash keeps each band's totals
+-- (`D<band>`, `J<band>`), so the baseline of a new arrival costs O(1) (flow_baseline below).
+local function band_of(score)
+  return math.floor(score / PRIORITY_BAND)
+end
+
 -- Counts a member leaving the queue other than by admission (left, abandoned): everyone behind
 -- it moves up one place. `score` is its queue score, read before the ZREM.
 local function count_departure(flow_key, score)
-  if score then redis.call('HINCRBY', flow_key, 'd' .. flow_bucket(tonumber(score)), 1) end
+  if score then
+    score = tonumber(score)
+    redis.call('HINCRBY', flow_key, 'd' .. flow_bucket(score), 1)
+    redis.call('HINCRBY', flow_key, 'D' .. band_of(score), 1)
+  end
+end
+
+-- Counts a join that can land ahead of people already queued (a priority, a pre-open draw).
+local function count_join_ahead(flow_key, score)
+  redis.call('HINCRBY', flow_key, 'j' .. flow_bucket(score), 1)
+  redis.call('HINCRBY', flow_key, 'J' .. band_of(score), 1)
+end
+
+-- A new member's flow baseline: its bucket, the departures and counted joins in all buckets
+-- before it, and those in its own bucket, as the live-position snapshot will see them
+-- (waitroom/queue-flow.ts). Returned as one string, "bucket.departures_before.joins_before.
+-- departures_at.joins_at". An arrival is the last of its band, so "before my bucket" is the
+-- totals of the bands ahead plus its own band's minus its own bucket: a few fields whatever the
+-- queue's length. A pre-open draw lands among its band's draws, so its own band's pre-open
+-- buckets below it are summed (at most 255).
+local function flow_baseline(flow_key, score)
+  local band = band_of(score)
+  local bucket = flow_bucket(score)
+  local fields = {'d' .. bucket, 'j' .. bucket}
+  for b = 0, band do
+    fields[#fields + 1] = 'D' .. b
+    fields[#fields + 1] = 'J' .. b
+  end
+  local within = score - band * PRIORITY_BAND
+  local pre_open = within < ARRIVAL_OFFSET
+  local first_sub = #fields + 1
+  if pre_open then
+    for sub = 0, math.floor(within / PREOPEN_BUCKET_WIDTH) - 1 do
+      local id = string.format('%.0f', band * BUCKETS_PER_BAND + sub)
+      fields[#fields + 1] = 'd' .. id
+      fields[#fields + 1] = 'j' .. id
+    end
+  end
+  local values = redis.call('HMGET', flow_key, unpack(fields))
+  local function n(i) return tonumber(values[i] or '0') or 0 end
+  local d_at, j_at = n(1), n(2)
+  local d_before, j_before = 0, 0
+  -- Bands ahead (lower band ids are served first): their totals.
+  for i = 3, 3 + 2 * band - 1, 2 do
+    d_before = d_before + n(i)
+    j_before = j_before + n(i + 1)
+  end
+  if pre_open then
+    for i = first_sub, #fields, 2 do
+      d_before = d_before + n(i)
+      j_before = j_before + n(i + 1)
+    end
+  else
+    local own = 3 + 2 * band
+    d_before = d_before + n(own) - d_at
+    j_before = j_before + n(own + 1) - j_at
+  end
+  return bucket .. '.' .. d_before .. '.' .. j_before .. '.' .. d_at .. '.' .. j_at
 end
