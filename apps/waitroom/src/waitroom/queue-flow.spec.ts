@@ -54,4 +54,15 @@ describe('followPosition', () => {
     expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 2 })))).toBeNull();
     expect(followPosition(base, 1000, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })))).toBeNull();
   });
+
+  it('keeps the base position for a snapshot older than the base (a read overtook it): never a rise', () => {
+    // Fewer admissions than at the base, and one departure ahead fewer.
+    expect(followPosition(base, 390, new FlowSnapshot(flat({ [`d${b - 2}`]: 2, [`d${b}`]: 1 })))).toBe(600);
+    expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3 })))).toBe(600);
+  });
+
+  it('ignores the per-band totals kept for join baselines', () => {
+    const sut = new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1, D9: 99, J0: 7 }));
+    expect(followPosition(base, 400, sut)).toBe(600);
+  });
 });

@@ -57,7 +57,7 @@ export class SessionPollService implements OnModuleDestroy {
   /** `<event_id>~<member>` → until when its polls read directly (changed through this instance). */
   private readonly changedHere = new Map<string, number>();
   private timer?: NodeJS.Timeout;
-  /** Counters read by tests and benchmarks. */
+  /** Counters read by tests and benchmarks: polls answered here, polls sent to read the session. */
   readonly stats = { answered: 0, reads: 0, snapshots: 0, heartbeatCalls: 0 };
 
   constructor(
@@ -72,6 +72,13 @@ export class SessionPollService implements OnModuleDestroy {
 
   /** Answers a poll from the snapshot, or says to read the session. */
   async answer(ref: SessionRef): Promise<PollAnswer> {
+    const answer = await this.tryAnswer(ref);
+    if (answer.kind === 'read') this.stats.reads++;
+    else this.stats.answered++;
+    return answer;
+  }
+
+  private async tryAnswer(ref: SessionRef): Promise<PollAnswer> {
     const ticket = ref.ticket === undefined ? null : decodeTicket(ref.eventId, ref.member, ref.ticket);
     if (!ticket) return { kind: 'read', learn: false };
     const id = `${ref.eventId}~${ref.member}`;
@@ -91,7 +98,6 @@ export class SessionPollService implements OnModuleDestroy {
       return { kind: 'read', learn: !mayBeAdmitted };
     }
     if (progress.idleTimeoutSeconds !== null) snapshot.heartbeats.add(ref.member);
-    this.stats.answered++;
     return {
       kind: 'answered',
       session: {
@@ -117,7 +123,6 @@ export class SessionPollService implements OnModuleDestroy {
    * its next polls on this instance, and its heartbeat is due like any other poll's.
    */
   learn(ref: SessionRef, read: StreamedSession): void {
-    this.stats.reads++;
     const id = `${ref.eventId}~${ref.member}`;
     const { session } = read;
     this.learnt.delete(id);
