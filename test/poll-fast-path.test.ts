@@ -187,6 +187,44 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     expect(second.map((body) => body.priority)).toEqual(first.map((body) => body.priority));
   });
 
+  it('answers in the fast lane, before the framework, with the framework route’s body, headers and metrics', async () => {
+    const eventId = await svc.http.createEvent('fast-lane', { capacity: 10, state: 'paused' });
+    const [id] = await joinMany(eventId, 1, 'lane');
+    await svc.http.session(id); // loads the snapshot
+    const countOf = async () => {
+      const text = (await svc.http.get('/metrics')).body as string;
+      const line = text
+        .split('\n')
+        .find((l) =>
+          l.startsWith(
+            'waitroom_http_request_duration_seconds_count{method="GET",route="/api/v1/waitroom/sessions/:session_id",status_code="200"}',
+          ),
+        );
+      return Number(line?.split(' ')[1] ?? 0);
+    };
+    const countBefore = await countOf();
+    const before = { ...polls.stats };
+    const lane = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${id}`, { headers: { 'x-request-id': 'lane-1' } });
+    expect(polls.stats.answered - before.answered).toBe(1);
+    // The same session through Fastify and Nest: an id without its ticket is not the lane's.
+    const framework = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${id.split('~').slice(0, 2).join('~')}`);
+    expect(polls.stats.answered - before.answered).toBe(1);
+    expect(lane.status).toBe(200);
+    expect(await lane.json()).toEqual(await framework.json());
+    const headers = (response: Response) =>
+      Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id'].includes(name)));
+    expect(headers(lane)).toEqual(headers(framework));
+    expect(lane.headers.get('x-request-id')).toBe('lane-1');
+    expect(framework.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect(await countOf()).toBe(countBefore + 2);
+    // What the lane does not settle goes on untouched: a percent-encoded id, a query string.
+    for (const path of [encodeURIComponent(id).replace(/~/g, '%7E'), `${id}?x=1`]) {
+      const response = await svc.http.get(`/api/v1/waitroom/sessions/${path}`);
+      expect(response.status).toBe(200);
+      expect(response.body.session_id).toBe(id);
+    }
+  });
+
   it('sees an admission within one snapshot refresh, and then reads the ready session for its token', async () => {
     const eventId = await svc.http.createEvent('fast-admit', { capacity: 3, state: 'paused' });
     const ids = await joinMany(eventId, 5, 'admit');

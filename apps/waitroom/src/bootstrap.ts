@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
@@ -9,6 +10,8 @@ import { addResponseHeaders } from './common/response-headers';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
 import { kafkaConsumerOptions } from './events/kafka-options';
+import { MetricsService } from './metrics/metrics.service';
+import { PollFastLane, SESSION_ROUTE } from './waitroom/poll-fast-lane';
 import { OPENAPI_PATH, setupOpenApi } from './openapi';
 import { ConsumerState, RawRecordKafkaServer } from '@waitroom/kafka-consumer';
 
@@ -21,7 +24,15 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbo
  * main.ts and the end-to-end tests start exactly the same thing.
  */
 export async function createApp(env: Environment): Promise<NestFastifyApplication> {
+  // Status polls of queued sessions are answered before Fastify sees them (poll-fast-lane.ts);
+  // the lane exists once the application does, and until then every request goes to Fastify.
+  let fastLane: PollFastLane | undefined;
   const adapter = new FastifyAdapter({
+    serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void) =>
+      createServer((request, response) => {
+        if (fastLane?.answer(request, response)) return;
+        handler(request, response);
+      }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Trust exactly TRUST_PROXY_HOPS proxies in front of us (hop 0 is the nearest one).
     trustProxy:
@@ -49,6 +60,10 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(env.LOG_LEVEL as LogLevel) + 1),
     }),
   });
+  const lane = app.get(PollFastLane);
+  const metrics = app.get(MetricsService);
+  lane.onAnswered = (seconds) => metrics.observeHttpRequest('GET', SESSION_ROUTE, 200, seconds);
+  fastLane = lane;
   acceptOnlyJsonBodies(app.getHttpAdapter().getInstance(), BODY_LIMIT_BYTES);
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);
   app.useGlobalPipes(createValidationPipe());

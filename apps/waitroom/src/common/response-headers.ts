@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
  * in the join benchmark's profile (docs/benchmarks.md); these values never change, so they are
  * computed once.
  */
-const API_HEADERS: Readonly<Record<string, string>> = {
+export const API_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',

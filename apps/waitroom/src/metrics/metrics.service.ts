@@ -126,6 +126,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** A request answered outside Fastify (the poll fast lane), counted like every other. */
+  observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    this.httpDuration.observe({ method, route, status_code: statusCode }, seconds);
+  }
+
   onModuleDestroy(): void {
     this.registry.clear();
   }

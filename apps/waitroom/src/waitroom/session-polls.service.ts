@@ -72,24 +72,50 @@ export class SessionPollService implements OnModuleDestroy {
 
   /** Answers a poll from the snapshot, or says to read the session. */
   async answer(ref: SessionRef): Promise<PollAnswer> {
-    const answer = await this.tryAnswer(ref);
+    const ticket = this.ticketOf(ref);
+    let answer: PollAnswer = { kind: 'read', learn: false };
+    if (ticket) {
+      const snapshot = await this.snapshot(ref.eventId);
+      answer = this.fromSnapshot(ref, ticket, snapshot);
+    }
     if (answer.kind === 'read') this.stats.reads++;
     else this.stats.answered++;
     return answer;
   }
 
-  private async tryAnswer(ref: SessionRef): Promise<PollAnswer> {
+  /**
+   * The same answer without waiting for anything: null unless this instance holds a fresh
+   * snapshot and it settles the poll (then the caller takes answer(), which may read). This is
+   * what the HTTP fast lane (poll-fast-lane.ts) runs before the framework sees the request.
+   */
+  answerNow(ref: SessionRef): SessionRecord | null {
+    const ticket = this.ticketOf(ref);
+    if (!ticket) return null;
+    const snapshot = this.snapshots.get(ref.eventId);
+    if (!snapshot) return null;
+    snapshot.lastPolledAt = Date.now();
+    if (snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) return null;
+    const answer = this.fromSnapshot(ref, ticket, snapshot);
+    if (answer.kind !== 'answered') return null;
+    this.stats.answered++;
+    return answer.session;
+  }
+
+  /** The ticket of a poll that may be answered from the snapshot, or null (read it). */
+  private ticketOf(ref: SessionRef): SessionTicket | null {
     const ticket = ref.ticket === undefined ? null : decodeTicket(ref.eventId, ref.member, ref.ticket);
-    if (!ticket) return { kind: 'read', learn: false };
-    const id = `${ref.eventId}~${ref.member}`;
-    const changedUntil = this.changedHere.get(id);
-    if (changedUntil !== undefined) {
-      if (Date.now() < changedUntil) return { kind: 'read', learn: false };
-      this.changedHere.delete(id);
-    }
-    const snapshot = await this.snapshot(ref.eventId);
+    if (!ticket) return null;
+    const changedUntil = this.changedHere.get(`${ref.eventId}~${ref.member}`);
+    if (changedUntil === undefined) return ticket;
+    if (Date.now() < changedUntil) return null;
+    this.changedHere.delete(`${ref.eventId}~${ref.member}`);
+    return ticket;
+  }
+
+  private fromSnapshot(ref: SessionRef, ticket: SessionTicket, snapshot: EventSnapshot): PollAnswer {
     const { progress, flow } = snapshot;
     if (!progress || !flow) return { kind: 'read', learn: false };
+    const id = `${ref.eventId}~${ref.member}`;
     const base = this.learnt.get(id) ?? ticketBase(ticket);
     const position = followPosition(base, progress.admittedTotal, flow);
     if (position === null) {

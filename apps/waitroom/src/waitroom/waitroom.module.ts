@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TokensModule } from '../tokens/tokens.module';
 import { AdminController } from './admin.controller';
 import { BotCheckService } from './bot-check.service';
+import { PollFastLane } from './poll-fast-lane';
 import { SessionPollService } from './session-polls.service';
 import { SessionStreamService } from './session-stream.service';
 import { SessionTicketKey } from './session-ticket-key';
@@ -18,8 +19,9 @@ import { WaitroomService } from './waitroom.service';
     SessionStreamService,
     SessionPollService,
     SessionTicketKey,
+    PollFastLane,
     BotCheckService,
   ],
-  exports: [WaitroomService, WaitroomRepository, SessionStreamService],
+  exports: [WaitroomService, WaitroomRepository, SessionStreamService, PollFastLane],
 })
 export class WaitroomModule {}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_PATH_PARAM_LENGTH } from '../common/framework-errors';
+import { API_HEADERS } from '../common/response-headers';
+import { parseSessionId } from './session-id';
+import { SessionPollService } from './session-polls.service';
+import { WaitroomService } from './waitroom.service';
+
+const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
+/** The route template the HTTP metrics name these requests by, as for the framework's route. */
+export const SESSION_ROUTE = '/api/v1/waitroom/sessions/:session_id';
+
+/**
+ * The HTTP fast lane of status polls (docs/decisions/0014-poll-fast-path.md).
+ *
+ * A poll of a queued session is answered from this instance's snapshot in a few microseconds,
+ * and the framework's per-request work (routing, hooks, the Nest pipeline) cost several times
+ * that. So the HTTP server (bootstrap.ts) hands each request here first: a GET of
+ * `/api/v1/waitroom/sessions/<id>` whose id carries a valid ticket and whose answer the snapshot
+ * settles is answered here, with the same body and headers as GET /sessions/:id; every other
+ * request, and every poll this cannot settle without waiting, goes on to Fastify and Nest
+ * untouched (WaitroomController.getSession, which may read Redis).
+ */
+@Injectable()
+export class PollFastLane {
+  /** Called with each answered poll's duration in seconds (the HTTP metrics; set at start-up). */
+  onAnswered: (seconds: number) => void = () => undefined;
+
+  constructor(
+    private readonly polls: SessionPollService,
+    private readonly waitroom: WaitroomService,
+  ) {}
+
+  /** Answers the request and returns true, or returns false having touched nothing. */
+  answer(request: IncomingMessage, response: ServerResponse): boolean {
+    const url = request.url;
+    if (request.method !== 'GET' || url === undefined || !url.startsWith(SESSIONS_PATH)) return false;
+    const started = performance.now();
+    const sessionId = url.slice(SESSIONS_PATH.length);
+    // Sub-paths (/stream), query strings and percent-encoding are the framework's to parse.
+    if (
+      sessionId.length > MAX_PATH_PARAM_LENGTH ||
+      sessionId.includes('/') ||
+      sessionId.includes('?') ||
+      sessionId.includes('%')
+    )
+      return false;
+    const ref = parseSessionId(sessionId);
+    const session = ref?.ticket === undefined ? null : this.polls.answerNow(ref);
+    if (!session) return false;
+    const body = JSON.stringify(this.waitroom.view(session));
+    const requestId = request.headers['x-request-id'];
+    response.writeHead(200, {
+      ...API_HEADERS,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': typeof requestId === 'string' && requestId !== '' ? requestId : randomUUID(),
+    });
+    response.end(body);
+    this.onAnswered((performance.now() - started) / 1000);
+    return true;
+  }
+}
