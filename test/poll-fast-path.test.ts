@@ -210,7 +210,7 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     const framework = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${id.split('~').slice(0, 2).join('~')}`);
     expect(polls.stats.answered - before.answered).toBe(1);
     expect(lane.status).toBe(200);
-    expect(await lane.json()).toEqual(await framework.json());
+    expect(await lane.text()).toBe(await framework.text());
     const headers = (response: Response) =>
       Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id'].includes(name)));
     expect(headers(lane)).toEqual(headers(framework));

@@ -26,11 +26,11 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbo
 export async function createApp(env: Environment): Promise<NestFastifyApplication> {
   // Status polls of queued sessions are answered before Fastify sees them (poll-fast-lane.ts);
   // the lane exists once the application does, and until then every request goes to Fastify.
-  let fastLane: PollFastLane | undefined;
+  const fastLane: { current?: PollFastLane } = {};
   const adapter = new FastifyAdapter({
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void) =>
       createServer((request, response) => {
-        if (fastLane?.answer(request, response)) return;
+        if (fastLane.current?.answer(request, response)) return;
         handler(request, response);
       }),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -63,7 +63,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   const lane = app.get(PollFastLane);
   const metrics = app.get(MetricsService);
   lane.onAnswered = (seconds) => metrics.observeHttpRequest('GET', SESSION_ROUTE, 200, seconds);
-  fastLane = lane;
+  fastLane.current = lane;
   acceptOnlyJsonBodies(app.getHttpAdapter().getInstance(), BODY_LIMIT_BYTES);
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);
   app.useGlobalPipes(createValidationPipe());

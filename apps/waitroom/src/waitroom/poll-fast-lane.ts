@@ -5,9 +5,11 @@ import { MAX_PATH_PARAM_LENGTH } from '../common/framework-errors';
 import { API_HEADERS } from '../common/response-headers';
 import { parseSessionId } from './session-id';
 import { SessionPollService } from './session-polls.service';
-import { WaitroomService } from './waitroom.service';
+import { renderQueuedSession } from './views';
 
 const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
+/** Every header but the length and the request id, as Fastify sends them for the route. */
+const FIXED_HEADERS = [...Object.entries(API_HEADERS), ['content-type', 'application/json; charset=utf-8']].flat();
 /** The route template the HTTP metrics name these requests by, as for the framework's route. */
 export const SESSION_ROUTE = '/api/v1/waitroom/sessions/:session_id';
 
@@ -27,10 +29,7 @@ export class PollFastLane {
   /** Called with each answered poll's duration in seconds (the HTTP metrics; set at start-up). */
   onAnswered: (seconds: number) => void = () => undefined;
 
-  constructor(
-    private readonly polls: SessionPollService,
-    private readonly waitroom: WaitroomService,
-  ) {}
+  constructor(private readonly polls: SessionPollService) {}
 
   /** Answers the request and returns true, or returns false having touched nothing. */
   answer(request: IncomingMessage, response: ServerResponse): boolean {
@@ -47,16 +46,17 @@ export class PollFastLane {
     )
       return false;
     const ref = parseSessionId(sessionId);
-    const session = ref?.ticket === undefined ? null : this.polls.answerNow(ref);
-    if (!session) return false;
-    const body = JSON.stringify(this.waitroom.view(session));
+    const answer = ref?.ticket === undefined ? null : this.polls.answerNow(ref);
+    if (!answer) return false;
+    const body = renderQueuedSession(answer.template, answer.session);
     const requestId = request.headers['x-request-id'];
-    response.writeHead(200, {
-      ...API_HEADERS,
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': typeof requestId === 'string' && requestId !== '' ? requestId : randomUUID(),
-    });
+    response.writeHead(200, [
+      ...FIXED_HEADERS,
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-request-id',
+      typeof requestId === 'string' && requestId !== '' ? requestId : randomUUID(),
+    ]);
     response.end(body);
     this.onAnswered((performance.now() - started) / 1000);
     return true;

@@ -4,6 +4,7 @@ import { FlowSnapshot, followPosition, positionBase, type PositionBase } from '.
 import type { SessionRecord } from './session';
 import type { SessionRef } from './session-id';
 import { decodeTicket, type SessionTicket } from './session-ticket';
+import { queuedSessionTemplate, type QueuedSessionTemplate } from './views';
 import type { EventProgress, StreamedSession } from './waitroom.repository';
 import { WaitroomRepository } from './waitroom.repository';
 
@@ -18,6 +19,26 @@ const HEARTBEATS_PER_CALL = 1000;
  * so memory stays flat whatever the crowd: a person whose base was dropped takes one more read.
  */
 const LEARNT_BASES_MAX = 200000;
+/**
+ * Tickets already verified, by their text: a person polls every few seconds with the same id,
+ * and checking the mac again each time was the largest share of a fast poll's own CPU. Bounded
+ * like the learnt bases; a ticket that fell out is simply verified again.
+ */
+const VERIFIED_TICKETS_MAX = 200000;
+
+interface VerifiedTicket {
+  eventId: string;
+  member: string;
+  ticket: SessionTicket;
+  /** The fast lane's body template, made on its first use. */
+  template?: QueuedSessionTemplate;
+}
+
+/** A poll the fast lane can send: the session now, and the template of its body. */
+export interface ImmediateAnswer {
+  session: SessionRecord;
+  template: QueuedSessionTemplate;
+}
 
 interface EventSnapshot {
   progress: EventProgress | null;
@@ -54,6 +75,7 @@ export class SessionPollService implements OnModuleDestroy {
   private readonly snapshots = new Map<string, EventSnapshot>();
   /** `<event_id>~<member>` → base of a direct read newer than the ticket's, oldest first. */
   private readonly learnt = new Map<string, PositionBase>();
+  private readonly verified = new Map<string, VerifiedTicket>();
   /** `<event_id>~<member>` → until when its polls read directly (changed through this instance). */
   private readonly changedHere = new Map<string, number>();
   private timer?: NodeJS.Timeout;
@@ -72,11 +94,11 @@ export class SessionPollService implements OnModuleDestroy {
 
   /** Answers a poll from the snapshot, or says to read the session. */
   async answer(ref: SessionRef): Promise<PollAnswer> {
-    const ticket = this.ticketOf(ref);
+    const verified = this.ticketOf(ref);
     let answer: PollAnswer = { kind: 'read', learn: false };
-    if (ticket) {
+    if (verified) {
       const snapshot = await this.snapshot(ref.eventId);
-      answer = this.fromSnapshot(ref, ticket, snapshot);
+      answer = this.fromSnapshot(ref, verified.ticket, snapshot);
     }
     if (answer.kind === 'read') this.stats.reads++;
     else this.stats.answered++;
@@ -88,28 +110,41 @@ export class SessionPollService implements OnModuleDestroy {
    * snapshot and it settles the poll (then the caller takes answer(), which may read). This is
    * what the HTTP fast lane (poll-fast-lane.ts) runs before the framework sees the request.
    */
-  answerNow(ref: SessionRef): SessionRecord | null {
-    const ticket = this.ticketOf(ref);
-    if (!ticket) return null;
+  answerNow(ref: SessionRef): ImmediateAnswer | null {
+    const verified = this.ticketOf(ref);
+    if (!verified) return null;
     const snapshot = this.snapshots.get(ref.eventId);
     if (!snapshot) return null;
     snapshot.lastPolledAt = Date.now();
     if (snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) return null;
-    const answer = this.fromSnapshot(ref, ticket, snapshot);
+    const answer = this.fromSnapshot(ref, verified.ticket, snapshot);
     if (answer.kind !== 'answered') return null;
     this.stats.answered++;
-    return answer.session;
+    verified.template ??= queuedSessionTemplate(answer.session);
+    return { session: answer.session, template: verified.template };
   }
 
   /** The ticket of a poll that may be answered from the snapshot, or null (read it). */
-  private ticketOf(ref: SessionRef): SessionTicket | null {
-    const ticket = ref.ticket === undefined ? null : decodeTicket(ref.eventId, ref.member, ref.ticket);
+  private ticketOf(ref: SessionRef): VerifiedTicket | null {
+    const ticket = ref.ticket === undefined ? null : this.verify(ref.eventId, ref.member, ref.ticket);
     if (!ticket) return null;
     const changedUntil = this.changedHere.get(`${ref.eventId}~${ref.member}`);
     if (changedUntil === undefined) return ticket;
     if (Date.now() < changedUntil) return null;
     this.changedHere.delete(`${ref.eventId}~${ref.member}`);
     return ticket;
+  }
+
+  /** decodeTicket, remembering the tickets that passed (a cached one must name the same session). */
+  private verify(eventId: string, member: string, text: string): VerifiedTicket | null {
+    const known = this.verified.get(text);
+    if (known) return known.eventId === eventId && known.member === member ? known : null;
+    const ticket = decodeTicket(eventId, member, text);
+    if (!ticket) return null;
+    const verified = { eventId, member, ticket };
+    this.verified.set(text, verified);
+    if (this.verified.size > VERIFIED_TICKETS_MAX) this.verified.delete(this.verified.keys().next().value!);
+    return verified;
   }
 
   private fromSnapshot(ref: SessionRef, ticket: SessionTicket, snapshot: EventSnapshot): PollAnswer {
