@@ -25,6 +25,7 @@ import { Partitioners } from 'kafkajs';
 import { validateEnvironment } from '../apps/waitroom/src/config/environment';
 import type { OutgoingRecord } from '../apps/waitroom/src/events/kafka-publisher';
 import { toOutboxRecord } from '../apps/waitroom/src/events/outbox-messages';
+import { useSessionTicketKey } from '../apps/waitroom/src/waitroom/session-ticket';
 import { entryFields } from '../apps/waitroom/src/events/outbox.repository';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import {
@@ -312,6 +313,11 @@ async function main(): Promise<void> {
     phases: [...PHASES],
   };
   const { redis, facts, prefix, keys, scripts } = await openBenchRun('br', options);
+  // The service signs session tickets with the key kept in Redis under this prefix (created by
+  // whoever comes first): the baseline's records must carry the same session ids, so the same
+  // bytes, as the relay's.
+  await redis.set(keys.sessionTicketKey, randomBytes(32).toString('base64url'), 'NX');
+  useSessionTicketKey(Buffer.from((await redis.get(keys.sessionTicketKey)) ?? '', 'base64url'));
   const build = ensureBuilt();
   checkDistScriptsMatch(['join', 'admission-tick']);
   const profiler = serviceProfiler(prefix);

@@ -62,7 +62,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   });
   const lane = app.get(PollFastLane);
   const metrics = app.get(MetricsService);
-  lane.onAnswered = (seconds) => metrics.observeHttpRequest('GET', SESSION_ROUTE, 200, seconds);
+  lane.onAnswered = metrics.httpRequestObserver('GET', SESSION_ROUTE, 200);
   fastLane.current = lane;
   acceptOnlyJsonBodies(app.getHttpAdapter().getInstance(), BODY_LIMIT_BYTES);
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);

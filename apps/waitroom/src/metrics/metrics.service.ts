@@ -126,9 +126,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** A request answered outside Fastify (the poll fast lane), counted like every other. */
-  observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    this.httpDuration.observe({ method, route, status_code: statusCode }, seconds);
+  /**
+   * Records requests answered outside Fastify (the poll fast lane) like every other: the labels
+   * are bound once, so each request is one observe.
+   */
+  httpRequestObserver(method: string, route: string, statusCode: number): (seconds: number) => void {
+    const series = this.httpDuration.labels({ method, route, status_code: statusCode });
+    return (seconds) => series.observe(seconds);
   }
 
   onModuleDestroy(): void {

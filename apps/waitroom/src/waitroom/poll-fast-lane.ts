@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_PATH_PARAM_LENGTH } from '../common/framework-errors';
 import { API_HEADERS } from '../common/response-headers';
-import { parseSessionId } from './session-id';
 import { SessionPollService } from './session-polls.service';
 import { renderQueuedSession } from './views';
 
@@ -45,8 +44,7 @@ export class PollFastLane {
       sessionId.includes('%')
     )
       return false;
-    const ref = parseSessionId(sessionId);
-    const answer = ref?.ticket === undefined ? null : this.polls.answerNow(ref);
+    const answer = this.polls.answerNow(sessionId);
     if (!answer) return false;
     const body = renderQueuedSession(answer.template, answer.session);
     const requestId = request.headers['x-request-id'];

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Environment } from '../config/environment';
 import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
 import type { SessionRecord } from './session';
-import type { SessionRef } from './session-id';
+import { parseSessionId, type SessionRef } from './session-id';
 import { decodeTicket, type SessionTicket } from './session-ticket';
 import { queuedSessionTemplate, type QueuedSessionTemplate } from './views';
 import type { EventProgress, StreamedSession } from './waitroom.repository';
@@ -29,6 +29,10 @@ const VERIFIED_TICKETS_MAX = 200000;
 interface VerifiedTicket {
   eventId: string;
   member: string;
+  /** `<event_id>~<member>`: the key of the maps about the session. */
+  id: string;
+  /** The whole id, ticket included. */
+  sessionId: string;
   ticket: SessionTicket;
   /** The fast lane's body template, made on its first use. */
   template?: QueuedSessionTemplate;
@@ -94,11 +98,11 @@ export class SessionPollService implements OnModuleDestroy {
 
   /** Answers a poll from the snapshot, or says to read the session. */
   async answer(ref: SessionRef): Promise<PollAnswer> {
-    const verified = this.ticketOf(ref);
+    const verified = ref.ticket === undefined ? null : this.verify(ref.eventId, ref.member, ref.ticket);
     let answer: PollAnswer = { kind: 'read', learn: false };
-    if (verified) {
+    if (verified && !this.changedRecently(verified.id)) {
       const snapshot = await this.snapshot(ref.eventId);
-      answer = this.fromSnapshot(ref, verified.ticket, snapshot);
+      answer = this.fromSnapshot(verified, snapshot);
     }
     if (answer.kind === 'read') this.stats.reads++;
     else this.stats.answered++;
@@ -108,49 +112,56 @@ export class SessionPollService implements OnModuleDestroy {
   /**
    * The same answer without waiting for anything: null unless this instance holds a fresh
    * snapshot and it settles the poll (then the caller takes answer(), which may read). This is
-   * what the HTTP fast lane (poll-fast-lane.ts) runs before the framework sees the request.
+   * what the HTTP fast lane (poll-fast-lane.ts) runs before the framework sees the request, so
+   * a session id seen before is looked up whole, without parsing it again.
    */
-  answerNow(ref: SessionRef): ImmediateAnswer | null {
-    const verified = this.ticketOf(ref);
-    if (!verified) return null;
-    const snapshot = this.snapshots.get(ref.eventId);
+  answerNow(sessionId: string): ImmediateAnswer | null {
+    let verified = this.verified.get(sessionId) ?? null;
+    if (!verified) {
+      const ref = parseSessionId(sessionId);
+      if (ref?.ticket === undefined) return null;
+      verified = this.verify(ref.eventId, ref.member, ref.ticket);
+      if (!verified) return null;
+    }
+    if (this.changedRecently(verified.id)) return null;
+    const snapshot = this.snapshots.get(verified.eventId);
     if (!snapshot) return null;
     snapshot.lastPolledAt = Date.now();
     if (snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) return null;
-    const answer = this.fromSnapshot(ref, verified.ticket, snapshot);
+    const answer = this.fromSnapshot(verified, snapshot);
     if (answer.kind !== 'answered') return null;
     this.stats.answered++;
     verified.template ??= queuedSessionTemplate(answer.session);
     return { session: answer.session, template: verified.template };
   }
 
-  /** The ticket of a poll that may be answered from the snapshot, or null (read it). */
-  private ticketOf(ref: SessionRef): VerifiedTicket | null {
-    const ticket = ref.ticket === undefined ? null : this.verify(ref.eventId, ref.member, ref.ticket);
-    if (!ticket) return null;
-    const changedUntil = this.changedHere.get(`${ref.eventId}~${ref.member}`);
-    if (changedUntil === undefined) return ticket;
-    if (Date.now() < changedUntil) return null;
-    this.changedHere.delete(`${ref.eventId}~${ref.member}`);
-    return ticket;
+  /** Whether a change made through this instance means its polls must read for now. */
+  private changedRecently(id: string): boolean {
+    const changedUntil = this.changedHere.get(id);
+    if (changedUntil === undefined) return false;
+    if (Date.now() < changedUntil) return true;
+    this.changedHere.delete(id);
+    return false;
   }
 
-  /** decodeTicket, remembering the tickets that passed (a cached one must name the same session). */
+  /** decodeTicket, remembering the ids whose ticket passed (by the whole id, which the mac covers). */
   private verify(eventId: string, member: string, text: string): VerifiedTicket | null {
-    const known = this.verified.get(text);
-    if (known) return known.eventId === eventId && known.member === member ? known : null;
+    const id = `${eventId}~${member}`;
+    const sessionId = `${id}~${text}`;
+    const known = this.verified.get(sessionId);
+    if (known) return known;
     const ticket = decodeTicket(eventId, member, text);
     if (!ticket) return null;
-    const verified = { eventId, member, ticket };
-    this.verified.set(text, verified);
+    const verified: VerifiedTicket = { eventId, member, id, sessionId, ticket };
+    this.verified.set(sessionId, verified);
     if (this.verified.size > VERIFIED_TICKETS_MAX) this.verified.delete(this.verified.keys().next().value!);
     return verified;
   }
 
-  private fromSnapshot(ref: SessionRef, ticket: SessionTicket, snapshot: EventSnapshot): PollAnswer {
+  private fromSnapshot(verified: VerifiedTicket, snapshot: EventSnapshot): PollAnswer {
     const { progress, flow } = snapshot;
     if (!progress || !flow) return { kind: 'read', learn: false };
-    const id = `${ref.eventId}~${ref.member}`;
+    const { id, ticket } = verified;
     const base = this.learnt.get(id) ?? ticketBase(ticket);
     const position = followPosition(base, progress.admittedTotal, flow);
     if (position === null) {
@@ -158,12 +169,12 @@ export class SessionPollService implements OnModuleDestroy {
       const mayBeAdmitted = base.position - (progress.admittedTotal - base.admittedTotal) <= 0;
       return { kind: 'read', learn: !mayBeAdmitted };
     }
-    if (progress.idleTimeoutSeconds !== null) snapshot.heartbeats.add(ref.member);
+    if (progress.idleTimeoutSeconds !== null) snapshot.heartbeats.add(verified.member);
     return {
       kind: 'answered',
       session: {
-        sessionId: `${id}~${ref.ticket}`,
-        eventId: ref.eventId,
+        sessionId: verified.sessionId,
+        eventId: verified.eventId,
         userId: ticket.userId,
         priority: ticket.priority,
         status: 'queued',
