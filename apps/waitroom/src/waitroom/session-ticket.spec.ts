@@ -1,4 +1,5 @@
 import { formatSessionId, newMemberId, parseSessionId } from './session-id';
+import { createHmac } from 'node:crypto';
 import { decodeTicket, encodeTicket, useSessionTicketKey, type TicketBasis } from './session-ticket';
 
 describe('session tickets', () => {
@@ -41,6 +42,25 @@ describe('session tickets', () => {
       expect(decodeTicket(ref.eventId, ref.member, ref.ticket!)?.userId).toBe(userId);
     },
   );
+
+  it('signs with HMAC-SHA256 over the whole id, first 96 bits (RFC 2104, as createHmac)', () => {
+    const member = newMemberId();
+    const id = formatSessionId({ eventId: 'e', member }, basis);
+    const [, , ticket] = id.split('~');
+    const [payload, mac] = ticket.split('.');
+    const expected = createHmac('sha256', key).update(`e~${member}~${payload}`).digest().subarray(0, 12);
+    expect(mac).toBe(expected.toString('base64url'));
+  });
+
+  it('signs as createHmac with a key longer than a block too', () => {
+    const long = Buffer.alloc(100, 3);
+    useSessionTicketKey(long);
+    const member = newMemberId();
+    const [, , ticket] = formatSessionId({ eventId: 'e', member }, basis).split('~');
+    const [payload, mac] = ticket.split('.');
+    const expected = createHmac('sha256', long).update(`e~${member}~${payload}`).digest().subarray(0, 12);
+    expect(mac).toBe(expected.toString('base64url'));
+  });
 
   it('is the same string every time for one session (a re-join returns the same id)', () => {
     const member = newMemberId();
