@@ -187,6 +187,41 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     expect(second.map((body) => body.priority)).toEqual(first.map((body) => body.priority));
   });
 
+  it('folds the flow buckets behind the head, so the snapshot stays small, and positions stay exact', async () => {
+    const config = { capacity: 10_000, admission_rate_per_minute: 12_000 };
+    const eventId = await svc.http.createEvent('fast-fold', { ...config, state: 'paused' });
+    const ids = await joinMany(eventId, 900, 'fold'); // four buckets of 256 arrivals
+    await pollAll(ids);
+    const leavers = ids.filter((_, i) => i % 7 === 3);
+    for (const id of leavers) expect((await svc.http.leave(id)).status).toBe(200);
+    const flowKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:flow`;
+    expect(Object.keys(await redis.hgetall(flowKey)).filter((f) => /^[dj]\d/.test(f))).toHaveLength(4);
+    // Admit until the head is in the last bucket, then hold.
+    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
+    await eventually(async () => (await svc.http.stats(eventId)).body.admitted_total, (n) => n >= 620, 20_000, 50);
+    await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
+    await sleep(3 * POLL_SNAPSHOT_MS);
+    // The two buckets the head has passed (arrivals 1-511) are one field for the band, just
+    // before its first bucket; the head's bucket and the one behind it stay. Nothing is lost.
+    const fields = await redis.hgetall(flowKey);
+    const kept = Object.keys(fields).filter((f) => /^[dj]-?\d/.test(f)).sort();
+    expect(kept).toEqual(['d8999999999999', 'd9000000000258', 'd9000000000259']);
+    expect(kept.reduce((sum, field) => sum + Number(fields[field]), 0)).toBe(leavers.length);
+    const queued = ids.filter((id) => !leavers.includes(id)).slice(-150);
+    const bodies = await pollAll(queued);
+    const stillQueued = bodies.filter((body) => body.status === 'queued');
+    expect(stillQueued.length).toBeGreaterThan(50);
+    expect(stillQueued.map((body) => body.position)).toEqual(
+      await ranks(eventId, stillQueued.map((body) => body.session_id as string)),
+    );
+    // A guest landing ahead after the fold is counted like any other.
+    const vip = await svc.http.join('fold-vip', eventId, 5, { 'x-api-key': ADMIN_KEY });
+    expect(vip.body.position).toBe(1);
+    await sleep(3 * POLL_SNAPSHOT_MS);
+    const after = (await pollAll(stillQueued.map((body) => body.session_id as string))).map((body) => body.position);
+    expect(after).toEqual(await ranks(eventId, stillQueued.map((body) => body.session_id as string)));
+  });
+
   it('answers in the fast lane, before the framework, with the framework route’s body, headers and metrics', async () => {
     const eventId = await svc.http.createEvent('fast-lane', { capacity: 10, state: 'paused' });
     const [id] = await joinMany(eventId, 1, 'lane');

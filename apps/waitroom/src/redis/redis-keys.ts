@@ -43,7 +43,8 @@ export class EventKeys {
   /**
    * Hash: per flow bucket of the queue, joins that landed ahead of people already queued (`j…`)
    * and departures other than admission (`d…`), and their totals per priority band (`J…`, `D…`):
-   * what streams and status polls turn into live positions.
+   * what streams and status polls turn into live positions. Buckets behind the queue's head are
+   * folded into one per band (`h`: the head's bucket at the last fold; queue-order.lua).
    */
   get flow(): string {
     return `${this.base}flow`;

@@ -4,7 +4,7 @@
 -- then admit from the head of the queue within free capacity and the rate's token bucket.
 -- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset (score = checkout deadline)
 -- KEYS[4] heartbeat zset     KEYS[5] stats hash  KEYS[6] pace hash (token bucket + rate estimate)
--- KEYS[7] outbox stream      KEYS[8] flow hash (departures per flow bucket)
+-- KEYS[7] outbox stream      KEYS[8] flow hash (departures per flow bucket; folded behind the head here)
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
 -- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
 -- Returns {'NO_EVENT', outbox_length} or
@@ -98,6 +98,7 @@ if allowance > 0 then
     admitted = admitted + 1
   end
   redis.call('HINCRBY', KEYS[5], 'admitted_total', admitted)
+  fold_flow_behind_head(KEYS[8], KEYS[2])
 end
 if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_ms', now) end
 

@@ -109,3 +109,29 @@ local function flow_baseline(flow_key, score)
   end
   return bucket .. '.' .. d_before .. '.' .. j_before .. '.' .. d_at .. '.' .. j_at
 end
+
+-- Folds the flow buckets behind the queue's head (nobody is queued in them any more) into one
+-- field per band, with the id just before the band's first bucket (band * BUCKETS_PER_BAND - 1,
+-- which no real bucket has). Every sum "before my bucket" that a queued person's base or a live
+-- snapshot takes stays the same: what was before them is still before them, and nobody queued
+-- has a bucket behind the head. So the hash, which every polling instance reads each refresh,
+-- keeps only the buckets between head and tail, whatever the event's history. Runs when the
+-- head has reached a later bucket than at the last fold (`h`).
+local function fold_flow_behind_head(flow_key, queue_key)
+  local head = redis.call('ZRANGE', queue_key, 0, 0, 'WITHSCORES')
+  if #head == 0 then return end
+  local head_bucket = tonumber(flow_bucket(tonumber(head[2])))
+  local last = tonumber(redis.call('HGET', flow_key, 'h') or '')
+  if last and head_bucket <= last then return end
+  redis.call('HSET', flow_key, 'h', string.format('%.0f', head_bucket))
+  local fields = redis.call('HGETALL', flow_key)
+  for i = 1, #fields, 2 do
+    local kind = string.sub(fields[i], 1, 1)
+    local bucket = tonumber(string.sub(fields[i], 2))
+    if (kind == 'd' or kind == 'j') and bucket and bucket < head_bucket and (bucket + 1) % BUCKETS_PER_BAND ~= 0 then
+      local band_start = math.floor(bucket / BUCKETS_PER_BAND) * BUCKETS_PER_BAND - 1
+      redis.call('HINCRBY', flow_key, kind .. string.format('%.0f', band_start), tonumber(fields[i + 1]))
+      redis.call('HDEL', flow_key, fields[i])
+    end
+  end
+end
