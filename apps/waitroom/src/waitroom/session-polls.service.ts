@@ -20,9 +20,10 @@ const HEARTBEATS_PER_CALL = 1000;
  */
 const LEARNT_BASES_MAX = 200000;
 /**
- * Tickets already verified, by their text: a person polls every few seconds with the same id,
- * and checking the mac again each time was the largest share of a fast poll's own CPU. Bounded
- * like the learnt bases; a ticket that fell out is simply verified again.
+ * Session ids whose ticket passed, by the whole id (which the mac covers): a person polls every
+ * few seconds with the same id, and parsing and checking it again each time was the largest
+ * share of a fast poll's own CPU. Bounded like the learnt bases; an id that fell out is simply
+ * verified again.
  */
 const VERIFIED_TICKETS_MAX = 200000;
 
