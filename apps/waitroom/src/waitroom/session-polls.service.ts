@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Environment } from '../config/environment';
 import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
-import type { SessionRecord } from './session';
+import { batchedHeartbeatIntervalMs, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import { decodeTicket, type SessionTicket } from './session-ticket';
 import { queuedSessionTemplate, type QueuedSessionTemplate } from './views';
@@ -10,8 +10,6 @@ import { WaitroomRepository } from './waitroom.repository';
 
 /** An event nobody polled on this instance for this long is no longer refreshed (idle costs nothing). */
 const SNAPSHOT_IDLE_MS = 10000;
-/** Queued sessions' heartbeats are written at most this often (and at least three times per idle timeout). */
-const HEARTBEAT_MAX_INTERVAL_MS = 30000;
 /** Members per heartbeat call, so one call never holds Redis for long. */
 const HEARTBEATS_PER_CALL = 1000;
 /**
@@ -275,11 +273,11 @@ export class SessionPollService implements OnModuleDestroy {
     }
   }
 
-  /** Writes the collected heartbeats of one event, at most every min(30 s, idle timeout / 3). */
+  /** Writes the collected heartbeats of one event (batchedHeartbeatIntervalMs). */
   private async flushHeartbeats(eventId: string, snapshot: EventSnapshot, now: number, last: boolean): Promise<void> {
     const idle = snapshot.progress?.idleTimeoutSeconds;
     if (snapshot.heartbeats.size === 0 || !idle) return;
-    if (!last && now - snapshot.lastHeartbeatAt < Math.min(HEARTBEAT_MAX_INTERVAL_MS, (idle * 1000) / 3)) return;
+    if (!last && now - snapshot.lastHeartbeatAt < batchedHeartbeatIntervalMs(idle)) return;
     snapshot.lastHeartbeatAt = now;
     const members = [...snapshot.heartbeats];
     snapshot.heartbeats.clear();

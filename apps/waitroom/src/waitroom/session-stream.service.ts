@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, type MessageEvent } from '@nestjs/
 import { Observable, type Subscriber } from 'rxjs';
 import { Environment } from '../config/environment';
 import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
-import { isTerminal, type SessionRecord } from './session';
+import { batchedHeartbeatIntervalMs, isTerminal, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import type { EventProgress } from './waitroom.scripts';
 import { WaitroomRepository } from './waitroom.repository';
@@ -11,8 +11,6 @@ import { WaitroomService } from './waitroom.service';
 const KEEP_ALIVE_MS = 15000;
 /** A ready session's status changes through checkout (another process): it is read again this often. */
 const READY_RECHECK_MS = 5000;
-/** Queued sessions' heartbeats are written at most this often (and at least three times per idle timeout). */
-const HEARTBEAT_MAX_INTERVAL_MS = 30000;
 /** Direct reads at once per instance, so a burst of them never crowds out requests. */
 const DIRECT_READS_AT_ONCE = 32;
 
@@ -44,7 +42,7 @@ interface EventStreams {
  * (queue-flow.ts), exactly; a stream reads its own session only when the snapshot says its
  * status may have changed (everyone ahead gone, a change in its own bucket) or, while ready,
  * every few seconds. Heartbeats of the streamed queued sessions go out as one call per event,
- * at most every HEARTBEAT_MAX_INTERVAL_MS, instead of one write per stream per tick.
+ * as often as batchedHeartbeatIntervalMs says, instead of one write per stream per tick.
  *
  * A stream sends the GET body on every change of status or position, a keep-alive otherwise,
  * and ends after a terminal status.
@@ -174,7 +172,7 @@ export class SessionStreamService implements OnModuleDestroy {
       else this.keepAlive(stream, now);
     }
     if (progress?.idleTimeoutSeconds && queued.length > 0) {
-      const every = Math.min(HEARTBEAT_MAX_INTERVAL_MS, (progress.idleTimeoutSeconds * 1000) / 3);
+      const every = batchedHeartbeatIntervalMs(progress.idleTimeoutSeconds);
       if (now - event.lastHeartbeatAt >= every) {
         event.lastHeartbeatAt = now;
         this.stats.heartbeatCalls++;

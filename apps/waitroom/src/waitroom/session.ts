@@ -49,3 +49,14 @@ export interface SessionRecord {
   eventState: EventState | null;
   opensAtMs: number | null;
 }
+
+const HEARTBEAT_MAX_INTERVAL_MS = 30000;
+
+/**
+ * How often an instance writes the batched heartbeats of the queued sessions it streams or
+ * answers polls for: at least three times per idle timeout, so nobody still watching is
+ * abandoned, and at most every 30 s.
+ */
+export function batchedHeartbeatIntervalMs(idleTimeoutSeconds: number): number {
+  return Math.min(HEARTBEAT_MAX_INTERVAL_MS, (idleTimeoutSeconds * 1000) / 3);
+}
