@@ -316,8 +316,9 @@ async function main(): Promise<void> {
   // The service signs session tickets with the key kept in Redis under this prefix (created by
   // whoever comes first): the baseline's records must carry the same session ids, so the same
   // bytes, as the relay's.
-  await redis.set(keys.sessionTicketKey, randomBytes(32).toString('base64url'), 'NX');
-  useSessionTicketKey(Buffer.from((await redis.get(keys.sessionTicketKey)) ?? '', 'base64url'));
+  const candidate = randomBytes(32).toString('base64url');
+  const stored = await redis.set(keys.sessionTicketKey, candidate, 'NX', 'GET');
+  useSessionTicketKey(Buffer.from(stored ?? candidate, 'base64url'));
   const build = ensureBuilt();
   checkDistScriptsMatch(['join', 'admission-tick']);
   const profiler = serviceProfiler(prefix);

@@ -93,7 +93,7 @@ if allowance > 0 then
     redis.call('HSET', session_key, 'st', 'ready', 'aat', now, 'eat', deadline)
     redis.call('ZADD', KEYS[3], deadline, member)
     redis.call('ZREM', KEYS[4], member)
-    local session = redis.call('HMGET', session_key, 'uid', 'prio', 'jat', 'b')
+    local session = session_naming(session_key)
     outbox_append_session(KEYS[7], 'ready', next_message_id(), now, member, session, 'eat', deadline)
     admitted = admitted + 1
   end

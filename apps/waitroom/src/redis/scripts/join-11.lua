@@ -82,14 +82,15 @@ redis.call('ZADD', KEYS[2], score, member)
 if priority > 0 or score < arrival_score(priority, 0) then count_join_ahead(KEYS[10], score) end
 local position = redis.call('ZRANK', KEYS[2], member) + 1
 -- Events created before session tickets lack the band totals the baseline needs: no ticket.
+local session = {'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now}
 local baseline = ''
 if cfg[7] then
   baseline = position .. '.' .. (redis.call('HGET', KEYS[5], 'admitted_total') or '0') .. '.' ..
              flow_baseline(KEYS[10], score)
-  redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now, 'b', baseline)
-else
-  redis.call('HSET', ARGV[2] .. member, 'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now)
+  session[#session + 1] = 'b'
+  session[#session + 1] = baseline
 end
+redis.call('HSET', ARGV[2] .. member, unpack(session))
 redis.call('SET', KEYS[4], member)
 if cfg[5] then redis.call('ZADD', KEYS[7], now, member) end
 redis.call('HINCRBY', KEYS[5], 'joined_total', 1)

@@ -4,7 +4,7 @@ local function outbox_append(outbox_key, kind, message_id, now, ...)
   redis.call('XADD', outbox_key, '*', 'k', kind, 'm', message_id, 'at', now, ...)
 end
 
--- Appends a message about one session. `session` is its {uid, prio, jat, b} (HMGET, or what
+-- Appends a message about one session. `session` is its session_naming() (end-session.lua, or what
 -- end_session returned): the relay rebuilds the session id the person holds from them
 -- (waitroom/session-ticket.ts), so every message names the session as the join reply did.
 local function outbox_append_session(outbox_key, kind, message_id, now, member, session, ...)
