@@ -43,7 +43,6 @@ import {
   redisInfo,
   redisPid,
   runBenchmark,
-  sleep,
   startService,
   stopChild,
   summarize,
@@ -63,6 +62,7 @@ import {
   prefillJoins,
   script,
   upsertEvent,
+  waitForEmptyOutbox,
 } from './support/lua';
 import { openBenchRun } from './support/run';
 
@@ -409,20 +409,6 @@ async function pipelineMemoryUsage(redis: Redis, keys: string[]): Promise<number
   return replies
     .map(([error, value]) => (error ? NaN : Number(value)))
     .filter((value) => Number.isFinite(value));
-}
-
-async function waitForEmptyOutbox(
-  redis: Redis,
-  outboxKey: string,
-  timeoutMs: number,
-): Promise<{ lengthAtEnd: number; drainMs: number | null }> {
-  const lengthAtEnd = await redis.xlen(outboxKey);
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if ((await redis.xlen(outboxKey)) === 0) return { lengthAtEnd, drainMs: performance.now() - started };
-    await sleep(20);
-  }
-  return { lengthAtEnd, drainMs: null };
 }
 
 async function main(): Promise<void> {

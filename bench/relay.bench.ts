@@ -61,6 +61,7 @@ import {
   registerEvent,
   script,
   upsertEvent,
+  waitForEmptyOutbox,
 } from './support/lua';
 import { openBenchRun } from './support/run';
 
@@ -77,6 +78,10 @@ const JOINED_EVENT = 'relay-joined';
 const READY_EVENT = 'relay-readyy';
 const BASELINE_EVENT = 'relay-baseln';
 const E2E_EVENT = 'relay-e2e-01';
+/** Drained while the service starts, so the measured drain runs warm, like the baseline after its warm-up. */
+const WARMUP_EVENT = 'relay-warmup';
+/** The baseline's warm-up size, and the warm-up backlog the service drains at start-up. */
+const WARMUP_N = 2000;
 
 interface RateResult {
   perSecond: number;
@@ -335,9 +340,15 @@ async function main(): Promise<void> {
   const joinedKeys = keys.forEvent(JOINED_EVENT);
   const readyKeys = keys.forEvent(READY_EVENT);
   if (PHASES.has('drain') || PHASES.has('baseline')) {
-    await upsertEvent(redis, scripts, keys, JOINED_EVENT, eventSettings(), true);
+    // Not registered yet: the relay must not see it until the service runs (phase 2).
+    await upsertEvent(redis, scripts, keys, JOINED_EVENT, eventSettings(), false);
     log(`writing ${N} joins into the outbox of ${JOINED_EVENT} (join-11.lua)`);
     await prefillJoins(redis, joinScript, joinedKeys, N, { userPrefix: 'user-', firstIndex: 10_000_000 });
+    await upsertEvent(redis, scripts, keys, WARMUP_EVENT, eventSettings(), true);
+    await prefillJoins(redis, joinScript, keys.forEvent(WARMUP_EVENT), WARMUP_N, {
+      userPrefix: 'user-',
+      firstIndex: 10_000_000,
+    });
   }
   if (PHASES.has('ready')) {
     // Not registered yet: the relay must not see it until its turn.
@@ -371,7 +382,7 @@ async function main(): Promise<void> {
       tokens,
     );
     baseline.joinedMessageBytes = joinedRecords[0]?.value.length;
-    await rawProducerRate(producer, joinedRecords.slice(0, Math.min(2000, joinedRecords.length))); // warm-up: metadata, connections
+    await rawProducerRate(producer, joinedRecords.slice(0, Math.min(WARMUP_N, joinedRecords.length))); // warm-up: metadata, connections
     await waitForQuiet('baseline QUEUE_JOINED');
     baseline.joined = await rawProducerRate(producer, joinedRecords);
     log(
@@ -394,14 +405,14 @@ async function main(): Promise<void> {
     output.baseline = baseline;
   }
 
-  // ---- (2) the service's relay draining the backlog it finds at start-up
+  // ---- (2) the service's relay draining a backlog handed to it once it runs (warm: it drained
+  // the warm-up event's backlog while starting, as the baseline sent its warm-up first)
   let svc: ServiceProcess | undefined;
-  const ensureService = async (beforeSpawn: () => void = () => undefined): Promise<ServiceProcess> => {
+  const ensureService = async (): Promise<ServiceProcess> => {
     if (svc) return svc;
     output.consumerGroup = await waitForIdleServiceGroup();
     await waitForQuiet('service start');
-    log('starting the service (its relay starts with the backlog waiting)');
-    beforeSpawn();
+    log('starting the service');
     const spawnedAt = performance.now();
     const started = await startService(prefix, {}, profiler.nodeArgs);
     svc = started;
@@ -410,24 +421,18 @@ async function main(): Promise<void> {
     return started;
   };
   if (PHASES.has('drain')) {
-    // Start watching as the process is spawned: the relay begins in onApplicationBootstrap.
-    // service: undefined = not known yet (null would mean "not measurable").
-    const pidsLater: Record<string, number | null | undefined> = {
-      service: undefined,
-      redis: pidOfRedis,
-      kafka: kafkaPid(),
-    };
-    let watching: Promise<DrainResult> | undefined;
-    const service = await ensureService(() => {
-      watching = watchDrain(redis, joinedKeys.outbox, performance.now(), pidsLater);
-    });
-    pidsLater.service = service.child.pid;
-    if (!watching) throw new Error('the service was already running: the drain phase needs to start it');
-    const drain = await watching;
+    const service = await ensureService();
+    const warmup = await waitForEmptyOutbox(redis, keys.forEvent(WARMUP_EVENT).outbox, 60_000);
+    if (warmup.drainMs === null) throw new Error('the service did not drain the warm-up backlog within 60 s');
+    await waitForQuiet('relay QUEUE_JOINED');
+    const pids = { service: service.child.pid, redis: pidOfRedis, kafka: kafkaPid() };
+    const registeredAt = performance.now();
+    await registerEvent(redis, keys, JOINED_EVENT);
+    const drain = await watchDrain(redis, joinedKeys.outbox, registeredAt, pids);
     output.drainJoined = drain;
     log(
       `relay: ${drain.entries} QUEUE_JOINED drained; steady ${fmt(drain.steadyPerSecond, 0)} msg/s ` +
-        `(first batch acknowledged ${fmt(drain.firstBatchAfterMs, 0)} ms after spawn, empty after ${fmt(drain.totalMs, 0)} ms)`,
+        `(first batch acknowledged ${fmt(drain.firstBatchAfterMs, 0)} ms after the event was registered, empty after ${fmt(drain.totalMs, 0)} ms)`,
     );
   }
   if (PHASES.has('ready')) {

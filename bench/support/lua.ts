@@ -14,7 +14,7 @@ import {
 import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
 import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
 import { joinScript, upsertEventScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
-import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR } from './common';
+import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR, sleep } from './common';
 
 export { RedisKeys, type EventKeys };
 
@@ -183,4 +183,19 @@ export async function prefillJoins(
   if (options.dropOutbox) await redis.unlink(keys.outbox);
   const ms = performance.now() - started;
   return { ms, perSecond: (count / ms) * 1000 };
+}
+
+/** Waits until an outbox stream is empty (the relay caught up); drainMs is null on timeout. */
+export async function waitForEmptyOutbox(
+  redis: Redis,
+  outboxKey: string,
+  timeoutMs: number,
+): Promise<{ lengthAtEnd: number; drainMs: number | null }> {
+  const lengthAtEnd = await redis.xlen(outboxKey);
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if ((await redis.xlen(outboxKey)) === 0) return { lengthAtEnd, drainMs: performance.now() - started };
+    await sleep(20);
+  }
+  return { lengthAtEnd, drainMs: null };
 }

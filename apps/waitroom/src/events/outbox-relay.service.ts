@@ -161,19 +161,53 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
+  /**
+   * Publishes the event's outbox in batches, oldest first, while full batches come back. The
+   * next batch is read and mapped while the broker acknowledges the current one, and published
+   * entries are trimmed without waiting (commands on one connection run in order), so the Redis
+   * round trips and the mapping overlap the Kafka one. Batches are still sent one at a time: the
+   * next goes only after the current one is acknowledged, which keeps the event's order.
+   */
   private async relayEvent(eventId: string, lease: { held: boolean }): Promise<number> {
+    const batchSize = this.env.OUTBOX_BATCH_SIZE;
     let published = 0;
-    // Keep going while full batches come back.
-    for (;;) {
-      const entries = await this.outbox.oldest(eventId, this.env.OUTBOX_BATCH_SIZE);
-      if (entries.length === 0) return published;
-      const records = await this.readableRecords(eventId, entries);
-      await this.publisher.publish(records);
-      await this.outbox.removeUpTo(eventId, entries[entries.length - 1].id);
-      published += records.length;
-      this.stats.published += records.length;
-      if (entries.length < this.env.OUTBOX_BATCH_SIZE || !this.running || !lease.held) return published;
+    let trimmed: Promise<number> | undefined;
+    try {
+      let batch = await this.readBatch(eventId, null);
+      while (batch) {
+        const sending = this.publisher.publish(batch.records);
+        const more = batch.size === batchSize && this.running && lease.held;
+        const next = more ? this.readBatch(eventId, batch.lastId) : Promise.resolve(null);
+        // Marked handled: if the send fails, the read ahead is dropped unawaited.
+        next.catch(() => undefined);
+        await sending;
+        // Each trim covers every entry below its bound, so only the newest one needs watching.
+        trimmed?.catch(() => undefined);
+        trimmed = this.outbox.removeUpTo(eventId, batch.lastId);
+        published += batch.records.length;
+        this.stats.published += batch.records.length;
+        batch = await next;
+      }
+    } finally {
+      // Not trimmed (Redis failed): the entries are published again on a later pass, which
+      // at-least-once delivery allows (consumers dedupe on message_id).
+      if (trimmed) await trimmed;
     }
+    return published;
+  }
+
+  /** Up to a batch of entries after `afterId` (from the oldest when null), mapped to records. */
+  private async readBatch(
+    eventId: string,
+    afterId: string | null,
+  ): Promise<{ records: OutgoingRecord[]; size: number; lastId: string } | null> {
+    const entries = await this.outbox.oldest(eventId, this.env.OUTBOX_BATCH_SIZE, afterId);
+    if (entries.length === 0) return null;
+    return {
+      records: await this.readableRecords(eventId, entries),
+      size: entries.length,
+      lastId: entries[entries.length - 1].id,
+    };
   }
 
   /** The batch's Kafka records; entries that cannot be mapped are quarantined, not published. */

@@ -33,9 +33,11 @@ export class OutboxRepository {
     return this.leases.release(this.redis.keys.forEvent(eventId).outboxLease, ownerId);
   }
 
-  async oldest(eventId: string, count: number): Promise<OutboxEntry[]> {
+  /** The oldest `count` entries, or the oldest after `afterId` (exclusive) when given. */
+  async oldest(eventId: string, count: number, afterId: string | null = null): Promise<OutboxEntry[]> {
     const key = this.redis.keys.forEvent(eventId).outbox;
-    const rows = await this.redis.call(() => this.redis.client.xrange(key, '-', '+', 'COUNT', count));
+    const start = afterId === null ? '-' : `(${afterId}`;
+    const rows = await this.redis.call(() => this.redis.client.xrange(key, start, '+', 'COUNT', count));
     return rows.map(([id, flat]) => ({ id, fields: entryFields(flat) }));
   }
 
