@@ -3,7 +3,8 @@
  * work. node:http, one ioredis connection with default options, JSON.parse of the body, the
  * very same join-10.lua with the same KEYS/ARGV as WaitroomRepository.join (rate limit off),
  * and the same answer: the contract's join body, built by the service's own parseSessionReply
- * and sessionView from the script's reply, so both servers put the same body on the wire.
+ * and sessionView from the script's reply, its session id signed with the same kind of ticket
+ * (a key kept under its key prefix), so both servers put the same body on the wire.
  * No framework, validation, hooks, security headers or logging.
  *
  * Also (bench/poll.bench.ts) GET and DELETE /api/v1/waitroom/sessions/:id with the same
@@ -17,8 +18,9 @@ import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { parseSessionReply } from '../../apps/waitroom/src/waitroom/session-reply';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parseSessionId } from '../../apps/waitroom/src/waitroom/session-id';
+import { useSessionTicketKey } from '../../apps/waitroom/src/waitroom/session-ticket';
 import { sessionView } from '../../apps/waitroom/src/waitroom/views';
 import { getSessionScript, leaveScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
 import { joinCall } from './lua';
@@ -123,9 +125,20 @@ const server = createServer((request: IncomingMessage, response: ServerResponse)
 });
 server.keepAliveTimeout = 30_000;
 
+/**
+ * The session-ticket key, as WaitroomRepository.sessionTicketKey loads it: session ids then carry
+ * the same signed ticket as the service's, so both servers sign and send the same bytes.
+ */
+async function useTicketKey(): Promise<void> {
+  const candidate = randomBytes(32).toString('base64url');
+  const stored = await redis.set(keys.sessionTicketKey, candidate, 'NX', 'GET');
+  useSessionTicketKey(Buffer.from(stored ?? candidate, 'base64url'));
+}
+
 redis.once('ready', () => {
   // A Redis of the benchmark's own starts empty: every script this server calls is loaded first.
-  void Promise.all([join, getSession, leave].map((each) => redis.script('LOAD', each.source))).then(() =>
+  const scriptsLoaded = Promise.all([join, getSession, leave].map((each) => redis.script('LOAD', each.source)));
+  void Promise.all([scriptsLoaded, useTicketKey()]).then(() =>
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });

@@ -4,19 +4,19 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { proxyTrust } from './common/client-address';
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from './common/framework-errors';
-import { acceptOnlyJsonBodies } from './common/json-body';
+import { acceptOnlyJsonBodies, BODY_LIMIT_BYTES } from './common/json-body';
 import { addResponseHeaders } from './common/response-headers';
 import { createValidationPipe } from './common/validation';
 import { Environment } from './config/environment';
 import { kafkaConsumerOptions } from './events/kafka-options';
 import { MetricsService } from './metrics/metrics.service';
+import { JoinFastLane, JOIN_ROUTE } from './waitroom/join-fast-lane';
 import { PollFastLane, SESSION_ROUTE } from './waitroom/poll-fast-lane';
 import { OPENAPI_PATH, setupOpenApi } from './openapi';
 import { ConsumerState, RawRecordKafkaServer } from '@waitroom/kafka-consumer';
 
-/** Request bodies are tiny (a join is < 300 bytes); anything larger is refused with 413. */
-const BODY_LIMIT_BYTES = 16 * 1024;
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /**
@@ -24,19 +24,20 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbo
  * main.ts and the end-to-end tests start exactly the same thing.
  */
 export async function createApp(env: Environment): Promise<NestFastifyApplication> {
-  // Status polls of queued sessions are answered before Fastify sees them (poll-fast-lane.ts);
-  // the lane exists once the application does, and until then every request goes to Fastify.
-  const fastLane: { current?: PollFastLane } = {};
+  // Status polls of queued sessions and ordinary joins are answered before Fastify sees them
+  // (poll-fast-lane.ts, join-fast-lane.ts); the lanes exist once the application does, and
+  // until then every request goes to Fastify.
+  const lanes: { poll?: PollFastLane; join?: JoinFastLane } = {};
   const adapter = new FastifyAdapter({
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void) =>
       createServer((request, response) => {
-        if (fastLane.current?.answer(request, response)) return;
+        if (lanes.poll?.answer(request, response)) return;
+        if (lanes.join?.answer(request, response, () => handler(request, response))) return;
         handler(request, response);
       }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Trust exactly TRUST_PROXY_HOPS proxies in front of us (hop 0 is the nearest one).
-    trustProxy:
-      env.TRUST_PROXY_HOPS > 0 ? (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS : false,
+    trustProxy: proxyTrust(env),
     // Nest logs; Fastify's own request log would double every line.
     logger: false,
     // The request id the logs and the x-request-id header carry.
@@ -60,10 +61,13 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(env.LOG_LEVEL as LogLevel) + 1),
     }),
   });
-  const lane = app.get(PollFastLane);
   const metrics = app.get(MetricsService);
-  lane.onAnswered = metrics.httpRequestObserver('GET', SESSION_ROUTE, 200);
-  fastLane.current = lane;
+  const pollLane = app.get(PollFastLane);
+  pollLane.onAnswered = metrics.httpRequestObserver('GET', SESSION_ROUTE, 200);
+  const joinLane = app.get(JoinFastLane);
+  joinLane.onAnswered = metrics.httpRequestRecorder('POST', JOIN_ROUTE);
+  lanes.poll = pollLane;
+  lanes.join = joinLane;
   acceptOnlyJsonBodies(app.getHttpAdapter().getInstance(), BODY_LIMIT_BYTES);
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);
   app.useGlobalPipes(createValidationPipe());

@@ -37,37 +37,45 @@ export class HttpExceptionFilter implements ExceptionFilter {
       void reply.status(exception.getStatus()).send(exception.getResponse());
       return;
     }
-    const { body, retryAfterSeconds } = this.toBody(exception, request.id);
+    const { body, retryAfterSeconds } = errorResponse(exception, request.id, this.logger);
     if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
     void reply.status(body.status).send(body);
   }
+}
 
-  private toBody(exception: unknown, requestId: string): { body: ErrorBody; retryAfterSeconds?: number } {
-    if (exception instanceof DomainError) {
-      const body: ErrorBody = {
-        status: ErrorCodes[exception.code],
-        code: exception.code,
-        message: exception.message,
-      };
-      if (exception.details.length > 0) body.errors = exception.details;
-      return { body, retryAfterSeconds: exception.retryAfterSeconds };
-    }
-    if (isSchemaValidationError(exception)) {
-      const body: ErrorBody = { status: 400, code: 'VALIDATION_FAILED', message: 'the request is invalid' };
-      body.errors = describeSchemaErrors(exception.validation);
-      return { body };
-    }
-    const status = statusOf(exception);
-    if (status !== undefined && status < 500) {
-      const message = exception instanceof Error ? exception.message : 'the request is invalid';
-      return { body: errorBodyForStatus(status, message) };
-    }
-    // The stack goes to the log with the request id, never to the client.
-    this.logger.error(
-      `request ${requestId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
-    );
-    return { body: { status: 500, code: 'INTERNAL_ERROR', message: 'internal error' } };
+/**
+ * The response for an error: the body in the one shape and, for 429 and 503, Retry-After. Used by
+ * the filter and by the join fast lane (join-fast-lane.ts), which answers outside Nest.
+ */
+export function errorResponse(
+  exception: unknown,
+  requestId: string,
+  logger: Pick<Logger, 'error'>,
+): { body: ErrorBody; retryAfterSeconds?: number } {
+  if (exception instanceof DomainError) {
+    const body: ErrorBody = {
+      status: ErrorCodes[exception.code],
+      code: exception.code,
+      message: exception.message,
+    };
+    if (exception.details.length > 0) body.errors = exception.details;
+    return { body, retryAfterSeconds: exception.retryAfterSeconds };
   }
+  if (isSchemaValidationError(exception)) {
+    const body: ErrorBody = { status: 400, code: 'VALIDATION_FAILED', message: 'the request is invalid' };
+    body.errors = describeSchemaErrors(exception.validation);
+    return { body };
+  }
+  const status = statusOf(exception);
+  if (status !== undefined && status < 500) {
+    const message = exception instanceof Error ? exception.message : 'the request is invalid';
+    return { body: errorBodyForStatus(status, message) };
+  }
+  // The stack goes to the log with the request id, never to the client.
+  logger.error(
+    `request ${requestId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+  );
+  return { body: { status: 500, code: 'INTERNAL_ERROR', message: 'internal error' } };
 }
 
 /** Fastify's error for a body that fails a route's JSON schema (the join body). */

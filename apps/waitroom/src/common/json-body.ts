@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from './domain-errors';
 
+/** Request bodies are tiny (a join is < 300 bytes); anything larger is refused with 413. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
 /**
  * Request bodies are JSON and nothing else. Fastify also reads text/plain and Nest adds
  * application/x-www-form-urlencoded: a plain cross-site HTML form could then join for a

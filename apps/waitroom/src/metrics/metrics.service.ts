@@ -135,6 +135,19 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     return (seconds) => series.observe(seconds);
   }
 
+  /** As httpRequestObserver, for a route answered with several statuses (the join fast lane). */
+  httpRequestRecorder(method: string, route: string): (statusCode: number, seconds: number) => void {
+    const byStatus = new Map<number, (seconds: number) => void>();
+    return (statusCode, seconds) => {
+      let observe = byStatus.get(statusCode);
+      if (!observe) {
+        observe = this.httpRequestObserver(method, route, statusCode);
+        byStatus.set(statusCode, observe);
+      }
+      observe(seconds);
+    };
+  }
+
   onModuleDestroy(): void {
     this.registry.clear();
   }

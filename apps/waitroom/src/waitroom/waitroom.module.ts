@@ -3,6 +3,7 @@ import { TokensModule } from '../tokens/tokens.module';
 import { AdminController } from './admin.controller';
 import { BotCheckService } from './bot-check.service';
 import { PollFastLane } from './poll-fast-lane';
+import { JoinFastLane } from './join-fast-lane';
 import { SessionPollService } from './session-polls.service';
 import { SessionStreamService } from './session-stream.service';
 import { SessionTicketKey } from './session-ticket-key';
@@ -20,8 +21,9 @@ import { WaitroomService } from './waitroom.service';
     SessionPollService,
     SessionTicketKey,
     PollFastLane,
+    JoinFastLane,
     BotCheckService,
   ],
-  exports: [WaitroomService, WaitroomRepository, SessionStreamService, PollFastLane],
+  exports: [WaitroomService, WaitroomRepository, SessionStreamService, PollFastLane, JoinFastLane],
 })
 export class WaitroomModule {}
