@@ -15,6 +15,7 @@ module.exports = {
   moduleNameMapper: {
     '^@waitroom/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
     '^@waitroom/kafka-consumer(|/.*)$': '<rootDir>/libs/kafka-consumer/src$1',
+    '^@waitroom/process-metrics(|/.*)$': '<rootDir>/libs/process-metrics/src$1',
   },
   testEnvironment: 'node',
 };

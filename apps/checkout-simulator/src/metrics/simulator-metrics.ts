@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RejectReason } from '../tokens/token-verifier';
-import { collectProcessMetrics } from './default-metrics';
+import { collectProcessMetrics } from '@waitroom/process-metrics';
 
 export const METRIC_PREFIX = 'checkout_simulator_';
 

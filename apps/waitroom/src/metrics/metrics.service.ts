@@ -12,7 +12,7 @@ import type { EventState } from '../waitroom/session';
 import { WaitroomRepository } from '../waitroom/waitroom.repository';
 import { readClusterSnapshot, SingleFlight, type ClusterSnapshot } from './cluster-snapshot';
 import { CounterMirror } from './counter-mirror';
-import { collectProcessMetrics } from './default-metrics';
+import { collectProcessMetrics } from '@waitroom/process-metrics';
 import { HTTP_DURATION_BUCKETS, HTTP_LABELS, recordHttpDuration, type HttpLabel } from './http-metrics';
 
 export const METRIC_PREFIX = 'waitroom_';

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
  * prom-client's default gauges whose names end in `_total`, which Prometheus reserves for counters
  * (`promtool check metrics`: "non-counter metrics should not have _total suffix"). Each is the sum
  * over `type` of the gauge of the same name without the suffix (`nodejs_active_handles` etc.), so
- * leaving them out loses nothing: `sum without (type) (checkout_simulator_nodejs_active_handles)` is the same
+ * leaving them out loses nothing: `sum without (type) (<prefix>nodejs_active_handles)` is the same
  * number.
  */
 export const DEFAULT_GAUGES_LEFT_OUT = [
