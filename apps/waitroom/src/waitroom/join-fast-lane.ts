@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { clientAddress, proxyTrust, type ProxyTrust } from '../common/client-address';
 import { errorResponse } from '../common/http-exception.filter';
 import { BODY_LIMIT_BYTES } from '../common/json-body';
@@ -61,6 +62,9 @@ export class JoinFastLane {
    */
   answer(request: IncomingMessage, response: ServerResponse, framework: () => void): boolean {
     if (request.method !== 'POST' || request.url !== JOIN_ROUTE) return false;
+    // A server that stopped listening is shutting down: what still arrives on an open connection
+    // is the framework's to refuse (503), as for every other route.
+    if (!(request.socket as Socket & { server?: Server }).server?.listening) return false;
     const headers = request.headers;
     const length = Number(headers['content-length']);
     if (
