@@ -74,7 +74,8 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
   {
     name: 'relay',
     file: 'bench/relay.bench.ts',
-    args: ['--n=20000', '--ready-n=5000', '--phases=baseline,drain', '--quiet-wait=20'],
+    // 50,000 messages: a drain of 20,000 lasted under a second, too short for a steady rate.
+    args: ['--n=50000', '--ready-n=5000', '--phases=baseline,drain', '--quiet-wait=20'],
     timeoutS: 180,
   },
   {
