@@ -94,7 +94,8 @@ export class JoinFastLane {
         framework();
         return;
       }
-      void this.join(body, request, response, started);
+      // join() answers every outcome itself; should writing the answer fail, the connection goes.
+      this.join(body, request, response, started).catch(() => response.destroy());
     };
     request.on('data', onData);
     return true;
