@@ -155,7 +155,7 @@ interface DrainResult {
   entries: number;
   /** From the first entry gone (the producer connected, one batch acknowledged) to an empty stream. */
   steadyPerSecond: number | null;
-  /** From `startedAt` (service spawn or registration) to an empty stream. */
+  /** From `startedAt` (when the event was registered, so the relay could see it) to an empty stream. */
   overallPerSecond: number | null;
   firstBatchAfterMs: number | null;
   totalMs: number | null;
@@ -634,7 +634,7 @@ function report(output: Record<string, any>): void {
       'messages',
       'bytes',
       'relay steady',
-      'relay incl. start',
+      'relay from registration',
       'raw sendBatch',
       'relay / raw',
       'CPU service',
