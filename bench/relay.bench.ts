@@ -28,6 +28,7 @@ import { toOutboxRecord } from '../apps/waitroom/src/events/outbox-messages';
 import { useSessionTicketKey } from '../apps/waitroom/src/waitroom/session-ticket';
 import { entryFields } from '../apps/waitroom/src/events/outbox.repository';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
+import { readOrCreateSessionTicketKey } from '../apps/waitroom/src/waitroom/waitroom.repository';
 import {
   CpuMeter,
   ensureBuilt,
@@ -321,9 +322,7 @@ async function main(): Promise<void> {
   // The service signs session tickets with the key kept in Redis under this prefix (created by
   // whoever comes first): the baseline's records must carry the same session ids, so the same
   // bytes, as the relay's.
-  const candidate = randomBytes(32).toString('base64url');
-  const stored = await redis.set(keys.sessionTicketKey, candidate, 'NX', 'GET');
-  useSessionTicketKey(Buffer.from(stored ?? candidate, 'base64url'));
+  useSessionTicketKey(await readOrCreateSessionTicketKey(redis, keys.sessionTicketKey));
   const build = ensureBuilt();
   checkDistScriptsMatch(['join', 'admission-tick']);
   const profiler = serviceProfiler(prefix);

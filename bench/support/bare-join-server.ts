@@ -18,10 +18,11 @@ import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { parseSessionReply } from '../../apps/waitroom/src/waitroom/session-reply';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parseSessionId } from '../../apps/waitroom/src/waitroom/session-id';
 import { useSessionTicketKey } from '../../apps/waitroom/src/waitroom/session-ticket';
 import { sessionView } from '../../apps/waitroom/src/waitroom/views';
+import { readOrCreateSessionTicketKey } from '../../apps/waitroom/src/waitroom/waitroom.repository';
 import { getSessionScript, leaveScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
 import { joinCall } from './lua';
 
@@ -125,14 +126,9 @@ const server = createServer((request: IncomingMessage, response: ServerResponse)
 });
 server.keepAliveTimeout = 30_000;
 
-/**
- * The session-ticket key, as WaitroomRepository.sessionTicketKey loads it: session ids then carry
- * the same signed ticket as the service's, so both servers sign and send the same bytes.
- */
+/** The session-ticket key, as the service loads it: ids then carry the same signed ticket. */
 async function useTicketKey(): Promise<void> {
-  const candidate = randomBytes(32).toString('base64url');
-  const stored = await redis.set(keys.sessionTicketKey, candidate, 'NX', 'GET');
-  useSessionTicketKey(Buffer.from(stored ?? candidate, 'base64url'));
+  useSessionTicketKey(await readOrCreateSessionTicketKey(redis, keys.sessionTicketKey));
 }
 
 redis.once('ready', () => {
