@@ -52,7 +52,11 @@ describe('the join fast lane', () => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
       });
       req.on('error', reject);
@@ -143,7 +147,9 @@ describe('the join fast lane', () => {
     const from = { 'x-forwarded-for': '203.0.113.9' };
     const answers: Answer[] = [];
     for (let i = 0; i < 4; i++)
-      answers.push(await post(JSON.stringify({ user_id: `limited-${i}`, event_id: eventId }), { headers: from }));
+      answers.push(
+        await post(JSON.stringify({ user_id: `limited-${i}`, event_id: eventId }), { headers: from }),
+      );
     expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 429]);
     const viaLane = answers[3];
     const viaFramework = await post(JSON.stringify({ user_id: 'limited-x', event_id: eventId }), {
@@ -178,7 +184,9 @@ describe('the join fast lane', () => {
       expect(viaLane.text).toBe(viaFramework.text);
     }
     expect(JSON.parse((await post(invalid[1][0])).text).errors.length).toBeGreaterThanOrEqual(3);
-    expect(JSON.parse((await post(invalid[2][0])).text).errors).toEqual(['property __proto__ should not exist']);
+    expect(JSON.parse((await post(invalid[2][0])).text).errors).toEqual([
+      'property __proto__ should not exist',
+    ]);
     // A byte-order mark: not the lane's JSON, the framework's parser strips it and joins.
     const bom = await post(`\uFEFF${JSON.stringify({ user_id: 'bom', event_id: eventId })}`);
     expect(bom.status).toBe(201);
@@ -199,7 +207,9 @@ describe('the join fast lane', () => {
   it('reads a body that arrives in several pieces', async () => {
     const eventId = await svc.http.createEvent('lane-split', { capacity: 10, state: 'paused' });
     const before = lane.stats.answered;
-    const answer = await post(JSON.stringify({ user_id: 'slow-writer', event_id: eventId }), { framed: 'split' });
+    const answer = await post(JSON.stringify({ user_id: 'slow-writer', event_id: eventId }), {
+      framed: 'split',
+    });
     expect(answer.status).toBe(201);
     expect(lane.stats.answered).toBe(before + 1);
     // And a body handed on after arriving in pieces is still read whole by the framework.

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * Security headers for a JSON API, fixed at start-up. @fastify/helmet set the same headers but
@@ -50,4 +52,39 @@ export function addResponseHeaders(fastify: FastifyInstance, docsPrefix: string)
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+}
+
+/** What Fastify sends with a JSON API answer besides its length and request id, as writeHead takes it. */
+const JSON_ANSWER_HEADERS = [
+  ...Object.entries(API_HEADERS),
+  ['content-type', 'application/json; charset=utf-8'],
+].flat();
+
+/** The request id as Fastify assigns it (bootstrap.ts): the caller's x-request-id, or a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && given !== '' ? given : randomUUID();
+}
+
+/**
+ * Sends a JSON answer with the headers an API route's answer gets from Fastify and the hook
+ * above, for the requests answered before Fastify sees them (the fast lanes in waitroom/).
+ * `extra`: further headers as name, value pairs (Retry-After).
+ */
+export function sendJsonAnswer(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  extra: string[] = [],
+): void {
+  response.writeHead(status, [
+    ...JSON_ANSWER_HEADERS,
+    'content-length',
+    String(Buffer.byteLength(body)),
+    'x-request-id',
+    requestId,
+    ...extra,
+  ]);
+  response.end(body);
 }

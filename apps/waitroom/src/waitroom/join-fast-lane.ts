@@ -1,22 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
 import Ajv, { type ValidateFunction } from 'ajv';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { clientAddress, proxyTrust, type ProxyTrust } from '../common/client-address';
 import { errorResponse } from '../common/http-exception.filter';
 import { BODY_LIMIT_BYTES } from '../common/json-body';
-import { API_HEADERS } from '../common/response-headers';
+import { requestIdOf, sendJsonAnswer } from '../common/response-headers';
 import { Environment } from '../config/environment';
 import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
 import { WaitroomService } from './waitroom.service';
 
 /** The join route, also the route label the HTTP metrics give these requests. */
 export const JOIN_ROUTE = '/api/v1/waitroom/join';
-/** Every header but the length, the request id and Retry-After, as Fastify sends them for the route. */
-const FIXED_HEADERS = [...Object.entries(API_HEADERS), ['content-type', 'application/json; charset=utf-8']].flat();
 /** The media types a browser's or a client library's JSON join carries (compared lower-cased). */
-const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
+const PLAIN_JSON = new Set([
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json;charset=utf-8',
+]);
 
 /**
  * The HTTP fast lane of joins (docs/decisions/0015-join-fast-lane.md).
@@ -122,8 +123,7 @@ export class JoinFastLane {
     response: ServerResponse,
     started: number,
   ): Promise<void> {
-    const given = request.headers['x-request-id'];
-    const requestId = typeof given === 'string' && given !== '' ? given : randomUUID();
+    const requestId = requestIdOf(request);
     let status: number;
     let text: string;
     let retryAfterSeconds: number | undefined;
@@ -146,10 +146,13 @@ export class JoinFastLane {
       retryAfterSeconds = failure.retryAfterSeconds;
     }
     if (response.destroyed) return;
-    const headers = [...FIXED_HEADERS, 'content-length', String(Buffer.byteLength(text)), 'x-request-id', requestId];
-    if (retryAfterSeconds !== undefined) headers.push('retry-after', String(retryAfterSeconds));
-    response.writeHead(status, headers);
-    response.end(text);
+    sendJsonAnswer(
+      response,
+      status,
+      text,
+      requestId,
+      retryAfterSeconds === undefined ? [] : ['retry-after', String(retryAfterSeconds)],
+    );
     this.stats.answered++;
     this.onAnswered(status, (performance.now() - started) / 1000);
   }

@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_PATH_PARAM_LENGTH } from '../common/framework-errors';
-import { API_HEADERS } from '../common/response-headers';
+import { requestIdOf, sendJsonAnswer } from '../common/response-headers';
 import { SessionPollService } from './session-polls.service';
 import { renderQueuedSession } from './views';
 
 const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
-/** Every header but the length and the request id, as Fastify sends them for the route. */
-const FIXED_HEADERS = [...Object.entries(API_HEADERS), ['content-type', 'application/json; charset=utf-8']].flat();
 /** The route template the HTTP metrics name these requests by, as for the framework's route. */
 export const SESSION_ROUTE = '/api/v1/waitroom/sessions/:session_id';
 
@@ -46,16 +43,7 @@ export class PollFastLane {
       return false;
     const answer = this.polls.answerNow(sessionId);
     if (!answer) return false;
-    const body = renderQueuedSession(answer.template, answer.session);
-    const requestId = request.headers['x-request-id'];
-    response.writeHead(200, [
-      ...FIXED_HEADERS,
-      'content-length',
-      String(Buffer.byteLength(body)),
-      'x-request-id',
-      typeof requestId === 'string' && requestId !== '' ? requestId : randomUUID(),
-    ]);
-    response.end(body);
+    sendJsonAnswer(response, 200, renderQueuedSession(answer.template, answer.session), requestIdOf(request));
     this.onAnswered((performance.now() - started) / 1000);
     return true;
   }
