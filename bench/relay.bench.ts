@@ -166,8 +166,7 @@ interface DrainResult {
 
 /**
  * Polls XLEN until the stream is empty; timing starts at `startedAt` (performance.now()).
- * CPU is taken over the steady part only (from when the first entry is gone and no pid in
- * `pids` is undefined any more, to empty), so a service spawned after the watch began is counted.
+ * CPU is taken over the steady part only: from when the first entry is gone to empty.
  */
 async function watchDrain(
   redis: Redis,
@@ -189,8 +188,7 @@ async function watchDrain(
       firstAt = now;
       lengthAtFirst = length;
     }
-    // The relay may start before the service answers HTTP (and we learn its pid): meter from then.
-    if (firstAt !== null && !meter && Object.values(pids).every((pid) => pid !== undefined)) {
+    if (firstAt !== null && !meter) {
       meter = new CpuMeter(pids);
       lengthAtMeter = length;
     }
@@ -419,15 +417,20 @@ async function main(): Promise<void> {
     output.serviceStartMs = performance.now() - spawnedAt;
     return started;
   };
-  if (PHASES.has('drain')) {
+  /** Registers an event whose backlog waits, so the running relay finds it, and watches it drain. */
+  const drainOnceRegistered = async (eventId: string, label: string): Promise<DrainResult> => {
     const service = await ensureService();
-    const warmup = await waitForEmptyOutbox(redis, keys.forEvent(WARMUP_EVENT).outbox, 60_000);
-    if (warmup.drainMs === null) throw new Error('the service did not drain the warm-up backlog within 60 s');
-    await waitForQuiet('relay QUEUE_JOINED');
+    await waitForQuiet(label);
     const pids = { service: service.child.pid, redis: pidOfRedis, kafka: kafkaPid() };
     const registeredAt = performance.now();
-    await registerEvent(redis, keys, JOINED_EVENT);
-    const drain = await watchDrain(redis, joinedKeys.outbox, registeredAt, pids);
+    await registerEvent(redis, keys, eventId);
+    return watchDrain(redis, keys.forEvent(eventId).outbox, registeredAt, pids);
+  };
+  if (PHASES.has('drain')) {
+    await ensureService();
+    const warmup = await waitForEmptyOutbox(redis, keys.forEvent(WARMUP_EVENT).outbox, 60_000);
+    if (warmup.drainMs === null) throw new Error('the service did not drain the warm-up backlog within 60 s');
+    const drain = await drainOnceRegistered(JOINED_EVENT, 'relay QUEUE_JOINED');
     output.drainJoined = drain;
     log(
       `relay: ${drain.entries} QUEUE_JOINED drained; steady ${fmt(drain.steadyPerSecond, 0)} msg/s ` +
@@ -435,12 +438,7 @@ async function main(): Promise<void> {
     );
   }
   if (PHASES.has('ready')) {
-    const service = await ensureService();
-    await waitForQuiet('relay QUEUE_READY');
-    const pids = { service: service.child.pid, redis: pidOfRedis, kafka: kafkaPid() };
-    const registeredAt = performance.now();
-    await registerEvent(redis, keys, READY_EVENT);
-    const drain = await watchDrain(redis, readyKeys.outbox, registeredAt, pids);
+    const drain = await drainOnceRegistered(READY_EVENT, 'relay QUEUE_READY');
     output.drainReady = drain;
     log(
       `relay: ${drain.entries} QUEUE_READY drained (token signed per message); steady ${fmt(drain.steadyPerSecond, 0)} msg/s`,
