@@ -8,7 +8,7 @@ import { proxyTrust } from './common/client-address';
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from './common/framework-errors';
 import { acceptOnlyJsonBodies, BODY_LIMIT_BYTES } from './common/json-body';
 import { addResponseHeaders } from './common/response-headers';
-import { createValidationPipe } from './common/validation';
+import { createValidationPipe, SCHEMA_VALIDATOR_OPTIONS } from './common/validation';
 import { Environment } from './config/environment';
 import { kafkaConsumerOptions } from './events/kafka-options';
 import { MetricsService } from './metrics/metrics.service';
@@ -43,9 +43,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     // The request id the logs and the x-request-id header carry.
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    // Route schemas (the join body) must reject, not repair: no type coercion ("1" is not 1),
-    // no silent removal of unknown fields, and every reason at once.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    // Route schemas (the join body): SCHEMA_VALIDATOR_OPTIONS.
+    ajv: { customOptions: SCHEMA_VALIDATOR_OPTIONS },
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // What fails before Nest routes a request still answers in the one error shape.
     frameworkErrors: answerFrameworkError,

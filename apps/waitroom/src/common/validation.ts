@@ -5,6 +5,13 @@ import { DomainError } from './domain-errors';
 import { ISO_INSTANT_DESCRIPTION, parseIsoInstant } from './iso-instant';
 
 /**
+ * How route schemas (the join body) are compiled by Fastify's ajv (bootstrap.ts) and by the join
+ * fast lane, which must accept exactly what the route accepts: reject, never repair (no type
+ * coercion, "1" is not 1; no silent removal of unknown fields), and every reason at once.
+ */
+export const SCHEMA_VALIDATOR_OPTIONS = { coerceTypes: false, removeAdditional: false, allErrors: true } as const;
+
+/**
  * Every HTTP body and parameter is validated: unknown fields, wrong types (no implicit
  * conversion: "1" is not a number) and out-of-range values are a 400 listing every reason.
  */

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { clientAddress, proxyTrust, type ProxyTrust } from '../common/client-address';
 import { errorResponse } from '../common/http-exception.filter';
 import { BODY_LIMIT_BYTES } from '../common/json-body';
+import { SCHEMA_VALIDATOR_OPTIONS } from '../common/validation';
 import { requestIdOf, sendJsonAnswer } from '../common/response-headers';
 import { Environment } from '../config/environment';
 import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
@@ -51,9 +52,8 @@ export class JoinFastLane {
     env: Environment,
   ) {
     this.trust = proxyTrust(env);
-    this.acceptsBody = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true }).compile(
-      JOIN_BODY_SCHEMA,
-    );
+    // Fastify's ajv compiler adds useDefaults to these (the schema has no defaults either way).
+    this.acceptsBody = new Ajv({ useDefaults: true, ...SCHEMA_VALIDATOR_OPTIONS }).compile(JOIN_BODY_SCHEMA);
   }
 
   /**
