@@ -26,7 +26,7 @@ import { validateEnvironment } from '../apps/waitroom/src/config/environment';
 import type { OutgoingRecord } from '../apps/waitroom/src/events/kafka-publisher';
 import { toOutboxRecord } from '../apps/waitroom/src/events/outbox-messages';
 import { useSessionTicketKey } from '../apps/waitroom/src/waitroom/session-ticket';
-import { entryFields } from '../apps/waitroom/src/events/outbox.repository';
+import { entryFields } from '../apps/waitroom/src/events/outbox-entry';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import { readOrCreateSessionTicketKey } from '../apps/waitroom/src/waitroom/waitroom.repository';
 import {

@@ -108,6 +108,12 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(5) @Max(60000) OUTBOX_RELAY_INTERVAL_MS = 20;
   /** Most events one relay batch publishes. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) OUTBOX_BATCH_SIZE = 500;
+  /**
+   * Read and map the outbox on a worker thread while the main thread sends to Kafka
+   * (docs/decisions/0016-outbox-reader-thread.md). Off: everything on the main thread, the
+   * better choice for an instance limited to one core.
+   */
+  @Transform(toBool) @IsBoolean() OUTBOX_READER_THREAD = true;
   /** Per event: when this many events wait for Kafka, new joins get 503 rather than grow Redis without bound. */
   @Transform(toInt) @IsInt() @Min(100) OUTBOX_MAX_BACKLOG = 1_000_000;
 

@@ -7,6 +7,7 @@ import { CheckoutEventsController } from './checkout-events.controller';
 import { CheckoutEventsService } from './checkout-events.service';
 import { KAFKA_PRODUCER_CLIENT, KafkaPublisher } from './kafka-publisher';
 import { kafkaProducerOptions } from './kafka-options';
+import { OutboxReader } from './outbox-reader';
 import { OutboxRelayService } from './outbox-relay.service';
 import { OutboxRepository } from './outbox.repository';
 import { ConsumerState } from '@waitroom/kafka-consumer';
@@ -24,7 +25,21 @@ import { ConsumerState } from '@waitroom/kafka-consumer';
     ]),
   ],
   controllers: [CheckoutEventsController],
-  providers: [KafkaPublisher, OutboxRepository, OutboxRelayService, CheckoutEventsService, ConsumerState],
-  exports: [KafkaPublisher, OutboxRelayService, OutboxRepository, CheckoutEventsService, ConsumerState],
+  providers: [
+    KafkaPublisher,
+    OutboxRepository,
+    OutboxReader,
+    OutboxRelayService,
+    CheckoutEventsService,
+    ConsumerState,
+  ],
+  exports: [
+    KafkaPublisher,
+    OutboxReader,
+    OutboxRelayService,
+    OutboxRepository,
+    CheckoutEventsService,
+    ConsumerState,
+  ],
 })
 export class EventsModule {}

@@ -9,10 +9,11 @@ import {
 } from '@waitroom/contracts';
 import { isoTime } from '../common/iso-time';
 import { formatSessionId } from '../waitroom/session-id';
-import type { AdmissionClaims } from '../tokens/admission-token.service';
+import type { AdmissionClaims } from '../tokens/admission-token-signer';
 import type { OutgoingRecord } from './kafka-publisher';
+import type { OutboxEntry } from './outbox-entry';
 
-/** What signs QUEUE_READY's admission token (AdmissionTokenService). */
+/** What signs QUEUE_READY's admission token (AdmissionTokenSigner). */
 export interface TokenSigner {
   sign(claims: AdmissionClaims): string;
 }
@@ -96,21 +97,79 @@ export function toContractMessage(
   }
 }
 
+/** A contract message ready to send: its topic, its JSON and its id. */
+export interface OutboxMessage {
+  topic: ProducedTopic;
+  value: string;
+  messageId: string;
+}
+
+/** The message of an outbox entry; throws when this version cannot read the entry. */
+export function toOutboxMessage(
+  eventId: string,
+  fields: Record<string, string>,
+  signer: TokenSigner,
+): OutboxMessage {
+  const { topic, body } = toContractMessage(eventId, fields, signer);
+  return { topic, value: JSON.stringify(body), messageId: body.message_id };
+}
+
+export type OutboxRecord = OutgoingRecord & { key: string; value: string };
+
 /**
- * The Kafka record of an outbox entry: keyed by the event id (one partition per event keeps its
- * order), the contract body as JSON, and the message id also as a header for consumers that
+ * The Kafka record of an event's message: keyed by the event id (one partition per event keeps
+ * its order), the contract body as JSON, and the message id also as a header for consumers that
  * dedupe without parsing.
  */
+export function toKafkaRecord(eventId: string, message: OutboxMessage): OutboxRecord {
+  return {
+    topic: message.topic,
+    key: eventId,
+    value: message.value,
+    headers: { [MESSAGE_ID_HEADER]: message.messageId },
+  };
+}
+
+/** The Kafka record of an outbox entry. */
 export function toOutboxRecord(
   eventId: string,
   fields: Record<string, string>,
   signer: TokenSigner,
-): OutgoingRecord & { key: string; value: string } {
-  const { topic, body } = toContractMessage(eventId, fields, signer);
-  return {
-    topic,
-    key: eventId,
-    value: JSON.stringify(body),
-    headers: { [MESSAGE_ID_HEADER]: body.message_id },
-  };
+): OutboxRecord {
+  return toKafkaRecord(eventId, toOutboxMessage(eventId, fields, signer));
+}
+
+/** An outbox entry this version cannot turn into a message, and why: it goes to the quarantine. */
+export interface UnreadableEntry {
+  id: string;
+  reason: string;
+}
+
+/** A batch of an event's outbox entries as messages. */
+export interface OutboxBatch {
+  messages: OutboxMessage[];
+  /** Entries read, readable or not: a full batch means more may be waiting. */
+  size: number;
+  /** The newest entry's id: the next batch starts after it, and the trim goes up to it. */
+  lastId: string;
+  unreadable: UnreadableEntry[];
+}
+
+/** Maps a batch of entries (oldest first); one that cannot be mapped is listed, never thrown. */
+export function toOutboxBatch(
+  eventId: string,
+  entries: OutboxEntry[],
+  signer: TokenSigner,
+): OutboxBatch | null {
+  if (entries.length === 0) return null;
+  const messages: OutboxMessage[] = [];
+  const unreadable: UnreadableEntry[] = [];
+  for (const entry of entries) {
+    try {
+      messages.push(toOutboxMessage(eventId, entry.fields, signer));
+    } catch (error) {
+      unreadable.push({ id: entry.id, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { messages, size: entries.length, lastId: entries[entries.length - 1].id, unreadable };
 }

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Environment } from '../config/environment';
 import { ActiveEvents } from '../redis/active-events';
-import { AdmissionTokenService } from '../tokens/admission-token.service';
-import { KafkaPublisher, type OutgoingRecord } from './kafka-publisher';
-import { toOutboxRecord } from './outbox-messages';
-import { OutboxRepository, type OutboxEntry } from './outbox.repository';
+import { KafkaPublisher } from './kafka-publisher';
+import { toKafkaRecord, type OutboxBatch } from './outbox-messages';
+import { OutboxReader } from './outbox-reader';
+import { OutboxRepository } from './outbox.repository';
 
 /** An event's relay lease. It is renewed while a batch is in flight, so it outlives any send. */
 const LEASE_MS = 5000;
@@ -33,6 +33,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   private readonly ownerId = `relay-${randomUUID()}`;
   private running = false;
   private loop?: Promise<void>;
+  /** Cuts the loop's pause short when it stops, so stopping never waits out an interval. */
+  private readonly stopping = new AbortController();
   private listFailures = 0;
   /** The task relaying each event right now. */
   private readonly inFlight = new Map<string, Promise<number>>();
@@ -45,7 +47,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     private readonly outbox: OutboxRepository,
     private readonly activeEvents: ActiveEvents,
     private readonly publisher: KafkaPublisher,
-    private readonly tokens: AdmissionTokenService,
+    private readonly reader: OutboxReader,
     private readonly env: Environment,
   ) {}
 
@@ -56,7 +58,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
 
   /** app.close() without the graceful sequence (tests, errors): stop looping, publish nothing more. */
   async onModuleDestroy(): Promise<void> {
-    this.running = false;
+    this.stop();
     await this.loop;
     await Promise.allSettled(this.inFlight.values());
   }
@@ -66,7 +68,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
    * in Redis for another instance (or this one after a restart).
    */
   async drainAndStop(timeoutMs: number): Promise<void> {
-    this.running = false;
+    this.stop();
     await this.loop;
     await Promise.allSettled(this.inFlight.values());
     const deadline = Date.now() + timeoutMs;
@@ -83,6 +85,11 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     const ids = eventIds ?? (await this.activeEvents.ids());
     const results = await Promise.all(ids.map((eventId) => this.relayEventOnce(eventId)));
     return results.reduce((sum, published) => sum + published, 0);
+  }
+
+  private stop(): void {
+    this.running = false;
+    this.stopping.abort();
   }
 
   private async run(): Promise<void> {
@@ -102,7 +109,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
         this.listFailures === 0
           ? this.env.OUTBOX_RELAY_INTERVAL_MS - (Date.now() - passStarted)
           : Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.listFailures);
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
   }
 
@@ -175,7 +182,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     try {
       let batch = await this.readBatch(eventId, null);
       while (batch) {
-        const sending = this.publisher.publish(batch.records);
+        const sending = this.publisher.publish(
+          batch.messages.map((message) => toKafkaRecord(eventId, message)),
+        );
         const more = batch.size === batchSize && this.running && lease.held;
         const next = more ? this.readBatch(eventId, batch.lastId) : Promise.resolve(null);
         // Marked handled: if the send fails, the read ahead is dropped unawaited.
@@ -184,8 +193,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
         // Each trim covers every entry below its bound, so only the newest one needs watching.
         trimmed?.catch(() => undefined);
         trimmed = this.outbox.removeUpTo(eventId, batch.lastId);
-        published += batch.records.length;
-        this.stats.published += batch.records.length;
+        published += batch.messages.length;
+        this.stats.published += batch.messages.length;
         batch = await next;
       }
     } finally {
@@ -196,39 +205,17 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     return published;
   }
 
-  /** Up to a batch of entries after `afterId` (from the oldest when null), mapped to records. */
-  private async readBatch(
-    eventId: string,
-    afterId: string | null,
-  ): Promise<{ records: OutgoingRecord[]; size: number; lastId: string } | null> {
-    const entries = await this.outbox.oldest(eventId, this.env.OUTBOX_BATCH_SIZE, afterId);
-    if (entries.length === 0) return null;
-    return {
-      records: await this.readableRecords(eventId, entries),
-      size: entries.length,
-      lastId: entries[entries.length - 1].id,
-    };
-  }
-
-  /** The batch's Kafka records; entries that cannot be mapped are quarantined, not published. */
-  private async readableRecords(eventId: string, entries: OutboxEntry[]): Promise<OutgoingRecord[]> {
-    const records: OutgoingRecord[] = [];
-    for (const entry of entries) {
-      let record: OutgoingRecord;
-      try {
-        record = toOutboxRecord(eventId, entry.fields, this.tokens);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        await this.outbox.quarantine(eventId, entry.id, reason);
-        this.stats.quarantined++;
-        this.logger.error(
-          `outbox of ${eventId}: entry ${entry.id} cannot be published (${reason}); moved to its quarantine stream`,
-        );
-        continue;
-      }
-      records.push(record);
+  /** The batch after `afterId` (from the oldest when null); its unreadable entries already quarantined. */
+  private async readBatch(eventId: string, afterId: string | null): Promise<OutboxBatch | null> {
+    const batch = await this.reader.read(eventId, afterId);
+    for (const { id, reason } of batch?.unreadable ?? []) {
+      await this.outbox.quarantine(eventId, id, reason);
+      this.stats.quarantined++;
+      this.logger.error(
+        `outbox of ${eventId}: entry ${id} cannot be published (${reason}); moved to its quarantine stream`,
+      );
     }
-    return records;
+    return batch;
   }
 
   private noteError(error: unknown, failures: number, eventId?: string): void {

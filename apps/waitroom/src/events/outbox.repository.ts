@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
+import { rangeStartAfter, toOutboxEntries, type OutboxEntry } from './outbox-entry';
 import { quarantineOutboxEntryScript, trimOutboxScript } from './outbox.scripts';
-
-/** One domain event waiting in an event's outbox stream (fields written by the Lua scripts). */
-export interface OutboxEntry {
-  /** Stream entry id, used to delete it once Kafka has it. */
-  id: string;
-  fields: Record<string, string>;
-}
 
 /** Most entries an event's quarantine keeps (approximately: MAXLEN ~). */
 const QUARANTINE_KEEP = 10_000;
@@ -36,9 +30,9 @@ export class OutboxRepository {
   /** The oldest `count` entries, or the oldest after `afterId` (exclusive) when given. */
   async oldest(eventId: string, count: number, afterId: string | null = null): Promise<OutboxEntry[]> {
     const key = this.redis.keys.forEvent(eventId).outbox;
-    const start = afterId === null ? '-' : `(${afterId}`;
+    const start = rangeStartAfter(afterId);
     const rows = await this.redis.call(() => this.redis.client.xrange(key, start, '+', 'COUNT', count));
-    return rows.map(([id, flat]) => ({ id, fields: entryFields(flat) }));
+    return toOutboxEntries(rows);
   }
 
   /**
@@ -82,11 +76,4 @@ export function nextStreamId(id: string): string {
   const seq = BigInt(id.slice(dash + 1));
   // seq is a 64-bit counter; at its maximum the next id is the next millisecond's first.
   return seq === 0xffffffffffffffffn ? `${BigInt(ms) + 1n}-0` : `${ms}-${seq + 1n}`;
-}
-
-/** A stream entry's flat [field, value, field, value, ...] list as a record. */
-export function entryFields(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
 }

@@ -1,12 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { DomainError } from '../common/domain-errors';
 import { Environment } from '../config/environment';
 import { loadLuaScripts, type LuaScript } from './lua-scripts';
+import { createRedisClient, type RedisClient } from './redis-client';
 import { RedisKeys } from './redis-keys';
 import type { ScriptDefinition } from './script-definition';
-
-export type RedisClient = Redis | Cluster;
 
 /**
  * The one Redis connection of the process, its key builder and its Lua scripts.
@@ -117,39 +116,4 @@ function toStoreError(error: unknown): Error {
     return error instanceof Error ? error : new Error(message);
   }
   return new DomainError('STORE_UNAVAILABLE', 'the queue store is unavailable, retry shortly', [], 1);
-}
-
-export function createRedisClient(env: Environment): RedisClient {
-  const url = new URL(env.REDIS_URL);
-  const common: RedisOptions = {
-    commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
-    connectTimeout: 5000,
-    enableOfflineQueue: false,
-    enableAutoPipelining: env.REDIS_AUTO_PIPELINING,
-    maxRetriesPerRequest: 0,
-    // Keep trying to reconnect forever, backing off to 2 s: the service degrades, it does not die.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-  };
-  if (env.REDIS_CLUSTER_NODES) {
-    const nodes = env.REDIS_CLUSTER_NODES.split(',').map((node) => {
-      const [host, port] = node.split(':');
-      return { host, port: Number(port) };
-    });
-    return new Cluster(nodes, {
-      enableOfflineQueue: false,
-      enableAutoPipelining: env.REDIS_AUTO_PIPELINING,
-      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      redisOptions: common,
-      slotsRefreshTimeout: 2000,
-    });
-  }
-  return new Redis({
-    ...common,
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-  });
 }

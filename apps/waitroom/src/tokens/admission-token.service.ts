@@ -1,18 +1,15 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Environment } from '../config/environment';
+import {
+  ADMISSION_TOKEN_ALGORITHM,
+  AdmissionTokenSigner,
+  type AdmissionClaims,
+  type AdmissionTokenSignerSettings,
+} from './admission-token-signer';
 
-/** What an admission token says (shared CONTRACT.md, "Outside the prefix"). */
-export interface AdmissionClaims {
-  sessionId: string;
-  eventId: string;
-  userId: string;
-  admittedAtMs: number;
-  expiresAtMs: number;
-}
-
-const ALGORITHM = 'EdDSA';
+export type { AdmissionClaims } from './admission-token-signer';
 
 /**
  * Signs admission tokens (JWT, EdDSA over Ed25519) and publishes the public keys as a JWKS.
@@ -22,17 +19,14 @@ const ALGORITHM = 'EdDSA';
  * is ever stored in Redis. Rotation: set the new ADMISSION_TOKEN_PRIVATE_KEY and move the old
  * public key to ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS until the longest checkout window has passed.
  *
- * jose builds the JWKS (JWK export, RFC 7638 thumbprints). Signing is node:crypto directly: a
- * compact JWS is two base64url strings and one signature, and jose's SignJWT took about twice
- * crypto.sign's time per token (docs/benchmarks.md), which bounded how fast QUEUE_READY is relayed.
- * The tests verify these tokens with jose's jwtVerify.
+ * jose builds the JWKS (JWK export, RFC 7638 thumbprints); AdmissionTokenSigner signs. The tests
+ * verify these tokens with jose's jwtVerify.
  */
 @Injectable()
 export class AdmissionTokenService implements OnModuleInit {
   private readonly logger = new Logger(AdmissionTokenService.name);
   private signingKey!: KeyObject;
-  /** base64url of the protected header, the same for every token of this key. */
-  private encodedHeader!: string;
+  private signer!: AdmissionTokenSigner;
   private jwks: { keys: JWK[] } = { keys: [] };
 
   constructor(private readonly env: Environment) {}
@@ -57,10 +51,19 @@ export class AdmissionTokenService implements OnModuleInit {
     const keys: JWK[] = [];
     for (const key of publicKeys) {
       const jwk = await exportJWK(key);
-      keys.push({ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: ALGORITHM, use: 'sig' });
+      keys.push({
+        ...jwk,
+        kid: await calculateJwkThumbprint(jwk),
+        alg: ADMISSION_TOKEN_ALGORITHM,
+        use: 'sig',
+      });
     }
     this.jwks = { keys };
-    this.encodedHeader = base64url({ alg: ALGORITHM, kid: keys[0].kid, typ: 'JWT' });
+    this.signer = new AdmissionTokenSigner({
+      signingKey: this.signingKey,
+      kid: keys[0].kid as string,
+      issuer: this.env.ADMISSION_TOKEN_ISSUER,
+    });
   }
 
   /** The JSON Web Key Set served at /.well-known/jwks.json. */
@@ -70,22 +73,13 @@ export class AdmissionTokenService implements OnModuleInit {
 
   /** Synchronous: one Ed25519 signature costs less CPU than a promise round would add. */
   sign(claims: AdmissionClaims): string {
-    const payload = base64url({
-      user_id: claims.userId,
-      iss: this.env.ADMISSION_TOKEN_ISSUER,
-      sub: claims.sessionId,
-      aud: claims.eventId,
-      iat: Math.floor(claims.admittedAtMs / 1000),
-      exp: Math.floor(claims.expiresAtMs / 1000),
-    });
-    const signingInput = `${this.encodedHeader}.${payload}`;
-    // Ed25519 takes no digest algorithm (null): the key type decides.
-    return `${signingInput}.${sign(null, Buffer.from(signingInput), this.signingKey).toString('base64url')}`;
+    return this.signer.sign(claims);
   }
-}
 
-function base64url(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  /** The signer's settings, for the relay's reader thread to sign QUEUE_READY's tokens alike. */
+  signerSettings(): AdmissionTokenSignerSettings {
+    return this.signer.settings;
+  }
 }
 
 function splitPemBlocks(text: string): string[] {

@@ -28,6 +28,11 @@ export function useSessionTicketKey(key: Buffer | null): void {
   ticketKey = key;
 }
 
+/** The key in use (null before it is loaded): the relay's reader thread signs with the same one. */
+export function sessionTicketKeyInUse(): Buffer | null {
+  return ticketKey;
+}
+
 /** What a session's ticket is made of, as the scripts store and return it. */
 export interface TicketBasis {
   userId: string;
