@@ -158,5 +158,10 @@ describe.each([
       for (let i = 0; i < 3; i++) expect((await svc.http.join(`again-${i}`, eventId)).status).toBe(201);
       expect(await relayPass(eventId)).toEqual({ published: 3, onThread: 1, onMain: 0 });
       await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.key === eventId, BATCH + 5);
+      // An operator sees the restart and where batches were read.
+      const metrics = (await svc.http.get('/metrics')).body as string;
+      expect(metrics).toMatch(/^waitroom_outbox_reader_thread_failures_total 1$/m);
+      expect(metrics).toMatch(/^waitroom_outbox_batches_read_total\{read_on="main"\} [1-9]\d*$/m);
+      expect(metrics).toMatch(/^waitroom_outbox_batches_read_total\{read_on="thread"\} [1-9]\d*$/m);
     });
 });

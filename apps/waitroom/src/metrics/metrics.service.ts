@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AdmissionScheduler } from '../admission/admission.scheduler';
 import { CheckoutEventsService } from '../events/checkout-events.service';
+import { OutboxReader } from '../events/outbox-reader';
 import { OutboxRelayService } from '../events/outbox-relay.service';
 import { OutboxRepository } from '../events/outbox.repository';
 import { EventRegistry } from '../redis/event-registry';
@@ -72,6 +73,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     outbox: OutboxRepository,
     private readonly scheduler: AdmissionScheduler,
     private readonly relay: OutboxRelayService,
+    private readonly reader: OutboxReader,
     private readonly checkout: CheckoutEventsService,
   ) {
     const source = {
@@ -269,6 +271,23 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       help: 'Outbox entries this instance could not turn into a message and moved to the event quarantine stream',
       registers: [this.registry],
       collect: () => quarantined.inc(mirror.delta('relay.quarantined', relayStats.quarantined)),
+    });
+    const readerStats = this.reader.stats;
+    const batches: Counter<'read_on'> = new Counter({
+      name: `${METRIC_PREFIX}outbox_batches_read_total`,
+      help: "Outbox batches this instance's relay read, by thread (thread: the reader thread of decision 16; main: the main thread, before that thread is up or while it is restarted)",
+      labelNames: ['read_on'],
+      registers: [this.registry],
+      collect: () => {
+        batches.inc({ read_on: 'thread' }, mirror.delta('reader.thread', readerStats.threadBatches));
+        batches.inc({ read_on: 'main' }, mirror.delta('reader.main', readerStats.mainThreadBatches));
+      },
+    });
+    const readerFailures: Counter = new Counter({
+      name: `${METRIC_PREFIX}outbox_reader_thread_failures_total`,
+      help: 'Times the relay reader thread stopped or stopped answering and was started again',
+      registers: [this.registry],
+      collect: () => readerFailures.inc(mirror.delta('reader.failures', readerStats.threadFailures)),
     });
     const checkout: Counter<'result'> = new Counter({
       name: `${METRIC_PREFIX}checkout_messages_total`,
