@@ -48,10 +48,12 @@ export class Environment {
   /** A command that takes longer fails (503) instead of hanging a request. */
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) REDIS_COMMAND_TIMEOUT_MS = 2000;
   /**
-   * Commands issued in one event-loop turn go out in one write (ioredis auto-pipelining): under
-   * load this saves a syscall per request (its share of a join's CPU: docs/benchmarks.md).
+   * Commands issued in one event-loop turn go out in one write (ioredis auto-pipelining). Off by
+   * default: since joins and polls are answered before the framework (decisions 14, 15), a join's
+   * command is alone in its turn, and the pipelining's own work cost more than the write it saved
+   * (docs/decisions/0008-join-path-cpu.md, "Revisited").
    */
-  @Transform(toBool) @IsBoolean() REDIS_AUTO_PIPELINING = true;
+  @Transform(toBool) @IsBoolean() REDIS_AUTO_PIPELINING = false;
 
   @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must look like host:port,host:port' })
   KAFKA_BROKERS = '127.0.0.1:9092';
