@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { loadLuaScripts, type LuaScript } from '../../apps/waitroom/src/redis/lua-scripts';
+import { loadLuaScripts, type LuaScript, type LuaSettings } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import {
   configToHashFields,
@@ -14,13 +14,21 @@ import {
 import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
 import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
 import { joinScript, upsertEventScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
-import { DIST_SCRIPTS_DIR, SOURCE_SCRIPTS_DIR, sleep } from './common';
+import { DIST_SCRIPTS_DIR, serviceEnvOverrides, SOURCE_SCRIPTS_DIR, sleep } from './common';
 
 export { RedisKeys, type EventKeys };
 
+/**
+ * The scripts' settings of the service under test (`--service-env=OUTBOX_ENTRY_FORMAT=fields`):
+ * what a benchmark writes itself, such as a prefilled outbox, is then what that service writes.
+ */
+function luaSettings(): LuaSettings {
+  return { OUTBOX_ENTRY_FORMAT: serviceEnvOverrides().OUTBOX_ENTRY_FORMAT };
+}
+
 /** The scripts from apps/waitroom/src/redis/scripts (the source the build copies). */
 export function appScripts(): Map<string, LuaScript> {
-  return loadLuaScripts(SOURCE_SCRIPTS_DIR);
+  return loadLuaScripts(SOURCE_SCRIPTS_DIR, luaSettings());
 }
 
 export function script(scripts: Map<string, LuaScript>, name: string): LuaScript {
@@ -32,7 +40,7 @@ export function script(scripts: Map<string, LuaScript>, name: string): LuaScript
 /** The built service must run the same join/admission Lua as the source the baselines load. */
 export function checkDistScriptsMatch(names: string[]): void {
   const source = appScripts();
-  const dist = loadLuaScripts(DIST_SCRIPTS_DIR);
+  const dist = loadLuaScripts(DIST_SCRIPTS_DIR, luaSettings());
   for (const name of names) {
     if (script(source, name).sha !== script(dist, name).sha) {
       throw new Error(`dist/ runs a different ${name} script than apps/ (rebuild: --build=always)`);

@@ -116,6 +116,13 @@ export class Environment {
    * better choice for an instance limited to one core.
    */
   @Transform(toBool) @IsBoolean() OUTBOX_READER_THREAD = true;
+  /**
+   * How the Lua scripts write outbox entries (docs/decisions/0017-packed-outbox-entries.md):
+   * `packed`, one field per entry, or `fields`, the field-value pairs that versions before the
+   * packed format read. Every version since reads both. Upgrading a running deployment from an
+   * earlier version: roll out with `fields`, then switch to `packed` once no earlier instance runs.
+   */
+  @IsIn(['packed', 'fields']) OUTBOX_ENTRY_FORMAT: 'packed' | 'fields' = 'packed';
   /** Per event: when this many events wait for Kafka, new joins get 503 rather than grow Redis without bound. */
   @Transform(toInt) @IsInt() @Min(100) OUTBOX_MAX_BACKLOG = 1_000_000;
 

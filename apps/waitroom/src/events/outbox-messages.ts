@@ -18,6 +18,8 @@ export interface TokenSigner {
   sign(claims: AdmissionClaims): string;
 }
 
+const KNOWN_KINDS = new Set(['joined', 'left', 'ready']);
+
 /** Outbox fields hold times as epoch-ms text. */
 const iso = (ms: string) => isoTime(Number(ms));
 
@@ -32,6 +34,8 @@ export function toContractMessage(
   fields: Record<string, string>,
   signer: TokenSigner,
 ): { topic: ProducedTopic; body: QueueJoinedMessage | QueueLeftMessage | QueueReadyMessage } {
+  // Refused before anything is computed from the other fields, so the quarantine says why.
+  if (!KNOWN_KINDS.has(fields.k)) throw new Error(`outbox entry of unknown kind ${fields.k}`);
   // Each body is one object literal (no spread of a shared base): this runs for every message
   // the relay publishes, and the profile showed the intermediate objects.
   // The id the person holds: rebuilt from the session's ticket basis (session-ticket.ts).

@@ -23,7 +23,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(env: Environment) {
     this.keys = new RedisKeys(env.REDIS_KEY_PREFIX);
-    this.scripts = loadLuaScripts();
+    this.scripts = loadLuaScripts(undefined, { OUTBOX_ENTRY_FORMAT: env.OUTBOX_ENTRY_FORMAT });
     this.client = createRedisClient(env);
     this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }

@@ -37,7 +37,7 @@ local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, ba
 for _, member in ipairs(expired) do
   redis.call('ZREM', KEYS[3], member)
   local session = end_session(ARGV[1] .. member, member, ARGV[2], 'expired', now, retention)
-  outbox_append_session(KEYS[7], 'left', next_message_id(), now, member, session, 'r', 'expired')
+  outbox_append(KEYS[7], 'left', next_message_id(), now, member, session, 'expired')
 end
 if #expired > 0 then redis.call('HINCRBY', KEYS[5], 'expired_total', #expired) end
 
@@ -53,7 +53,7 @@ if idle then
       redis.call('ZREM', KEYS[2], member)
       count_departure(KEYS[8], score)
       local session = end_session(ARGV[1] .. member, member, ARGV[2], 'abandoned', now, retention)
-      outbox_append_session(KEYS[7], 'left', next_message_id(), now, member, session, 'r', 'abandoned')
+      outbox_append(KEYS[7], 'left', next_message_id(), now, member, session, 'abandoned')
       abandoned = abandoned + 1
     end
   end
@@ -94,7 +94,7 @@ if allowance > 0 then
     redis.call('ZADD', KEYS[3], deadline, member)
     redis.call('ZREM', KEYS[4], member)
     local session = session_naming(session_key)
-    outbox_append_session(KEYS[7], 'ready', next_message_id(), now, member, session, 'eat', deadline)
+    outbox_append(KEYS[7], 'ready', next_message_id(), now, member, session, deadline)
     admitted = admitted + 1
   end
   redis.call('HINCRBY', KEYS[5], 'admitted_total', admitted)

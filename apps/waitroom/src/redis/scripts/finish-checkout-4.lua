@@ -19,6 +19,6 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 local session = end_session(KEYS[1], ARGV[1], ARGV[3], outcome, now, tonumber(ARGV[5]))
 redis.call('HINCRBY', KEYS[3], outcome .. '_total', 1)
 if outcome == 'expired' then
-  outbox_append_session(KEYS[4], 'left', ARGV[4], now, ARGV[1], session, 'r', 'expired')
+  outbox_append(KEYS[4], 'left', ARGV[4], now, ARGV[1], session, 'expired')
 end
 return {'APPLIED', outcome}

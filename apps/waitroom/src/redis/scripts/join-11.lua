@@ -95,7 +95,6 @@ redis.call('SET', KEYS[4], member)
 if cfg[5] then redis.call('ZADD', KEYS[7], now, member) end
 redis.call('HINCRBY', KEYS[5], 'joined_total', 1)
 
-outbox_append(KEYS[6], 'joined', ARGV[5], now, 's', member, 'u', user_id, 'p', priority, 'j', now, 'b', baseline,
-              'pos', position)
+outbox_append(KEYS[6], 'joined', ARGV[5], now, member, {user_id, priority, now, baseline}, position)
 
 return describe('CREATED', member)

@@ -20,5 +20,5 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 local session = end_session(KEYS[1], ARGV[1], ARGV[2], 'left', now, tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[5], 'left_total', 1)
-outbox_append_session(KEYS[6], 'left', ARGV[3], now, ARGV[1], session, 'r', 'user')
+outbox_append(KEYS[6], 'left', ARGV[3], now, ARGV[1], session, 'user')
 return {'LEFT', 'left'}

@@ -27,7 +27,7 @@ for _, set in ipairs({KEYS[2], KEYS[3]}) do
     redis.call('ZREM', KEYS[4], member)
     local session = end_session(ARGV[1] .. member, member, ARGV[2], 'left', now, retention)
     ended = ended + 1
-    outbox_append_session(KEYS[6], 'left', ARGV[5] .. '.' .. ended, now, member, session, 'r', 'removed')
+    outbox_append(KEYS[6], 'left', ARGV[5] .. '.' .. ended, now, member, session, 'removed')
   end
   if ended >= budget then
     if ended > 0 then redis.call('HINCRBY', KEYS[5], 'left_total', ended) end
