@@ -99,6 +99,8 @@ describe('waiting page (browser)', () => {
 
     await running.http.leave(ahead[1]);
     await waitForText(page, '#position', (text) => text.startsWith('1 of'));
+    // Joined at place 3, now at the front: the bar has gone the whole way the queue can take it.
+    expect(await page.locator('#progress').getAttribute('value')).toBe('95');
     await screenshot(page, '05-queued-1');
 
     // The holder leaves, freeing the slot: our person is admitted.
@@ -156,6 +158,8 @@ describe('waiting page (browser)', () => {
     expect(await byHeader.locator('html').getAttribute('lang')).toBe('de');
     await byHeader.getByRole('button', { name: /beitreten/ }).click();
     await waitForText(byHeader, '#position', (text) => text === '1 von 1');
+    // Joined at the front: the bar is as full as it gets while queued, not empty.
+    expect(await byHeader.locator('#progress').getAttribute('value')).toBe('95');
     await expect(
       byHeader.getByRole('heading', { name: 'Sie sind in der Warteschlange' }).isVisible(),
     ).resolves.toBe(true);

@@ -72,14 +72,7 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
   async read(eventId: string, afterId: string | null): Promise<OutboxBatch | null> {
     const count = this.env.OUTBOX_BATCH_SIZE;
     if (this.thread && this.threadReady) {
-      const batch = await this.readOnThread({
-        type: 'read',
-        id: 0,
-        eventId,
-        afterId,
-        count,
-        ticketKey: sessionTicketKeyInUse(),
-      });
+      const batch = await this.readOnThread(this.thread, eventId, afterId, count);
       this.stats.threadBatches++;
       return batch;
     }
@@ -88,8 +81,12 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
     return toOutboxBatch(eventId, entries, this.tokens);
   }
 
-  private readOnThread(request: ReadRequest): Promise<OutboxBatch | null> {
-    const thread = this.thread as Worker;
+  private readOnThread(
+    thread: Worker,
+    eventId: string,
+    afterId: string | null,
+    count: number,
+  ): Promise<OutboxBatch | null> {
     const id = this.nextRequestId++;
     return new Promise<OutboxBatch | null>((resolve, reject) => {
       // The thread's own Redis calls time out; a reply that does not come at all means the thread is stuck.
@@ -97,7 +94,16 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
         void this.threadFailed(thread, new Error('the outbox reader thread did not answer in time'));
       }, this.replyTimeoutMs());
       this.pending.set(id, { resolve, reject, timer });
-      thread.postMessage({ ...request, id } satisfies ReadRequest);
+      // The ticket key in use now: the ids the thread builds are those this thread's join replies give.
+      const request: ReadRequest = {
+        type: 'read',
+        id,
+        eventId,
+        afterId,
+        count,
+        ticketKey: sessionTicketKeyInUse(),
+      };
+      thread.postMessage(request);
     });
   }
 

@@ -181,12 +181,16 @@ function formatTime(iso: string | null | undefined): string {
   return new Intl.DateTimeFormat(config.lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
 
+/** How far the bar goes while queued: the front of the queue; the rest is the admission itself. */
+const AT_THE_FRONT = 95;
+
 /** Share of the way from the first known position to the front, 0..100. */
 function progressOf(session: SessionView): number {
   if (session.status !== 'queued' || session.position === null) return 100;
   const start = Math.max(saved?.start_position ?? session.position, session.position);
-  if (start <= 1) return 0;
-  return Math.round(((start - session.position) / (start - 1)) * 100 * 0.95);
+  // First seen at place 1: already at the front, not at the start of the way.
+  if (start <= 1) return AT_THE_FRONT;
+  return Math.round(((start - session.position) / (start - 1)) * AT_THE_FRONT);
 }
 
 /** The queued view is built once and then updated in place, so focus and reading position stay put. */
