@@ -473,6 +473,23 @@ function markdown(suite: Record<string, any>): string {
         ],
       ],
     );
+    const rounds = (rl.joinedRounds ?? []) as {
+      raw?: { perSecond: number };
+      drain: { steadyPerSecond: number | null };
+      ratio: number | null;
+    }[];
+    if (rounds.length > 1)
+      lines.push(
+        `The median of ${rounds.length} rounds, each a raw send then a drain of a fresh backlog: ` +
+          rounds
+            .map(
+              (round) =>
+                `${fmt(round.drain.steadyPerSecond, 0)} ÷ ${fmt(round.raw?.perSecond ?? null, 0)} = ${fmt(round.ratio)}`,
+            )
+            .join('; ') +
+          '.',
+        '',
+      );
   }
 
   lines.push('## Stream fan-out', '');
