@@ -226,82 +226,96 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
    * CounterMirror for why): sum() across replicas gives the cluster figure.
    */
   private registerInstanceCounters(): void {
-    const mirror = this.mirror;
     const { totals } = this.scheduler;
     const relayStats = this.relay.stats;
+    const readerStats = this.reader.stats;
     const checkoutStats = this.checkout.stats;
 
-    const scheduled: Counter<'outcome'> = new Counter({
-      name: `${METRIC_PREFIX}scheduler_sessions_total`,
-      help: "Sessions moved by this instance's admission scheduler, by outcome",
-      labelNames: ['outcome'],
-      registers: [this.registry],
-      collect: () => {
-        scheduled.inc({ outcome: 'admitted' }, mirror.delta('scheduler.admitted', totals.admitted));
-        scheduled.inc({ outcome: 'expired' }, mirror.delta('scheduler.expired', totals.expired));
-        scheduled.inc({ outcome: 'abandoned' }, mirror.delta('scheduler.abandoned', totals.abandoned));
+    this.mirroredCounter("Sessions moved by this instance's admission scheduler, by outcome", {
+      name: 'scheduler_sessions_total',
+      label: 'outcome',
+      series: {
+        admitted: () => totals.admitted,
+        expired: () => totals.expired,
+        abandoned: () => totals.abandoned,
       },
     });
-    const ticks: Counter = new Counter({
-      name: `${METRIC_PREFIX}scheduler_ticks_total`,
-      help: 'Admission ticks this instance completed',
-      registers: [this.registry],
-      collect: () => ticks.inc(mirror.delta('scheduler.ticks', totals.ticks)),
+    this.mirroredCounter('Admission ticks this instance completed', {
+      name: 'scheduler_ticks_total',
+      total: () => totals.ticks,
     });
-    const skipped: Counter = new Counter({
-      name: `${METRIC_PREFIX}scheduler_skipped_ticks_total`,
-      help: 'Admission ticks skipped because the previous one was still running (a sign of a slow store)',
-      registers: [this.registry],
-      collect: () => skipped.inc(mirror.delta('scheduler.skipped', totals.skippedTicks)),
+    this.mirroredCounter(
+      'Admission ticks skipped because the previous one was still running (a sign of a slow store)',
+      { name: 'scheduler_skipped_ticks_total', total: () => totals.skippedTicks },
+    );
+    this.mirroredCounter('Outbox messages this instance published to Kafka', {
+      name: 'outbox_published_total',
+      total: () => relayStats.published,
     });
-    const published: Counter = new Counter({
-      name: `${METRIC_PREFIX}outbox_published_total`,
-      help: 'Outbox messages this instance published to Kafka',
-      registers: [this.registry],
-      collect: () => published.inc(mirror.delta('relay.published', relayStats.published)),
+    this.mirroredCounter("Failed passes of this instance's outbox relay (Kafka or Redis unavailable)", {
+      name: 'outbox_relay_errors_total',
+      total: () => relayStats.errors,
     });
-    const relayErrors: Counter = new Counter({
-      name: `${METRIC_PREFIX}outbox_relay_errors_total`,
-      help: "Failed passes of this instance's outbox relay (Kafka or Redis unavailable)",
-      registers: [this.registry],
-      collect: () => relayErrors.inc(mirror.delta('relay.errors', relayStats.errors)),
-    });
-    const quarantined: Counter = new Counter({
-      name: `${METRIC_PREFIX}outbox_quarantined_total`,
-      help: 'Outbox entries this instance could not turn into a message and moved to the event quarantine stream',
-      registers: [this.registry],
-      collect: () => quarantined.inc(mirror.delta('relay.quarantined', relayStats.quarantined)),
-    });
-    const readerStats = this.reader.stats;
-    const batches: Counter<'read_on'> = new Counter({
-      name: `${METRIC_PREFIX}outbox_batches_read_total`,
-      help: "Outbox batches this instance's relay read, by thread (thread: the reader thread of decision 16; main: the main thread, before that thread is up or while it is restarted)",
-      labelNames: ['read_on'],
-      registers: [this.registry],
-      collect: () => {
-        batches.inc({ read_on: 'thread' }, mirror.delta('reader.thread', readerStats.threadBatches));
-        batches.inc({ read_on: 'main' }, mirror.delta('reader.main', readerStats.mainThreadBatches));
+    this.mirroredCounter(
+      'Outbox entries this instance could not turn into a message and moved to the event quarantine stream',
+      { name: 'outbox_quarantined_total', total: () => relayStats.quarantined },
+    );
+    this.mirroredCounter(
+      "Outbox batches this instance's relay read, by thread (thread: the reader thread of decision 16; main: the main thread, before that thread is up or while it is restarted)",
+      {
+        name: 'outbox_batches_read_total',
+        label: 'read_on',
+        series: { thread: () => readerStats.threadBatches, main: () => readerStats.mainThreadBatches },
       },
+    );
+    this.mirroredCounter('Times the relay reader thread stopped or stopped answering and was started again', {
+      name: 'outbox_reader_thread_failures_total',
+      total: () => readerStats.threadFailures,
     });
-    const readerFailures: Counter = new Counter({
-      name: `${METRIC_PREFIX}outbox_reader_thread_failures_total`,
-      help: 'Times the relay reader thread stopped or stopped answering and was started again',
-      registers: [this.registry],
-      collect: () => readerFailures.inc(mirror.delta('reader.failures', readerStats.threadFailures)),
-    });
-    const checkout: Counter<'result'> = new Counter({
-      name: `${METRIC_PREFIX}checkout_messages_total`,
-      help: 'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered, retried: an attempt left for later)',
-      labelNames: ['result'],
+    this.mirroredCounter(
+      'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered, retried: an attempt left for later)',
+      {
+        name: 'checkout_messages_total',
+        label: 'result',
+        series: {
+          applied: () => checkoutStats.applied,
+          ignored: () => checkoutStats.ignored,
+          dead_lettered: () => checkoutStats.deadLettered,
+          retried: () => checkoutStats.retried,
+        },
+      },
+    );
+  }
+
+  /**
+   * A counter that follows a plain total a service keeps (CounterMirror): one series, or one per
+   * value of `label`, each read from its total at every scrape.
+   */
+  private mirroredCounter(
+    help: string,
+    counter:
+      | { name: string; total: () => number }
+      | { name: string; label: string; series: Record<string, () => number> },
+  ): void {
+    const name = `${METRIC_PREFIX}${counter.name}`;
+    const mirror = this.mirror;
+    if ('total' in counter) {
+      const single: Counter = new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect: () => single.inc(mirror.delta(name, counter.total())),
+      });
+      return;
+    }
+    const labelled: Counter<string> = new Counter({
+      name,
+      help,
+      labelNames: [counter.label],
       registers: [this.registry],
       collect: () => {
-        checkout.inc({ result: 'applied' }, mirror.delta('checkout.applied', checkoutStats.applied));
-        checkout.inc({ result: 'ignored' }, mirror.delta('checkout.ignored', checkoutStats.ignored));
-        checkout.inc(
-          { result: 'dead_lettered' },
-          mirror.delta('checkout.dead_lettered', checkoutStats.deadLettered),
-        );
-        checkout.inc({ result: 'retried' }, mirror.delta('checkout.retried', checkoutStats.retried));
+        for (const [value, total] of Object.entries(counter.series))
+          labelled.inc({ [counter.label]: value }, mirror.delta(`${name}{${value}}`, total()));
       },
     });
   }
