@@ -16,7 +16,7 @@ import { createRedisClient, type RedisConnectionSettings } from '../redis/redis-
 import { RedisKeys } from '../redis/redis-keys';
 import { AdmissionTokenSigner, type AdmissionTokenSignerSettings } from '../tokens/admission-token-signer';
 import { useSessionTicketKey } from '../waitroom/session-ticket';
-import { rangeStartAfter, toOutboxEntries } from './outbox-entry';
+import { readOutboxEntries } from './outbox-entry';
 import { toOutboxBatch, type OutboxBatch, type UnreadableEntry } from './outbox-messages';
 
 /** The first message: what the thread needs to read and sign. */
@@ -103,17 +103,11 @@ function batchReader(setup: ReaderThreadSetup): (request: ReadRequest) => Promis
   const keys = new RedisKeys(setup.keyPrefix);
   const signer = new AdmissionTokenSigner(setup.signer);
   return async ({ eventId, afterId, count, ticketKey }) => {
-    const rows = await client.xrange(
-      keys.forEvent(eventId).outbox,
-      rangeStartAfter(afterId),
-      '+',
-      'COUNT',
-      count,
-    );
+    const entries = await readOutboxEntries(client, keys.forEvent(eventId).outbox, count, afterId);
     useSessionTicketKey(
       ticketKey && Buffer.from(ticketKey.buffer, ticketKey.byteOffset, ticketKey.byteLength),
     );
-    const batch = toOutboxBatch(eventId, toOutboxEntries(rows), signer);
+    const batch = toOutboxBatch(eventId, entries, signer);
     return batch && toWire(batch);
   };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
-import { rangeStartAfter, toOutboxEntries, type OutboxEntry } from './outbox-entry';
+import { readOutboxEntries, type OutboxEntry } from './outbox-entry';
 import { quarantineOutboxEntryScript, trimOutboxScript } from './outbox.scripts';
 
 /** Most entries an event's quarantine keeps (approximately: MAXLEN ~). */
@@ -30,9 +30,7 @@ export class OutboxRepository {
   /** The oldest `count` entries, or the oldest after `afterId` (exclusive) when given. */
   async oldest(eventId: string, count: number, afterId: string | null = null): Promise<OutboxEntry[]> {
     const key = this.redis.keys.forEvent(eventId).outbox;
-    const start = rangeStartAfter(afterId);
-    const rows = await this.redis.call(() => this.redis.client.xrange(key, start, '+', 'COUNT', count));
-    return toOutboxEntries(rows);
+    return this.redis.call(() => readOutboxEntries(this.redis.client, key, count, afterId));
   }
 
   /**
