@@ -25,26 +25,14 @@ export type { AdmissionClaims } from './admission-token-signer';
 @Injectable()
 export class AdmissionTokenService implements OnModuleInit {
   private readonly logger = new Logger(AdmissionTokenService.name);
-  private signingKey!: KeyObject;
   private signer!: AdmissionTokenSigner;
   private jwks: { keys: JWK[] } = { keys: [] };
 
   constructor(private readonly env: Environment) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.env.ADMISSION_TOKEN_PRIVATE_KEY) {
-      this.signingKey = createPrivateKey(this.env.ADMISSION_TOKEN_PRIVATE_KEY.replace(/\\n/g, '\n'));
-      if (this.signingKey.asymmetricKeyType !== 'ed25519') {
-        throw new Error('ADMISSION_TOKEN_PRIVATE_KEY must be an Ed25519 private key (PKCS#8 PEM)');
-      }
-    } else {
-      this.logger.warn(
-        'ADMISSION_TOKEN_PRIVATE_KEY is not set: generated a signing key for this process only. ' +
-          'Tokens will not verify against other instances; set a key in production.',
-      );
-      this.signingKey = generateKeyPairSync('ed25519').privateKey;
-    }
-    const publicKeys = [createPublicKey(this.signingKey)];
+    const signingKey = this.loadSigningKey();
+    const publicKeys = [createPublicKey(signingKey)];
     for (const pem of splitPemBlocks(this.env.ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS ?? '')) {
       publicKeys.push(createPublicKey(pem));
     }
@@ -60,10 +48,26 @@ export class AdmissionTokenService implements OnModuleInit {
     }
     this.jwks = { keys };
     this.signer = new AdmissionTokenSigner({
-      signingKey: this.signingKey,
+      signingKey,
       kid: keys[0].kid as string,
       issuer: this.env.ADMISSION_TOKEN_ISSUER,
     });
+  }
+
+  /** ADMISSION_TOKEN_PRIVATE_KEY, or outside production a key generated for this process. */
+  private loadSigningKey(): KeyObject {
+    if (this.env.ADMISSION_TOKEN_PRIVATE_KEY) {
+      const key = createPrivateKey(this.env.ADMISSION_TOKEN_PRIVATE_KEY.replace(/\\n/g, '\n'));
+      if (key.asymmetricKeyType !== 'ed25519') {
+        throw new Error('ADMISSION_TOKEN_PRIVATE_KEY must be an Ed25519 private key (PKCS#8 PEM)');
+      }
+      return key;
+    }
+    this.logger.warn(
+      'ADMISSION_TOKEN_PRIVATE_KEY is not set: generated a signing key for this process only. ' +
+        'Tokens will not verify against other instances; set a key in production.',
+    );
+    return generateKeyPairSync('ed25519').privateKey;
   }
 
   /** The JSON Web Key Set served at /.well-known/jwks.json. */
