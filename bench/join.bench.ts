@@ -58,6 +58,7 @@ import {
   RedisKeys,
   checkDistScriptsMatch,
   eventSettings,
+  holdRelayLease,
   joinCall,
   prefillJoins,
   script,
@@ -489,14 +490,18 @@ async function main(): Promise<void> {
           },
         });
         output.serviceRelayLag = relayLag;
-        // Same service, an event the relay and the scheduler do not walk: HTTP + Nest + Redis only.
-        await upsertEvent(redis, scripts, keys, 'bench-svc-idle', eventSettings(), false);
+        // Same service, an event another instance relays (the benchmark holds its relay lease):
+        // the join's HTTP + Redis work without this instance publishing it. Every join marks its
+        // event active, so an event merely left out of the registry is relayed all the same.
+        await holdRelayLease(redis, keys, 'bench-svc-idle');
+        await putEvent(svc.baseUrl, 'bench-svc-idle', { capacity: 10_000_000, state: 'paused' });
         targets.push({
           key: 'serviceRelayIdle',
-          label: 'service, relay idle',
+          label: 'service, relay leased elsewhere',
           baseUrl: svc.baseUrl,
           eventId: 'bench-svc-idle',
           pids,
+          after: () => expectUnpublished(redis, keys, 'bench-svc-idle'),
         });
       }
     }
@@ -547,6 +552,8 @@ async function flatPhase(
     const eventId = `flat-${size}`;
     const eventKeys = keys.forEvent(eventId);
     await upsertEvent(redis, scripts, keys, eventId, eventSettings(), false);
+    // Not publishing, as the control above: latency against queue size, not against the relay.
+    await holdRelayLease(redis, keys, eventId);
     log(
       `flat: pre-filling ${eventId} with ${size.toLocaleString('en-US')} queued sessions (join-11.lua, pipelined EVALSHA)`,
     );
@@ -636,6 +643,16 @@ async function flatPhase(
   }));
 }
 
+/**
+ * The control event's joins must still be in its outbox: had this instance's relay published
+ * them, the "not publishing" figures would measure publishing too.
+ */
+async function expectUnpublished(redis: Redis, keys: RedisKeys, eventId: string): Promise<void> {
+  const waiting = await redis.xlen(keys.forEvent(eventId).outbox);
+  if (waiting === 0)
+    throw new Error(`the service relayed ${eventId} although its relay lease is held elsewhere`);
+}
+
 function report(output: Record<string, unknown>): void {
   const bare = output.bare as Measured | undefined;
   const bareAp = output.bareAutoPipelining as Measured | undefined;
@@ -663,7 +680,7 @@ function report(output: Record<string, unknown>): void {
   row('bare node:http + ioredis', bare);
   row('bare + ioredis auto-pipelining (what-if)', bareAp);
   row('service (PUT event, relay publishing)', service);
-  row('service (relay idle for this event)', idle);
+  row('service (relay leased elsewhere, not publishing)', idle);
   if (rows.length > 0) {
     printTable(
       `Join, ${CONNECTIONS} connections, ${DURATION} s per server in ${ROUNDS} interleaved rounds (latency ms; CPU µs per join)`,

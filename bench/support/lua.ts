@@ -79,6 +79,19 @@ export async function registerEvent(redis: Redis, keys: RedisKeys, eventId: stri
   await redis.zadd(keys.activeEvents, Date.now(), eventId);
 }
 
+/** Who holds the relay leases the benchmarks take: a stand-in for another instance. */
+export const BENCH_LEASE_OWNER = 'bench-another-instance';
+
+/**
+ * Takes an event's outbox relay lease as another instance would, for an hour: the service's
+ * relay then leaves the event alone (as every instance but one does in production), so its
+ * joins are measured without this instance publishing them. Their entries stay in the outbox
+ * until the benchmark deletes its keys.
+ */
+export async function holdRelayLease(redis: Redis, keys: RedisKeys, eventId: string): Promise<void> {
+  await redis.set(keys.forEvent(eventId).outboxLease, BENCH_LEASE_OWNER, 'PX', 3_600_000);
+}
+
 /**
  * Writes an event's config with upsert-event-2.lua, as WaitroomRepository.upsertEvent does.
  * `register` adds it to the event registry and marks it active, which is what makes the

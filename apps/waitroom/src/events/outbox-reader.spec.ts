@@ -5,6 +5,7 @@ import type { AdmissionTokenService } from '../tokens/admission-token.service';
 import type { OutboxRepository } from './outbox.repository';
 import { OutboxReader } from './outbox-reader';
 import type { ReadRequest } from './outbox-reader.thread';
+import { useSessionTicketKey } from '../waitroom/session-ticket';
 
 /** Stands in for worker_threads' Worker: the test plays the thread's side of the messages. */
 class FakeThread extends EventEmitter {
@@ -139,6 +140,43 @@ describe('OutboxReader (the reader thread and the main-thread fallback)', () => 
     jest.advanceTimersByTime(1);
     expect(mockThreads).toHaveLength(3);
     expect(reader.stats).toMatchObject({ threadStarts: 3, threadFailures: 2 });
+  });
+
+  it('sends the session ticket key with the first request and when it changes, as a copy of its own, and again to a new thread', async () => {
+    const key = Buffer.from('k'.repeat(43), 'base64url');
+    useSessionTicketKey(key);
+    const [first] = mockThreads;
+    first.emit('message', { type: 'ready' });
+    const answer = (thread: FakeThread) =>
+      thread.emit('message', { type: 'batch', id: thread.lastRead().id, batch: null });
+
+    void reader.read('ev', null);
+    const sent = first.lastRead().ticketKey;
+    answer(first);
+    expect(sent && Buffer.from(sent)).toEqual(key);
+    // Not a view of the 8 KiB pool the key was decoded into: a message copies all of that.
+    expect(sent?.buffer.byteLength).toBe(key.length);
+
+    void reader.read('ev', null);
+    expect('ticketKey' in first.lastRead()).toBe(false);
+    answer(first);
+
+    const rotated = Buffer.from('r'.repeat(43), 'base64url');
+    useSessionTicketKey(rotated);
+    void reader.read('ev', null);
+    const resent = first.lastRead().ticketKey;
+    answer(first);
+    expect(resent && Buffer.from(resent)).toEqual(rotated);
+
+    first.emit('exit', 1);
+    jest.advanceTimersByTime(1000);
+    const second = mockThreads[1];
+    second.emit('message', { type: 'ready' });
+    void reader.read('ev', null);
+    const toNewThread = second.lastRead().ticketKey;
+    answer(second);
+    expect(toNewThread && Buffer.from(toNewThread)).toEqual(rotated);
+    useSessionTicketKey(null);
   });
 
   it('starts no thread when OUTBOX_READER_THREAD is off', async () => {

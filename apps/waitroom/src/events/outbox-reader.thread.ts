@@ -6,9 +6,9 @@
  * on one thread they added up (docs/decisions/0016-outbox-reader-thread.md).
  *
  * Everything it needs comes in messages: its own Redis connection's settings, the key prefix, the
- * token signer's key, and with every request the session ticket key the main thread uses, so the
- * records are byte for byte those the main thread would build. Replies carry strings only: they
- * cross threads by a cheap copy.
+ * token signer's key, and (with the first request, and again whenever it changes) the session
+ * ticket key the main thread uses, so the records are byte for byte those the main thread would
+ * build. Replies carry strings only: they cross threads by a cheap copy.
  */
 import type { ProducedTopic } from '@waitroom/contracts';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -34,8 +34,8 @@ export interface ReadRequest {
   eventId: string;
   afterId: string | null;
   count: number;
-  /** The main thread's session ticket key (arrives as a Uint8Array). */
-  ticketKey: Uint8Array | null;
+  /** The main thread's session ticket key, when it changed since the last request (absent: as before). */
+  ticketKey?: Uint8Array | null;
 }
 
 /**
@@ -103,10 +103,11 @@ function batchReader(setup: ReaderThreadSetup): (request: ReadRequest) => Promis
   const keys = new RedisKeys(setup.keyPrefix);
   const signer = new AdmissionTokenSigner(setup.signer);
   return async ({ eventId, afterId, count, ticketKey }) => {
+    if (ticketKey !== undefined)
+      useSessionTicketKey(
+        ticketKey && Buffer.from(ticketKey.buffer, ticketKey.byteOffset, ticketKey.byteLength),
+      );
     const entries = await readOutboxEntries(client, keys.forEvent(eventId).outbox, count, afterId);
-    useSessionTicketKey(
-      ticketKey && Buffer.from(ticketKey.buffer, ticketKey.byteOffset, ticketKey.byteLength),
-    );
     const batch = toOutboxBatch(eventId, entries, signer);
     return batch && toWire(batch);
   };

@@ -39,6 +39,8 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(OutboxReader.name);
   private thread: Worker | null = null;
   private threadReady = false;
+  /** The session ticket key the current thread was last sent (undefined: none yet). */
+  private ticketKeySent: Buffer | null | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextRequestId = 1;
   private restartDelayMs = RESTART_MIN_MS;
@@ -94,15 +96,15 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
         void this.threadFailed(thread, new Error('the outbox reader thread did not answer in time'));
       }, this.replyTimeoutMs());
       this.pending.set(id, { resolve, reject, timer });
-      // The ticket key in use now: the ids the thread builds are those this thread's join replies give.
-      const request: ReadRequest = {
-        type: 'read',
-        id,
-        eventId,
-        afterId,
-        count,
-        ticketKey: sessionTicketKeyInUse(),
-      };
+      const request: ReadRequest = { type: 'read', id, eventId, afterId, count };
+      // The ticket key in use now, so that the ids the thread builds are those this thread's join
+      // replies give; sent when it changed only, copied out of the buffer pool it may share (a
+      // message copies a view's whole underlying memory).
+      const ticketKey = sessionTicketKeyInUse();
+      if (ticketKey !== this.ticketKeySent) {
+        request.ticketKey = ticketKey && new Uint8Array(ticketKey);
+        this.ticketKeySent = ticketKey;
+      }
       thread.postMessage(request);
     });
   }
@@ -119,6 +121,7 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
     // The thread must not keep the process alive on its own: shutdown stops it, and an exit does not wait.
     thread.unref();
     this.thread = thread;
+    this.ticketKeySent = undefined;
     thread.on('message', (reply: ReaderThreadReply) => this.onReply(thread, reply));
     thread.on('error', (error) => void this.threadFailed(thread, error));
     thread.on(
