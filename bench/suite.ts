@@ -396,7 +396,7 @@ function markdown(suite: Record<string, any>): string {
       [
         row('bare node:http + ioredis (same Lua)', j.bare, null),
         row('service, relay publishing', j.service, j.bare),
-        ...(j.serviceRelayIdle ? [row('service, relay idle for the event', j.serviceRelayIdle, j.bare)] : []),
+        ...(j.serviceRelayIdle ? [row('service, relay leased elsewhere (not publishing)', j.serviceRelayIdle, j.bare)] : []),
       ],
     );
     if (Array.isArray(j.flat) && j.flat.length > 0)
