@@ -6,6 +6,7 @@ import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, startApp, type RunningApp } from '../support/app-harness';
+import { paced } from '../support/pacing';
 
 /**
  * Issue 12, proof: "the event tests on a 3-broker Kafka cluster (replication factor 3,
@@ -158,16 +159,10 @@ describe('3-broker Kafka cluster (rf 3, min.insync.replicas 2): a node SIGKILLed
     const acknowledged: string[] = [];
     const refused: string[] = [];
     const startedAt = Date.now();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < JOINS) {
-        const i = next++;
-        const due = startedAt + (i * JOIN_WINDOW_MS) / JOINS;
-        if (due > Date.now()) await sleep(due - Date.now());
-        const response = await svc.http.join(`kc-${i}`, eventId);
-        if (response.status === 201) acknowledged.push(response.body.session_id);
-        else refused.push(`${i}: ${response.status} ${JSON.stringify(response.body)}`);
-      }
+    const join = async (i: number): Promise<void> => {
+      const response = await svc.http.join(`kc-${i}`, eventId);
+      if (response.status === 201) acknowledged.push(response.body.session_id);
+      else refused.push(`${i}: ${response.status} ${JSON.stringify(response.body)}`);
     };
 
     // The outbox backlog and the producer, as readiness reports them, for the report.
@@ -213,7 +208,7 @@ describe('3-broker Kafka cluster (rf 3, min.insync.replicas 2): a node SIGKILLed
       return { partition, leader, killedAt, moved, movedAt, restartAt, backAt: Date.now() };
     })();
 
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    await paced({ count: JOINS, windowMs: JOIN_WINDOW_MS, concurrency: CONCURRENCY, startedAt }, join);
     const joinsEndedAt = Date.now();
     const { partition, leader, killedAt, moved, movedAt, restartAt, backAt } = await outage;
 

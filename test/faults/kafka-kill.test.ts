@@ -8,6 +8,7 @@ import {
   topicEndOffsets,
   type CollectedMessage,
 } from '../support/kafka';
+import { paced } from '../support/pacing';
 import { ServiceProcess } from '../support/service-process';
 import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from '../support/test-env';
 
@@ -94,27 +95,21 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
     const documented503: string[] = [];
     const refused: string[] = [];
     const startedAt = Date.now();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < JOINS) {
-        const i = next++;
-        const due = startedAt + (i * JOIN_WINDOW_MS) / JOINS;
-        if (due > Date.now()) await sleep(due - Date.now());
-        for (let attempt = 0; ; attempt++) {
-          const response = await service.http.join(`kkill-${i}`, eventId);
-          if (response.status === 201) {
-            acknowledged.push({ sessionId: response.body.session_id, ackedAt: Date.now() });
-            break;
-          }
-          const retryAfter = response.headers.get('retry-after');
-          if (response.status === 503 && retryAfter !== null && attempt < 10) {
-            documented503.push(`${i}: ${JSON.stringify(response.body)}`);
-            await sleep(Number(retryAfter) * 1000);
-            continue;
-          }
-          refused.push(`${i}: ${response.status} ${JSON.stringify(response.body)}`);
-          break;
+    const join = async (i: number): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        const response = await service.http.join(`kkill-${i}`, eventId);
+        if (response.status === 201) {
+          acknowledged.push({ sessionId: response.body.session_id, ackedAt: Date.now() });
+          return;
         }
+        const retryAfter = response.headers.get('retry-after');
+        if (response.status === 503 && retryAfter !== null && attempt < 10) {
+          documented503.push(`${i}: ${JSON.stringify(response.body)}`);
+          await sleep(Number(retryAfter) * 1000);
+          continue;
+        }
+        refused.push(`${i}: ${response.status} ${JSON.stringify(response.body)}`);
+        return;
       }
     };
 
@@ -163,7 +158,7 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
       return undefined;
     });
 
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    await paced({ count: JOINS, windowMs: JOIN_WINDOW_MS, concurrency: CONCURRENCY, startedAt }, join);
     const joinsEndedAt = Date.now();
     const window = await outage;
     if (!window) throw outageError;
