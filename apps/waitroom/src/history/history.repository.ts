@@ -12,18 +12,10 @@ export const HISTORY_WINDOW_MS = 3_600_000;
  */
 @Injectable()
 export class HistoryRepository {
-  /**
-   * The cross-event lease of the sampler (one instance samples per interval). Built here rather
-   * than in redis-keys.ts only because that shared file was open to one new getter, the stream's.
-   */
-  private readonly sampleLeaseKey: string;
-
   constructor(
     private readonly redis: RedisService,
     private readonly leases: Leases,
-  ) {
-    this.sampleLeaseKey = `${redis.keys.prefix}history:sample-lease`;
-  }
+  ) {}
 
   /** Appends one sample of the event's counts and totals; false if the event does not exist. */
   sample(eventId: string): Promise<boolean> {
@@ -43,10 +35,10 @@ export class HistoryRepository {
   }
 
   takeSampleLease(ownerId: string, ttlMs: number): Promise<boolean> {
-    return this.leases.acquire(this.sampleLeaseKey, ownerId, ttlMs);
+    return this.leases.acquire(this.redis.keys.historySampleLease, ownerId, ttlMs);
   }
 
   releaseSampleLease(ownerId: string): Promise<void> {
-    return this.leases.release(this.sampleLeaseKey, ownerId);
+    return this.leases.release(this.redis.keys.historySampleLease, ownerId);
   }
 }

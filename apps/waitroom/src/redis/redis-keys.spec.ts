@@ -36,6 +36,8 @@ describe('RedisKeys', () => {
       keys.session('abc'),
       keys.user('user-1'),
       keys.joinRateLimit('127.0.0.1'),
+      keys.history,
+      keys.usedProof('nonce-1'),
     ];
     expect(new Set(all.map(hashSlot)).size).toBe(1);
     expect(new Set(all).size).toBe(all.length);
@@ -50,6 +52,9 @@ describe('RedisKeys', () => {
     expect(hashSlot(a.user('u{1}'))).toBe(hashSlot(a.queue));
     expect(sut.eventRegistry).toBe('wr:events');
     expect(sut.activeEvents).toBe('wr:active-events');
+    // The keys the bot check and the history sampler built themselves before, unchanged.
+    expect(a.usedProof('n1')).toBe('wr:{a}:proof:n1');
+    expect(sut.historySampleLease).toBe('wr:history:sample-lease');
   });
 
   it('computes the same slot as Redis for a known key', () => {

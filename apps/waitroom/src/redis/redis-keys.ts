@@ -87,6 +87,10 @@ export class EventKeys {
   joinRateLimit(clientAddress: string): string {
     return `${this.base}rl:${clientAddress}`;
   }
+  /** String: marks a proof of work used for this event, until the proof expires (join-11.lua). */
+  usedProof(proofId: string): string {
+    return `${this.base}proof:${proofId}`;
+  }
 }
 
 export class RedisKeys {
@@ -117,5 +121,10 @@ export class RedisKeys {
   /** String: which instance runs the sweep for events with unmarked work right now (a lease). */
   get activeEventsSweepLease(): string {
     return `${this.prefix}active-events:sweep-lease`;
+  }
+
+  /** String: which instance samples the events' history right now (a lease: one sampler per interval). */
+  get historySampleLease(): string {
+    return `${this.prefix}history:sample-lease`;
   }
 }

@@ -42,14 +42,6 @@ export type JoinReply =
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
   | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' | 'PROOF_REQUIRED' | 'PROOF_INVALID' };
 
-/**
- * The string that marks a proof of work used, in the event's slot (`<prefix>{event_id}:proof:<id>`).
- * Derived from the config key's base here rather than in RedisKeys, which is shared infrastructure.
- */
-export function usedProofKey(keys: EventKeys, proofId: string): string {
-  return `${keys.config.slice(0, -'config'.length)}proof:${proofId}`;
-}
-
 /** join-11.lua */
 export const joinScript = defineScript({
   file: 'join',
@@ -65,7 +57,7 @@ export const joinScript = defineScript({
       keys.joinRateLimit(input.clientAddress),
       keys.pace,
       keys.flow,
-      usedProofKey(keys, proof.kind === 'valid' ? proof.id : ''),
+      keys.usedProof(proof.kind === 'valid' ? proof.id : ''),
     ],
     args: [
       input.memberId,
