@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { SessionPollService } from '../apps/waitroom/src/waitroom/session-polls.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
-import { ADMIN_KEY } from './support/test-env';
+import { monitorRedis } from './support/redis-monitor';
+import { ADMIN_KEY, TEST_REDIS_URL } from './support/test-env';
 
 /** Polls read this instance's event snapshot, refreshed this often. */
 const POLL_SNAPSHOT_MS = 100;
@@ -34,7 +35,9 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 50) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, (_, j) => svc.http.join(`${label}-${i + j}`, eventId)),
+        Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+          svc.http.join(`${label}-${i + j}`, eventId),
+        ),
       );
       for (const response of batch) {
         expect(response.status).toBe(201);
@@ -60,15 +63,13 @@ describe('status polls from the snapshot (the poll fast path)', () => {
 
   /** Every command Redis runs while `work` does (MONITOR: calls from Lua scripts included). */
   async function commandsDuring(work: () => Promise<void>): Promise<string[][]> {
-    const monitor = await redis.monitor();
-    const seen: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    const monitor = await monitorRedis(TEST_REDIS_URL);
     try {
       await work();
     } finally {
-      monitor.disconnect();
+      await monitor.stop(redis);
     }
-    return seen;
+    return monitor.commands;
   }
 
   it('answers queued polls without reading any session: positions equal ZRANK exactly, joined_at and all', async () => {
@@ -91,9 +92,14 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     expect(polls.stats.reads - before.reads).toBe(0);
     // Not one command touched a session or ranked a member during 900 polls...
     // (The admission step names the session-key prefix itself: a session key is longer.)
-    const isSessionKey = (arg: unknown) => String(arg).startsWith(sessionKeys) && String(arg).length > sessionKeys.length;
-    const perSession = commands.filter((args) => args.some(isSessionKey) || /^zrank$|^zscore$/i.test(args[0]));
+    const isSessionKey = (arg: unknown) =>
+      String(arg).startsWith(sessionKeys) && String(arg).length > sessionKeys.length;
+    const perSession = commands.filter(
+      (args) => args.some(isSessionKey) || /^zrank$|^zscore$/i.test(args[0]),
+    );
     expect(perSession).toEqual([]);
+    // The monitor did see the work: the snapshot's script ran while the polls did.
+    expect(commands.some((args) => /^evalsha$/i.test(args[0]))).toBe(true);
     // ... and the snapshot was read about once per POLL_SNAPSHOT_MS, whatever the number of polls.
     const snapshotReads = polls.stats.snapshots - before.snapshots;
     expect(snapshotReads).toBeGreaterThanOrEqual(1);
@@ -164,11 +170,19 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     // Before the opening: drawn places, in band 0 and band 3.
     const ids: string[] = [];
     for (let i = 0; i < 300; i += 50)
-      ids.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => join(`draw-${i + j}`, (i + j) % 10 === 0 ? 3 : 0)))));
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, (_, j) => join(`draw-${i + j}`, (i + j) % 10 === 0 ? 3 : 0)),
+        )),
+      );
     await sleep(Math.max(0, opensAt - Date.now()) + 100);
     // After it: arrivals in bands 0, 7 and 9.
     for (let i = 0; i < 200; i += 50)
-      ids.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => join(`late-${i + j}`, [0, 0, 0, 7, 9][(i + j) % 5])))));
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, (_, j) => join(`late-${i + j}`, [0, 0, 0, 7, 9][(i + j) % 5])),
+        )),
+      );
     const leavers = ids.filter((_, i) => i % 9 === 4);
     for (const id of leavers) expect((await svc.http.leave(id)).status).toBe(200);
     const stayers = ids.filter((id) => !leavers.includes(id));
@@ -198,13 +212,20 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     expect(Object.keys(await redis.hgetall(flowKey)).filter((f) => /^[dj]\d/.test(f))).toHaveLength(4);
     // Admit until the head is in the last bucket, then hold.
     await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
-    await eventually(async () => (await svc.http.stats(eventId)).body.admitted_total, (n) => n >= 620, 20_000, 50);
+    await eventually(
+      async () => (await svc.http.stats(eventId)).body.admitted_total,
+      (n) => n >= 620,
+      20_000,
+      50,
+    );
     await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
     await sleep(3 * POLL_SNAPSHOT_MS);
     // The two buckets the head has passed (arrivals 1-511) are one field for the band, just
     // before its first bucket; the head's bucket and the one behind it stay. Nothing is lost.
     const fields = await redis.hgetall(flowKey);
-    const kept = Object.keys(fields).filter((f) => /^[dj]-?\d/.test(f)).sort();
+    const kept = Object.keys(fields)
+      .filter((f) => /^[dj]-?\d/.test(f))
+      .sort();
     expect(kept).toEqual(['d8999999999999', 'd9000000000258', 'd9000000000259']);
     expect(kept.reduce((sum, field) => sum + Number(fields[field]), 0)).toBe(leavers.length);
     const queued = ids.filter((id) => !leavers.includes(id)).slice(-150);
@@ -212,14 +233,24 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     const stillQueued = bodies.filter((body) => body.status === 'queued');
     expect(stillQueued.length).toBeGreaterThan(50);
     expect(stillQueued.map((body) => body.position)).toEqual(
-      await ranks(eventId, stillQueued.map((body) => body.session_id as string)),
+      await ranks(
+        eventId,
+        stillQueued.map((body) => body.session_id as string),
+      ),
     );
     // A guest landing ahead after the fold is counted like any other.
     const vip = await svc.http.join('fold-vip', eventId, 5, { 'x-api-key': ADMIN_KEY });
     expect(vip.body.position).toBe(1);
     await sleep(3 * POLL_SNAPSHOT_MS);
-    const after = (await pollAll(stillQueued.map((body) => body.session_id as string))).map((body) => body.position);
-    expect(after).toEqual(await ranks(eventId, stillQueued.map((body) => body.session_id as string)));
+    const after = (await pollAll(stillQueued.map((body) => body.session_id as string))).map(
+      (body) => body.position,
+    );
+    expect(after).toEqual(
+      await ranks(
+        eventId,
+        stillQueued.map((body) => body.session_id as string),
+      ),
+    );
   });
 
   it('answers in the fast lane, before the framework, with the framework route’s body, headers and metrics', async () => {
@@ -239,10 +270,14 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     };
     const countBefore = await countOf();
     const before = { ...polls.stats };
-    const lane = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${id}`, { headers: { 'x-request-id': 'lane-1' } });
+    const lane = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${id}`, {
+      headers: { 'x-request-id': 'lane-1' },
+    });
     expect(polls.stats.answered - before.answered).toBe(1);
     // The same session through Fastify and Nest: an id without its ticket is not the lane's.
-    const framework = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${id.split('~').slice(0, 2).join('~')}`);
+    const framework = await fetch(
+      `${svc.baseUrl}/api/v1/waitroom/sessions/${id.split('~').slice(0, 2).join('~')}`,
+    );
     expect(polls.stats.answered - before.answered).toBe(1);
     expect(lane.status).toBe(200);
     expect(await lane.text()).toBe(await framework.text());
@@ -266,7 +301,12 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     await pollAll(ids);
     await svc.http.upsertEvent(eventId, { capacity: 3, state: 'open' });
     const sessionKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:s:${member(ids[0])}`;
-    await eventually(() => redis.hget(sessionKey, 'st'), (status) => status === 'ready', 5000, 5);
+    await eventually(
+      () => redis.hget(sessionKey, 'st'),
+      (status) => status === 'ready',
+      5000,
+      5,
+    );
     const admittedAt = Date.now();
     const seen = await eventually(
       async () => (await svc.http.session(ids[0])).body,
