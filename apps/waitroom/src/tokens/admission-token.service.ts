@@ -9,8 +9,6 @@ import {
   type AdmissionTokenSignerSettings,
 } from './admission-token-signer';
 
-export type { AdmissionClaims } from './admission-token-signer';
-
 /**
  * Signs admission tokens (JWT, EdDSA over Ed25519) and publishes the public keys as a JWKS.
  *
