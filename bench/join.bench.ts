@@ -5,7 +5,7 @@
  *
  *   npm run bench:join -- [--connections=50] [--duration=15] [--warmup=3] [--rounds=3]
  *                         [--flat-sizes=1000,1000000] [--flat-requests=30000] [--flat-rounds=6]
- *                         [--mem-sessions=100000] [--phases=memory,bare,bare-autopipelining,service,flat]
+ *                         [--mem-sessions=100000] [--phases=memory,bare,bare-autopipelining,bare-coalesced,service,flat]
  *                         [--build=auto|always|never] [--group-wait=120] [--quiet-wait=90]
  *                         [--verbose=1] [--cpu-prof=1]
  *   (every option also reads BENCH_<NAME>, e.g. BENCH_DURATION=5)
@@ -76,7 +76,7 @@ const FLAT_REQUESTS = numberOption('flat-requests', 30_000);
 /** Runs per queue size, alternating sizes, each of flat-requests/flat-rounds joins. */
 const FLAT_ROUNDS = Math.max(1, Math.round(numberOption('flat-rounds', 6)));
 const MEM_SESSIONS = numberOption('mem-sessions', 100_000);
-const PHASES = new Set(option('phases', 'memory,bare,bare-autopipelining,service,flat').split(','));
+const PHASES = new Set(option('phases', 'memory,bare,bare-autopipelining,bare-coalesced,service,flat').split(','));
 /** Sequential EVALSHA calls per queue size for the script-only latency. */
 const SCRIPT_PROBES = 2000;
 
@@ -256,7 +256,7 @@ async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Reco
 
 async function startBareServer(
   prefix: string,
-  autoPipelining = false,
+  variant: 'plain' | 'auto-pipelining' | 'coalesced' = 'plain',
 ): Promise<{ baseUrl: string; pid: number; stop: () => Promise<void> }> {
   const child = track(
     fork(join(__dirname, 'support', 'bare-join-server.ts'), [], {
@@ -266,7 +266,8 @@ async function startBareServer(
         PATH: process.env.PATH ?? '',
         REDIS_URL,
         REDIS_KEY_PREFIX: prefix,
-        BARE_AUTO_PIPELINING: autoPipelining ? '1' : '',
+        BARE_AUTO_PIPELINING: variant === 'auto-pipelining' ? '1' : '',
+        BARE_WRITE_COALESCING: variant === 'coalesced' ? '1' : '',
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
@@ -454,13 +455,27 @@ async function main(): Promise<void> {
     if (PHASES.has('bare-autopipelining')) {
       // What-if: the same bare server with ioredis auto-pipelining (concurrent EVALSHAs share a socket write).
       await upsertEvent(redis, scripts, keys, 'bench-bare-ap', eventSettings(), false);
-      const server = await startBareServer(prefix, true);
+      const server = await startBareServer(prefix, 'auto-pipelining');
       stops.push(server.stop);
       targets.push({
         key: 'bareAutoPipelining',
         label: 'bare + auto-pipelining',
         baseUrl: server.baseUrl,
         eventId: 'bench-bare-ap',
+        pids: { server: server.pid, redis: pidOfRedis },
+      });
+    }
+    if (PHASES.has('bare-coalesced')) {
+      // What-if: the same bare server holding its writes to the end of the loop's phase, as the
+      // service does (REDIS_WRITE_COALESCING): what that alone is worth, apart from the rest.
+      await upsertEvent(redis, scripts, keys, 'bench-bare-co', eventSettings(), false);
+      const server = await startBareServer(prefix, 'coalesced');
+      stops.push(server.stop);
+      targets.push({
+        key: 'bareCoalesced',
+        label: 'bare + coalesced writes',
+        baseUrl: server.baseUrl,
+        eventId: 'bench-bare-co',
         pids: { server: server.pid, redis: pidOfRedis },
       });
     }
@@ -656,6 +671,7 @@ async function expectUnpublished(redis: Redis, keys: RedisKeys, eventId: string)
 function report(output: Record<string, unknown>): void {
   const bare = output.bare as Measured | undefined;
   const bareAp = output.bareAutoPipelining as Measured | undefined;
+  const bareCo = output.bareCoalesced as Measured | undefined;
   const service = output.service as Measured | undefined;
   const idle = output.serviceRelayIdle as Measured | undefined;
   const ratios: Record<string, number | null> = {};
@@ -679,6 +695,7 @@ function report(output: Record<string, unknown>): void {
   };
   row('bare node:http + ioredis', bare);
   row('bare + ioredis auto-pipelining (what-if)', bareAp);
+  row('bare + coalesced writes, as the service (what-if)', bareCo);
   row('service (PUT event, relay publishing)', service);
   row('service (relay leased elsewhere, not publishing)', idle);
   if (rows.length > 0) {
@@ -721,6 +738,11 @@ function report(output: Record<string, unknown>): void {
       bare.cpuUsPerJoin.server,
     );
   }
+  if (bare && bareCo) {
+    ratios.bareCoalescedOverBareThroughput = ratio(bareCo.perSecond, bare.perSecond);
+    ratios.bareCoalescedOverBareServerCpuPerJoin = ratio(bareCo.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
+  }
+  if (bareCo && service) ratios.serviceOverBareCoalescedThroughput = ratio(service.perSecond, bareCo.perSecond);
   const flat = output.flat as FlatSize[] | undefined;
   if (flat && flat.length > 0) {
     const base = flat[0];

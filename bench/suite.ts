@@ -62,7 +62,7 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
       '--duration=9',
       '--rounds=3',
       '--warmup=2',
-      '--phases=memory,bare,service,flat',
+      '--phases=memory,bare,bare-coalesced,service,flat',
       '--flat-sizes=1000,1000000',
       '--flat-requests=8000',
       '--flat-rounds=4',
@@ -397,6 +397,9 @@ function markdown(suite: Record<string, any>): string {
         row('bare node:http + ioredis (same Lua)', j.bare, null),
         row('service, relay publishing', j.service, j.bare),
         ...(j.serviceRelayIdle ? [row('service, relay leased elsewhere (not publishing)', j.serviceRelayIdle, j.bare)] : []),
+        ...(j.bareCoalesced
+          ? [row('bare + coalesced writes, as the service (what-if)', j.bareCoalesced, j.bare)]
+          : []),
       ],
     );
     if (Array.isArray(j.flat) && j.flat.length > 0)

@@ -11,7 +11,8 @@
  * get-session and leave scripts and wrappers as WaitroomRepository, answering the same bodies.
  *
  * Runs as a child process (its own event loop, like the service); tells the parent its port
- * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, BARE_AUTO_PIPELINING=1 (the what-if variant).
+ * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, and for the what-if variants BARE_AUTO_PIPELINING=1
+ * or BARE_WRITE_COALESCING=1 (the service's WriteCoalescer around each join's EVALSHA).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Redis from 'ioredis';
@@ -24,12 +25,14 @@ import { useSessionTicketKey } from '../../apps/waitroom/src/waitroom/session-ti
 import { sessionView } from '../../apps/waitroom/src/waitroom/views';
 import { readOrCreateSessionTicketKey } from '../../apps/waitroom/src/waitroom/waitroom.repository';
 import { getSessionScript, leaveScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
+import { WriteCoalescer } from '../../apps/waitroom/src/redis/write-coalescer';
 import { joinCall } from './lua';
 
 const OUTBOX_MAX_BACKLOG = 1_000_000; // the service's default
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', {
   enableAutoPipelining: process.env.BARE_AUTO_PIPELINING === '1',
 });
+const writes = process.env.BARE_WRITE_COALESCING === '1' ? new WriteCoalescer() : null;
 // At the end the benchmark may stop its Redis before this server: no error storm in its log.
 redis.on('error', () => undefined);
 const keys = new RedisKeys(process.env.REDIS_KEY_PREFIX ?? 'bare:');
@@ -66,6 +69,7 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
   });
   let reply: (string | number)[];
   try {
+    writes?.hold(redis.stream);
     reply = (await redis.evalsha(join.sha, join.numberOfKeys, ...call)) as (string | number)[];
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT')))

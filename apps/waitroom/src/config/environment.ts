@@ -54,6 +54,12 @@ export class Environment {
    * (docs/decisions/0008-join-path-cpu.md, "Revisited").
    */
   @Transform(toBool) @IsBoolean() REDIS_AUTO_PIPELINING = false;
+  /**
+   * The commands issued in one phase of the event loop (the joins of the requests read in one
+   * poll) leave in one write at its end, instead of one system call each: less CPU for the
+   * service and for Redis (docs/decisions/0018-coalesced-redis-writes.md). Standalone Redis only.
+   */
+  @Transform(toBool) @IsBoolean() REDIS_WRITE_COALESCING = true;
 
   @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must look like host:port,host:port' })
   KAFKA_BROKERS = '127.0.0.1:9092';

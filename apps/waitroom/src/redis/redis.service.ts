@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { DomainError } from '../common/domain-errors';
 import { Environment } from '../config/environment';
 import { loadLuaScripts, type LuaScript } from './lua-scripts';
 import { createRedisClient, type RedisClient } from './redis-client';
 import { RedisKeys } from './redis-keys';
 import type { ScriptDefinition } from './script-definition';
+import { WriteCoalescer } from './write-coalescer';
 
 /**
  * The one Redis connection of the process, its key builder and its Lua scripts.
@@ -20,11 +21,14 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly client: RedisClient;
   readonly keys: RedisKeys;
   private readonly scripts: Map<string, LuaScript>;
+  /** Null for a cluster: its commands go to one connection per node, chosen inside ioredis. */
+  private readonly writes: WriteCoalescer | null;
 
   constructor(env: Environment) {
     this.keys = new RedisKeys(env.REDIS_KEY_PREFIX);
     this.scripts = loadLuaScripts(undefined, { OUTBOX_ENTRY_FORMAT: env.OUTBOX_ENTRY_FORMAT });
     this.client = createRedisClient(env);
+    this.writes = env.REDIS_WRITE_COALESCING && !(this.client instanceof Cluster) ? new WriteCoalescer() : null;
     this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }
 
@@ -88,6 +92,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
       if (timeoutMs !== undefined)
         timer = setTimeout(() => reject(new Error('Command timed out')), timeoutMs);
     });
+    if (this.writes !== null) this.writes.hold((this.client as Redis).stream);
     try {
       return await Promise.race([operation(), deadline]);
     } catch (error) {

@@ -1,0 +1,91 @@
+import Redis from 'ioredis';
+import { RedisService } from '../apps/waitroom/src/redis/redis.service';
+import { WaitroomService } from '../apps/waitroom/src/waitroom/waitroom.service';
+import { startApp, type RunningApp } from './support/app-harness';
+import { TEST_REDIS_URL, testEnvironment } from './support/test-env';
+
+/**
+ * Decision 18: the commands a service issues in one phase of the event loop reach Redis in one
+ * write. Redis counts the reads it makes from its clients (INFO stats, total_reads_processed),
+ * so what arrived in one write is one read; nothing else uses this Redis while a test file runs.
+ */
+describe('coalesced Redis writes', () => {
+  const observer = new Redis(TEST_REDIS_URL);
+  afterAll(async () => {
+    await observer.quit();
+  });
+
+  async function readsByRedis(): Promise<number> {
+    const stats = await observer.info('stats');
+    const match = /total_reads_processed:(\d+)/.exec(stats);
+    if (!match) throw new Error('INFO stats has no total_reads_processed');
+    return Number(match[1]);
+  }
+
+  /** Issues `count` INCRs through the service in one synchronous turn; the replies and Redis's reads meanwhile. */
+  async function burstOfIncrements(redis: RedisService, count: number) {
+    const key = `${redis.keys.prefix}burst`;
+    const before = await readsByRedis();
+    const replies = await Promise.all(
+      Array.from({ length: count }, () => redis.call(() => redis.client.incr(key))),
+    );
+    // The observer's own INFO is one read of its own.
+    const reads = (await readsByRedis()) - before - 1;
+    await redis.client.del(key);
+    return { replies, reads };
+  }
+
+  it('sends the commands of one phase in one write, in order, each with its own reply', async () => {
+    const redis = new RedisService(testEnvironment());
+    await redis.onModuleInit();
+    try {
+      const { replies, reads } = await burstOfIncrements(redis, 40);
+      expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(reads).toBeLessThanOrEqual(2);
+    } finally {
+      await redis.onApplicationShutdown();
+    }
+  });
+
+  it('writes each command on its own when REDIS_WRITE_COALESCING is false (what the count above rules out)', async () => {
+    const redis = new RedisService(testEnvironment({ REDIS_WRITE_COALESCING: 'false' }));
+    await redis.onModuleInit();
+    try {
+      const { replies, reads } = await burstOfIncrements(redis, 40);
+      expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      // Redis may find two commands in one read when they arrive faster than it reads.
+      expect(reads).toBeGreaterThanOrEqual(20);
+    } finally {
+      await redis.onApplicationShutdown();
+    }
+  });
+
+  describe('in the service', () => {
+    let svc: RunningApp;
+    beforeAll(async () => {
+      svc = await startApp();
+    });
+    afterAll(async () => {
+      await svc?.close(); // deletes its keys
+    });
+
+    it('the joins of one phase leave in one write, and each gets its own session', async () => {
+      const eventId = await svc.http.createEvent('coalesced', { capacity: 1, state: 'paused' });
+      const waitroom = svc.app.get(WaitroomService);
+      const before = await readsByRedis();
+      const joins = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          waitroom.join({ userId: `u${i}`, eventId, priority: 0, trusted: false, clientAddress: '10.0.0.1' }),
+        ),
+      );
+      const reads = (await readsByRedis()) - before - 1;
+      expect(joins.every(({ created }) => created)).toBe(true);
+      expect(new Set(joins.map(({ view }) => view.session_id)).size).toBe(30);
+      expect(joins.map(({ view }) => view.position).sort((a, b) => Number(a) - Number(b))).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+      // The service's own background work (relay, admission, snapshots) may add a read or two.
+      expect(reads).toBeLessThanOrEqual(6);
+    });
+  });
+});
