@@ -76,7 +76,9 @@ const FLAT_REQUESTS = numberOption('flat-requests', 30_000);
 /** Runs per queue size, alternating sizes, each of flat-requests/flat-rounds joins. */
 const FLAT_ROUNDS = Math.max(1, Math.round(numberOption('flat-rounds', 6)));
 const MEM_SESSIONS = numberOption('mem-sessions', 100_000);
-const PHASES = new Set(option('phases', 'memory,bare,bare-autopipelining,bare-coalesced,service,flat').split(','));
+const PHASES = new Set(
+  option('phases', 'memory,bare,bare-autopipelining,bare-coalesced,service,flat').split(','),
+);
 /** Sequential EVALSHA calls per queue size for the script-only latency. */
 const SCRIPT_PROBES = 2000;
 
@@ -253,6 +255,28 @@ async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Reco
   }
   return Object.fromEntries([...accumulators].map(([key, accumulator]) => [key, accumulator.result()]));
 }
+
+/** The bare server (the baseline) and its what-if variants, each measured when its phase is listed. */
+const BARE_SERVERS = [
+  { phase: 'bare', key: 'bare', label: 'bare', eventId: 'bench-bare', variant: 'plain' },
+  // The same server with ioredis auto-pipelining (concurrent EVALSHAs share a socket write).
+  {
+    phase: 'bare-autopipelining',
+    key: 'bareAutoPipelining',
+    label: 'bare + auto-pipelining',
+    eventId: 'bench-bare-ap',
+    variant: 'auto-pipelining',
+  },
+  // The same server holding its writes to the end of the loop's phase, as the service does
+  // (REDIS_WRITE_COALESCING, decision 18): what that alone is worth, apart from the rest.
+  {
+    phase: 'bare-coalesced',
+    key: 'bareCoalesced',
+    label: 'bare + coalesced writes',
+    eventId: 'bench-bare-co',
+    variant: 'coalesced',
+  },
+] as const;
 
 async function startBareServer(
   prefix: string,
@@ -440,42 +464,16 @@ async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   const profiler = serviceProfiler(prefix);
   try {
-    if (PHASES.has('bare')) {
-      await upsertEvent(redis, scripts, keys, 'bench-bare', eventSettings(), false);
-      const server = await startBareServer(prefix);
+    for (const bare of BARE_SERVERS) {
+      if (!PHASES.has(bare.phase)) continue;
+      await upsertEvent(redis, scripts, keys, bare.eventId, eventSettings(), false);
+      const server = await startBareServer(prefix, bare.variant);
       stops.push(server.stop);
       targets.push({
-        key: 'bare',
-        label: 'bare',
+        key: bare.key,
+        label: bare.label,
         baseUrl: server.baseUrl,
-        eventId: 'bench-bare',
-        pids: { server: server.pid, redis: pidOfRedis },
-      });
-    }
-    if (PHASES.has('bare-autopipelining')) {
-      // What-if: the same bare server with ioredis auto-pipelining (concurrent EVALSHAs share a socket write).
-      await upsertEvent(redis, scripts, keys, 'bench-bare-ap', eventSettings(), false);
-      const server = await startBareServer(prefix, 'auto-pipelining');
-      stops.push(server.stop);
-      targets.push({
-        key: 'bareAutoPipelining',
-        label: 'bare + auto-pipelining',
-        baseUrl: server.baseUrl,
-        eventId: 'bench-bare-ap',
-        pids: { server: server.pid, redis: pidOfRedis },
-      });
-    }
-    if (PHASES.has('bare-coalesced')) {
-      // What-if: the same bare server holding its writes to the end of the loop's phase, as the
-      // service does (REDIS_WRITE_COALESCING): what that alone is worth, apart from the rest.
-      await upsertEvent(redis, scripts, keys, 'bench-bare-co', eventSettings(), false);
-      const server = await startBareServer(prefix, 'coalesced');
-      stops.push(server.stop);
-      targets.push({
-        key: 'bareCoalesced',
-        label: 'bare + coalesced writes',
-        baseUrl: server.baseUrl,
-        eventId: 'bench-bare-co',
+        eventId: bare.eventId,
         pids: { server: server.pid, redis: pidOfRedis },
       });
     }
@@ -740,9 +738,13 @@ function report(output: Record<string, unknown>): void {
   }
   if (bare && bareCo) {
     ratios.bareCoalescedOverBareThroughput = ratio(bareCo.perSecond, bare.perSecond);
-    ratios.bareCoalescedOverBareServerCpuPerJoin = ratio(bareCo.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
+    ratios.bareCoalescedOverBareServerCpuPerJoin = ratio(
+      bareCo.cpuUsPerJoin.server,
+      bare.cpuUsPerJoin.server,
+    );
   }
-  if (bareCo && service) ratios.serviceOverBareCoalescedThroughput = ratio(service.perSecond, bareCo.perSecond);
+  if (bareCo && service)
+    ratios.serviceOverBareCoalescedThroughput = ratio(service.perSecond, bareCo.perSecond);
   const flat = output.flat as FlatSize[] | undefined;
   if (flat && flat.length > 0) {
     const base = flat[0];

@@ -396,7 +396,9 @@ function markdown(suite: Record<string, any>): string {
       [
         row('bare node:http + ioredis (same Lua)', j.bare, null),
         row('service, relay publishing', j.service, j.bare),
-        ...(j.serviceRelayIdle ? [row('service, relay leased elsewhere (not publishing)', j.serviceRelayIdle, j.bare)] : []),
+        ...(j.serviceRelayIdle
+          ? [row('service, relay leased elsewhere (not publishing)', j.serviceRelayIdle, j.bare)]
+          : []),
         ...(j.bareCoalesced
           ? [row('bare + coalesced writes, as the service (what-if)', j.bareCoalesced, j.bare)]
           : []),

@@ -137,7 +137,9 @@ async function useTicketKey(): Promise<void> {
 
 redis.once('ready', () => {
   // A Redis of the benchmark's own starts empty: every script this server calls is loaded first.
-  const scriptsLoaded = Promise.all([join, getSession, leave].map((each) => redis.script('LOAD', each.source)));
+  const scriptsLoaded = Promise.all(
+    [join, getSession, leave].map((each) => redis.script('LOAD', each.source)),
+  );
   void Promise.all([scriptsLoaded, useTicketKey()]).then(() =>
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();

@@ -28,7 +28,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.keys = new RedisKeys(env.REDIS_KEY_PREFIX);
     this.scripts = loadLuaScripts(undefined, { OUTBOX_ENTRY_FORMAT: env.OUTBOX_ENTRY_FORMAT });
     this.client = createRedisClient(env);
-    this.writes = env.REDIS_WRITE_COALESCING && !(this.client instanceof Cluster) ? new WriteCoalescer() : null;
+    this.writes =
+      env.REDIS_WRITE_COALESCING && !(this.client instanceof Cluster) ? new WriteCoalescer() : null;
     this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }
 
