@@ -280,7 +280,7 @@ const BARE_SERVERS = [
 
 async function startBareServer(
   prefix: string,
-  variant: 'plain' | 'auto-pipelining' | 'coalesced' = 'plain',
+  variant: (typeof BARE_SERVERS)[number]['variant'],
 ): Promise<{ baseUrl: string; pid: number; stop: () => Promise<void> }> {
   const child = track(
     fork(join(__dirname, 'support', 'bare-join-server.ts'), [], {
@@ -290,8 +290,7 @@ async function startBareServer(
         PATH: process.env.PATH ?? '',
         REDIS_URL,
         REDIS_KEY_PREFIX: prefix,
-        BARE_AUTO_PIPELINING: variant === 'auto-pipelining' ? '1' : '',
-        BARE_WRITE_COALESCING: variant === 'coalesced' ? '1' : '',
+        BARE_VARIANT: variant,
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
@@ -729,19 +728,13 @@ function report(output: Record<string, unknown>): void {
     ratios.relayIdleOverBareThroughput = ratio(idle.perSecond, bare.perSecond);
     ratios.relayIdleOverBareServerCpuPerJoin = ratio(idle.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
   }
-  if (bare && bareAp) {
-    ratios.bareAutoPipeliningOverBareThroughput = ratio(bareAp.perSecond, bare.perSecond);
-    ratios.bareAutoPipeliningOverBareServerCpuPerJoin = ratio(
-      bareAp.cpuUsPerJoin.server,
-      bare.cpuUsPerJoin.server,
-    );
-  }
-  if (bare && bareCo) {
-    ratios.bareCoalescedOverBareThroughput = ratio(bareCo.perSecond, bare.perSecond);
-    ratios.bareCoalescedOverBareServerCpuPerJoin = ratio(
-      bareCo.cpuUsPerJoin.server,
-      bare.cpuUsPerJoin.server,
-    );
+  for (const [name, whatIf] of [
+    ['bareAutoPipelining', bareAp],
+    ['bareCoalesced', bareCo],
+  ] as const) {
+    if (!bare || !whatIf) continue;
+    ratios[`${name}OverBareThroughput`] = ratio(whatIf.perSecond, bare.perSecond);
+    ratios[`${name}OverBareServerCpuPerJoin`] = ratio(whatIf.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
   }
   if (bareCo && service)
     ratios.serviceOverBareCoalescedThroughput = ratio(service.perSecond, bareCo.perSecond);

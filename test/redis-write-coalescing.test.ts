@@ -22,42 +22,40 @@ describe('coalesced Redis writes', () => {
     return Number(match[1]);
   }
 
-  /** Issues `count` INCRs through the service in one synchronous turn; the replies and Redis's reads meanwhile. */
-  async function burstOfIncrements(redis: RedisService, count: number) {
-    const key = `${redis.keys.prefix}burst`;
-    const before = await readsByRedis();
-    const replies = await Promise.all(
-      Array.from({ length: count }, () => redis.call(() => redis.client.incr(key))),
-    );
-    // The observer's own INFO is one read of its own.
-    const reads = (await readsByRedis()) - before - 1;
-    await redis.client.del(key);
-    return { replies, reads };
-  }
-
-  it('sends the commands of one phase in one write, in order, each with its own reply', async () => {
-    const redis = new RedisService(testEnvironment());
+  /**
+   * Issues 40 INCRs in one synchronous turn through a RedisService made with `settings`; the
+   * replies and how many reads Redis made meanwhile.
+   */
+  async function burstOfIncrements(settings: Record<string, string> = {}) {
+    const redis = new RedisService(testEnvironment(settings));
     await redis.onModuleInit();
     try {
-      const { replies, reads } = await burstOfIncrements(redis, 40);
-      expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-      expect(reads).toBeLessThanOrEqual(2);
+      const key = `${redis.keys.prefix}burst`;
+      const before = await readsByRedis();
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, () => redis.call(() => redis.client.incr(key))),
+      );
+      // The observer's own INFO is one read of its own.
+      const reads = (await readsByRedis()) - before - 1;
+      await redis.client.del(key);
+      return { replies, reads };
     } finally {
       await redis.onApplicationShutdown();
     }
+  }
+  const oneToForty = Array.from({ length: 40 }, (_, i) => i + 1);
+
+  it('sends the commands of one phase in one write, in order, each with its own reply', async () => {
+    const { replies, reads } = await burstOfIncrements();
+    expect(replies).toEqual(oneToForty);
+    expect(reads).toBeLessThanOrEqual(2);
   });
 
   it('writes each command on its own when REDIS_WRITE_COALESCING is false (what the count above rules out)', async () => {
-    const redis = new RedisService(testEnvironment({ REDIS_WRITE_COALESCING: 'false' }));
-    await redis.onModuleInit();
-    try {
-      const { replies, reads } = await burstOfIncrements(redis, 40);
-      expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-      // Redis may find two commands in one read when they arrive faster than it reads.
-      expect(reads).toBeGreaterThanOrEqual(20);
-    } finally {
-      await redis.onApplicationShutdown();
-    }
+    const { replies, reads } = await burstOfIncrements({ REDIS_WRITE_COALESCING: 'false' });
+    expect(replies).toEqual(oneToForty);
+    // Redis may find two commands in one read when they arrive faster than it reads.
+    expect(reads).toBeGreaterThanOrEqual(20);
   });
 
   describe('in the service', () => {

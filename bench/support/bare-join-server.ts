@@ -11,8 +11,8 @@
  * get-session and leave scripts and wrappers as WaitroomRepository, answering the same bodies.
  *
  * Runs as a child process (its own event loop, like the service); tells the parent its port
- * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, and for the what-if variants BARE_AUTO_PIPELINING=1
- * or BARE_WRITE_COALESCING=1 (the service's WriteCoalescer around each join's EVALSHA).
+ * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, and BARE_VARIANT for the what-if variants:
+ * `auto-pipelining` (ioredis's) or `coalesced` (the service's WriteCoalescer around each EVALSHA).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Redis from 'ioredis';
@@ -30,9 +30,9 @@ import { joinCall } from './lua';
 
 const OUTBOX_MAX_BACKLOG = 1_000_000; // the service's default
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', {
-  enableAutoPipelining: process.env.BARE_AUTO_PIPELINING === '1',
+  enableAutoPipelining: process.env.BARE_VARIANT === 'auto-pipelining',
 });
-const writes = process.env.BARE_WRITE_COALESCING === '1' ? new WriteCoalescer() : null;
+const writes = process.env.BARE_VARIANT === 'coalesced' ? new WriteCoalescer(redis) : null;
 // At the end the benchmark may stop its Redis before this server: no error storm in its log.
 redis.on('error', () => undefined);
 const keys = new RedisKeys(process.env.REDIS_KEY_PREFIX ?? 'bare:');
@@ -69,7 +69,7 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
   });
   let reply: (string | number)[];
   try {
-    writes?.hold(redis.stream);
+    writes?.hold();
     reply = (await redis.evalsha(join.sha, join.numberOfKeys, ...call)) as (string | number)[];
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT')))

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { DomainError } from '../common/domain-errors';
 import { Environment } from '../config/environment';
 import { loadLuaScripts, type LuaScript } from './lua-scripts';
@@ -27,9 +27,10 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   constructor(env: Environment) {
     this.keys = new RedisKeys(env.REDIS_KEY_PREFIX);
     this.scripts = loadLuaScripts(undefined, { OUTBOX_ENTRY_FORMAT: env.OUTBOX_ENTRY_FORMAT });
-    this.client = createRedisClient(env);
+    const client = createRedisClient(env);
+    this.client = client;
     this.writes =
-      env.REDIS_WRITE_COALESCING && !(this.client instanceof Cluster) ? new WriteCoalescer() : null;
+      env.REDIS_WRITE_COALESCING && !(client instanceof Cluster) ? new WriteCoalescer(client) : null;
     this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }
 
@@ -93,7 +94,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
       if (timeoutMs !== undefined)
         timer = setTimeout(() => reject(new Error('Command timed out')), timeoutMs);
     });
-    if (this.writes !== null) this.writes.hold((this.client as Redis).stream);
+    this.writes?.hold();
     try {
       return await Promise.race([operation(), deadline]);
     } catch (error) {

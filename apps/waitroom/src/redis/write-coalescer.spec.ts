@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { setImmediate as nextPhase } from 'node:timers/promises';
 import { WriteCoalescer } from './write-coalescer';
 
@@ -20,9 +20,9 @@ function recordingSocket() {
 describe('WriteCoalescer', () => {
   it('hands the writes of one phase to the socket together, when the phase ends', async () => {
     const { socket, flushes } = recordingSocket();
-    const writes = new WriteCoalescer();
+    const writes = new WriteCoalescer({ stream: socket });
     for (const command of ['a', 'b', 'c']) {
-      writes.hold(socket);
+      writes.hold();
       socket.write(command);
     }
     expect(flushes).toEqual([]);
@@ -35,15 +35,17 @@ describe('WriteCoalescer', () => {
   it('holds again in the next phase, and leaves a socket it did not hold alone', async () => {
     const first = recordingSocket();
     const second = recordingSocket();
-    const writes = new WriteCoalescer();
-    writes.hold(first.socket);
+    const connection: { stream?: Writable } = { stream: first.socket };
+    const writes = new WriteCoalescer(connection);
+    writes.hold();
     first.socket.write('a');
     // A reconnection within the phase: the new socket is not corked by the held one.
-    writes.hold(second.socket);
+    connection.stream = second.socket;
+    writes.hold();
     second.socket.write('x');
     expect(second.flushes).toEqual([['x']]);
     await nextPhase();
-    writes.hold(second.socket);
+    writes.hold();
     second.socket.write('y');
     second.socket.write('z');
     await nextPhase();
@@ -53,10 +55,12 @@ describe('WriteCoalescer', () => {
   });
 
   it('does nothing without a socket (a connection not made yet)', async () => {
-    const writes = new WriteCoalescer();
-    expect(() => writes.hold(undefined)).not.toThrow();
+    const connection: { stream?: Writable } = {};
+    const writes = new WriteCoalescer(connection);
+    expect(() => writes.hold()).not.toThrow();
     const { socket, flushes } = recordingSocket();
-    writes.hold(socket);
+    connection.stream = socket;
+    writes.hold();
     socket.write('a');
     await nextPhase();
     expect(flushes).toEqual([['a']]);

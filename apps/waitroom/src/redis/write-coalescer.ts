@@ -1,5 +1,10 @@
 import type { Writable } from 'node:stream';
 
+/** A connection whose socket may be replaced (ioredis's `stream`, a new one after each reconnection). */
+export interface SocketHolder {
+  readonly stream?: Writable;
+}
+
 /**
  * Holds a connection's writes until the end of the event loop's current phase, so that the
  * commands issued there leave in one system call and reach Redis in one read
@@ -13,6 +18,7 @@ import type { Writable } from 'node:stream';
  * the loop block in between): a command waits microseconds, never for another request.
  */
 export class WriteCoalescer {
+  /** The socket corked in this phase: the one released, even if the connection has a new one by then. */
   private held: Writable | null = null;
   private readonly release = (): void => {
     const socket = this.held;
@@ -20,8 +26,11 @@ export class WriteCoalescer {
     socket?.uncork();
   };
 
-  /** Corks `socket` until the end of this phase, unless a socket is already held for it. */
-  hold(socket: Writable | undefined): void {
+  constructor(private readonly connection: SocketHolder) {}
+
+  /** Corks the connection's socket until the end of this phase, unless one is already held for it. */
+  hold(): void {
+    const socket = this.connection.stream;
     if (this.held !== null || socket === undefined) return;
     this.held = socket;
     socket.cork();
