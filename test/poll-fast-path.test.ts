@@ -253,6 +253,37 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     );
   });
 
+  it('sees the people the head has passed as admitted after the fold, even with a departure in their bucket', async () => {
+    // A departure in the first bucket makes its people read once and keep that read as their
+    // base (own-bucket departures: 1). Admissions then pass the bucket and the tick folds it, so
+    // the snapshot no longer shows that departure: it must not be taken for an older snapshot
+    // (which keeps the base's position), or they would be told "queued" while in checkout.
+    const config = { capacity: 10_000, admission_rate_per_minute: 12_000 };
+    const eventId = await svc.http.createEvent('fast-fold-admit', { ...config, state: 'paused' });
+    const ids = await joinMany(eventId, 300, 'fold-admit');
+    await pollAll(ids);
+    expect((await svc.http.leave(ids[100])).status).toBe(200);
+    await sleep(3 * POLL_SNAPSHOT_MS);
+    const readsBefore = polls.stats.reads;
+    const firstBucket = ids.slice(0, 255).filter((_, i) => i !== 100); // arrivals 1-255
+    const queuedBodies = await pollAll(firstBucket);
+    expect(queuedBodies.map((body) => body.position)).toEqual(await ranks(eventId, firstBucket));
+    expect(polls.stats.reads - readsBefore).toBe(firstBucket.length); // each read and learnt
+    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
+    await eventually(
+      async () => (await svc.http.stats(eventId)).body.admitted_total,
+      (n) => n >= 270,
+      20_000,
+      50,
+    );
+    await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
+    const flowKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:flow`;
+    expect(Object.keys(await redis.hgetall(flowKey))).not.toContain('d9000000000256');
+    await sleep(3 * POLL_SNAPSHOT_MS);
+    const statuses = (await pollAll(firstBucket)).map((body) => body.status);
+    expect(statuses.filter((status) => status !== 'ready')).toEqual([]);
+  });
+
   it('answers in the fast lane, before the framework, with the framework route’s body, headers and metrics', async () => {
     const eventId = await svc.http.createEvent('fast-lane', { capacity: 10, state: 'paused' });
     const [id] = await joinMany(eventId, 1, 'lane');

@@ -25,6 +25,9 @@ describe('flow buckets', () => {
   });
 });
 
+/** A bucket's place within its priority band (the fold's band field sits just before place 0). */
+const placeInBand = (bucket: number) => bucket % 1e12;
+
 describe('followPosition', () => {
   // Me: arrival 1000 (bucket b), position 600 when read, 400 admitted so far.
   const myScore = arrivalScore(0, 1000);
@@ -59,6 +62,17 @@ describe('followPosition', () => {
     // Fewer admissions than at the base, and one departure ahead fewer.
     expect(followPosition(base, 390, new FlowSnapshot(flat({ [`d${b - 2}`]: 2, [`d${b}`]: 1 })))).toBe(600);
     expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3 })))).toBe(600);
+  });
+
+  it('asks for a direct read once the head has passed its bucket and folded it, whatever the counters', () => {
+    // Admitted: the admission tick folded the buckets behind the head (`h`) into one field per
+    // band, so its own bucket's departure is no longer there. Not an older snapshot: the session
+    // may have been admitted, and only a read can say.
+    const folded = { [`d${b - placeInBand(b) - 1}`]: 4, h: b + 3 };
+    expect(followPosition(base, 1000, new FlowSnapshot(flat(folded)))).toBeNull();
+    expect(followPosition(base, 400, new FlowSnapshot(flat(folded)))).toBeNull();
+    // A fold that has not reached its bucket leaves the older-snapshot rule as it was.
+    expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, h: b })))).toBe(600);
   });
 
   it('ignores the per-band totals kept for join baselines', () => {

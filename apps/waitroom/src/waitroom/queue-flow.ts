@@ -43,11 +43,21 @@ export class FlowSnapshot {
   private readonly departuresBefore: number[] = [0];
   private readonly joinsBefore: number[] = [0];
   private readonly own = new Map<number, FlowCounts>();
+  /**
+   * The head's bucket at the last fold (`h`, see fold_flow_behind_head in queue-order.lua): the
+   * buckets below it were folded into their band's field, so nobody queued then was in them.
+   */
+  readonly foldedBelow: number | null = null;
 
   /** `pairs`: the flow hash as a flat [field, value, …] list (`d<bucket>` / `j<bucket>`). */
   constructor(pairs: readonly unknown[]) {
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const field = String(pairs[i]);
+      if (field === 'h') {
+        const head = Number(pairs[i + 1]);
+        if (Number.isFinite(head)) this.foldedBelow = head;
+        continue;
+      }
       // `D…` and `J…` are per-band totals, for join-11.lua's baselines: not buckets.
       if (field[0] !== 'd' && field[0] !== 'j') continue;
       const bucket = Number(field.slice(1));
@@ -109,7 +119,8 @@ export function positionBase(
  * ahead gone: the session may have been admitted): then the caller reads the session directly.
  * Every counter only grows, so a snapshot taken before the base (a read that overtook it) shows
  * some counter lower than the base: the base's position then stands, which keeps positions from
- * going back up.
+ * going back up. The one other way a counter falls is the fold of the buckets the head has passed;
+ * a session in such a bucket is queued no more (admitted, most likely), so that is a read too.
  */
 export function followPosition(base: PositionBase, admittedTotal: number, flow: FlowSnapshot): number | null {
   const at = flow.at(base.bucket);
@@ -124,7 +135,7 @@ export function followPosition(base: PositionBase, admittedTotal: number, flow: 
     at.departures < base.at.departures ||
     at.joins < base.at.joins
   )
-    return base.position;
+    return flow.foldedBelow !== null && base.bucket < flow.foldedBelow ? null : base.position;
   if (at.departures !== base.at.departures || at.joins !== base.at.joins) return null;
   const position = base.position - admitted - departed + joined;
   return position >= 1 ? position : null;
