@@ -284,6 +284,25 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     expect(statuses.filter((status) => status !== 'ready')).toEqual([]);
   });
 
+  it('does not answer for the sessions of a removed event from the snapshot of a new event of the same id', async () => {
+    const eventId = await svc.http.createEvent('fast-removed', { capacity: 10, state: 'paused' });
+    const ids = await joinMany(eventId, 5, 'removed');
+    expect((await pollAll(ids)).map((body) => body.status)).toEqual(Array(5).fill('queued'));
+    await svc.http.upsertEvent(eventId, { capacity: 10, state: 'closed' });
+    expect(
+      (await svc.http.delete(`/api/v1/waitroom/admin/events/${eventId}`, { 'x-api-key': ADMIN_KEY })).status,
+    ).toBe(200);
+    await svc.http.upsertEvent(eventId, { capacity: 10, state: 'paused' });
+    await joinMany(eventId, 2, 'removed-new');
+    await sleep(3 * POLL_SNAPSHOT_MS);
+    for (const id of ids) {
+      const canonical = id.split('~').slice(0, 2).join('~');
+      const direct = await svc.http.session(canonical);
+      const fast = await svc.http.session(id);
+      expect([fast.status, fast.body.status]).toEqual([direct.status, direct.body.status]);
+    }
+  });
+
   it('answers in the fast lane, before the framework, with the framework route’s body, headers and metrics', async () => {
     const eventId = await svc.http.createEvent('fast-lane', { capacity: 10, state: 'paused' });
     const [id] = await joinMany(eventId, 1, 'lane');

@@ -1,5 +1,5 @@
 import { arrivalScore, preOpenScore } from './queue-order';
-import { FlowSnapshot, flowBucket, followPosition, positionBase } from './queue-flow';
+import { FlowSnapshot, flowBucket, followPosition, joinedBeforeEvent, positionBase } from './queue-flow';
 
 const flat = (record: Record<string, number>) => Object.entries(record).flatMap(([k, v]) => [k, String(v)]);
 
@@ -78,5 +78,13 @@ describe('followPosition', () => {
   it('ignores the per-band totals kept for join baselines', () => {
     const sut = new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1, D9: 99, J0: 7 }));
     expect(followPosition(base, 400, sut)).toBe(600);
+  });
+});
+
+describe('joinedBeforeEvent', () => {
+  it('tells a session of an earlier event of the same id (removed since) by its join time', () => {
+    expect(joinedBeforeEvent({ createdAtMs: 2000 }, 1999)).toBe(true);
+    expect(joinedBeforeEvent({ createdAtMs: 2000 }, 2000)).toBe(false);
+    expect(joinedBeforeEvent({ createdAtMs: null }, 1)).toBe(false);
   });
 });

@@ -140,3 +140,12 @@ export function followPosition(base: PositionBase, admittedTotal: number, flow: 
   const position = base.position - admitted - departed + joined;
   return position >= 1 ? position : null;
 }
+
+/**
+ * Whether a session joined before the event (as the snapshot shows it) was created: then it
+ * belongs to an earlier event of the same id, removed since, and no base of it counts from this
+ * event's counters. Both times are Redis's clock (join-11.lua, upsert-event-2.lua).
+ */
+export function joinedBeforeEvent(event: { createdAtMs: number | null }, joinedAtMs: number): boolean {
+  return event.createdAtMs !== null && joinedAtMs < event.createdAtMs;
+}

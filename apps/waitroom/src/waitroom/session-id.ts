@@ -47,7 +47,12 @@ export function parseSessionId(sessionId: string): SessionRef | null {
   const parts = sessionId.split('~');
   if (parts.length !== 2 && parts.length !== 3) return null;
   const [eventId, member, ticket] = parts;
-  if (eventId.length === 0 || eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId) || !MEMBER_PATTERN.test(member))
+  if (
+    eventId.length === 0 ||
+    eventId.length > 64 ||
+    !EVENT_ID_PATTERN.test(eventId) ||
+    !MEMBER_PATTERN.test(member)
+  )
     return null;
   if (ticket === undefined) return { eventId, member };
   return looksLikeTicket(ticket) ? { eventId, member, ticket } : null;

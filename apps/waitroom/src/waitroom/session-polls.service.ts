@@ -1,6 +1,12 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Environment } from '../config/environment';
-import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
+import {
+  FlowSnapshot,
+  followPosition,
+  joinedBeforeEvent,
+  positionBase,
+  type PositionBase,
+} from './queue-flow';
 import { batchedHeartbeatIntervalMs, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import { decodeTicket, type SessionTicket } from './session-ticket';
@@ -161,6 +167,7 @@ export class SessionPollService implements OnModuleDestroy {
     const { progress, flow } = snapshot;
     if (!progress || !flow) return { kind: 'read', learn: false };
     const { id, ticket } = verified;
+    if (joinedBeforeEvent(progress, ticket.joinedAtMs)) return { kind: 'read', learn: false };
     const base = this.learnt.get(id) ?? ticketBase(ticket);
     const position = followPosition(base, progress.admittedTotal, flow);
     if (position === null) {
@@ -262,7 +269,9 @@ export class SessionPollService implements OnModuleDestroy {
       }
       // A failed refresh leaves the old snapshot: polls then wait for the next one, or go slow.
       this.load(eventId, snapshot).catch((error: unknown) =>
-        this.logger.debug(`snapshot of ${eventId} failed: ${error instanceof Error ? error.message : String(error)}`),
+        this.logger.debug(
+          `snapshot of ${eventId} failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
       );
       void this.flushHeartbeats(eventId, snapshot, now, false);
     }
@@ -274,7 +283,12 @@ export class SessionPollService implements OnModuleDestroy {
   }
 
   /** Writes the collected heartbeats of one event (batchedHeartbeatIntervalMs). */
-  private async flushHeartbeats(eventId: string, snapshot: EventSnapshot, now: number, last: boolean): Promise<void> {
+  private async flushHeartbeats(
+    eventId: string,
+    snapshot: EventSnapshot,
+    now: number,
+    last: boolean,
+  ): Promise<void> {
     const idle = snapshot.progress?.idleTimeoutSeconds;
     if (snapshot.heartbeats.size === 0 || !idle) return;
     if (!last && now - snapshot.lastHeartbeatAt < batchedHeartbeatIntervalMs(idle)) return;

@@ -1,7 +1,13 @@
 import { Injectable, Logger, OnModuleDestroy, type MessageEvent } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Environment } from '../config/environment';
-import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
+import {
+  FlowSnapshot,
+  followPosition,
+  joinedBeforeEvent,
+  positionBase,
+  type PositionBase,
+} from './queue-flow';
 import { batchedHeartbeatIntervalMs, isTerminal, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import type { EventProgress } from './waitroom.scripts';
@@ -189,7 +195,9 @@ export class SessionStreamService implements OnModuleDestroy {
       if (record.status !== 'queued') this.refreshEventFields(stream, record, progress, now);
       return;
     }
-    const position = followPosition(stream.base, progress.admittedTotal, flow);
+    const position = joinedBeforeEvent(progress, record.joinedAtMs)
+      ? null
+      : followPosition(stream.base, progress.admittedTotal, flow);
     if (position === null) {
       stream.stale = true;
       return;

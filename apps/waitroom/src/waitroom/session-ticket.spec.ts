@@ -64,7 +64,9 @@ describe('session tickets', () => {
 
   it('is the same string every time for one session (a re-join returns the same id)', () => {
     const member = newMemberId();
-    expect(formatSessionId({ eventId: 'e', member }, basis)).toBe(formatSessionId({ eventId: 'e', member }, basis));
+    expect(formatSessionId({ eventId: 'e', member }, basis)).toBe(
+      formatSessionId({ eventId: 'e', member }, basis),
+    );
   });
 
   it('refuses a changed payload, a ticket moved to another session, and another key', () => {

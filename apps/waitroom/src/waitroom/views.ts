@@ -68,7 +68,10 @@ export function queuedSessionTemplate(
 
 export function renderQueuedSession(
   template: QueuedSessionTemplate,
-  record: Pick<SessionRecord, 'position' | 'queueLength' | 'admissionRatePerSecond' | 'eventState' | 'opensAtMs'>,
+  record: Pick<
+    SessionRecord,
+    'position' | 'queueLength' | 'admissionRatePerSecond' | 'eventState' | 'opensAtMs'
+  >,
 ): string {
   const wait = estimatedWaitSeconds(record.position, record.admissionRatePerSecond, isMoving(record));
   return `${template.head}${record.position},"queue_length":${record.queueLength},"estimated_wait_seconds":${wait}${template.tail}`;

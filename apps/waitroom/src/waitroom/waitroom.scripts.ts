@@ -312,6 +312,8 @@ export interface EventProgress {
   opensAtMs: number | null;
   idleTimeoutSeconds: number | null;
   flowPairs: unknown[];
+  /** When this event was created (null: not recorded). */
+  createdAtMs: number | null;
 }
 
 /** event-progress-5.lua; null if the event does not exist. */
@@ -324,7 +326,7 @@ export const eventProgressScript = defineScript({
   parse: (reply): EventProgress | null => {
     if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
     if (reply.length === 0) return null;
-    const [admitted, queueLength, rate, state, opensAt, idle, flow] = reply as unknown[];
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt] = reply as unknown[];
     const optional = (value: unknown) =>
       value === '' || value === null ? null : replyNumber('event-progress', value);
     return {
@@ -335,6 +337,7 @@ export const eventProgressScript = defineScript({
       opensAtMs: optional(opensAt),
       idleTimeoutSeconds: optional(idle),
       flowPairs: Array.isArray(flow) ? flow : [],
+      createdAtMs: createdAt === undefined ? null : optional(createdAt),
     };
   },
 });

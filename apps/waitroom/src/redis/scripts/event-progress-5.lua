@@ -5,9 +5,11 @@
 -- KEYS[5] flow hash
 -- Returns {} when the event does not exist, else
 -- {admitted_total, queue_length, admission_rate_estimate, state, opens_at_ms, idle_timeout_seconds,
---  flow field/value list}
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'idle')
+--  flow field/value list, created_at_ms}
+-- created_at tells the sessions of this event from those of an earlier, removed event of the
+-- same id, whose tickets count from that event's counters.
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'idle', 'created_at')
 if not cfg[1] then return {} end
 return {redis.call('HGET', KEYS[3], 'admitted_total') or '0', redis.call('ZCARD', KEYS[2]),
         redis.call('HGET', KEYS[4], 'ewma') or '', cfg[1], cfg[2] or '', cfg[3] or '',
-        redis.call('HGETALL', KEYS[5])}
+        redis.call('HGETALL', KEYS[5]), cfg[4] or ''}
