@@ -7,8 +7,12 @@ import {
 } from '@waitroom/contracts';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Producer } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { startApp, eventually, type RunningApp } from './support/app-harness';
 import { kafkaBroker, sendRaw, testProducer, TopicCollector } from './support/kafka';
+import { monitorRedis } from './support/redis-monitor';
+import { TEST_REDIS_URL } from './support/test-env';
 
 /** Issue 4: what Waitroom tells Kafka, and how it reacts to checkout, against the real broker. */
 describe('event streaming', () => {
@@ -85,6 +89,37 @@ describe('event streaming', () => {
     await svc.http.leave(joined.session_id);
     await new Promise((r) => setTimeout(r, 500));
     expect(collector.matching(Topics.QUEUE_LEFT, (m) => m.body?.event_id === eventId)).toHaveLength(1);
+  });
+
+  it('visits a queued but quiet event with one call a relay pass: no lease taken, nothing read, until entries wait', async () => {
+    const eventId = await newEvent({ capacity: 5, state: 'paused' });
+    for (const user of ['quiet-1', 'quiet-2']) expect((await svc.http.join(user, eventId)).status).toBe(201);
+    await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, 2);
+    const outboxKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:outbox`;
+    const leaseKey = `${outboxKey}:lease`;
+    // The lease of the last batch runs out (or was released); from then on nothing takes it.
+    await eventually(
+      () => (svc.app.get(RedisService).client as Redis).exists(leaseKey),
+      (exists) => exists === 0,
+      10000,
+      100,
+    );
+    const monitor = await monitorRedis(TEST_REDIS_URL);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await monitor.stop(svc.app.get(RedisService).client);
+    const onKey = (key: string) => monitor.commands.filter((args) => args.slice(1).includes(key));
+    const names = (commands: string[][]) => commands.map((args) => args[0].toLowerCase());
+    // The relay looks every OUTBOX_RELAY_INTERVAL_MS (20 ms here): an XLEN, and nothing else.
+    expect(names(onKey(outboxKey)).filter((name) => name === 'xlen').length).toBeGreaterThanOrEqual(10);
+    expect(names(onKey(outboxKey)).filter((name) => name !== 'xlen' && name !== 'evalsha')).toEqual([]);
+    expect(names(onKey(leaseKey)).filter((name) => name !== 'evalsha')).toEqual([]);
+    // Something to publish again: the next visit takes the lease and publishes it.
+    expect((await svc.http.join('quiet-3', eventId)).status).toBe(201);
+    const [third] = await collector.waitFor(
+      Topics.QUEUE_JOINED,
+      (m) => m.body?.event_id === eventId && m.body?.user_id === 'quiet-3',
+    );
+    expect(third.body.position).toBe(3);
   });
 
   it('publishes QUEUE_READY with a token that verifies against the JWKS, equal to the session token', async () => {

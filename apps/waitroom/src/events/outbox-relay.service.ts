@@ -125,10 +125,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  /** Relays one event if this instance gets its lease; never rejects (failures back off that event alone). */
+  /**
+   * Relays one event if its outbox has entries and this instance gets its lease; never rejects
+   * (failures back off that event alone).
+   */
   private async relayEventOnce(eventId: string): Promise<number> {
     try {
-      if (!(await this.outbox.tryLease(eventId, this.ownerId, LEASE_MS))) return 0;
+      if ((await this.outbox.leaseIfWaiting(eventId, this.ownerId, LEASE_MS)) !== 'held') return 0;
       const published = await this.withLeaseKept(eventId, (lease) => this.relayEvent(eventId, lease));
       this.backoff.delete(eventId);
       return published;

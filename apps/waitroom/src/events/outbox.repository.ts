@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
 import { readOutboxEntries, type OutboxEntry } from './outbox-entry';
-import { quarantineOutboxEntryScript, trimOutboxScript } from './outbox.scripts';
+import {
+  quarantineOutboxEntryScript,
+  relayLeaseScript,
+  trimOutboxScript,
+  type RelayLease,
+} from './outbox.scripts';
 
 /** Most entries an event's quarantine keeps (approximately: MAXLEN ~). */
 const QUARANTINE_KEEP = 10_000;
@@ -18,6 +23,11 @@ export class OutboxRepository {
     private readonly redis: RedisService,
     private readonly leases: Leases,
   ) {}
+
+  /** The relay's visit: the event's lease if its outbox has entries (see relay-lease-2.lua). */
+  leaseIfWaiting(eventId: string, ownerId: string, ttlMs: number): Promise<RelayLease> {
+    return this.redis.run(relayLeaseScript, { keys: this.redis.keys.forEvent(eventId), ownerId, ttlMs });
+  }
 
   tryLease(eventId: string, ownerId: string, ttlMs: number): Promise<boolean> {
     return this.leases.acquire(this.redis.keys.forEvent(eventId).outboxLease, ownerId, ttlMs);

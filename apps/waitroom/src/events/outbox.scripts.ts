@@ -20,3 +20,19 @@ export const quarantineOutboxEntryScript = defineScript({
   }),
   parse: (reply) => replyNumber('quarantine-outbox-entry', reply) === 1,
 });
+
+/** What the relay's visit found: the lease is this instance's, another's, or the outbox is empty. */
+export type RelayLease = 'held' | 'taken' | 'empty';
+
+/** relay-lease-2.lua: the event's outbox lease, taken only when the outbox has entries. */
+export const relayLeaseScript = defineScript({
+  file: 'relay-lease',
+  build: (input: { keys: EventKeys; ownerId: string; ttlMs: number }) => ({
+    keys: [input.keys.outboxLease, input.keys.outbox],
+    args: [input.ownerId, input.ttlMs],
+  }),
+  parse: (reply): RelayLease => {
+    const answer = replyNumber('relay-lease', reply);
+    return answer === 1 ? 'held' : answer === 0 ? 'taken' : 'empty';
+  },
+});
