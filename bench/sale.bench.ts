@@ -307,6 +307,13 @@ async function main(): Promise<void> {
     ],
   );
   log(`wrote ${writeResult('sale', result)}`);
+  // A benchmark that watches a whole sale is also its end-to-end check: someone admitted whose
+  // session never ended (or is seen "queued" again) is a defect, not a figure, so the run fails.
+  if (!everyAdmittedEnded)
+    throw new Error(
+      `not every admitted session ended: those polls saw admitted are now ${JSON.stringify(finalStatus)}, ` +
+        `still in checkout ${num(stats2, 'active_count')}`,
+    );
 }
 
 runBenchmark(main);
