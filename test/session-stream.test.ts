@@ -123,6 +123,29 @@ describe('session streams', () => {
     );
   });
 
+  it('shows ready when the admission that passed its bucket also folded it (a departure counted in its base)', async () => {
+    const eventId = await svc.http.createEvent('sse-fold', { capacity: 10, state: 'paused' });
+    const ids = await joinMany(eventId, 300, 'f');
+    // A departure in the first bucket (arrivals 1-255), before the stream's first read: its base
+    // counts one departure in its own bucket.
+    expect((await svc.http.leave(ids[100])).status).toBe(200);
+    const reader = await StreamReader.open(svc.baseUrl, ids[50]);
+    readers.push(reader);
+    await eventually(
+      async () => reader.last,
+      (body) => body?.status === 'queued' && body.position === 51,
+    );
+    // One admission step admits 260 and folds the first bucket, which the head has passed.
+    await svc.http.upsertEvent(eventId, { capacity: 260, state: 'open' });
+    await eventually(
+      async () => reader.last?.status,
+      (status) => status === 'ready',
+      5000,
+    );
+    // Closed here: the next test counts the snapshots of the events still streamed.
+    reader.close();
+  });
+
   it('reads one snapshot per event per tick, whatever the number of streams', async () => {
     const eventId = await svc.http.createEvent('sse-cost', { capacity: 1, state: 'paused' });
     const ids = await joinMany(eventId, 200, 'c');
