@@ -1,5 +1,5 @@
 import { arrivalScore, preOpenScore } from './queue-order';
-import { FlowSnapshot, flowBucket, followPosition, joinedBeforeEvent, positionBase } from './queue-flow';
+import { FlowSnapshot, flowBucket, followPosition, positionBase } from './queue-flow';
 
 const flat = (record: Record<string, number>) => Object.entries(record).flatMap(([k, v]) => [k, String(v)]);
 
@@ -32,11 +32,23 @@ describe('followPosition', () => {
   // Me: arrival 1000 (bucket b), position 600 when read, 400 admitted so far.
   const myScore = arrivalScore(0, 1000);
   const b = flowBucket(myScore);
-  const base = positionBase(600, myScore, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })));
+  const joinedAtMs = 5000;
+  const base = positionBase(
+    600,
+    myScore,
+    400,
+    new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })),
+    joinedAtMs,
+  );
+  /** The event's progress: `admittedTotal` so far, created long before me unless said otherwise. */
+  const event = (admittedTotal: number, createdAtMs: number | null = null) => ({
+    admittedTotal,
+    createdAtMs,
+  });
 
   it('moves up by one per admission', () => {
     const sut = new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 }));
-    expect(followPosition(base, 450, sut)).toBe(550);
+    expect(followPosition(base, event(450), sut)).toBe(550);
   });
 
   it('moves up for departures ahead and down for joins ahead; ignores changes behind', () => {
@@ -50,18 +62,24 @@ describe('followPosition', () => {
         [`j${b + 3}`]: 9,
       }),
     );
-    expect(followPosition(base, 400, sut)).toBe(600 - 2 - 4 + 2);
+    expect(followPosition(base, event(400), sut)).toBe(600 - 2 - 4 + 2);
   });
 
   it('asks for a direct read when its own bucket changed, or when nobody may be left ahead', () => {
-    expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 2 })))).toBeNull();
-    expect(followPosition(base, 1000, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })))).toBeNull();
+    expect(
+      followPosition(base, event(400), new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 2 }))),
+    ).toBeNull();
+    expect(
+      followPosition(base, event(1000), new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 }))),
+    ).toBeNull();
   });
 
   it('keeps the base position for a snapshot older than the base (a read overtook it): never a rise', () => {
     // Fewer admissions than at the base, and one departure ahead fewer.
-    expect(followPosition(base, 390, new FlowSnapshot(flat({ [`d${b - 2}`]: 2, [`d${b}`]: 1 })))).toBe(600);
-    expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3 })))).toBe(600);
+    expect(followPosition(base, event(390), new FlowSnapshot(flat({ [`d${b - 2}`]: 2, [`d${b}`]: 1 })))).toBe(
+      600,
+    );
+    expect(followPosition(base, event(400), new FlowSnapshot(flat({ [`d${b - 2}`]: 3 })))).toBe(600);
   });
 
   it('asks for a direct read once the head has passed its bucket and folded it, whatever the counters', () => {
@@ -69,22 +87,21 @@ describe('followPosition', () => {
     // band, so its own bucket's departure is no longer there. Not an older snapshot: the session
     // may have been admitted, and only a read can say.
     const folded = { [`d${b - placeInBand(b) - 1}`]: 4, h: b + 3 };
-    expect(followPosition(base, 1000, new FlowSnapshot(flat(folded)))).toBeNull();
-    expect(followPosition(base, 400, new FlowSnapshot(flat(folded)))).toBeNull();
+    expect(followPosition(base, event(1000), new FlowSnapshot(flat(folded)))).toBeNull();
+    expect(followPosition(base, event(400), new FlowSnapshot(flat(folded)))).toBeNull();
     // A fold that has not reached its bucket leaves the older-snapshot rule as it was.
-    expect(followPosition(base, 400, new FlowSnapshot(flat({ [`d${b - 2}`]: 3, h: b })))).toBe(600);
+    expect(followPosition(base, event(400), new FlowSnapshot(flat({ [`d${b - 2}`]: 3, h: b })))).toBe(600);
   });
 
   it('ignores the per-band totals kept for join baselines', () => {
     const sut = new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1, D9: 99, J0: 7 }));
-    expect(followPosition(base, 400, sut)).toBe(600);
+    expect(followPosition(base, event(400), sut)).toBe(600);
   });
-});
 
-describe('joinedBeforeEvent', () => {
-  it('tells a session of an earlier event of the same id (removed since) by its join time', () => {
-    expect(joinedBeforeEvent({ createdAtMs: 2000 }, 1999)).toBe(true);
-    expect(joinedBeforeEvent({ createdAtMs: 2000 }, 2000)).toBe(false);
-    expect(joinedBeforeEvent({ createdAtMs: null }, 1)).toBe(false);
+  it('asks for a direct read when it joined before the event was created (an earlier event of the id, removed)', () => {
+    const sut = new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 }));
+    expect(followPosition(base, event(0, joinedAtMs + 1), sut)).toBeNull();
+    expect(followPosition(base, event(450, joinedAtMs), sut)).toBe(550);
+    expect(followPosition(base, event(450, null), sut)).toBe(550);
   });
 });

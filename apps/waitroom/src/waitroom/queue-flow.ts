@@ -101,6 +101,8 @@ export interface PositionBase {
   bucket: number;
   before: FlowCounts;
   at: FlowCounts;
+  /** When the session joined (Redis's clock, as the event's created_at). */
+  joinedAtMs: number;
 }
 
 export function positionBase(
@@ -108,9 +110,17 @@ export function positionBase(
   score: number,
   admittedTotal: number,
   flow: FlowSnapshot,
+  joinedAtMs: number,
 ): PositionBase {
   const bucket = flowBucket(score);
-  return { position, admittedTotal, bucket, before: flow.before(bucket), at: flow.at(bucket) };
+  return { position, admittedTotal, bucket, before: flow.before(bucket), at: flow.at(bucket), joinedAtMs };
+}
+
+/** What followPosition needs of the event's progress now (event-progress-5.lua). */
+export interface EventCounts {
+  admittedTotal: number;
+  /** When the event was created (null: not recorded). */
+  createdAtMs: number | null;
 }
 
 /**
@@ -119,13 +129,17 @@ export function positionBase(
  * ahead gone: the session may have been admitted): then the caller reads the session directly.
  * Every counter only grows, so a snapshot taken before the base (a read that overtook it) shows
  * some counter lower than the base: the base's position then stands, which keeps positions from
- * going back up. The one other way a counter falls is the fold of the buckets the head has passed;
- * a session in such a bucket is queued no more (admitted, most likely), so that is a read too.
+ * going back up. Counters fall in two other ways, both a read:
+ * - the fold of the buckets the head has passed: a session in such a bucket is queued no more
+ *   (admitted, most likely);
+ * - the event was removed and created again under the same id (its counters start from zero): a
+ *   session that joined before the event's creation belongs to the removed one.
  */
-export function followPosition(base: PositionBase, admittedTotal: number, flow: FlowSnapshot): number | null {
+export function followPosition(base: PositionBase, event: EventCounts, flow: FlowSnapshot): number | null {
+  if (event.createdAtMs !== null && base.joinedAtMs < event.createdAtMs) return null;
   const at = flow.at(base.bucket);
   const before = flow.before(base.bucket);
-  const admitted = admittedTotal - base.admittedTotal;
+  const admitted = event.admittedTotal - base.admittedTotal;
   const departed = before.departures - base.before.departures;
   const joined = before.joins - base.before.joins;
   if (
@@ -139,13 +153,4 @@ export function followPosition(base: PositionBase, admittedTotal: number, flow: 
   if (at.departures !== base.at.departures || at.joins !== base.at.joins) return null;
   const position = base.position - admitted - departed + joined;
   return position >= 1 ? position : null;
-}
-
-/**
- * Whether a session joined before the event (as the snapshot shows it) was created: then it
- * belongs to an earlier event of the same id, removed since, and no base of it counts from this
- * event's counters. Both times are Redis's clock (join-11.lua, upsert-event-2.lua).
- */
-export function joinedBeforeEvent(event: { createdAtMs: number | null }, joinedAtMs: number): boolean {
-  return event.createdAtMs !== null && joinedAtMs < event.createdAtMs;
 }

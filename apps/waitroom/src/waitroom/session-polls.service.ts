@@ -1,12 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Environment } from '../config/environment';
-import {
-  FlowSnapshot,
-  followPosition,
-  joinedBeforeEvent,
-  positionBase,
-  type PositionBase,
-} from './queue-flow';
+import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
 import { batchedHeartbeatIntervalMs, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import { decodeTicket, type SessionTicket } from './session-ticket';
@@ -167,9 +161,8 @@ export class SessionPollService implements OnModuleDestroy {
     const { progress, flow } = snapshot;
     if (!progress || !flow) return { kind: 'read', learn: false };
     const { id, ticket } = verified;
-    if (joinedBeforeEvent(progress, ticket.joinedAtMs)) return { kind: 'read', learn: false };
     const base = this.learnt.get(id) ?? ticketBase(ticket);
-    const position = followPosition(base, progress.admittedTotal, flow);
+    const position = followPosition(base, progress, flow);
     if (position === null) {
       // Everyone ahead gone: admitted (or about to be). Else a change in its own bucket.
       const mayBeAdmitted = base.position - (progress.admittedTotal - base.admittedTotal) <= 0;
@@ -207,7 +200,13 @@ export class SessionPollService implements OnModuleDestroy {
     if (session.status !== 'queued' || session.position === null || read.score === null) return;
     this.learnt.set(
       id,
-      positionBase(session.position, read.score, read.admittedTotal, new FlowSnapshot(read.flowPairs)),
+      positionBase(
+        session.position,
+        read.score,
+        read.admittedTotal,
+        new FlowSnapshot(read.flowPairs),
+        session.joinedAtMs,
+      ),
     );
     if (this.learnt.size > LEARNT_BASES_MAX) this.learnt.delete(this.learnt.keys().next().value!);
     if (read.idleTimeoutSeconds !== null) this.snapshots.get(ref.eventId)?.heartbeats.add(ref.member);
@@ -311,5 +310,6 @@ function ticketBase(ticket: SessionTicket): PositionBase {
     bucket: ticket.bucket,
     before: { departures: ticket.departuresBefore, joins: ticket.joinsBefore },
     at: { departures: ticket.departuresAt, joins: ticket.joinsAt },
+    joinedAtMs: ticket.joinedAtMs,
   };
 }

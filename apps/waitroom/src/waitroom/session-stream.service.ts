@@ -1,13 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, type MessageEvent } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Environment } from '../config/environment';
-import {
-  FlowSnapshot,
-  followPosition,
-  joinedBeforeEvent,
-  positionBase,
-  type PositionBase,
-} from './queue-flow';
+import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
 import { batchedHeartbeatIntervalMs, isTerminal, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import type { EventProgress } from './waitroom.scripts';
@@ -195,9 +189,7 @@ export class SessionStreamService implements OnModuleDestroy {
       if (record.status !== 'queued') this.refreshEventFields(stream, record, progress, now);
       return;
     }
-    const position = joinedBeforeEvent(progress, record.joinedAtMs)
-      ? null
-      : followPosition(stream.base, progress.admittedTotal, flow);
+    const position = followPosition(stream.base, progress, flow);
     if (position === null) {
       stream.stale = true;
       return;
@@ -256,7 +248,13 @@ export class SessionStreamService implements OnModuleDestroy {
       stream.stale = false;
       stream.base =
         session.status === 'queued' && session.position !== null && read.score !== null
-          ? positionBase(session.position, read.score, read.admittedTotal, new FlowSnapshot(read.flowPairs))
+          ? positionBase(
+              session.position,
+              read.score,
+              read.admittedTotal,
+              new FlowSnapshot(read.flowPairs),
+              session.joinedAtMs,
+            )
           : undefined;
       stream.nextRecheckAt =
         session.status === 'ready' && session.expiresAtMs !== null

@@ -337,7 +337,7 @@ export const eventProgressScript = defineScript({
       opensAtMs: optional(opensAt),
       idleTimeoutSeconds: optional(idle),
       flowPairs: Array.isArray(flow) ? flow : [],
-      createdAtMs: createdAt === undefined ? null : optional(createdAt),
+      createdAtMs: optional(createdAt),
     };
   },
 });
