@@ -61,6 +61,22 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     return replies.map(([, rank]) => (rank === null ? null : (rank as number) + 1));
   }
 
+  /** Opens the event until at least `count` people were admitted, then pauses it again. */
+  async function admitAtLeast(
+    eventId: string,
+    config: Record<string, unknown>,
+    count: number,
+  ): Promise<void> {
+    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
+    await eventually(
+      async () => (await svc.http.stats(eventId)).body.admitted_total,
+      (n) => n >= count,
+      20_000,
+      50,
+    );
+    await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
+  }
+
   /** Every command Redis runs while `work` does (MONITOR: calls from Lua scripts included). */
   async function commandsDuring(work: () => Promise<void>): Promise<string[][]> {
     const monitor = await monitorRedis(TEST_REDIS_URL);
@@ -211,14 +227,7 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     const flowKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:flow`;
     expect(Object.keys(await redis.hgetall(flowKey)).filter((f) => /^[dj]\d/.test(f))).toHaveLength(4);
     // Admit until the head is in the last bucket, then hold.
-    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
-    await eventually(
-      async () => (await svc.http.stats(eventId)).body.admitted_total,
-      (n) => n >= 620,
-      20_000,
-      50,
-    );
-    await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
+    await admitAtLeast(eventId, config, 620);
     await sleep(3 * POLL_SNAPSHOT_MS);
     // The two buckets the head has passed (arrivals 1-511) are one field for the band, just
     // before its first bucket; the head's bucket and the one behind it stay. Nothing is lost.
@@ -269,14 +278,7 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     const queuedBodies = await pollAll(firstBucket);
     expect(queuedBodies.map((body) => body.position)).toEqual(await ranks(eventId, firstBucket));
     expect(polls.stats.reads - readsBefore).toBe(firstBucket.length); // each read and learnt
-    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
-    await eventually(
-      async () => (await svc.http.stats(eventId)).body.admitted_total,
-      (n) => n >= 270,
-      20_000,
-      50,
-    );
-    await svc.http.upsertEvent(eventId, { ...config, state: 'paused' });
+    await admitAtLeast(eventId, config, 270);
     const flowKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:flow`;
     expect(Object.keys(await redis.hgetall(flowKey))).not.toContain('d9000000000256');
     await sleep(3 * POLL_SNAPSHOT_MS);
