@@ -47,6 +47,13 @@ const CHARTS: ChartSpec[] = [
 const HEIGHT = 170;
 
 /**
+ * Tick steps of the time axis, in seconds: uPlot's own steps without those under a second. While
+ * a chart spans only a few seconds uPlot would pick steps like 250 ms and label ":24.250"; an
+ * operator reads these charts to the second, however often the samples come.
+ */
+const TIME_STEPS = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/**
  * The event page's charts: each uPlot chart is created once, empty, and fed with setData as new
  * samples arrive (the pattern of uPlot's stream-data demo): the history endpoint's `since` returns
  * only the new points, which are appended to the columns kept here, and points older than the
@@ -85,7 +92,7 @@ export class HistoryCharts {
               spanGaps: false,
             })),
           ],
-          axes: [{}, { size: 56 }],
+          axes: [{ incrs: TIME_STEPS }, { size: 56 }],
           legend: { live: true },
           cursor: { drag: { x: false, y: false } },
         },
