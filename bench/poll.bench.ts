@@ -7,6 +7,7 @@
  *     polls/s, p50/p99, the service's CPU per poll and Redis commands per poll
  *     (total_commands_processed delta / polls, the service's background work included), against
  *     a static node:http answer of the same body size (the ceiling of a poll that reads nothing),
+ *     also with the service's own headers (the same bytes: only the work of answering differs),
  *     and, for reference, the bare node:http + ioredis server running the same get-session script.
  *   - leave: DELETE /sessions/:id, each of --leaves fresh queued sessions once, against the bare
  *     server running the same leave script.
@@ -126,12 +127,21 @@ async function pathLoad(
   return { ok, requests, statusCounts, seconds, samples: samples.values() };
 }
 
-/** A node:http server that answers every request with the same bytes: the poll's ceiling. */
-async function startStaticServer(body: string): Promise<Server> {
+/**
+ * A node:http server that answers every request with the same bytes: the poll's ceiling. With
+ * `headers` (name, value pairs), it sends those instead of a bare content type and length.
+ */
+async function startStaticServer(
+  body: string,
+  variant: { key: string; label: string; headers?: string[] } = { key: 'static', label: 'static node:http' },
+): Promise<Server> {
   const code = `
     const body = Buffer.from(process.env.STATIC_BODY);
+    const headers = process.env.STATIC_HEADERS
+      ? JSON.parse(process.env.STATIC_HEADERS)
+      : ['content-type', 'application/json; charset=utf-8', 'content-length', String(body.length)];
     const server = require('node:http').createServer((request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+      response.writeHead(200, headers);
       response.end(body);
     });
     server.keepAliveTimeout = 30000;
@@ -140,13 +150,17 @@ async function startStaticServer(body: string): Promise<Server> {
     process.on('SIGTERM', () => process.exit(0));`;
   const child = track(
     spawn(process.execPath, ['-e', code], {
-      env: { PATH: process.env.PATH ?? '', STATIC_BODY: body },
+      env: {
+        PATH: process.env.PATH ?? '',
+        STATIC_BODY: body,
+        ...(variant.headers ? { STATIC_HEADERS: JSON.stringify(variant.headers) } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
   );
   onCleanup(() => stopChild(child, 2000));
   const port = await portFromChild(child, captureTail(child, 'static'));
-  return { key: 'static', label: 'static node:http', baseUrl: `http://127.0.0.1:${port}`, pid: child.pid! };
+  return { key: variant.key, label: variant.label, baseUrl: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 
 /** bench/support/bare-join-server.ts on this run's Redis. */
@@ -271,6 +285,16 @@ async function main(): Promise<void> {
   if (sample.status !== 200) throw new Error(`GET session: ${sample.status} ${sampleBody}`);
   // The static answer: the same number of bytes (a copy of a real poll's body).
   const staticServer = await startStaticServer(sampleBody);
+  // And the same answer byte for byte: the service's headers too (node:http adds date and
+  // keep-alive to both), so only the work of answering differs.
+  const staticHeaders = [...sample.headers]
+    .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name))
+    .flat();
+  const staticSameHeaders = await startStaticServer(sampleBody, {
+    key: 'staticHeaders',
+    label: 'static node:http, same headers',
+    headers: staticHeaders,
+  });
   // The bare server's own event and sessions (its keys under another prefix of the same Redis).
   const scripts = appScripts();
   const bareKeys = new RedisKeys(BARE_PREFIX);
@@ -280,6 +304,7 @@ async function main(): Promise<void> {
   const pollTargets: { server: Server; paths: string[] }[] = [
     { server: svc, paths: pathsOf(serviceIds) },
     { server: staticServer, paths: pathsOf(serviceIds) },
+    { server: staticSameHeaders, paths: pathsOf(serviceIds) },
     { server: bare, paths: pathsOf(bareIds) },
   ];
 
@@ -319,6 +344,7 @@ async function main(): Promise<void> {
   }
   const pollFigures = Object.fromEntries([...poll].map(([key, value]) => [key, value.figures()]));
   const pollRoundRatios = pollRounds.map((rates) => ratio(rates.service, rates.static));
+  const pollRoundRatiosSameHeaders = pollRounds.map((rates) => ratio(rates.service, rates.staticHeaders));
 
   // ---- leave: fresh queued sessions, each left once.
   const leaveEvent = 'leave-ev';
@@ -349,6 +375,8 @@ async function main(): Promise<void> {
 
   const ratios = {
     pollServiceOverStatic: ratio(pollFigures.service.perSecond, pollFigures.static.perSecond),
+    pollServiceOverStaticSameHeaders: ratio(pollFigures.service.perSecond, pollFigures.staticHeaders.perSecond),
+    pollStaticSameHeadersOverStatic: ratio(pollFigures.staticHeaders.perSecond, pollFigures.static.perSecond),
     pollServiceOverBare: ratio(pollFigures.service.perSecond, pollFigures.bare.perSecond),
     pollBareOverStatic: ratio(pollFigures.bare.perSecond, pollFigures.static.perSecond),
     leaveServiceOverBare: ratio(leaveFigures.service.perSecond, leaveFigures.bare.perSecond),
@@ -371,12 +399,19 @@ async function main(): Promise<void> {
     ['server', 'polls/s', 'p50 ms', 'p99 ms', 'CPU µs/poll', 'Redis cmds/poll', 'x static'],
     rows(
       pollFigures,
-      { service: 'service', bare: 'bare node:http + ioredis', static: 'static node:http' },
+      {
+        service: 'service',
+        bare: 'bare node:http + ioredis',
+        static: 'static node:http',
+        staticHeaders: 'static node:http, same headers',
+      },
       'static',
     ),
   );
   console.log(
-    `service ÷ static per round: ${pollRoundRatios.map((value) => fmt(value)).join(', ')} (the table: all rounds together)`,
+    `service ÷ static per round: ${pollRoundRatios.map((value) => fmt(value)).join(', ')}; ` +
+      `÷ static with the same headers: ${pollRoundRatiosSameHeaders.map((value) => fmt(value)).join(', ')} ` +
+      '(the table: all rounds together)',
   );
   console.log(
     `Redis with nobody polling: ${fmt(idleCommandsPerSecond)} commands/s (the service's background work)`,
@@ -394,7 +429,11 @@ async function main(): Promise<void> {
       bodyBytes: Buffer.byteLength(sampleBody),
       idleCommandsPerSecond,
       poll: pollFigures,
-      pollRounds: pollRounds.map((rates, index) => ({ ...rates, serviceOverStatic: pollRoundRatios[index] })),
+      pollRounds: pollRounds.map((rates, index) => ({
+        ...rates,
+        serviceOverStatic: pollRoundRatios[index],
+        serviceOverStaticSameHeaders: pollRoundRatiosSameHeaders[index],
+      })),
       leave: leaveFigures,
       ratios,
     })}`,
