@@ -51,7 +51,9 @@ const HEIGHT = 170;
  * a chart spans only a few seconds uPlot would pick steps like 250 ms and label ":24.250"; an
  * operator reads these charts to the second, however often the samples come.
  */
-const TIME_STEPS = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+const TIME_STEPS = [
+  1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600, 28800, 43200, 86400,
+];
 
 /**
  * The event page's charts: each uPlot chart is created once, empty, and fed with setData as new
