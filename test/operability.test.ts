@@ -1,6 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Topics } from '@waitroom/contracts';
 import type { OpenAPI } from 'openapi-types';
+import { ENDED_STREAM_RETRY_MS } from '../apps/waitroom/src/waitroom/session-stream.service';
 import { startApp, eventually, type RunningApp } from './support/app-harness';
 import { TopicCollector } from './support/kafka';
 import { RedisProcess } from './support/redis-processes';
@@ -142,6 +143,8 @@ describe('operability', () => {
       };
       await readUntil('"status":"queued"');
       expect(text).toContain('event: session');
+      // A live stream leaves reconnection to the client's default (a dropped connection comes back soon).
+      expect(text).not.toContain('retry:');
       await svc.http.leave(session.session_id);
       await readUntil('"status":"left"');
       // The server ends the stream after the terminal status.
@@ -150,7 +153,26 @@ describe('operability', () => {
         if (done) break;
         text += Buffer.from(value).toString('utf8');
       }
-      expect(text).toContain('"status":"left"');
+      const frames = text.split('\n\n').filter((frame) => frame.trim() !== '');
+      const last = frames[frames.length - 1];
+      expect(last).toContain('"status":"left"');
+      // An EventSource reconnects to a stream that ended; nothing will change after a terminal
+      // status, so the last event asks it to wait long instead of about 3 s.
+      expect(last).toContain(`retry: ${ENDED_STREAM_RETRY_MS}`);
+    });
+
+    it("ends an unknown session's stream with one error event that asks the client to wait long before reconnecting", async () => {
+      // Malformed (refused before any read), then well-formed but unknown (read, not found).
+      for (const sessionId of ['not-a-session-id', 'sse~AAAAAAAAAAAAAAAAAAAAAA']) {
+        const response = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${sessionId}/stream`);
+        expect(response.status).toBe(200);
+        const text = await response.text(); // the server ends it
+        const frames = text.split('\n\n').filter((frame) => frame.trim() !== '');
+        expect(frames).toHaveLength(1);
+        expect(frames[0]).toContain('event: error');
+        expect(frames[0]).toContain('SESSION_NOT_FOUND');
+        expect(frames[0]).toContain(`retry: ${ENDED_STREAM_RETRY_MS}`);
+      }
     });
   });
 

@@ -13,6 +13,14 @@ const KEEP_ALIVE_MS = 15000;
 const READY_RECHECK_MS = 5000;
 /** Direct reads at once per instance, so a burst of them never crowds out requests. */
 const DIRECT_READS_AT_ONCE = 32;
+/**
+ * The SSE `retry` of a stream's last event when it ends for good (a terminal status, an unknown
+ * session). An EventSource reconnects to a stream that ended, after about 3 s by default, and
+ * would then be told the same again for as long as the page stays open; this makes a client
+ * that does not close it come back once a minute instead. Streams ended for other reasons
+ * (shutdown) keep the default, so they come back soon to another instance.
+ */
+export const ENDED_STREAM_RETRY_MS = 60_000;
 
 interface Stream {
   ref: SessionRef;
@@ -281,7 +289,11 @@ export class SessionStreamService implements OnModuleDestroy {
     stream.fingerprint = fingerprint;
     stream.lastSentAt = now;
     this.stats.messages++;
-    stream.subscriber.next({ type: 'session', data: this.waitroom.view(record) });
+    stream.subscriber.next({
+      type: 'session',
+      data: this.waitroom.view(record),
+      ...(isTerminal(record.status) ? { retry: ENDED_STREAM_RETRY_MS } : {}),
+    });
   }
 
   private keepAlive(stream: Stream, now: number): void {
@@ -295,5 +307,6 @@ function notFound(): MessageEvent {
   return {
     type: 'error',
     data: { code: 'SESSION_NOT_FOUND', message: 'session not found (unknown or purged)' },
+    retry: ENDED_STREAM_RETRY_MS,
   };
 }

@@ -25,7 +25,7 @@ import { EventStatsResponseDto } from './dto/event-response.dto';
 import { JoinRequestDto } from './dto/join.dto';
 import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
 import { LeaveResponseDto, SessionResponseDto } from './dto/session-response.dto';
-import { SessionStreamService } from './session-stream.service';
+import { ENDED_STREAM_RETRY_MS, SessionStreamService } from './session-stream.service';
 import { WaitroomService } from './waitroom.service';
 
 @ApiTags('waitroom')
@@ -119,7 +119,8 @@ export class WaitroomController {
     description:
       'text/event-stream: an `event: session` whose data is the body of GET /sessions/{session_id} on every ' +
       'change of status or position, keep-alive comments between; ends after a terminal status (an unknown ' +
-      'session gets one event saying so, then the end)',
+      'session gets one event saying so, then the end). The last event of a stream that ended for good ' +
+      `carries \`retry: ${ENDED_STREAM_RETRY_MS}\` (ms), so an EventSource left open does not come back every few seconds`,
     schema: { type: 'string' },
   })
   stream(@Param('session_id') sessionId: string): Observable<MessageEvent> {
