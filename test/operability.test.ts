@@ -130,8 +130,14 @@ describe('operability', () => {
       const controller = new AbortController();
       const response = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${session.session_id}/stream`, {
         signal: controller.signal,
+        headers: { 'x-request-id': 'stream-trace-1' },
       });
       expect(response.headers.get('content-type')).toContain('text/event-stream');
+      // A stream writes its own headers (the framework's onSend hook never runs for it), and still
+      // carries what every other answer does.
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+      expect(response.headers.get('x-request-id')).toBe('stream-trace-1');
       const reader = response.body!.getReader();
       let text = '';
       const readUntil = async (needle: string) => {
@@ -166,6 +172,8 @@ describe('operability', () => {
       for (const sessionId of ['not-a-session-id', 'sse~AAAAAAAAAAAAAAAAAAAAAA']) {
         const response = await fetch(`${svc.baseUrl}/api/v1/waitroom/sessions/${sessionId}/stream`);
         expect(response.status).toBe(200);
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
         const text = await response.text(); // the server ends it
         const frames = text.split('\n\n').filter((frame) => frame.trim() !== '');
         expect(frames).toHaveLength(1);

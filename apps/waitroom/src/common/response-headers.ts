@@ -36,6 +36,10 @@ const PAGE_HEADERS: Readonly<Record<string, string>> = {
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; worker-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 };
 
+const HEADERS_AHEAD_KEY = 'waitroomHeadersAhead';
+/** Route config (`@RouteConfig(HEADERS_AHEAD)`) of a route whose answer skips onSend: server-sent events. */
+export const HEADERS_AHEAD = { [HEADERS_AHEAD_KEY]: true } as const;
+
 /** The HTML pages and /assets/ (everything else is the JSON API). */
 export const PAGE_PATH = /^\/(?:waitroom|assets|admin\/dashboard)(?:[/?]|$)/;
 
@@ -44,6 +48,17 @@ export const PAGE_PATH = /^\/(?:waitroom|assets|admin\/dashboard)(?:[/?]|$)/;
  * or a new one), which error logs carry too.
  */
 export function addResponseHeaders(fastify: FastifyInstance, docsPrefix: string): void {
+  // A server-sent event stream is written without the onSend hook: Nest writes its head itself,
+  // with the headers set on the reply before the route runs. Such routes are marked
+  // HEADERS_AHEAD and get the same headers when the request arrives.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const config = request.routeOptions.config as Partial<typeof HEADERS_AHEAD> | undefined;
+    if (config?.[HEADERS_AHEAD_KEY]) {
+      void reply.headers(API_HEADERS);
+      void reply.header('x-request-id', request.id);
+    }
+    done();
+  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const url = request.url;
     void reply.headers(

@@ -12,11 +12,12 @@ import {
   Sse,
   type MessageEvent,
 } from '@nestjs/common';
-import { RouteSchema } from '@nestjs/platform-fastify';
+import { RouteConfig, RouteSchema } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { isTrustedCaller } from '../common/api-key';
+import { HEADERS_AHEAD } from '../common/response-headers';
 import { Environment } from '../config/environment';
 import { API_KEY_SCHEME } from '../openapi';
 import { ChallengeResponseDto } from './dto/challenge-response.dto';
@@ -108,6 +109,7 @@ export class WaitroomController {
   }
 
   @Sse('sessions/:session_id/stream')
+  @RouteConfig(HEADERS_AHEAD)
   @ApiOperation({
     operationId: 'streamSession',
     summary: 'Follow a session as server-sent events',
