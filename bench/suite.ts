@@ -268,7 +268,7 @@ function targets(steps: Record<string, StepResult>): Target[] {
   return [
     {
       id: 'poll-static',
-      label: 'poll ÷ static node:http (type and length headers)',
+      label: 'poll ÷ static, type and length only',
       value: num(r('poll')?.ratios?.pollServiceOverStatic),
       target: 0.9,
       direction: 'atLeast',
@@ -277,7 +277,7 @@ function targets(steps: Record<string, StepResult>): Target[] {
     },
     {
       id: 'poll-static-same-bytes',
-      label: 'poll ÷ static node:http (the same bytes)',
+      label: 'poll ÷ static, the same bytes',
       value: num(r('poll')?.ratios?.pollServiceOverStaticSameHeaders),
       target: 0.9,
       direction: 'atLeast',
