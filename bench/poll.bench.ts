@@ -323,7 +323,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     // As the join and relay benchmarks do: a round starts on a quiet box (a build, the previous
     // benchmark's broker work), so that what it measures is the servers, not their neighbours.
-    // Stricter than their threshold: the idle box (Kafka, Redis, the idle servers) sits near 2%.
+    // Stricter than their threshold: the idle box (Kafka, Redis, the idle servers) sits far below it.
     await waitForQuiet(`poll round ${round + 1}`, 0.1);
     const rates: Record<string, number> = {};
     pollRounds.push(rates);

@@ -83,7 +83,8 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
   {
     name: 'poll',
     file: 'bench/poll.bench.ts',
-    // 5 s per server per round: one 4 s window of one server varied by ±20% here.
+    // Six rounds of 5 s per server: short windows of one server spread widely on two shared
+    // cores (docs/benchmarks.md, "Eighth round").
     args: ['--sessions=2000', '--duration=30', '--rounds=6', '--leaves=6000', '--quiet-wait=20'],
     timeoutS: 300,
   },
