@@ -375,7 +375,10 @@ async function main(): Promise<void> {
 
   const ratios = {
     pollServiceOverStatic: ratio(pollFigures.service.perSecond, pollFigures.static.perSecond),
-    pollServiceOverStaticSameHeaders: ratio(pollFigures.service.perSecond, pollFigures.staticHeaders.perSecond),
+    pollServiceOverStaticSameHeaders: ratio(
+      pollFigures.service.perSecond,
+      pollFigures.staticHeaders.perSecond,
+    ),
     pollStaticSameHeadersOverStatic: ratio(pollFigures.staticHeaders.perSecond, pollFigures.static.perSecond),
     pollServiceOverBare: ratio(pollFigures.service.perSecond, pollFigures.bare.perSecond),
     pollBareOverStatic: ratio(pollFigures.bare.perSecond, pollFigures.static.perSecond),

@@ -160,7 +160,12 @@ describe('operator dashboard (browser)', () => {
     expect(Buffer.compare(after.image, before.image)).not.toBe(0);
     // All charts share the samples (one refresh may have landed since `after` was read).
     const everyChart = await pointsOfEveryChart(page);
-    expect(Object.keys(everyChart).sort()).toEqual(['chart-active', 'chart-flow', 'chart-joins', 'chart-queue']);
+    expect(Object.keys(everyChart).sort()).toEqual([
+      'chart-active',
+      'chart-flow',
+      'chart-joins',
+      'chart-queue',
+    ]);
     expect(new Set(Object.values(everyChart))).toEqual(new Set([everyChart['chart-queue']]));
     expect(everyChart['chart-queue']).toBeGreaterThanOrEqual(after.points);
     await waitForText(page, '#chart-joins-summary', (text) => /Highest: Joins \/ min: [1-9]/.test(text));
