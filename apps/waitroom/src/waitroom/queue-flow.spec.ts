@@ -1,5 +1,5 @@
 import { arrivalScore, preOpenScore } from './queue-order';
-import { FlowSnapshot, flowBucket, followPosition, positionBase } from './queue-flow';
+import { FlowSnapshot, flowBucket, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
 
 const flat = (record: Record<string, number>) => Object.entries(record).flatMap(([k, v]) => [k, String(v)]);
 
@@ -33,17 +33,25 @@ describe('followPosition', () => {
   const myScore = arrivalScore(0, 1000);
   const b = flowBucket(myScore);
   const joinedAtMs = 5000;
-  const base = positionBase(
-    600,
-    myScore,
-    400,
-    new FlowSnapshot(flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 })),
-    joinedAtMs,
-  );
+  const base = positionBaseOf({
+    session: { status: 'queued', position: 600, joinedAtMs },
+    score: myScore,
+    admittedTotal: 400,
+    flowPairs: flat({ [`d${b - 2}`]: 3, [`d${b}`]: 1 }),
+  }) as PositionBase;
   /** The event's progress: `admittedTotal` so far, created long before me unless said otherwise. */
   const event = (admittedTotal: number, createdAtMs: number | null = null) => ({
     admittedTotal,
     createdAtMs,
+  });
+
+  it('has no base but for a queued read with a score', () => {
+    const read = { score: myScore, admittedTotal: 400, flowPairs: [] };
+    expect(positionBaseOf({ ...read, session: { status: 'ready', position: null, joinedAtMs } })).toBeNull();
+    expect(
+      positionBaseOf({ ...read, score: null, session: { status: 'queued', position: 600, joinedAtMs } }),
+    ).toBeNull();
+    expect(base).toMatchObject({ position: 600, admittedTotal: 400, bucket: b, joinedAtMs });
   });
 
   it('moves up by one per admission', () => {

@@ -1,4 +1,5 @@
 import { ARRIVAL_OFFSET, PRIORITY_BAND } from './queue-order';
+import type { SessionRecord } from './session';
 
 /**
  * Live positions without a read per stream: the TypeScript side of the flow buckets kept by
@@ -105,15 +106,33 @@ export interface PositionBase {
   joinedAtMs: number;
 }
 
-export function positionBase(
-  position: number,
-  score: number,
-  admittedTotal: number,
-  flow: FlowSnapshot,
-  joinedAtMs: number,
-): PositionBase {
+/** What positionBaseOf needs of a direct read (stream-session-6.lua's StreamedSession). */
+export interface QueuedRead {
+  session: Pick<SessionRecord, 'status' | 'position' | 'joinedAtMs'>;
+  /** Queue score while queued, else null. */
+  score: number | null;
+  admittedTotal: number;
+  flowPairs: unknown[];
+}
+
+/** The base a direct read gives a queued session's later positions; null when it is not queued. */
+export function positionBaseOf({
+  session,
+  score,
+  admittedTotal,
+  flowPairs,
+}: QueuedRead): PositionBase | null {
+  if (session.status !== 'queued' || session.position === null || score === null) return null;
+  const flow = new FlowSnapshot(flowPairs);
   const bucket = flowBucket(score);
-  return { position, admittedTotal, bucket, before: flow.before(bucket), at: flow.at(bucket), joinedAtMs };
+  return {
+    position: session.position,
+    admittedTotal,
+    bucket,
+    before: flow.before(bucket),
+    at: flow.at(bucket),
+    joinedAtMs: session.joinedAtMs,
+  };
 }
 
 /** What followPosition needs of the event's progress now (event-progress-5.lua). */

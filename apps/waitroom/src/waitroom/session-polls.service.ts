@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Environment } from '../config/environment';
-import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
+import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
 import { batchedHeartbeatIntervalMs, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import { decodeTicket, type SessionTicket } from './session-ticket';
@@ -195,19 +195,10 @@ export class SessionPollService implements OnModuleDestroy {
    */
   learn(ref: SessionRef, read: StreamedSession): void {
     const id = `${ref.eventId}~${ref.member}`;
-    const { session } = read;
     this.learnt.delete(id);
-    if (session.status !== 'queued' || session.position === null || read.score === null) return;
-    this.learnt.set(
-      id,
-      positionBase(
-        session.position,
-        read.score,
-        read.admittedTotal,
-        new FlowSnapshot(read.flowPairs),
-        session.joinedAtMs,
-      ),
-    );
+    const base = positionBaseOf(read);
+    if (!base) return;
+    this.learnt.set(id, base);
     if (this.learnt.size > LEARNT_BASES_MAX) this.learnt.delete(this.learnt.keys().next().value!);
     if (read.idleTimeoutSeconds !== null) this.snapshots.get(ref.eventId)?.heartbeats.add(ref.member);
   }

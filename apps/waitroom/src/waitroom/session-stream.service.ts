@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, type MessageEvent } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Environment } from '../config/environment';
-import { FlowSnapshot, followPosition, positionBase, type PositionBase } from './queue-flow';
+import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
 import { batchedHeartbeatIntervalMs, isTerminal, type SessionRecord } from './session';
 import { parseSessionId, type SessionRef } from './session-id';
 import type { EventProgress } from './waitroom.scripts';
@@ -254,16 +254,7 @@ export class SessionStreamService implements OnModuleDestroy {
       const { session } = read;
       stream.record = session;
       stream.stale = false;
-      stream.base =
-        session.status === 'queued' && session.position !== null && read.score !== null
-          ? positionBase(
-              session.position,
-              read.score,
-              read.admittedTotal,
-              new FlowSnapshot(read.flowPairs),
-              session.joinedAtMs,
-            )
-          : undefined;
+      stream.base = positionBaseOf(read) ?? undefined;
       stream.nextRecheckAt =
         session.status === 'ready' && session.expiresAtMs !== null
           ? Math.min(Date.now() + READY_RECHECK_MS, session.expiresAtMs + 50)
