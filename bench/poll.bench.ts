@@ -128,18 +128,17 @@ async function pathLoad(
 }
 
 /**
- * A node:http server that answers every request with the same bytes: the poll's ceiling. With
- * `headers` (name, value pairs), it sends those instead of a bare content type and length.
+ * A node:http server that answers every request with the same bytes, `headers` (name, value
+ * pairs) and `body`: the poll's ceiling.
  */
 async function startStaticServer(
   body: string,
-  variant: { key: string; label: string; headers?: string[] } = { key: 'static', label: 'static node:http' },
+  headers: string[],
+  variant: { key: string; label: string },
 ): Promise<Server> {
   const code = `
     const body = Buffer.from(process.env.STATIC_BODY);
-    const headers = process.env.STATIC_HEADERS
-      ? JSON.parse(process.env.STATIC_HEADERS)
-      : ['content-type', 'application/json; charset=utf-8', 'content-length', String(body.length)];
+    const headers = JSON.parse(process.env.STATIC_HEADERS);
     const server = require('node:http').createServer((request, response) => {
       response.writeHead(200, headers);
       response.end(body);
@@ -150,11 +149,7 @@ async function startStaticServer(
     process.on('SIGTERM', () => process.exit(0));`;
   const child = track(
     spawn(process.execPath, ['-e', code], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        STATIC_BODY: body,
-        ...(variant.headers ? { STATIC_HEADERS: JSON.stringify(variant.headers) } : {}),
-      },
+      env: { PATH: process.env.PATH ?? '', STATIC_BODY: body, STATIC_HEADERS: JSON.stringify(headers) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
   );
@@ -284,17 +279,25 @@ async function main(): Promise<void> {
   const sampleBody = await sample.text();
   if (sample.status !== 200) throw new Error(`GET session: ${sample.status} ${sampleBody}`);
   // The static answer: the same number of bytes (a copy of a real poll's body).
-  const staticServer = await startStaticServer(sampleBody);
+  const staticServer = await startStaticServer(
+    sampleBody,
+    [
+      'content-type',
+      'application/json; charset=utf-8',
+      'content-length',
+      String(Buffer.byteLength(sampleBody)),
+    ],
+    { key: 'static', label: 'static node:http' },
+  );
   // And the same answer byte for byte: the service's headers too (node:http adds date and
   // keep-alive to both), so only the work of answering differs.
-  const staticHeaders = [...sample.headers]
-    .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name))
-    .flat();
-  const staticSameHeaders = await startStaticServer(sampleBody, {
-    key: 'staticHeaders',
-    label: 'static node:http, same headers',
-    headers: staticHeaders,
-  });
+  const staticSameHeaders = await startStaticServer(
+    sampleBody,
+    [...sample.headers]
+      .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name))
+      .flat(),
+    { key: 'staticHeaders', label: 'static node:http, same headers' },
+  );
   // The bare server's own event and sessions (its keys under another prefix of the same Redis).
   const scripts = appScripts();
   const bareKeys = new RedisKeys(BARE_PREFIX);

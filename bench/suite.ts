@@ -462,25 +462,22 @@ function markdown(suite: Record<string, any>): string {
       ['poll', 'polls/s', 'p50 ms', 'p99 ms', 'CPU µs/poll', 'Redis cmds/poll', '× static'],
       [
         row('static node:http, same body size', p.poll.static, p.poll.static),
-        ...(p.poll.staticHeaders
-          ? [row('static node:http, same headers and body', p.poll.staticHeaders, p.poll.static)]
-          : []),
+        row('static node:http, same headers and body', p.poll.staticHeaders, p.poll.static),
         row('bare node:http + ioredis (same get-session Lua)', p.poll.bare, p.poll.static),
         row('service', p.poll.service, p.poll.static),
       ],
     );
-    const pollRounds = (p.pollRounds ?? []) as {
+    const pollRounds = p.pollRounds as {
       serviceOverStatic: number | null;
-      serviceOverStaticSameHeaders?: number | null;
+      serviceOverStaticSameHeaders: number | null;
     }[];
+    const perRound = (ratioOf: (round: (typeof pollRounds)[number]) => number | null) =>
+      pollRounds.map((round) => fmt(ratioOf(round))).join(', ');
     if (pollRounds.length > 1)
       lines.push(
         `The servers take turns in ${pollRounds.length} rounds, each started on a quiet box; ` +
-          `service ÷ static per round: ${pollRounds.map((round) => fmt(round.serviceOverStatic)).join(', ')}` +
-          (pollRounds[0].serviceOverStaticSameHeaders !== undefined
-            ? `; ÷ static with the same headers: ${pollRounds.map((round) => fmt(round.serviceOverStaticSameHeaders ?? null)).join(', ')}`
-            : '') +
-          '.',
+          `service ÷ static per round: ${perRound((round) => round.serviceOverStatic)}; ` +
+          `÷ static with the same headers: ${perRound((round) => round.serviceOverStaticSameHeaders)}.`,
         '',
         'The static answers differ in their headers only. The first sends a content type and length; the ' +
           "second sends the service's answer byte for byte: its security headers and a request id " +
