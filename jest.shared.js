@@ -14,6 +14,7 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
   moduleNameMapper: {
     '^@waitroom/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
+    '^@waitroom/gate(|/.*)$': '<rootDir>/libs/gate/src$1',
     '^@waitroom/kafka-consumer(|/.*)$': '<rootDir>/libs/kafka-consumer/src$1',
     '^@waitroom/process-metrics(|/.*)$': '<rootDir>/libs/process-metrics/src$1',
   },

@@ -1,0 +1,152 @@
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { JwksUnavailableError, RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
+
+/** What a verified admission token says (CONTRACT.md: sub = session_id, aud = event_id, exp, user_id). */
+export interface AdmissionClaims {
+  sessionId: string;
+  eventId: string;
+  userId: string;
+  issuer: string | null;
+  issuedAt: Date | null;
+  expiresAt: Date;
+}
+
+/** Why a token was not accepted; the checkout simulator uses these as a metric label. */
+export type RejectReason =
+  'malformed' | 'bad_signature' | 'unknown_key' | 'expired' | 'wrong_claims' | 'jwks_unavailable';
+
+export type TokenVerdict =
+  { ok: true; claims: AdmissionClaims } | { ok: false; reason: RejectReason; message: string };
+
+export interface ExpectedClaims {
+  /** `aud` must be this event (or one of these). */
+  eventId: string | readonly string[];
+  /** `sub` must be this session, when known. */
+  sessionId?: string;
+}
+
+export interface VerifierOptions {
+  /** How far past `exp` (or before `nbf`) a token is still accepted, for clocks that differ. Default 30. */
+  clockToleranceSeconds?: number;
+  /** When set, `iss` must be this (the waitroom's is "waitroom" unless configured otherwise). */
+  issuer?: string;
+  /** The clock, in ms since the epoch (tests). */
+  now?: () => number;
+}
+
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * Ed25519 is what the waitroom signs with. An explicit list is what keeps `alg: none` and HS256
+ * signed with the public key's bytes out: jose refuses them before it looks for a key.
+ */
+const ALGORITHMS = ['EdDSA'];
+
+/** Far more than an admission token's length; a longer string is refused before it is decoded. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * A compact JWS: three base64url parts. Checked before jose, whose base64 decoding skips
+ * characters outside the alphabet: a signature with a `;` or a space in it still verifies, and
+ * the gate copies a verified token into a Set-Cookie header.
+ */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Verifies admission tokens offline against the waitroom's keys: signature, `aud`, `sub`, `exp`
+ * and the `user_id` claim. Never throws: every outcome is a verdict, and a key set that cannot be
+ * fetched is `jwks_unavailable` (the token may be fine; ask again later), never a bad token.
+ */
+export class AdmissionTokenVerifier {
+  private readonly clockTolerance: number;
+
+  constructor(
+    private readonly keys: JWTVerifyGetKey,
+    private readonly options: VerifierOptions = {},
+  ) {
+    this.clockTolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    if (!(this.clockTolerance >= 0)) throw new RangeError('clockToleranceSeconds must be 0 or more');
+  }
+
+  /** The waitroom's published keys (`<waitroom>/.well-known/jwks.json`), cached: see RemoteKeySet. */
+  static remote(
+    jwksUrl: string | URL,
+    options: VerifierOptions & RemoteKeySetOptions = {},
+  ): AdmissionTokenVerifier {
+    const keySet = new RemoteKeySet(jwksUrl, options);
+    return new AdmissionTokenVerifier(keySet.getKey, options);
+  }
+
+  /** Keys the site pins (or a test made): nothing is fetched. */
+  static local(jwks: JSONWebKeySet, options: VerifierOptions = {}): AdmissionTokenVerifier {
+    return new AdmissionTokenVerifier(createLocalJWKSet(jwks), options);
+  }
+
+  async verify(token: string, expected: ExpectedClaims): Promise<TokenVerdict> {
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token))
+      return { ok: false, reason: 'malformed', message: 'the token is not a compact JWS' };
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        algorithms: ALGORITHMS,
+        audience: typeof expected.eventId === 'string' ? expected.eventId : [...expected.eventId],
+        subject: expected.sessionId,
+        issuer: this.options.issuer,
+        requiredClaims: ['exp', 'sub', 'aud'],
+        clockTolerance: this.clockTolerance,
+        currentDate: this.options.now ? new Date(this.options.now()) : undefined,
+      }));
+    } catch (error) {
+      return {
+        ok: false,
+        reason: classify(error),
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+    const userId = payload.user_id;
+    const audience =
+      typeof payload.aud === 'string' ? payload.aud : payload.aud?.length === 1 ? payload.aud[0] : undefined;
+    if (typeof userId !== 'string' || userId === '' || audience === undefined || !payload.sub) {
+      return { ok: false, reason: 'wrong_claims', message: 'the token lacks user_id, a single aud or sub' };
+    }
+    return {
+      ok: true,
+      claims: {
+        sessionId: payload.sub,
+        eventId: audience,
+        userId,
+        issuer: payload.iss ?? null,
+        issuedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000) : null,
+        expiresAt: new Date(payload.exp! * 1000),
+      },
+    };
+  }
+}
+
+function classify(error: unknown): RejectReason {
+  if (error instanceof JwksUnavailableError) return 'jwks_unavailable';
+  // Anything else that is not jose's comes from a key resolver the caller passed: it could not
+  // answer, which says nothing against the token.
+  if (!(error instanceof errors.JOSEError)) return 'jwks_unavailable';
+  // A jose remote key set passed in: a timeout, a key set that is not one, a non-200 answer
+  // (a plain JOSEError, ERR_JOSE_GENERIC) are the waitroom's trouble, not the token's.
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    error.code === 'ERR_JOSE_GENERIC'
+  )
+    return 'jwks_unavailable';
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) return 'wrong_claims';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return 'unknown_key';
+  return 'malformed';
+}

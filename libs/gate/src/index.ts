@@ -1,0 +1,2 @@
+export * from './admission-token-verifier';
+export * from './remote-key-set';
