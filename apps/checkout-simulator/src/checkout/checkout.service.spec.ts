@@ -1,6 +1,6 @@
+import type { AdmissionTokenVerifier, TokenVerdict } from '@waitroom/gate';
 import { SimulatorConfig, validateEnvironment } from '../config/environment';
 import { SimulatorMetrics } from '../metrics/simulator-metrics';
-import type { TokenVerdict, TokenVerifier } from '../tokens/token-verifier';
 import { CheckoutService } from './checkout.service';
 import type { OutcomePublisher } from './outcome-publisher';
 
@@ -60,7 +60,7 @@ describe('CheckoutService', () => {
     let i = 0;
     sut = new CheckoutService(
       config,
-      { verify } as unknown as TokenVerifier,
+      { verify } as unknown as AdmissionTokenVerifier,
       { publish } as unknown as OutcomePublisher,
       metrics,
       () => draws[i++ % draws.length],

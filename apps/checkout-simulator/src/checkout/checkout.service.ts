@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Topics, type QueueReadyMessage } from '@waitroom/contracts';
+import { AdmissionTokenVerifier, type ExpectedClaims, type TokenVerdict } from '@waitroom/gate';
 import { randomUUID } from 'node:crypto';
 import { SimulatorConfig } from '../config/environment';
 import { SimulatorMetrics, type SkipReason } from '../metrics/simulator-metrics';
-import { TokenVerifier, type Expected, type TokenVerdict } from '../tokens/token-verifier';
 import { decideOutcome, type CheckoutOutcome } from './checkout-outcome';
 import { OutcomePublisher, type OutcomeTopic } from './outcome-publisher';
 import { readQueueReady } from './queue-ready-record';
@@ -45,7 +45,7 @@ export class CheckoutService implements OnModuleDestroy {
 
   constructor(
     private readonly config: SimulatorConfig,
-    private readonly verifier: TokenVerifier,
+    private readonly verifier: AdmissionTokenVerifier,
     private readonly publisher: OutcomePublisher,
     private readonly metrics: SimulatorMetrics,
     @Inject(RANDOM_SOURCE) private readonly random: RandomSource,
@@ -121,7 +121,7 @@ export class CheckoutService implements OnModuleDestroy {
     this.dropAll();
   }
 
-  private async verify(token: string, expected: Expected): Promise<TokenVerdict> {
+  private async verify(token: string, expected: ExpectedClaims): Promise<TokenVerdict> {
     for (let attempt = 1; ; attempt++) {
       const verdict = await this.verifier.verify(token, expected);
       if (verdict.ok || verdict.reason !== 'jwks_unavailable' || attempt >= JWKS_ATTEMPTS) return verdict;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { RejectReason } from '../tokens/token-verifier';
+import type { RejectReason } from '@waitroom/gate';
 import { collectProcessMetrics } from '@waitroom/process-metrics';
 
 export const METRIC_PREFIX = 'checkout_simulator_';

@@ -1,5 +1,5 @@
 import type { CheckoutStatus } from '../checkout/checkout.service';
-import type { AdmissionClaims, RejectReason } from '../tokens/token-verifier';
+import type { AdmissionClaims, RejectReason } from '@waitroom/gate';
 
 export type CheckoutPageView =
   | { kind: 'verified'; claims: AdmissionClaims; status: CheckoutStatus | null }

@@ -1,17 +1,24 @@
 import { Module } from '@nestjs/common';
+import { AdmissionTokenVerifier } from '@waitroom/gate';
 import { SimulatorConfig } from '../config/environment';
-import { TokenVerifier } from './token-verifier';
 import { JwksProbe } from './jwks-probe';
 
 @Module({
   providers: [
     {
-      provide: TokenVerifier,
+      provide: AdmissionTokenVerifier,
       inject: [SimulatorConfig],
-      useFactory: (c: SimulatorConfig) => TokenVerifier.remote(c.jwksUrl),
+      useFactory: (c: SimulatorConfig) =>
+        AdmissionTokenVerifier.remote(c.jwksUrl, {
+          timeoutMs: 2000,
+          // A checkout takes an admission at its word to the second, as before the gate library.
+          clockToleranceSeconds: 0,
+          // CheckoutService spaces its own retries of a key set that cannot be fetched (JWKS_ATTEMPTS).
+          failureBackoffMs: 0,
+        }),
     },
     JwksProbe,
   ],
-  exports: [TokenVerifier, JwksProbe],
+  exports: [AdmissionTokenVerifier, JwksProbe],
 })
 export class TokensModule {}
