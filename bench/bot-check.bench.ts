@@ -19,8 +19,8 @@
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import type { Environment } from '../apps/waitroom/src/config/environment';
-import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/waitroom/altcha';
-import { BotCheckService } from '../apps/waitroom/src/waitroom/bot-check.service';
+import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/bot-check/altcha';
+import { BotCheckService } from '../apps/waitroom/src/bot-check/bot-check.service';
 import {
   ensureBuilt,
   fmt,

@@ -14,7 +14,7 @@
  * Writes bench-results/ceiling.json.
  */
 import type Redis from 'ioredis';
-import { getSessionScript } from '../apps/waitroom/src/waitroom/waitroom.scripts';
+import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 import {
   fmt,
   log,

@@ -14,7 +14,7 @@
  * Writes bench-results/idle.json.
  */
 import type Redis from 'ioredis';
-import { RETIRE_GRACE_MS } from '../apps/waitroom/src/redis/active-events';
+import { RETIRE_GRACE_MS } from '../apps/waitroom/src/registry/active-events';
 import {
   ADMIN_KEY,
   ensureBuilt,

@@ -26,12 +26,12 @@ import type Redis from 'ioredis';
 import type { Consumer, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { validateEnvironment } from '../apps/waitroom/src/config/environment';
-import type { OutgoingRecord } from '../apps/waitroom/src/events/kafka-publisher';
-import { toOutboxRecord } from '../apps/waitroom/src/events/outbox-messages';
-import { useSessionTicketKey } from '../apps/waitroom/src/waitroom/session-ticket';
-import { entryFields } from '../apps/waitroom/src/events/outbox-entry';
+import type { OutgoingRecord } from '../apps/waitroom/src/events/outbox/kafka-publisher';
+import { toOutboxRecord } from '../apps/waitroom/src/events/outbox/outbox-messages';
+import { useSessionTicketKey } from '../apps/waitroom/src/queue/session-ticket';
+import { entryFields } from '../apps/waitroom/src/events/outbox/outbox-entry';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
-import { readOrCreateSessionTicketKey } from '../apps/waitroom/src/waitroom/waitroom.repository';
+import { readOrCreateSessionTicketKey } from '../apps/waitroom/src/queue/queue.repository';
 import {
   CpuMeter,
   ensureBuilt,

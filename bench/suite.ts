@@ -47,7 +47,7 @@ import {
   upsertEvent,
 } from './support/lua';
 import { startOwnRedis } from './support/own-redis';
-import { getSessionScript } from '../apps/waitroom/src/waitroom/waitroom.scripts';
+import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 
 const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,ceiling').split(','));
 const RENDER_ONLY = option('render-only', '') !== '';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/waitroom/altcha';
+import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/bot-check/altcha';
 import type { Environment } from '../apps/waitroom/src/config/environment';
-import { BotCheckService } from '../apps/waitroom/src/waitroom/bot-check.service';
-import { DEFAULT_BOT_CHECK_MAX_NUMBER } from '../apps/waitroom/src/waitroom/event-config';
+import { BotCheckService } from '../apps/waitroom/src/bot-check/bot-check.service';
+import { DEFAULT_BOT_CHECK_MAX_NUMBER } from '../apps/waitroom/src/queue/event-config';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 import { startApp, type HttpClient, type RunningApp } from './support/app-harness';

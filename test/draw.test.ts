@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { readEventMessages, verifyDraw, verifyEventDraw, type DrawEvidence } from '../scripts/verify-draw';
-import { drawNumber, preOpenScore } from '../apps/waitroom/src/waitroom/queue-order';
+import { drawNumber, preOpenScore } from '../apps/waitroom/src/queue/queue-order';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './support/test-env';
 

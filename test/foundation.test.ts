@@ -1,6 +1,6 @@
 import { CONSUMER_GROUP_ID, Topics } from '@waitroom/contracts';
 import type { Producer } from 'kafkajs';
-import { CheckoutEventsService } from '../apps/waitroom/src/events/checkout-events.service';
+import { CheckoutEventsService } from '../apps/waitroom/src/events/checkout-inbox/checkout-events.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { kafkaCli, sendRaw, testProducer } from './support/kafka';
 import { ServiceProcess } from './support/service-process';

@@ -1,6 +1,6 @@
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
-import { ActiveEvents } from '../apps/waitroom/src/redis/active-events';
-import { WaitroomService } from '../apps/waitroom/src/waitroom/waitroom.service';
+import { ActiveEvents } from '../apps/waitroom/src/registry/active-events';
+import { QueueService } from '../apps/waitroom/src/queue/queue.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 
@@ -95,7 +95,7 @@ describe('event history: GET /admin/events/:event_id/history', () => {
     const first = await svc.http.join('u-0', eventId);
     expect(first.body.status).toBe('ready');
     // The service method the CHECKOUT_COMPLETED handler calls (no Kafka consumer in this suite).
-    expect(await svc.app.get(WaitroomService).finishCheckout(first.body.session_id, 'completed')).toBe(
+    expect(await svc.app.get(QueueService).finishCheckout(first.body.session_id, 'completed')).toBe(
       'applied',
     );
 

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { JoinFastLane } from '../apps/waitroom/src/waitroom/join-fast-lane';
+import { JoinFastLane } from '../apps/waitroom/src/http/join-fast-lane';
 import { startApp, type RunningApp } from './support/app-harness';
 import { ADMIN_KEY } from './support/test-env';
 

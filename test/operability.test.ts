@@ -1,7 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Topics } from '@waitroom/contracts';
 import type { OpenAPI } from 'openapi-types';
-import { ENDED_STREAM_RETRY_MS } from '../apps/waitroom/src/waitroom/session-stream.service';
+import { ENDED_STREAM_RETRY_MS } from '../apps/waitroom/src/live/session-stream.service';
 import { startApp, eventually, type RunningApp } from './support/app-harness';
 import { TopicCollector } from './support/kafka';
 import { RedisProcess } from './support/redis-processes';

@@ -1,9 +1,9 @@
 import { Topics } from '@waitroom/contracts';
 import type { Worker } from 'node:worker_threads';
-import { toOutboxEntries } from '../apps/waitroom/src/events/outbox-entry';
-import { toOutboxRecord } from '../apps/waitroom/src/events/outbox-messages';
-import { OutboxReader } from '../apps/waitroom/src/events/outbox-reader';
-import { OutboxRelayService } from '../apps/waitroom/src/events/outbox-relay.service';
+import { toOutboxEntries } from '../apps/waitroom/src/events/outbox/outbox-entry';
+import { toOutboxRecord } from '../apps/waitroom/src/events/outbox/outbox-messages';
+import { OutboxReader } from '../apps/waitroom/src/events/outbox/outbox-reader';
+import { OutboxRelayService } from '../apps/waitroom/src/events/outbox/outbox-relay.service';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';

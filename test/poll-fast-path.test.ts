@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
-import { SessionPollService } from '../apps/waitroom/src/waitroom/session-polls.service';
+import { SessionPollService } from '../apps/waitroom/src/live/session-polls.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { monitorRedis } from './support/redis-monitor';
 import { ADMIN_KEY, TEST_REDIS_URL } from './support/test-env';

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
-import { WaitroomService } from '../apps/waitroom/src/waitroom/waitroom.service';
+import { QueueService } from '../apps/waitroom/src/queue/queue.service';
 import { startApp, type RunningApp } from './support/app-harness';
 import { TEST_REDIS_URL, testEnvironment } from './support/test-env';
 
@@ -69,7 +69,7 @@ describe('coalesced Redis writes', () => {
 
     it('the joins of one phase leave in one write, and each gets its own session', async () => {
       const eventId = await svc.http.createEvent('coalesced', { capacity: 1, state: 'paused' });
-      const waitroom = svc.app.get(WaitroomService);
+      const waitroom = svc.app.get(QueueService);
       const before = await readsByRedis();
       const joins = await Promise.all(
         Array.from({ length: 30 }, (_, i) =>

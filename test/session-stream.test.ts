@@ -1,4 +1,4 @@
-import { SessionStreamService } from '../apps/waitroom/src/waitroom/session-stream.service';
+import { SessionStreamService } from '../apps/waitroom/src/live/session-stream.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 
 /** One open SSE stream, collecting the session bodies it receives. */

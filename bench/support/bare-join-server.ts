@@ -1,14 +1,14 @@
 /**
  * The baseline of bench/join.bench.ts: the least a join endpoint can do over the same Redis
  * work. node:http, one ioredis connection with default options, JSON.parse of the body, the
- * very same join-10.lua with the same KEYS/ARGV as WaitroomRepository.join (rate limit off),
+ * very same join-10.lua with the same KEYS/ARGV as QueueRepository.join (rate limit off),
  * and the same answer: the contract's join body, built by the service's own parseSessionReply
  * and sessionView from the script's reply, its session id signed with the same kind of ticket
  * (a key kept under its key prefix), so both servers put the same body on the wire.
  * No framework, validation, hooks, security headers or logging.
  *
  * Also (bench/poll.bench.ts) GET and DELETE /api/v1/waitroom/sessions/:id with the same
- * get-session and leave scripts and wrappers as WaitroomRepository, answering the same bodies.
+ * get-session and leave scripts and wrappers as QueueRepository, answering the same bodies.
  *
  * Runs as a child process (its own event loop, like the service); tells the parent its port
  * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, and BARE_VARIANT for the what-if variants:
@@ -18,13 +18,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
-import { parseSessionReply } from '../../apps/waitroom/src/waitroom/session-reply';
+import { parseSessionReply } from '../../apps/waitroom/src/queue/session-reply';
 import { randomUUID } from 'node:crypto';
-import { parseSessionId } from '../../apps/waitroom/src/waitroom/session-id';
-import { useSessionTicketKey } from '../../apps/waitroom/src/waitroom/session-ticket';
-import { sessionView } from '../../apps/waitroom/src/waitroom/views';
-import { readOrCreateSessionTicketKey } from '../../apps/waitroom/src/waitroom/waitroom.repository';
-import { getSessionScript, leaveScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
+import { parseSessionId } from '../../apps/waitroom/src/queue/session-id';
+import { useSessionTicketKey } from '../../apps/waitroom/src/queue/session-ticket';
+import { sessionView } from '../../apps/waitroom/src/queue/views';
+import { readOrCreateSessionTicketKey } from '../../apps/waitroom/src/queue/queue.repository';
+import { getSessionScript, leaveScript } from '../../apps/waitroom/src/queue/queue.scripts';
 import { WriteCoalescer } from '../../apps/waitroom/src/redis/write-coalescer';
 import { joinCall } from './lua';
 
@@ -82,7 +82,7 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
   send(response, reply[0] === 'CREATED' ? 201 : 200, sessionView(parseSessionReply(eventId, reply), null));
 }
 
-/** GET (get-session) or DELETE (leave) of one session, as WaitroomService does, without the framework. */
+/** GET (get-session) or DELETE (leave) of one session, as QueueService does, without the framework. */
 async function handleSession(method: string, sessionId: string, response: ServerResponse): Promise<void> {
   const ref = parseSessionId(sessionId);
   if (!ref) return send(response, 404, { code: 'SESSION_NOT_FOUND' });

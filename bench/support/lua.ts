@@ -10,10 +10,10 @@ import {
   configToHashFields,
   DEFAULT_BOT_CHECK_MAX_NUMBER,
   type EventConfig,
-} from '../../apps/waitroom/src/waitroom/event-config';
+} from '../../apps/waitroom/src/queue/event-config';
 import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
-import { newMemberId } from '../../apps/waitroom/src/waitroom/session-id';
-import { joinScript, upsertEventScript } from '../../apps/waitroom/src/waitroom/waitroom.scripts';
+import { newMemberId } from '../../apps/waitroom/src/queue/session-id';
+import { joinScript, upsertEventScript } from '../../apps/waitroom/src/queue/queue.scripts';
 import { DIST_SCRIPTS_DIR, serviceEnvOverrides, SOURCE_SCRIPTS_DIR, sleep } from './common';
 
 export { RedisKeys, type EventKeys };
@@ -93,7 +93,7 @@ export async function holdRelayLease(redis: Redis, keys: RedisKeys, eventId: str
 }
 
 /**
- * Writes an event's config with upsert-event-2.lua, as WaitroomRepository.upsertEvent does.
+ * Writes an event's config with upsert-event-2.lua, as QueueRepository.upsertEvent does.
  * `register` adds it to the event registry and marks it active, which is what makes the
  * service's admission scheduler and outbox relay look at it (the admin API always does both).
  */
@@ -117,7 +117,7 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS then ARGV of join-11.lua, built by the app's own wrapper with the ids WaitroomRepository.join draws. */
+/** KEYS then ARGV of join-11.lua, built by the app's own wrapper with the ids QueueRepository.join draws. */
 export function joinCall(
   keys: EventKeys,
   userId: string,

@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WaitroomService } from '../../apps/waitroom/src/waitroom/waitroom.service';
+import { QueueService } from '../../apps/waitroom/src/queue/queue.service';
 import { eventually, startApp, type RunningApp } from '../support/app-harness';
 import { launchBrowser, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
 import { ADMIN_KEY } from '../support/test-env';
@@ -179,7 +179,7 @@ describe('operator dashboard (browser)', () => {
     expect((await stats(eventId)).state).toBe('paused');
     const readyOne = (await running.http.join('listed-1', eventId)).body;
     expect(readyOne.status).toBe('ready');
-    await running.app.get(WaitroomService).finishCheckout(readyOne.session_id, 'completed');
+    await running.app.get(QueueService).finishCheckout(readyOne.session_id, 'completed');
     const paused = await stats(eventId);
     expect(paused.active_count).toBe(1);
     await page.waitForTimeout(1500); // 30 admission ticks

@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { drawNumber } from '../../apps/waitroom/src/waitroom/queue-order';
+import { drawNumber } from '../../apps/waitroom/src/queue/queue-order';
 import { eventually, startApp, type RunningApp } from '../support/app-harness';
 import { launchBrowser, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
 import { ADMIN_KEY } from '../support/test-env';

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RETIRE_GRACE_MS } from '../../apps/waitroom/src/redis/active-events';
+import { RETIRE_GRACE_MS } from '../../apps/waitroom/src/registry/active-events';
 import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
 import { eventually, startApp, type RunningApp } from '../support/app-harness';
 import { RedisProcess } from '../support/redis-processes';

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis, { Cluster } from 'ioredis';
-import { createApp } from '../../apps/waitroom/src/bootstrap';
+import { createApp } from '../../apps/waitroom/src/http/bootstrap';
 import type { Environment } from '../../apps/waitroom/src/config/environment';
 import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
 import { ADMIN_KEY, testEnvironment } from './test-env';
@@ -105,7 +105,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   const app = await createApp(env);
   if (options.background === false) {
     const { AdmissionScheduler } = await import('../../apps/waitroom/src/admission/admission.scheduler');
-    const { OutboxRelayService } = await import('../../apps/waitroom/src/events/outbox-relay.service');
+    const { OutboxRelayService } = await import('../../apps/waitroom/src/events/outbox/outbox-relay.service');
     app.get(AdmissionScheduler).onApplicationBootstrap = () => undefined;
     app.get(OutboxRelayService).onApplicationBootstrap = () => undefined;
   }

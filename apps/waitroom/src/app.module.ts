@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdmissionModule } from './admission/admission.module';
-import { HttpExceptionFilter } from './common/http-exception.filter';
+import { HttpExceptionFilter } from './http/http-exception.filter';
 import { AppConfigModule } from './config/config.module';
 import type { Environment } from './config/environment';
 import { EventsModule } from './events/events.module';
@@ -11,6 +11,7 @@ import { HistoryModule } from './history/history.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PagesModule } from './pages/pages.module';
 import { RedisModule } from './redis/redis.module';
+import { RegistryModule } from './registry/registry.module';
 import { GracefulShutdown } from './shutdown';
 import { TokensModule } from './tokens/tokens.module';
 import { WaitroomModule } from './waitroom/waitroom.module';
@@ -18,6 +19,7 @@ import { WaitroomModule } from './waitroom/waitroom.module';
 @Module({
   imports: [
     RedisModule,
+    RegistryModule,
     ScheduleModule.forRoot(),
     TokensModule,
     WaitroomModule,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { startConsumerInBackground } from '@waitroom/kafka-consumer';
-import { createApp } from './bootstrap';
+import { createApp } from './http/bootstrap';
 import { InvalidConfigurationError, validateEnvironment, type Environment } from './config/environment';
 import { GracefulShutdown } from './shutdown';
 

@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AdmissionScheduler } from './admission/admission.scheduler';
 import { Environment } from './config/environment';
-import { OutboxRelayService } from './events/outbox-relay.service';
-import { SessionStreamService } from './waitroom/session-stream.service';
+import { OutboxRelayService } from './events/outbox/outbox-relay.service';
+import { SessionStreamService } from './live/session-stream.service';
 
 /**
  * SIGTERM/SIGINT, in the order that loses nothing:

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
-import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../redis/active-events';
+import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../registry/active-events';
 import { AdmissionRepository } from './admission.repository';
 
 export const ADMISSION_INTERVAL_NAME = 'admission-tick';

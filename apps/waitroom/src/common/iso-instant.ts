@@ -1,4 +1,4 @@
-import { DomainError } from './domain-errors';
+import { InvalidInputError } from './domain-error';
 
 /**
  * The one ISO-8601 rule for instants the service accepts (opens_at): the extended-format
@@ -41,9 +41,7 @@ export function parseIsoInstant(text: string): number | undefined {
 export function isoInstantToEpochMs(text: string, field: string): number {
   const epochMs = parseIsoInstant(text);
   if (epochMs === undefined) {
-    throw new DomainError('VALIDATION_FAILED', 'the request is invalid', [
-      `${field} must be ${ISO_INSTANT_DESCRIPTION}`,
-    ]);
+    throw new InvalidInputError([`${field} must be ${ISO_INSTANT_DESCRIPTION}`]);
   }
   return epochMs;
 }

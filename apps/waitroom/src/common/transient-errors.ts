@@ -1,4 +1,4 @@
-import { DomainError } from './domain-errors';
+import { StoreUnavailableError } from '../redis/store-errors';
 
 /** kafkajs errors that mean "the broker or the network is away right now", whatever their cause. */
 const TRANSIENT_KAFKA_ERRORS = new Set([
@@ -18,7 +18,7 @@ const TRANSIENT_KAFKA_ERRORS = new Set([
  * trying again will not fix. kafkajs wraps errors, so the whole `cause` chain is looked at.
  */
 export function isTransientError(error: unknown): boolean {
-  if (error instanceof DomainError) return error.code === 'STORE_UNAVAILABLE';
+  if (error instanceof StoreUnavailableError) return true;
   for (const { name, retriable } of errorCauses(error)) {
     if (retriable === true) return true;
     if (typeof name === 'string' && TRANSIENT_KAFKA_ERRORS.has(name)) return true;

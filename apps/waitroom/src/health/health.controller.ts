@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { KafkaPublisher } from '../events/kafka-publisher';
-import { OutboxRepository } from '../events/outbox.repository';
-import { ActiveEvents } from '../redis/active-events';
+import { KafkaPublisher } from '../events/outbox/kafka-publisher';
+import { OutboxRepository } from '../events/outbox/outbox.repository';
+import { ActiveEvents } from '../registry/active-events';
 import { RedisService } from '../redis/redis.service';
 import { ConsumerState } from '@waitroom/kafka-consumer';
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AdminApiKeyGuard } from '../common/api-key';
-import { API_KEY_SCHEME } from '../openapi';
+import { AdminApiKeyGuard } from '../http/api-key';
+import { API_KEY_SCHEME } from '../http/openapi';
 import { HistoryQueryDto, HistoryResponseDto } from './dto/history.dto';
 import { HistoryService } from './history.service';
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
-import { ActiveEvents } from '../redis/active-events';
+import { ActiveEvents } from '../registry/active-events';
 import { HistoryRepository } from './history.repository';
 
 export const HISTORY_INTERVAL_NAME = 'history-sample';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { eventNotFound } from '../common/domain-errors';
+import { eventNotFound } from '../queue/queue-errors';
 import { Environment } from '../config/environment';
 import { toHistoryColumns, type HistoryColumns } from './history-columns';
 import { HISTORY_WINDOW_MS, HistoryRepository } from './history.repository';

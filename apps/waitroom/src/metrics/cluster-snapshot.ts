@@ -1,6 +1,6 @@
-import type { EventConfig, EventCounters } from '../waitroom/event-config';
+import type { EventConfig, EventCounters } from '../queue/event-config';
 
-/** What the scrape needs from Redis; WaitroomRepository and OutboxRepository provide it. */
+/** What the scrape needs from Redis; QueueRepository and OutboxRepository provide it. */
 export interface ClusterSource {
   listEventIds(): Promise<string[]>;
   getEvent(eventId: string): Promise<{ config: EventConfig; counters: EventCounters } | null>;

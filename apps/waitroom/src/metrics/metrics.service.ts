@@ -3,14 +3,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AdmissionScheduler } from '../admission/admission.scheduler';
-import { CheckoutEventsService } from '../events/checkout-events.service';
-import { OutboxReader } from '../events/outbox-reader';
-import { OutboxRelayService } from '../events/outbox-relay.service';
-import { OutboxRepository } from '../events/outbox.repository';
-import { EventRegistry } from '../redis/event-registry';
-import type { EventConfig, EventCounters } from '../waitroom/event-config';
-import type { EventState } from '../waitroom/session';
-import { WaitroomRepository } from '../waitroom/waitroom.repository';
+import { CheckoutEventsService } from '../events/checkout-inbox/checkout-events.service';
+import { OutboxReader } from '../events/outbox/outbox-reader';
+import { OutboxRelayService } from '../events/outbox/outbox-relay.service';
+import { OutboxRepository } from '../events/outbox/outbox.repository';
+import { EventRegistry } from '../registry/event-registry';
+import type { EventConfig, EventCounters } from '../queue/event-config';
+import type { EventState } from '../queue/session';
+import { QueueRepository } from '../queue/queue.repository';
 import { readClusterSnapshot, SingleFlight, type ClusterSnapshot } from './cluster-snapshot';
 import { CounterMirror } from './counter-mirror';
 import { collectProcessMetrics } from '@waitroom/process-metrics';
@@ -68,7 +68,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    waitroom: WaitroomRepository,
+    waitroom: QueueRepository,
     registry: EventRegistry,
     outbox: OutboxRepository,
     private readonly scheduler: AdmissionScheduler,

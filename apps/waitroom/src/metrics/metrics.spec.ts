@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram, Registry } from 'prom-client';
-import type { EventConfig, EventCounters } from '../waitroom/event-config';
+import type { EventConfig, EventCounters } from '../queue/event-config';
 import { readClusterSnapshot, SingleFlight, type ClusterSource } from './cluster-snapshot';
 import { CounterMirror } from './counter-mirror';
 import { HTTP_LABELS, recordHttpDuration, routeLabel, UNMATCHED_ROUTE } from './http-metrics';

@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from '../common/domain-errors';
-import { EVENT_ID_PATTERN } from '../waitroom/session-id';
-import { WaitroomService } from '../waitroom/waitroom.service';
+import { QueueError } from '../queue/queue-errors';
+import { EVENT_ID_PATTERN } from '../queue/session-id';
+import { EventService } from '../queue/event.service';
 import type { DashboardPageConfig } from './dashboard.config';
 import { escapeHtml, renderShell } from './html';
 import { WebAssets } from './web-assets';
@@ -21,7 +21,7 @@ const DASHBOARD_BASE = '/admin/dashboard';
 @Controller('admin/dashboard')
 export class DashboardController {
   constructor(
-    private readonly waitroom: WaitroomService,
+    private readonly events: EventService,
     private readonly assets: WebAssets,
   ) {}
 
@@ -58,10 +58,10 @@ export class DashboardController {
     let exists = false;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
-        await this.waitroom.eventStats(eventId);
+        await this.events.eventStats(eventId);
         exists = true;
       } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'EVENT_NOT_FOUND')) {
+        if (!(error instanceof QueueError && error.code === 'EVENT_NOT_FOUND')) {
           void reply.header('retry-after', '5');
           return this.send(
             reply,

@@ -1,9 +1,9 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from '../common/domain-errors';
-import { EVENT_ID_PATTERN } from '../waitroom/session-id';
-import { WaitroomService } from '../waitroom/waitroom.service';
+import { QueueError } from '../queue/queue-errors';
+import { EVENT_ID_PATTERN } from '../queue/session-id';
+import { EventService } from '../queue/event.service';
 import { escapeHtml, fill, renderShell } from './html';
 import { pickLanguage } from './language';
 import {
@@ -28,7 +28,7 @@ const MAX_USER_ID_LENGTH = 128;
 @Controller('waitroom')
 export class WaitingPageController {
   constructor(
-    private readonly waitroom: WaitroomService,
+    private readonly events: EventService,
     private readonly assets: WebAssets,
   ) {}
 
@@ -60,9 +60,9 @@ export class WaitingPageController {
     } | null = null;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
-        event = await this.waitroom.eventDetails(eventId);
+        event = await this.events.eventDetails(eventId);
       } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'EVENT_NOT_FOUND')) {
+        if (!(error instanceof QueueError && error.code === 'EVENT_NOT_FOUND')) {
           // Store unavailable (or worse): a page that says so, never a JSON error or a hang.
           void reply.status(503).header('retry-after', '5');
           return void reply.send(this.messagePage(lang, t, eventId, t.error_heading, t.unavailable_page));

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { DomainError } from '../common/domain-errors';
+import { DomainError } from '../common/domain-error';
+import { StoreUnavailableError } from './store-errors';
 import { Environment } from '../config/environment';
 import { loadLuaScripts, type LuaScript } from './lua-scripts';
 import { createRedisClient, type RedisClient } from './redis-client';
@@ -122,5 +123,5 @@ function toStoreError(error: unknown): Error {
   if (/^(ERR|WRONGTYPE|NOSCRIPT)/.test(message) && !/ERR Error running script.*(BUSY|OOM)/.test(message)) {
     return error instanceof Error ? error : new Error(message);
   }
-  return new DomainError('STORE_UNAVAILABLE', 'the queue store is unavailable, retry shortly', [], 1);
+  return new StoreUnavailableError();
 }

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminApiKeyGuard } from '../common/api-key';
-import { DomainError } from '../common/domain-errors';
-import { API_KEY_SCHEME } from '../openapi';
+import { AdminApiKeyGuard } from '../http/api-key';
+import { InvalidInputError } from '../common/domain-error';
+import { API_KEY_SCHEME } from '../http/openapi';
 import { UpsertEventDto } from './dto/event-config.dto';
 import {
   EventConfigResponseDto,
@@ -11,8 +11,8 @@ import {
   EventListResponseDto,
   RemoveEventResponseDto,
 } from './dto/event-response.dto';
-import { EVENT_ID_PATTERN } from './session-id';
-import { WaitroomService } from './waitroom.service';
+import { EVENT_ID_PATTERN } from '../queue/session-id';
+import { EventService } from '../queue/event.service';
 
 @ApiTags('admin')
 @ApiSecurity(API_KEY_SCHEME)
@@ -20,7 +20,7 @@ import { WaitroomService } from './waitroom.service';
 @UseGuards(AdminApiKeyGuard)
 @Controller('api/v1/waitroom/admin/events')
 export class AdminController {
-  constructor(private readonly waitroom: WaitroomService) {}
+  constructor(private readonly events: EventService) {}
 
   @Put(':event_id')
   @ApiOperation({ operationId: 'upsertEvent', summary: 'Create or update an event' })
@@ -38,11 +38,11 @@ export class AdminController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId)) {
-      throw new DomainError('VALIDATION_FAILED', 'the request is invalid', [
+      throw new InvalidInputError([
         'event_id must be 1-64 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit',
       ]);
     }
-    const { created, view } = await this.waitroom.upsertEvent(eventId, body);
+    const { created, view } = await this.events.upsertEvent(eventId, body);
     void reply.status(created ? 201 : 200);
     return view;
   }
@@ -58,7 +58,7 @@ export class AdminController {
   @ApiResponse({ status: 404, description: 'unknown event' })
   @ApiResponse({ status: 409, description: 'EVENT_NOT_CLOSED: only a closed event can be removed' })
   remove(@Param('event_id') eventId: string) {
-    return this.waitroom.removeEvent(eventId);
+    return this.events.removeEvent(eventId);
   }
 
   @Get(':event_id')
@@ -66,13 +66,13 @@ export class AdminController {
   @ApiResponse({ status: 200, type: EventDetailsResponseDto, description: 'config and stats' })
   @ApiResponse({ status: 404, description: 'unknown event' })
   get(@Param('event_id') eventId: string) {
-    return this.waitroom.eventDetails(eventId);
+    return this.events.eventDetails(eventId);
   }
 
   @Get()
   @ApiOperation({ operationId: 'listEvents', summary: 'Every configured event, with stats' })
   @ApiResponse({ status: 200, type: EventListResponseDto, description: 'every configured event' })
   list() {
-    return this.waitroom.listEvents();
+    return this.events.listEvents();
   }
 }

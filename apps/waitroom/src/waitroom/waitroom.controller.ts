@@ -16,24 +16,28 @@ import { RouteConfig, RouteSchema } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
-import { isTrustedCaller } from '../common/api-key';
-import { HEADERS_AHEAD } from '../common/response-headers';
+import { isTrustedCaller } from '../http/api-key';
+import { HEADERS_AHEAD } from '../http/response-headers';
 import { Environment } from '../config/environment';
-import { API_KEY_SCHEME } from '../openapi';
+import { API_KEY_SCHEME } from '../http/openapi';
 import { ChallengeResponseDto } from './dto/challenge-response.dto';
 import { DrawResponseDto } from './dto/draw-response.dto';
 import { EventStatsResponseDto } from './dto/event-response.dto';
 import { JoinRequestDto } from './dto/join.dto';
 import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
 import { LeaveResponseDto, SessionResponseDto } from './dto/session-response.dto';
-import { ENDED_STREAM_RETRY_MS, SessionStreamService } from './session-stream.service';
-import { WaitroomService } from './waitroom.service';
+import { ENDED_STREAM_RETRY_MS, SessionStreamService } from '../live/session-stream.service';
+import { SessionPollService } from '../live/session-polls.service';
+import { EventService } from '../queue/event.service';
+import { QueueService } from '../queue/queue.service';
 
 @ApiTags('waitroom')
 @Controller('api/v1/waitroom')
 export class WaitroomController {
   constructor(
-    private readonly waitroom: WaitroomService,
+    private readonly queue: QueueService,
+    private readonly events: EventService,
+    private readonly polls: SessionPollService,
     private readonly streams: SessionStreamService,
     private readonly env: Environment,
   ) {}
@@ -71,7 +75,7 @@ export class WaitroomController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const { created, view } = await this.waitroom.join({
+    const { created, view } = await this.queue.join({
       userId: body.user_id,
       eventId: body.event_id,
       priority: body.priority ?? 0,
@@ -88,7 +92,7 @@ export class WaitroomController {
   @ApiResponse({ status: 200, type: SessionResponseDto, description: 'the session; also its heartbeat' })
   @ApiResponse({ status: 404, description: 'unknown or purged session' })
   getSession(@Param('session_id') sessionId: string) {
-    return this.waitroom.getSession(sessionId);
+    return this.polls.read(sessionId);
   }
 
   @Delete('sessions/:session_id')
@@ -105,7 +109,7 @@ export class WaitroomController {
   })
   @ApiResponse({ status: 404, description: 'unknown or purged session' })
   leave(@Param('session_id') sessionId: string) {
-    return this.waitroom.leave(sessionId);
+    return this.queue.leave(sessionId);
   }
 
   @Sse('sessions/:session_id/stream')
@@ -144,7 +148,7 @@ export class WaitroomController {
   })
   @ApiResponse({ status: 404, description: 'unknown event, or one without shuffle_at_open' })
   draw(@Param('event_id') eventId: string) {
-    return this.waitroom.draw(eventId);
+    return this.events.draw(eventId);
   }
 
   @Get('events/:event_id/challenge')
@@ -163,7 +167,7 @@ export class WaitroomController {
   })
   @ApiResponse({ status: 404, description: 'unknown event, or one without bot_check proof_of_work' })
   challenge(@Param('event_id') eventId: string) {
-    return this.waitroom.challenge(eventId);
+    return this.queue.challenge(eventId);
   }
 
   @Get('events/:event_id/stats')
@@ -175,6 +179,6 @@ export class WaitroomController {
   })
   @ApiResponse({ status: 404, description: 'unknown event' })
   stats(@Param('event_id') eventId: string) {
-    return this.waitroom.eventStats(eventId);
+    return this.events.eventStats(eventId);
   }
 }

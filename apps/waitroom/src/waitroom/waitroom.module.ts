@@ -1,29 +1,21 @@
 import { Module } from '@nestjs/common';
-import { TokensModule } from '../tokens/tokens.module';
+import { BotCheckModule } from '../bot-check/bot-check.module';
+import { JoinFastLane } from '../http/join-fast-lane';
+import { PollFastLane } from '../http/poll-fast-lane';
+import { LiveModule } from '../live/live.module';
+import { QueueModule } from '../queue/queue.module';
 import { AdminController } from './admin.controller';
-import { BotCheckService } from './bot-check.service';
-import { PollFastLane } from './poll-fast-lane';
-import { JoinFastLane } from './join-fast-lane';
-import { SessionPollService } from './session-polls.service';
-import { SessionStreamService } from './session-stream.service';
-import { SessionTicketKey } from './session-ticket-key';
 import { WaitroomController } from './waitroom.controller';
-import { WaitroomRepository } from './waitroom.repository';
-import { WaitroomService } from './waitroom.service';
 
+/**
+ * The HTTP API under /api/v1/waitroom: the public and admin controllers, and the fast lanes that
+ * answer ordinary joins and polls before the framework (http/), over the queue, live positions
+ * and the bot check.
+ */
 @Module({
-  imports: [TokensModule],
+  imports: [QueueModule, LiveModule, BotCheckModule],
   controllers: [WaitroomController, AdminController],
-  providers: [
-    WaitroomRepository,
-    WaitroomService,
-    SessionStreamService,
-    SessionPollService,
-    SessionTicketKey,
-    PollFastLane,
-    JoinFastLane,
-    BotCheckService,
-  ],
-  exports: [WaitroomService, WaitroomRepository, SessionStreamService, PollFastLane, JoinFastLane],
+  providers: [PollFastLane, JoinFastLane],
+  exports: [QueueModule, LiveModule, PollFastLane, JoinFastLane],
 })
 export class WaitroomModule {}

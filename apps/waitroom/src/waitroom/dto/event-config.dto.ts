@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { IsCheckoutUrl, IsIsoInstant } from '../../common/validation';
-import { BOT_CHECKS, DEFAULT_BOT_CHECK_MAX_NUMBER, type BotCheck } from '../event-config';
+import { IsCheckoutUrl, IsIsoInstant } from '../../http/validation';
+import {
+  BOT_CHECKS,
+  DEFAULT_BOT_CHECK_MAX_NUMBER,
+  type BotCheck,
+  type EventSettingsRequest,
+} from '../../queue/event-config';
 
-export class UpsertEventDto {
+export class UpsertEventDto implements EventSettingsRequest {
   @ApiProperty({
     type: 'integer',
     example: 100,

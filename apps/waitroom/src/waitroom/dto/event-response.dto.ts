@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BOT_CHECKS, type BotCheck } from '../event-config';
-import type { EventState } from '../session';
+import { BOT_CHECKS, type BotCheck } from '../../queue/event-config';
+import type { EventState } from '../../queue/session';
 
-// The event bodies of the contract (documentation only: views.ts and WaitroomService build them).
+// The event bodies of the contract (documentation only: views.ts and QueueService build them).
 
 const EVENT_STATES: EventState[] = ['open', 'paused', 'closed'];
 

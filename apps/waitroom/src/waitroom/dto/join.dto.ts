@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { EVENT_ID_PATTERN } from '../session-id';
+import { EVENT_ID_PATTERN } from '../../queue/session-id';
 import { ALTCHA_MAX_LENGTH, ALTCHA_PATTERN } from './join.schema';
 
 export class JoinRequestDto {

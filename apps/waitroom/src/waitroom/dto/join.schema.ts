@@ -1,4 +1,4 @@
-import { EVENT_ID_PATTERN } from '../session-id';
+import { EVENT_ID_PATTERN } from '../../queue/session-id';
 
 /**
  * The `altcha` field: base64 of the solved challenge's JSON (about 700 characters for the

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SessionStatuses, type SessionStatus } from '../session';
+import { SessionStatuses, type SessionStatus } from '../../queue/session';
 
 // The session bodies of the contract (documentation only: views.ts builds them).
 

@@ -1,0 +1,38 @@
+import type { EventKeys } from '../../redis/redis-keys';
+import { defineScript, replyNumber } from '../../redis/script-definition';
+
+/** trim-outbox-2.lua: deletes published entries (below `minId`); returns the entries left. */
+export const trimOutboxScript = defineScript({
+  file: 'trim-outbox',
+  build: ({ keys, minId }: { keys: EventKeys; minId: string }) => ({
+    keys: [keys.outbox, keys.config],
+    args: [minId],
+  }),
+  parse: (reply) => replyNumber('trim-outbox', reply),
+});
+
+/** quarantine-outbox-entry-2.lua: moves one unreadable entry aside; true if it was moved. */
+export const quarantineOutboxEntryScript = defineScript({
+  file: 'quarantine-outbox-entry',
+  build: (input: { keys: EventKeys; entryId: string; reason: string; keep: number }) => ({
+    keys: [input.keys.outbox, input.keys.outboxQuarantine],
+    args: [input.entryId, input.reason, input.keep],
+  }),
+  parse: (reply) => replyNumber('quarantine-outbox-entry', reply) === 1,
+});
+
+/** What the relay's visit found: the lease is this instance's, another's, or the outbox is empty. */
+export type RelayLease = 'held' | 'taken' | 'empty';
+
+/** relay-lease-2.lua: the event's outbox lease, taken only when the outbox has entries. */
+export const relayLeaseScript = defineScript({
+  file: 'relay-lease',
+  build: (input: { keys: EventKeys; ownerId: string; ttlMs: number }) => ({
+    keys: [input.keys.outboxLease, input.keys.outbox],
+    args: [input.ownerId, input.ttlMs],
+  }),
+  parse: (reply): RelayLease => {
+    const answer = replyNumber('relay-lease', reply);
+    return answer === 1 ? 'held' : answer === 0 ? 'taken' : 'empty';
+  },
+});

@@ -1,0 +1,129 @@
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { flattenValidationErrors } from '@waitroom/contracts';
+import { buildMessage, getMetadataStorage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { InvalidInputError } from '../common/domain-error';
+import { ISO_INSTANT_DESCRIPTION, parseIsoInstant } from '../common/iso-instant';
+
+/**
+ * How route schemas (the join body) are compiled by Fastify's ajv (bootstrap.ts) and by the join
+ * fast lane, which must accept exactly what the route accepts: reject, never repair (no type
+ * coercion, "1" is not 1; no silent removal of unknown fields), and every reason at once.
+ */
+export const SCHEMA_VALIDATOR_OPTIONS = {
+  coerceTypes: false,
+  removeAdditional: false,
+  allErrors: true,
+} as const;
+
+/**
+ * Every HTTP body and parameter is validated: unknown fields, wrong types (no implicit
+ * conversion: "1" is not a number) and out-of-range values are a 400 listing every reason.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new StrictValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors: ValidationError[]) => new InvalidInputError(flattenValidationErrors(errors)),
+  });
+}
+
+/**
+ * ValidationPipe's whitelist misses fields named like Object.prototype members (constructor,
+ * toString, valueOf, hasOwnProperty...): class-transformer skips a key whose value on the new
+ * instance is a function, and class-validator looks fields up in a plain object where
+ * "constructor" always exists. So the plain body's own keys are checked against the DTO's
+ * declared properties first, and reported with class-validator's wording.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const undeclared = undeclaredFields(value, metadata.metatype);
+    if (undeclared.length === 0) return super.transform(value, metadata);
+    const reasons = undeclared.map((field) => `property ${field} should not exist`);
+    try {
+      await super.transform(value, metadata);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      reasons.push(...error.details);
+    }
+    throw new InvalidInputError([...new Set(reasons)]);
+  }
+}
+
+/** Own keys of a plain object that the DTO class declares no validation for. */
+function undeclaredFields(value: unknown, metatype: ArgumentMetadata['metatype']): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || metatype === undefined)
+    return [];
+  const declared = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(metatype, '', true, false)
+      .map((rule) => rule.propertyName),
+  );
+  if (declared.size === 0) return [];
+  return Object.keys(value).filter((key) => !declared.has(key));
+}
+
+/** An instant in the one ISO-8601 rule of common/iso-instant.ts (offset or Z required). */
+export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIsoInstant',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && parseIsoInstant(value) !== undefined,
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be ${ISO_INSTANT_DESCRIPTION}`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** One reason per ajv error, naming the field as the class-validator messages do. */
+export function describeSchemaErrors(
+  errors: { instancePath?: string; keyword: string; message?: string; params?: Record<string, unknown> }[],
+): string[] {
+  return errors.map((error) => {
+    const field = (error.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    if (error.keyword === 'additionalProperties')
+      return `property ${String(error.params?.additionalProperty)} should not exist`;
+    if (error.keyword === 'required') return `${String(error.params?.missingProperty)} is required`;
+    return field ? `${field} ${error.message ?? 'is invalid'}` : `body ${error.message ?? 'is invalid'}`;
+  });
+}
+
+/** Hosts for which a plain-http checkout_url is allowed (a developer's own machine). */
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** True for an absolute https URL, or an http one on localhost (shared CONTRACT.md, checkout_url). */
+export function isCheckoutUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+}
+
+export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isCheckoutUrl',
+      validator: {
+        validate: (value) => isCheckoutUrl(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an absolute https:// URL (http:// only for localhost)`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}

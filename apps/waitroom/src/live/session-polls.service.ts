@@ -1,0 +1,335 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Environment } from '../config/environment';
+import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
+import { batchedHeartbeatIntervalMs, type SessionRecord } from '../queue/session';
+import { parseSessionId, type SessionRef } from '../queue/session-id';
+import { decodeTicket, type SessionTicket } from '../queue/session-ticket';
+import { queuedSessionTemplate, type QueuedSessionTemplate, type SessionView } from '../queue/views';
+import type { EventProgress, StreamedSession } from '../queue/queue.repository';
+import { QueueRepository } from '../queue/queue.repository';
+import { QueueService } from '../queue/queue.service';
+import { sessionNotFound } from '../queue/queue-errors';
+import { SessionChanges } from '../queue/session-changes';
+
+/** An event nobody polled on this instance for this long is no longer refreshed (idle costs nothing). */
+const SNAPSHOT_IDLE_MS = 10000;
+/** Members per heartbeat call, so one call never holds Redis for long. */
+const HEARTBEATS_PER_CALL = 1000;
+/**
+ * Bases learnt from direct reads (a change in the person's own bucket), newest kept. Bounded,
+ * so memory stays flat whatever the crowd: a person whose base was dropped takes one more read.
+ */
+const LEARNT_BASES_MAX = 200000;
+/**
+ * Session ids whose ticket passed, by the whole id (which the mac covers): a person polls every
+ * few seconds with the same id, and parsing and checking it again each time was the largest
+ * share of a fast poll's own CPU. Bounded like the learnt bases; an id that fell out is simply
+ * verified again.
+ */
+const VERIFIED_TICKETS_MAX = 200000;
+
+interface VerifiedTicket {
+  eventId: string;
+  member: string;
+  /** `<event_id>~<member>`: the key of the maps about the session. */
+  id: string;
+  /** The whole id, ticket included. */
+  sessionId: string;
+  ticket: SessionTicket;
+  /** The fast lane's body template, made on its first use. */
+  template?: QueuedSessionTemplate;
+}
+
+/** A poll the fast lane can send: the session now, and the template of its body. */
+export interface ImmediateAnswer {
+  session: SessionRecord;
+  template: QueuedSessionTemplate;
+}
+
+interface EventSnapshot {
+  progress: EventProgress | null;
+  flow: FlowSnapshot | null;
+  loadedAt: number;
+  lastPolledAt: number;
+  loading?: Promise<void>;
+  lastHeartbeatAt: number;
+  heartbeats: Set<string>;
+}
+
+/** The fast path's verdict on one poll. */
+export type PollAnswer =
+  | { kind: 'answered'; session: SessionRecord }
+  /** Read the session: `learn` when it is most likely still queued (pass the read to learn()). */
+  | { kind: 'read'; learn: boolean };
+
+/**
+ * Status polls of queued sessions without a Redis read per poll (docs/decisions/0014-poll-fast-path.md).
+ *
+ * A session id carries a signed ticket (session-ticket.ts): the person's user id, priority,
+ * join time, and place and counters at joining. Each instance keeps, per event it answers polls
+ * for, one progress snapshot (event-progress-5.lua: admitted total, queue length, rate, state,
+ * flow buckets), refreshed every POLL_SNAPSHOT_MS while polls come; from the two it computes
+ * the place now, exactly (queue-flow.ts). The session is read directly only when the snapshot
+ * says it may have changed: nobody left ahead (admitted?), a departure or a join in its own
+ * bucket (which side?), the event gone, or a change made through this instance (a leave).
+ * A read of a still-queued session is remembered as a newer base, so the next polls are fast
+ * again. Heartbeats are collected and written in one call per event now and then.
+ */
+@Injectable()
+export class SessionPollService implements OnModuleDestroy {
+  private readonly logger = new Logger(SessionPollService.name);
+  private readonly snapshots = new Map<string, EventSnapshot>();
+  /** `<event_id>~<member>` → base of a direct read newer than the ticket's, oldest first. */
+  private readonly learnt = new Map<string, PositionBase>();
+  private readonly verified = new Map<string, VerifiedTicket>();
+  /** `<event_id>~<member>` → until when its polls read directly (changed through this instance). */
+  private readonly changedHere = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  /** Counters read by tests and benchmarks: polls answered here, polls sent to read the session. */
+  readonly stats = { answered: 0, reads: 0, snapshots: 0, heartbeatCalls: 0 };
+
+  constructor(
+    private readonly repository: QueueRepository,
+    private readonly queue: QueueService,
+    changes: SessionChanges,
+    private readonly env: Environment,
+  ) {
+    changes.subscribe((ref) => this.changed(ref));
+  }
+
+  /**
+   * GET /sessions/:id. A queued session's poll is answered from this instance's snapshot of the
+   * event and the id's ticket, without reading the session; the
+   * session is read only when its status may have changed, or when the id has no valid ticket.
+   */
+  async read(sessionId: string): Promise<SessionView> {
+    const ref = parseSessionId(sessionId);
+    if (!ref) throw sessionNotFound();
+    const answer = await this.answer(ref);
+    if (answer.kind === 'answered') return this.queue.view(answer.session);
+    let session: SessionRecord | null;
+    if (answer.learn) {
+      const read = await this.repository.streamSession(ref);
+      if (read) this.learn(ref, read);
+      session = read?.session ?? null;
+    } else {
+      session = await this.repository.getSession(ref);
+    }
+    if (!session) throw sessionNotFound();
+    return this.queue.view(session);
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Answers a poll from the snapshot, or says to read the session. */
+  async answer(ref: SessionRef): Promise<PollAnswer> {
+    const verified = ref.ticket === undefined ? null : this.verify(ref.eventId, ref.member, ref.ticket);
+    let answer: PollAnswer = { kind: 'read', learn: false };
+    if (verified && !this.changedRecently(verified.id)) {
+      const snapshot = await this.snapshot(ref.eventId);
+      answer = this.fromSnapshot(verified, snapshot);
+    }
+    if (answer.kind === 'read') this.stats.reads++;
+    else this.stats.answered++;
+    return answer;
+  }
+
+  /**
+   * The same answer without waiting for anything: null unless this instance holds a fresh
+   * snapshot and it settles the poll (then the caller takes answer(), which may read). This is
+   * what the HTTP fast lane (poll-fast-lane.ts) runs before the framework sees the request, so
+   * a session id seen before is looked up whole, without parsing it again.
+   */
+  answerNow(sessionId: string): ImmediateAnswer | null {
+    let verified = this.verified.get(sessionId) ?? null;
+    if (!verified) {
+      const ref = parseSessionId(sessionId);
+      if (ref?.ticket === undefined) return null;
+      verified = this.verify(ref.eventId, ref.member, ref.ticket);
+      if (!verified) return null;
+    }
+    if (this.changedRecently(verified.id)) return null;
+    const snapshot = this.snapshots.get(verified.eventId);
+    if (!snapshot) return null;
+    snapshot.lastPolledAt = Date.now();
+    if (snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) return null;
+    const answer = this.fromSnapshot(verified, snapshot);
+    if (answer.kind !== 'answered') return null;
+    this.stats.answered++;
+    verified.template ??= queuedSessionTemplate(answer.session);
+    return { session: answer.session, template: verified.template };
+  }
+
+  /** Whether a change made through this instance means its polls must read for now. */
+  private changedRecently(id: string): boolean {
+    const changedUntil = this.changedHere.get(id);
+    if (changedUntil === undefined) return false;
+    if (Date.now() < changedUntil) return true;
+    this.changedHere.delete(id);
+    return false;
+  }
+
+  /** decodeTicket, remembering the ids whose ticket passed (by the whole id, which the mac covers). */
+  private verify(eventId: string, member: string, text: string): VerifiedTicket | null {
+    const id = `${eventId}~${member}`;
+    const sessionId = `${id}~${text}`;
+    const known = this.verified.get(sessionId);
+    if (known) return known;
+    const ticket = decodeTicket(eventId, member, text);
+    if (!ticket) return null;
+    const verified: VerifiedTicket = { eventId, member, id, sessionId, ticket };
+    this.verified.set(sessionId, verified);
+    if (this.verified.size > VERIFIED_TICKETS_MAX) this.verified.delete(this.verified.keys().next().value!);
+    return verified;
+  }
+
+  private fromSnapshot(verified: VerifiedTicket, snapshot: EventSnapshot): PollAnswer {
+    const { progress, flow } = snapshot;
+    if (!progress || !flow) return { kind: 'read', learn: false };
+    const { id, ticket } = verified;
+    const base = this.learnt.get(id) ?? ticketBase(ticket);
+    const position = followPosition(base, progress, flow);
+    if (position === null) {
+      // Everyone ahead gone: admitted (or about to be). Else a change in its own bucket.
+      const mayBeAdmitted = base.position - (progress.admittedTotal - base.admittedTotal) <= 0;
+      return { kind: 'read', learn: !mayBeAdmitted };
+    }
+    if (progress.idleTimeoutSeconds !== null) snapshot.heartbeats.add(verified.member);
+    return {
+      kind: 'answered',
+      session: {
+        sessionId: verified.sessionId,
+        eventId: verified.eventId,
+        userId: ticket.userId,
+        priority: ticket.priority,
+        status: 'queued',
+        joinedAtMs: ticket.joinedAtMs,
+        admittedAtMs: null,
+        expiresAtMs: null,
+        position,
+        queueLength: progress.queueLength,
+        admissionRatePerSecond: progress.admissionRatePerSecond,
+        eventState: progress.state,
+        opensAtMs: progress.opensAtMs,
+      },
+    };
+  }
+
+  /**
+   * A direct read of a polled session (stream-session-6.lua): a queued one becomes the base of
+   * its next polls on this instance, and its heartbeat is due like any other poll's.
+   */
+  learn(ref: SessionRef, read: StreamedSession): void {
+    const id = `${ref.eventId}~${ref.member}`;
+    this.learnt.delete(id);
+    const base = positionBaseOf(read);
+    if (!base) return;
+    this.learnt.set(id, base);
+    if (this.learnt.size > LEARNT_BASES_MAX) this.learnt.delete(this.learnt.keys().next().value!);
+    if (read.idleTimeoutSeconds !== null) this.snapshots.get(ref.eventId)?.heartbeats.add(ref.member);
+  }
+
+  /** A change made through this instance (a leave): its polls read directly until every snapshot shows it. */
+  changed(ref: SessionRef): void {
+    const id = `${ref.eventId}~${ref.member}`;
+    this.learnt.delete(id);
+    // One refresh interval plus the time a snapshot read can take.
+    this.changedHere.set(id, Date.now() + 2 * this.env.POLL_SNAPSHOT_MS + this.env.REDIS_COMMAND_TIMEOUT_MS);
+  }
+
+  /** The event's snapshot; the first poll after a quiet spell waits for one shared read. */
+  private async snapshot(eventId: string): Promise<EventSnapshot> {
+    const now = Date.now();
+    let snapshot = this.snapshots.get(eventId);
+    if (!snapshot) {
+      snapshot = {
+        progress: null,
+        flow: null,
+        loadedAt: 0,
+        lastPolledAt: now,
+        lastHeartbeatAt: now,
+        heartbeats: new Set(),
+      };
+      this.snapshots.set(eventId, snapshot);
+      this.timer ??= setInterval(() => this.refreshAll(), this.env.POLL_SNAPSHOT_MS);
+    }
+    snapshot.lastPolledAt = now;
+    // Fresh enough: at most two intervals old (a refresh may be in flight).
+    if (now - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) await this.load(eventId, snapshot);
+    return snapshot;
+  }
+
+  /** One read at a time per event; concurrent callers share it. */
+  private load(eventId: string, snapshot: EventSnapshot): Promise<void> {
+    snapshot.loading ??= this.repository
+      .eventProgress(eventId)
+      .then((progress) => {
+        this.stats.snapshots++;
+        snapshot.progress = progress;
+        snapshot.flow = progress && new FlowSnapshot(progress.flowPairs);
+        snapshot.loadedAt = Date.now();
+      })
+      .finally(() => {
+        snapshot.loading = undefined;
+      });
+    return snapshot.loading;
+  }
+
+  private refreshAll(): void {
+    const now = Date.now();
+    for (const [eventId, snapshot] of this.snapshots) {
+      if (now - snapshot.lastPolledAt > SNAPSHOT_IDLE_MS) {
+        void this.flushHeartbeats(eventId, snapshot, now, true);
+        this.snapshots.delete(eventId);
+        continue;
+      }
+      // A failed refresh leaves the old snapshot: polls then wait for the next one, or go slow.
+      this.load(eventId, snapshot).catch((error: unknown) =>
+        this.logger.debug(
+          `snapshot of ${eventId} failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+      void this.flushHeartbeats(eventId, snapshot, now, false);
+    }
+    for (const [id, until] of this.changedHere) if (now >= until) this.changedHere.delete(id);
+    if (this.snapshots.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Writes the collected heartbeats of one event (batchedHeartbeatIntervalMs). */
+  private async flushHeartbeats(
+    eventId: string,
+    snapshot: EventSnapshot,
+    now: number,
+    last: boolean,
+  ): Promise<void> {
+    const idle = snapshot.progress?.idleTimeoutSeconds;
+    if (snapshot.heartbeats.size === 0 || !idle) return;
+    if (!last && now - snapshot.lastHeartbeatAt < batchedHeartbeatIntervalMs(idle)) return;
+    snapshot.lastHeartbeatAt = now;
+    const members = [...snapshot.heartbeats];
+    snapshot.heartbeats.clear();
+    for (let i = 0; i < members.length; i += HEARTBEATS_PER_CALL) {
+      this.stats.heartbeatCalls++;
+      await this.repository
+        .heartbeats(eventId, members.slice(i, i + HEARTBEATS_PER_CALL))
+        .catch(() => undefined); // a missed beat: the next poll's comes within the next interval
+    }
+  }
+}
+
+function ticketBase(ticket: SessionTicket): PositionBase {
+  return {
+    position: ticket.position,
+    admittedTotal: ticket.admittedTotal,
+    bucket: ticket.bucket,
+    before: { departures: ticket.departuresBefore, joins: ticket.joinsBefore },
+    at: { departures: ticket.departuresAt, joins: ticket.joinsAt },
+    joinedAtMs: ticket.joinedAtMs,
+  };
+}

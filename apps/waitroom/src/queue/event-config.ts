@@ -1,0 +1,116 @@
+import { isoInstantToEpochMs } from '../common/iso-instant';
+import type { EventState } from './session';
+
+export const BOT_CHECKS = ['off', 'proof_of_work'] as const;
+export type BotCheck = (typeof BOT_CHECKS)[number];
+/**
+ * Default difficulty: SHA-256 hashes of a solve, at most (a solve takes 3/4 of it on average).
+ * Headless Chromium on the 2-core development machine does about 60k a second in the page's
+ * worker, so 0.5 s here; a phone is a few times slower: about a second (README, "Bot check").
+ */
+export const DEFAULT_BOT_CHECK_MAX_NUMBER = 40_000;
+
+/** An event's operator configuration, as stored. */
+export interface EventConfig {
+  eventId: string;
+  capacity: number;
+  admissionRatePerMinute: number | null;
+  checkoutTimeoutSeconds: number;
+  state: EventState;
+  opensAtMs: number | null;
+  shuffleAtOpen: boolean;
+  idleTimeoutSeconds: number | null;
+  /** Where the waiting page sends an admitted person (with waitroom_token); null: show the token. */
+  checkoutUrl: string | null;
+  /** Whether a join needs a solved proof-of-work challenge (bot-check.service.ts). */
+  botCheck: BotCheck;
+  /** The challenges' difficulty: the hash count a solver needs is drawn from [max/2, max]. */
+  botCheckMaxNumber: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface EventCounters {
+  queueLength: number;
+  activeCount: number;
+  admittedTotal: number;
+  completedTotal: number;
+  failedTotal: number;
+  expiredTotal: number;
+  leftTotal: number;
+  abandonedTotal: number;
+  joinedTotal: number;
+  admissionRatePerSecond: number | null;
+}
+
+/** Field names of the config hash (short: they repeat in every event's hash). */
+export function configToHashFields(
+  config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
+): string[] {
+  return [
+    'state', config.state,
+    'capacity', String(config.capacity),
+    'rate', config.admissionRatePerMinute === null ? '' : String(config.admissionRatePerMinute),
+    'timeout', String(config.checkoutTimeoutSeconds),
+    'opens_at', config.opensAtMs === null ? '' : String(config.opensAtMs),
+    'shuffle', config.shuffleAtOpen ? '1' : '',
+    'idle', config.idleTimeoutSeconds === null ? '' : String(config.idleTimeoutSeconds),
+    'checkout_url', config.checkoutUrl ?? '',
+    'bot_check', config.botCheck === 'proof_of_work' ? 'pow' : '',
+    'bot_max', String(config.botCheckMaxNumber),
+  ]; // prettier-ignore
+}
+
+export function configFromHash(eventId: string, hash: Record<string, string>): EventConfig {
+  const optionalNumber = (value: string | undefined) =>
+    value === undefined || value === '' ? null : Number(value);
+  return {
+    eventId,
+    capacity: Number(hash.capacity),
+    admissionRatePerMinute: optionalNumber(hash.rate),
+    checkoutTimeoutSeconds: Number(hash.timeout),
+    state: hash.state as EventState,
+    opensAtMs: optionalNumber(hash.opens_at),
+    shuffleAtOpen: hash.shuffle === '1',
+    idleTimeoutSeconds: optionalNumber(hash.idle),
+    checkoutUrl: hash.checkout_url ? hash.checkout_url : null,
+    botCheck: hash.bot_check === 'pow' ? 'proof_of_work' : 'off',
+    botCheckMaxNumber: optionalNumber(hash.bot_max) ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+    createdAtMs: Number(hash.created_at),
+    updatedAtMs: Number(hash.updated_at),
+  };
+}
+
+export const DEFAULT_CHECKOUT_TIMEOUT_SECONDS = 600;
+
+/** The body of PUT /admin/events/:id (the contract's names), as validated by the HTTP layer. */
+export interface EventSettingsRequest {
+  capacity: number;
+  admission_rate_per_minute?: number | null;
+  checkout_timeout_seconds?: number;
+  state?: EventState;
+  opens_at?: string | null;
+  shuffle_at_open?: boolean;
+  idle_timeout_seconds?: number | null;
+  checkout_url?: string | null;
+  bot_check?: BotCheck;
+  bot_check_max_number?: number;
+}
+
+/** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
+export function settingsFromRequest(
+  request: EventSettingsRequest,
+): Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'> {
+  return {
+    capacity: request.capacity,
+    admissionRatePerMinute: request.admission_rate_per_minute ?? null,
+    checkoutTimeoutSeconds: request.checkout_timeout_seconds ?? DEFAULT_CHECKOUT_TIMEOUT_SECONDS,
+    state: request.state ?? 'open',
+    opensAtMs: request.opens_at ? isoInstantToEpochMs(request.opens_at, 'opens_at') : null,
+    shuffleAtOpen: request.shuffle_at_open ?? false,
+    idleTimeoutSeconds: request.idle_timeout_seconds ?? null,
+    checkoutUrl: request.checkout_url ?? null,
+    botCheck: request.bot_check ?? 'off',
+    botCheckMaxNumber: request.bot_check_max_number ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+  };
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { ActiveEvents } from '../registry/active-events';
+import { EventRegistry } from '../registry/event-registry';
+import { settingsFromRequest, type EventSettingsRequest } from './event-config';
+import { eventNotFound, QueueError } from './queue-errors';
+import { QueueRepository } from './queue.repository';
+import { drawView, eventConfigView, eventStatsView, type DrawView } from './views';
+
+/**
+ * An event (a sale) as operators and pages see it: its settings, its figures and its pre-queue
+ * draw. The admin controller, the pages and the dashboard are thin adapters over these methods.
+ */
+@Injectable()
+export class EventService {
+  constructor(
+    private readonly repository: QueueRepository,
+    private readonly registry: EventRegistry,
+    private readonly activeEvents: ActiveEvents,
+  ) {}
+
+  /** PUT /admin/events/:id: a full replacement of the event's settings (a field left out returns to its default). */
+  async upsertEvent(eventId: string, request: EventSettingsRequest) {
+    // Registry first: if the config write then fails, every reader skips an id with no config.
+    await this.registry.add(eventId);
+    const written = await this.repository.upsertEvent(eventId, settingsFromRequest(request));
+    if ('drawFixed' in written) throw new QueueError('DRAW_FIXED', written.drawFixed);
+    const { created, config } = written;
+    // A state change (paused -> open) can give queued people somewhere to go.
+    await this.activeEvents.touch(eventId, true);
+    return { created, view: eventConfigView(config) };
+  }
+
+  /**
+   * Removes a closed event: its queued and ready sessions end as `left` (QUEUE_LEFT, reason
+   * `removed`), its state goes, and it leaves the registry. The event stays marked active until
+   * the relay has published those messages; then it costs nothing anywhere.
+   */
+  async removeEvent(eventId: string): Promise<{ event_id: string; removed: true; ended_sessions: number }> {
+    const reply = await this.repository.removeEvent(eventId);
+    if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
+    if (reply.code === 'NOT_CLOSED') {
+      throw new QueueError(
+        'EVENT_NOT_CLOSED',
+        `event ${eventId} is ${reply.state}: close it (PUT state "closed") before removing it`,
+      );
+    }
+    await this.activeEvents.touch(eventId, true);
+    await this.registry.remove(eventId);
+    return { event_id: eventId, removed: true, ended_sessions: reply.ended };
+  }
+
+  /**
+   * GET /events/:id/draw: the commitment to the seed that orders the pre-queue, and from
+   * opens_at on the seed itself and the algorithm, so anyone can recompute the order.
+   */
+  async draw(eventId: string): Promise<DrawView> {
+    const reply = await this.repository.draw(eventId);
+    if (reply.code !== 'DRAW') throw eventNotFound(eventId);
+    return drawView(eventId, reply.opensAtMs, reply.seed, reply.revealed);
+  }
+
+  async eventStats(eventId: string) {
+    const event = await this.repository.getEvent(eventId);
+    if (!event) throw eventNotFound(eventId);
+    return eventStatsView(event.config, event.counters);
+  }
+
+  async eventDetails(eventId: string) {
+    const event = await this.repository.getEvent(eventId);
+    if (!event) throw eventNotFound(eventId);
+    return { ...eventConfigView(event.config), stats: eventStatsView(event.config, event.counters) };
+  }
+
+  async listEvents() {
+    const ids = await this.registry.ids();
+    const events = await Promise.all(ids.map((id) => this.repository.getEvent(id)));
+    return {
+      events: events
+        .filter((event) => event !== null)
+        .map((event) => ({
+          ...eventConfigView(event.config),
+          stats: eventStatsView(event.config, event.counters),
+        })),
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { BotCheckModule } from '../bot-check/bot-check.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { EventService } from './event.service';
+import { QueueRepository } from './queue.repository';
+import { QueueService } from './queue.service';
+import { SessionChanges } from './session-changes';
+import { SessionTicketKey } from './session-ticket-key';
+
+/** The queue itself: joining, leaving, checkout outcomes, the events' settings, and their Redis state. */
+@Module({
+  imports: [TokensModule, BotCheckModule],
+  providers: [QueueRepository, QueueService, EventService, SessionChanges, SessionTicketKey],
+  exports: [QueueRepository, QueueService, EventService, SessionChanges],
+})
+export class QueueModule {}

@@ -1,0 +1,203 @@
+import { Injectable } from '@nestjs/common';
+import type { JoinProof } from '../bot-check/join-proof';
+import type { Cluster, Redis } from 'ioredis';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Environment } from '../config/environment';
+import { RedisService } from '../redis/redis.service';
+import { configFromHash, configToHashFields, type EventConfig, type EventCounters } from './event-config';
+import { newMemberId, type SessionRef } from './session-id';
+import type { SessionRecord } from './session';
+import {
+  drawScript,
+  eventProgressScript,
+  eventStatsScript,
+  finishCheckoutScript,
+  getSessionScript,
+  heartbeatScript,
+  joinScript,
+  leaveScript,
+  removeEventScript,
+  streamSessionScript,
+  upsertEventScript,
+  type CheckoutOutcome,
+  type DrawReply,
+  type EventProgress,
+  type StreamedSession,
+  type EndReply,
+  type JoinReply,
+  type RemoveEventReply,
+} from './queue.scripts';
+
+export type {
+  CheckoutOutcome,
+  DrawReply,
+  EndReply,
+  EventProgress,
+  JoinReply,
+  RemoveEventReply,
+  StreamedSession,
+};
+
+/** Most sessions one remove-event call ends: bounds the time one script holds Redis. */
+const SESSIONS_ENDED_PER_REMOVE_CALL = 1000;
+
+/**
+ * Queue state in Redis. Every state change is one Lua script (redis/scripts), so it is atomic
+ * and safe with any number of service instances; the same script appends the matching domain
+ * event to the event's outbox stream, which the outbox relay publishes to Kafka. Replies are
+ * returned as typed results: what they mean for a caller (404, 409, ...) is the service's call.
+ */
+@Injectable()
+export class QueueRepository {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly env: Environment,
+  ) {}
+
+  /**
+   * `clientAddress` null: no per-address join limit (a trusted caller). `proof`: the bot check's
+   * verdict on the join's proof of work (none sent when absent).
+   */
+  join(
+    eventId: string,
+    userId: string,
+    priority: number,
+    clientAddress: string | null,
+    proof?: JoinProof,
+  ): Promise<JoinReply> {
+    return this.redis.run(joinScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      memberId: newMemberId(),
+      messageId: randomUUID(),
+      userId,
+      priority,
+      clientAddress: clientAddress ?? 'trusted',
+      outboxLimit: this.env.OUTBOX_MAX_BACKLOG,
+      joinsPerMinute: clientAddress === null ? 0 : this.env.JOIN_RATE_LIMIT_PER_MINUTE,
+      proof,
+    });
+  }
+
+  getSession(ref: SessionRef): Promise<SessionRecord | null> {
+    return this.redis.run(getSessionScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+    });
+  }
+
+  /** A session read for a live stream: with its score and the event's progress at that moment. */
+  streamSession(ref: SessionRef): Promise<StreamedSession | null> {
+    return this.redis.run(streamSessionScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+    });
+  }
+
+  /** The event's progress, read once per tick for all the streams of this instance. */
+  eventProgress(eventId: string): Promise<EventProgress | null> {
+    return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId) });
+  }
+
+  /** The secret that signs session tickets (readOrCreateSessionTicketKey). */
+  sessionTicketKey(): Promise<Buffer> {
+    return this.redis.call(() =>
+      readOrCreateSessionTicketKey(this.redis.client, this.redis.keys.sessionTicketKey),
+    );
+  }
+
+  /** Heartbeats of queued sessions, one call for many (the streams and polls of one instance). */
+  heartbeats(eventId: string, memberIds: string[]): Promise<number> {
+    return this.redis.run(heartbeatScript, { keys: this.redis.keys.forEvent(eventId), memberIds });
+  }
+
+  leave(ref: SessionRef): Promise<EndReply> {
+    return this.redis.run(leaveScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+      messageId: randomUUID(),
+      retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+    });
+  }
+
+  /** Applies a checkout outcome to a `ready` session; anything else is left as it is. */
+  finishCheckout(ref: SessionRef, outcome: CheckoutOutcome): Promise<EndReply> {
+    return this.redis.run(finishCheckoutScript, {
+      keys: this.redis.keys.forEvent(ref.eventId),
+      memberId: ref.member,
+      outcome,
+      messageId: randomUUID(),
+      retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+    });
+  }
+
+  async upsertEvent(
+    eventId: string,
+    config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
+  ): Promise<{ created: boolean; config: EventConfig } | { drawFixed: string }> {
+    const reply = await this.redis.run(upsertEventScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      // The pre-queue draw's secret seed (used only for a new event or when shuffle turns on).
+      seed: randomBytes(16).toString('hex'),
+      fields: configToHashFields(config),
+    });
+    if (reply.code === 'DRAW_FIXED') return { drawFixed: reply.reason };
+    return { created: reply.code === 'CREATED', config: configFromHash(eventId, reply.hash) };
+  }
+
+  /** The event's pre-queue draw; the seed only once opens_at has passed. */
+  draw(eventId: string): Promise<DrawReply> {
+    return this.redis.run(drawScript, { keys: this.redis.keys.forEvent(eventId) });
+  }
+
+  async getEvent(eventId: string): Promise<{ config: EventConfig; counters: EventCounters } | null> {
+    const snapshot = await this.redis.run(eventStatsScript, { keys: this.redis.keys.forEvent(eventId) });
+    if (!snapshot) return null;
+    const total = (name: string) => Number(snapshot.statsHash[name] ?? 0);
+    return {
+      config: configFromHash(eventId, snapshot.configHash),
+      counters: {
+        queueLength: snapshot.queueLength,
+        activeCount: snapshot.activeCount,
+        admittedTotal: total('admitted_total'),
+        completedTotal: total('completed_total'),
+        failedTotal: total('failed_total'),
+        expiredTotal: total('expired_total'),
+        leftTotal: total('left_total'),
+        abandonedTotal: total('abandoned_total'),
+        joinedTotal: total('joined_total'),
+        admissionRatePerSecond: snapshot.admissionRatePerSecond,
+      },
+    };
+  }
+
+  /**
+   * Removes a closed event, slice by slice (each slice one atomic script). Returns the last
+   * slice's reply with the sessions ended over all slices.
+   */
+  async removeEvent(eventId: string): Promise<RemoveEventReply> {
+    const keys = this.redis.keys.forEvent(eventId);
+    let ended = 0;
+    for (;;) {
+      const reply = await this.redis.run(removeEventScript, {
+        keys,
+        retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+        sessionsPerCall: SESSIONS_ENDED_PER_REMOVE_CALL,
+        messageIdPrefix: randomUUID(),
+      });
+      if (reply.code !== 'MORE' && reply.code !== 'REMOVED') return reply;
+      ended += reply.ended;
+      if (reply.code === 'REMOVED') return { code: 'REMOVED', ended };
+    }
+  }
+}
+
+/**
+ * The secret that signs session tickets: the one already in Redis, or a fresh one written if there
+ * is none yet. One SET NX GET: concurrent first starts agree on one, in one round trip. Also what
+ * the benchmarks' servers use, so they sign the same kind of ids as the service.
+ */
+export async function readOrCreateSessionTicketKey(client: Redis | Cluster, key: string): Promise<Buffer> {
+  const candidate = randomBytes(32).toString('base64url');
+  const stored = await client.set(key, candidate, 'NX', 'GET');
+  return Buffer.from(stored ?? candidate, 'base64url');
+}

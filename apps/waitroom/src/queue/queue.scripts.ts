@@ -1,0 +1,347 @@
+import type { EventKeys } from '../redis/redis-keys';
+import {
+  defineScript,
+  pairsToRecord,
+  replyArray,
+  replyNumber,
+  UnexpectedScriptReply,
+} from '../redis/script-definition';
+import type { JoinProof } from '../bot-check/join-proof';
+import type { EventState, SessionRecord, SessionStatus } from './session';
+import { parseSessionReply } from './session-reply';
+
+/**
+ * Typed wrappers of the waiting room's scripts (redis/scripts/*.lua): each builds KEYS and ARGV
+ * in the order the script's header documents and reads its reply. Session and user keys are
+ * built inside the scripts from the prefixes passed here (docs/decisions/0004-redis-key-layout.md).
+ */
+
+export interface JoinInput {
+  keys: EventKeys;
+  /** The new session's member id (drawn by the caller: a wrapper draws nothing). */
+  memberId: string;
+  /** QUEUE_JOINED's message id. */
+  messageId: string;
+  userId: string;
+  priority: number;
+  clientAddress: string;
+  outboxLimit: number;
+  joinsPerMinute: number;
+  /** The join's proof of work as the bot check judged it (bot-check.service.ts); absent: none sent. */
+  proof?: JoinProof;
+}
+
+export type JoinReply =
+  | { code: 'CREATED' | 'EXISTING'; session: SessionRecord }
+  | { code: 'RATE_LIMITED'; retryAfterMs: number }
+  | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' | 'PROOF_REQUIRED' | 'PROOF_INVALID' };
+
+/** join-11.lua */
+export const joinScript = defineScript({
+  file: 'join',
+  build: ({ keys, proof = { kind: 'none' }, ...input }: JoinInput) => ({
+    keys: [
+      keys.config,
+      keys.queue,
+      keys.sequence,
+      keys.user(input.userId),
+      keys.stats,
+      keys.outbox,
+      keys.heartbeats,
+      keys.joinRateLimit(input.clientAddress),
+      keys.pace,
+      keys.flow,
+      keys.usedProof(proof.kind === 'valid' ? proof.id : ''),
+    ],
+    args: [
+      input.memberId,
+      keys.sessionPrefix,
+      input.userId,
+      input.priority,
+      input.messageId,
+      input.outboxLimit,
+      input.joinsPerMinute,
+      proof.kind,
+      proof.kind === 'valid' ? Math.max(1, Math.ceil(proof.ttlMs)) : 0,
+    ],
+  }),
+  parse: (reply, { keys }): JoinReply => {
+    const [code, ...rest] = replyArray('join', reply);
+    switch (code) {
+      case 'CREATED':
+      case 'EXISTING':
+        return { code, session: parseSessionReply(keys.eventId, reply as (string | number)[]) };
+      case 'RATE_LIMITED':
+        return { code, retryAfterMs: replyNumber('join', rest[0]) };
+      case 'EVENT_NOT_FOUND':
+      case 'EVENT_CLOSED':
+      case 'OUTBOX_FULL':
+      case 'PROOF_REQUIRED':
+      case 'PROOF_INVALID':
+        return { code };
+      default:
+        throw new UnexpectedScriptReply('join', reply);
+    }
+  },
+});
+
+/** get-session-5.lua: the session with its live position (and, for a queued one, its heartbeat). */
+export const getSessionScript = defineScript({
+  file: 'get-session',
+  build: ({ keys, memberId }: { keys: EventKeys; memberId: string }) => ({
+    keys: [keys.session(memberId), keys.config, keys.queue, keys.heartbeats, keys.pace],
+    args: [memberId],
+  }),
+  parse: (reply, { keys }): SessionRecord | null => {
+    const [code] = replyArray('get-session', reply);
+    if (code === 'NOT_FOUND') return null;
+    if (code !== 'OK') throw new UnexpectedScriptReply('get-session', reply);
+    return parseSessionReply(keys.eventId, reply as (string | number)[]);
+  },
+});
+
+export type EndReply = { code: 'NOT_FOUND' } | { code: 'CHANGED' | 'UNCHANGED'; status: SessionStatus };
+
+/** leave-7.lua */
+export const leaveScript = defineScript({
+  file: 'leave',
+  build: (input: { keys: EventKeys; memberId: string; messageId: string; retentionSeconds: number }) => ({
+    keys: [
+      input.keys.session(input.memberId),
+      input.keys.queue,
+      input.keys.active,
+      input.keys.heartbeats,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.flow,
+    ],
+    args: [input.memberId, input.keys.userPrefix, input.messageId, input.retentionSeconds],
+  }),
+  parse: (reply): EndReply => {
+    const [code, status] = replyArray('leave', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'LEFT') return { code: 'CHANGED', status: 'left' };
+    if (code === 'UNCHANGED') return { code, status: status as SessionStatus };
+    throw new UnexpectedScriptReply('leave', reply);
+  },
+});
+
+export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
+
+/** finish-checkout-4.lua */
+export const finishCheckoutScript = defineScript({
+  file: 'finish-checkout',
+  build: (input: {
+    keys: EventKeys;
+    memberId: string;
+    outcome: CheckoutOutcome;
+    messageId: string;
+    retentionSeconds: number;
+  }) => ({
+    keys: [input.keys.session(input.memberId), input.keys.active, input.keys.stats, input.keys.outbox],
+    args: [input.memberId, input.outcome, input.keys.userPrefix, input.messageId, input.retentionSeconds],
+  }),
+  parse: (reply): EndReply => {
+    const [code, status] = replyArray('finish-checkout', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'APPLIED') return { code: 'CHANGED', status: status as SessionStatus };
+    if (code === 'UNCHANGED') return { code, status: status as SessionStatus };
+    throw new UnexpectedScriptReply('finish-checkout', reply);
+  },
+});
+
+export type UpsertEventReply =
+  { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> } | { code: 'DRAW_FIXED'; reason: string };
+
+/**
+ * upsert-event-2.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is
+ * kept unless the event is new or turns shuffle_at_open on; changes that would break the
+ * published pre-queue draw are refused (DRAW_FIXED).
+ */
+export const upsertEventScript = defineScript({
+  file: 'upsert-event',
+  build: (input: { keys: EventKeys; seed: string; fields: string[] }) => ({
+    keys: [input.keys.config, input.keys.sequence],
+    args: [input.seed, ...input.fields],
+  }),
+  parse: (reply): UpsertEventReply => {
+    const [code, detail] = replyArray('upsert-event', reply);
+    if (code === 'DRAW_FIXED') return { code, reason: String(detail) };
+    if (code !== 'CREATED' && code !== 'UPDATED') throw new UnexpectedScriptReply('upsert-event', reply);
+    return { code, hash: pairsToRecord(detail) };
+  },
+});
+
+export type DrawReply =
+  | { code: 'NOT_FOUND' | 'NO_DRAW' }
+  /** `revealed`: opens_at has passed by Redis's clock, so the seed may be published. */
+  | { code: 'DRAW'; opensAtMs: number | null; seed: string; revealed: boolean };
+
+/** draw-1.lua: an event's pre-queue draw and whether its seed may be revealed yet. */
+export const drawScript = defineScript({
+  file: 'draw',
+  build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.config], args: [] }),
+  parse: (reply): DrawReply => {
+    const [code, opensAt, seed, revealed] = replyArray('draw', reply);
+    if (code === 'NOT_FOUND' || code === 'NO_DRAW') return { code };
+    if (code !== 'DRAW' || typeof seed !== 'string') throw new UnexpectedScriptReply('draw', reply);
+    return {
+      code,
+      opensAtMs: opensAt === '' ? null : replyNumber('draw', opensAt),
+      seed,
+      revealed: revealed === 1,
+    };
+  },
+});
+
+export interface EventSnapshot {
+  configHash: Record<string, string>;
+  queueLength: number;
+  activeCount: number;
+  statsHash: Record<string, string>;
+  /** People admitted per second, smoothed; null until measured. */
+  admissionRatePerSecond: number | null;
+}
+
+/** event-stats-5.lua: one consistent read of an event; null if it does not exist. */
+export const eventStatsScript = defineScript({
+  file: 'event-stats',
+  build: ({ keys }: { keys: EventKeys }) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.stats, keys.pace],
+    args: [],
+  }),
+  parse: (reply): EventSnapshot | null => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-stats', reply);
+    if (reply.length === 0) return null;
+    const [config, queueLength, activeCount, stats, rate] = reply as unknown[];
+    return {
+      configHash: pairsToRecord(config),
+      queueLength: replyNumber('event-stats', queueLength),
+      activeCount: replyNumber('event-stats', activeCount),
+      statsHash: pairsToRecord(stats),
+      admissionRatePerSecond: rate === '' || rate === null ? null : replyNumber('event-stats', rate),
+    };
+  },
+});
+
+export type RemoveEventReply =
+  { code: 'NOT_FOUND' } | { code: 'NOT_CLOSED'; state: string } | { code: 'MORE' | 'REMOVED'; ended: number };
+
+/** remove-event-10.lua: one bounded slice of removing a closed event. */
+export const removeEventScript = defineScript({
+  file: 'remove-event',
+  build: (input: {
+    keys: EventKeys;
+    retentionSeconds: number;
+    sessionsPerCall: number;
+    messageIdPrefix: string;
+  }) => ({
+    keys: [
+      input.keys.config,
+      input.keys.queue,
+      input.keys.active,
+      input.keys.heartbeats,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.sequence,
+      input.keys.pace,
+      input.keys.history,
+      input.keys.flow,
+    ],
+    args: [
+      input.keys.sessionPrefix,
+      input.keys.userPrefix,
+      input.retentionSeconds,
+      input.sessionsPerCall,
+      input.messageIdPrefix,
+    ],
+  }),
+  parse: (reply): RemoveEventReply => {
+    const [code, detail] = replyArray('remove-event', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'NOT_CLOSED') return { code, state: String(detail) };
+    if (code === 'MORE' || code === 'REMOVED') return { code, ended: replyNumber('remove-event', detail) };
+    throw new UnexpectedScriptReply('remove-event', reply);
+  },
+});
+
+/** A streamed session with the event's progress at the same moment (stream-session-6.lua). */
+export interface StreamedSession {
+  session: SessionRecord;
+  /** Queue score while queued, else null. */
+  score: number | null;
+  admittedTotal: number;
+  idleTimeoutSeconds: number | null;
+  flowPairs: unknown[];
+}
+
+/** stream-session-6.lua */
+export const streamSessionScript = defineScript({
+  file: 'stream-session',
+  build: ({ keys, memberId }: { keys: EventKeys; memberId: string }) => ({
+    keys: [keys.session(memberId), keys.config, keys.queue, keys.pace, keys.stats, keys.flow],
+    args: [memberId],
+  }),
+  parse: (reply, { keys }): StreamedSession | null => {
+    const items = replyArray('stream-session', reply);
+    if (items[0] === 'NOT_FOUND') return null;
+    if (items[0] !== 'OK' || items.length !== 18) throw new UnexpectedScriptReply('stream-session', reply);
+    const [score, admittedTotal, idle, flow] = items.slice(14);
+    return {
+      session: parseSessionReply(keys.eventId, items.slice(0, 14) as (string | number)[]),
+      score: score === '' || score === null ? null : replyNumber('stream-session', score),
+      admittedTotal: replyNumber('stream-session', admittedTotal),
+      idleTimeoutSeconds: idle === '' ? null : replyNumber('stream-session', idle),
+      flowPairs: Array.isArray(flow) ? flow : [],
+    };
+  },
+});
+
+/** One event's progress for the streams of one instance (event-progress-5.lua). */
+export interface EventProgress {
+  admittedTotal: number;
+  queueLength: number;
+  admissionRatePerSecond: number | null;
+  state: EventState;
+  opensAtMs: number | null;
+  idleTimeoutSeconds: number | null;
+  flowPairs: unknown[];
+  /** When this event was created (null: not recorded). */
+  createdAtMs: number | null;
+}
+
+/** event-progress-5.lua; null if the event does not exist. */
+export const eventProgressScript = defineScript({
+  file: 'event-progress',
+  build: ({ keys }: { keys: EventKeys }) => ({
+    keys: [keys.config, keys.queue, keys.stats, keys.pace, keys.flow],
+    args: [],
+  }),
+  parse: (reply): EventProgress | null => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
+    if (reply.length === 0) return null;
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt] = reply as unknown[];
+    const optional = (value: unknown) =>
+      value === '' || value === null ? null : replyNumber('event-progress', value);
+    return {
+      admittedTotal: replyNumber('event-progress', admitted),
+      queueLength: replyNumber('event-progress', queueLength),
+      admissionRatePerSecond: optional(rate),
+      state: String(state) as EventState,
+      opensAtMs: optional(opensAt),
+      idleTimeoutSeconds: optional(idle),
+      flowPairs: Array.isArray(flow) ? flow : [],
+      createdAtMs: optional(createdAt),
+    };
+  },
+});
+
+/** heartbeat-1.lua: refreshes the heartbeats of queued sessions streamed by one instance. */
+export const heartbeatScript = defineScript({
+  file: 'heartbeat',
+  build: ({ keys, memberIds }: { keys: EventKeys; memberIds: string[] }) => ({
+    keys: [keys.heartbeats],
+    args: memberIds,
+  }),
+  parse: (reply) => replyNumber('heartbeat', reply),
+});
