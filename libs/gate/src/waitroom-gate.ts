@@ -66,8 +66,10 @@ export interface WaitroomGateOptions {
    * through on a question it could not answer.
    */
   isRevoked?: (claims: AdmissionClaims) => boolean | Promise<boolean>;
-  /** The site's origin as people see it (`https://shop.example.com`), when a proxy in front of
-   * this server changes the scheme or host; `return_to` and the Secure rule then use it. */
+  /**
+   * The site's origin as people see it (`https://shop.example.com`), when a proxy in front of
+   * this server changes the scheme or host; `return_to` and the Secure rule then use it.
+   */
   publicOrigin?: string;
   /** Retry-After of the 503 answered while the keys cannot be fetched. Default 5. */
   retryAfterSeconds?: number;
