@@ -31,7 +31,6 @@ import { toOutboxRecord } from '../apps/waitroom/src/events/outbox/outbox-messag
 import { useSessionTicketKey } from '../apps/waitroom/src/queue/session-ticket';
 import { entryFields } from '../apps/waitroom/src/events/outbox/outbox-entry';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
-import { readOrCreateSessionTicketKey } from '../apps/waitroom/src/queue/queue.repository';
 import {
   CpuMeter,
   ensureBuilt,
@@ -62,6 +61,7 @@ import {
   checkDistScriptsMatch,
   eventSettings,
   prefillJoins,
+  readOrCreateSessionTicketKey,
   registerEvent,
   script,
   upsertEvent,
@@ -336,7 +336,7 @@ async function main(): Promise<void> {
   // The service signs session tickets with the key kept in Redis under this prefix (created by
   // whoever comes first): the baseline's records must carry the same session ids, so the same
   // bytes, as the relay's.
-  useSessionTicketKey(await readOrCreateSessionTicketKey(redis, keys.sessionTicketKey));
+  useSessionTicketKey(await readOrCreateSessionTicketKey(redis, keys));
   const build = ensureBuilt();
   checkDistScriptsMatch(['join', 'admission-tick']);
   const profiler = serviceProfiler(prefix);

@@ -3,7 +3,6 @@ import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/bot-c
 import type { Environment } from '../apps/waitroom/src/config/environment';
 import { BotCheckService } from '../apps/waitroom/src/bot-check/bot-check.service';
 import { DEFAULT_BOT_CHECK_MAX_NUMBER } from '../apps/waitroom/src/queue/event-config';
-import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 import { startApp, type HttpClient, type RunningApp } from './support/app-harness';
 
@@ -162,7 +161,7 @@ describe('bot check: proof of work at join', () => {
     it("remembers a used proof in the event's slot until its challenge has expired", async () => {
       const challenge = await challengeOf(a.http, powEvent);
       expect((await join(a.http, powEvent, user(), await solve(challenge))).status).toBe(201);
-      const redis = a.app.get(RedisService).client;
+      const redis = a.redis.client;
       const key = `${prefix}{${powEvent}}:proof:${challenge.parameters.nonce}`;
       const ttlMs = await redis.pttl(key);
       const untilExpiry = challenge.parameters.expiresAt! * 1000 - Date.now();

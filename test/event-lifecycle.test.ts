@@ -1,6 +1,5 @@
 import { Topics } from '@waitroom/contracts';
-import { RedisService } from '../apps/waitroom/src/redis/redis.service';
-import { eventually, startApp, type RunningApp } from './support/app-harness';
+import { eventually, startApp, type RunningApp, type TestRedis } from './support/app-harness';
 import { ADMIN_KEY } from './support/test-env';
 import { TopicCollector } from './support/kafka';
 
@@ -8,14 +7,14 @@ import { TopicCollector } from './support/kafka';
 describe('event lifecycle: DELETE /admin/events/:event_id', () => {
   let svc: RunningApp;
   let collector: TopicCollector;
-  let redis: RedisService;
+  let redis: TestRedis;
   const admin = { 'x-api-key': ADMIN_KEY };
   const remove = (eventId: string, headers: Record<string, string> = admin) =>
     svc.http.delete(`/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, headers);
 
   beforeAll(async () => {
     svc = await startApp();
-    redis = svc.app.get(RedisService);
+    redis = svc.redis;
     collector = await TopicCollector.start([Topics.QUEUE_LEFT]);
   });
   afterAll(async () => {

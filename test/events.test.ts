@@ -8,7 +8,6 @@ import {
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { startApp, eventually, type RunningApp } from './support/app-harness';
 import { kafkaBroker, sendRaw, testProducer, TopicCollector } from './support/kafka';
 import { monitorRedis } from './support/redis-monitor';
@@ -99,14 +98,14 @@ describe('event streaming', () => {
     const leaseKey = `${outboxKey}:lease`;
     // The lease of the last batch runs out (or was released); from then on nothing takes it.
     await eventually(
-      () => (svc.app.get(RedisService).client as Redis).exists(leaseKey),
+      () => (svc.redis.client as Redis).exists(leaseKey),
       (exists) => exists === 0,
       10000,
       100,
     );
     const monitor = await monitorRedis(TEST_REDIS_URL);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await monitor.stop(svc.app.get(RedisService).client);
+    await monitor.stop(svc.redis.client);
     const onKey = (key: string) => monitor.commands.filter((args) => args.slice(1).includes(key));
     const names = (commands: string[][]) => commands.map((args) => args[0].toLowerCase());
     // The relay looks every OUTBOX_RELAY_INTERVAL_MS (20 ms here): an XLEN, and nothing else.

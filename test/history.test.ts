@@ -1,7 +1,6 @@
-import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { ActiveEvents } from '../apps/waitroom/src/registry/active-events';
 import { QueueService } from '../apps/waitroom/src/queue/queue.service';
-import { eventually, startApp, type RunningApp } from './support/app-harness';
+import { eventually, startApp, type RunningApp, type TestRedis } from './support/app-harness';
 import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 
 const INTERVAL_MS = 200;
@@ -21,7 +20,7 @@ interface History {
 /** Issue 11: the short per-event history in Redis behind the operator dashboard's charts. */
 describe('event history: GET /admin/events/:event_id/history', () => {
   let svc: RunningApp;
-  let redis: RedisService;
+  let redis: TestRedis;
   const admin = { 'x-api-key': ADMIN_KEY };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const historyOf = (app: RunningApp, eventId: string, query = '', headers = admin) =>
@@ -29,12 +28,11 @@ describe('event history: GET /admin/events/:event_id/history', () => {
       `/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}/history${query}`,
       headers,
     );
-  const historyKey = (app: RunningApp, eventId: string) =>
-    app.app.get(RedisService).keys.forEvent(eventId).history;
+  const historyKey = (app: RunningApp, eventId: string) => app.redis.keys.forEvent(eventId).history;
 
   beforeAll(async () => {
     svc = await startApp({ env: { HISTORY_SAMPLE_INTERVAL_MS: String(INTERVAL_MS) } });
-    redis = svc.app.get(RedisService);
+    redis = svc.redis;
   });
   afterAll(async () => {
     await svc?.close();

@@ -4,7 +4,6 @@ import { toOutboxEntries } from '../apps/waitroom/src/events/outbox/outbox-entry
 import { toOutboxRecord } from '../apps/waitroom/src/events/outbox/outbox-messages';
 import { OutboxReader } from '../apps/waitroom/src/events/outbox/outbox-reader';
 import { OutboxRelayService } from '../apps/waitroom/src/events/outbox/outbox-relay.service';
-import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { TopicCollector } from './support/kafka';
@@ -68,7 +67,7 @@ describe.each([
   }
 
   it('publishes a backlog of many batches once each, in outbox order, quarantining bad entries read ahead', async () => {
-    const redis = svc.app.get(RedisService);
+    const redis = svc.redis;
     const eventId = await svc.http.createEvent('relay-batches', { capacity: 10, state: 'paused' });
     const outbox = redis.keys.forEvent(eventId).outbox;
     const sessionIds: string[] = [];
@@ -104,7 +103,7 @@ describe.each([
   });
 
   it('publishes every kind of message byte for byte as the main thread maps it, tokens and session ids included', async () => {
-    const redis = svc.app.get(RedisService);
+    const redis = svc.redis;
     const eventId = await svc.http.createEvent('relay-kinds', { capacity: 3, state: 'open' });
     const sessionIds: string[] = [];
     for (let i = 0; i < 6; i++) sessionIds.push((await svc.http.join(`kinds-${i}`, eventId)).body.session_id);

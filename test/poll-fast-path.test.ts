@@ -1,5 +1,4 @@
 import Redis from 'ioredis';
-import { RedisService } from '../apps/waitroom/src/redis/redis.service';
 import { SessionPollService } from '../apps/waitroom/src/live/session-polls.service';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { monitorRedis } from './support/redis-monitor';
@@ -22,7 +21,7 @@ describe('status polls from the snapshot (the poll fast path)', () => {
   beforeAll(async () => {
     svc = await startApp({ env: { POLL_SNAPSHOT_MS: String(POLL_SNAPSHOT_MS), ADMISSION_TICK_MS: '50' } });
     polls = svc.app.get(SessionPollService);
-    redis = svc.app.get(RedisService).client as Redis;
+    redis = svc.redis.client as Redis;
   });
   afterAll(async () => {
     await svc?.close();

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { RedisService } from '../apps/waitroom/src/redis/redis.service';
+import { defineCommand, replyNumber } from '../apps/waitroom/src/redis/script-definition';
 import { QueueService } from '../apps/waitroom/src/queue/queue.service';
 import { startApp, type RunningApp } from './support/app-harness';
 import { TEST_REDIS_URL, testEnvironment } from './support/test-env';
@@ -9,6 +10,13 @@ import { TEST_REDIS_URL, testEnvironment } from './support/test-env';
  * write. Redis counts the reads it makes from its clients (INFO stats, total_reads_processed),
  * so what arrived in one write is one read; nothing else uses this Redis while a test file runs.
  */
+/** A plain INCR through the door's typed wrappers, as any repository's call goes. */
+const increment = defineCommand({
+  command: 'INCR',
+  build: ({ key }: { key: string }) => ({ keys: [key], args: [] }),
+  parse: (reply) => replyNumber('incr', reply),
+});
+
 describe('coalesced Redis writes', () => {
   const observer = new Redis(TEST_REDIS_URL);
   afterAll(async () => {
@@ -32,12 +40,10 @@ describe('coalesced Redis writes', () => {
     try {
       const key = `${redis.keys.prefix}burst`;
       const before = await readsByRedis();
-      const replies = await Promise.all(
-        Array.from({ length: 40 }, () => redis.call(() => redis.client.incr(key))),
-      );
+      const replies = await Promise.all(Array.from({ length: 40 }, () => redis.run(increment, { key })));
       // The observer's own INFO is one read of its own.
       const reads = (await readsByRedis()) - before - 1;
-      await redis.client.del(key);
+      await observer.del(key);
       return { replies, reads };
     } finally {
       await redis.onApplicationShutdown();

@@ -23,10 +23,9 @@ import { randomUUID } from 'node:crypto';
 import { parseSessionId } from '../../apps/waitroom/src/queue/session-id';
 import { useSessionTicketKey } from '../../apps/waitroom/src/queue/session-ticket';
 import { sessionView } from '../../apps/waitroom/src/queue/views';
-import { readOrCreateSessionTicketKey } from '../../apps/waitroom/src/queue/queue.repository';
 import { getSessionScript, leaveScript } from '../../apps/waitroom/src/queue/queue.scripts';
 import { WriteCoalescer } from '../../apps/waitroom/src/redis/write-coalescer';
-import { joinCall } from './lua';
+import { joinCall, readOrCreateSessionTicketKey } from './lua';
 
 const OUTBOX_MAX_BACKLOG = 1_000_000; // the service's default
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', {
@@ -132,7 +131,7 @@ server.keepAliveTimeout = 30_000;
 
 /** The session-ticket key, as the service loads it: ids then carry the same signed ticket. */
 async function useTicketKey(): Promise<void> {
-  useSessionTicketKey(await readOrCreateSessionTicketKey(redis, keys.sessionTicketKey));
+  useSessionTicketKey(await readOrCreateSessionTicketKey(redis, keys));
 }
 
 redis.once('ready', () => {

@@ -13,7 +13,11 @@ import {
 } from '../../apps/waitroom/src/queue/event-config';
 import { admissionStepScript } from '../../apps/waitroom/src/admission/admission.scripts';
 import { newMemberId } from '../../apps/waitroom/src/queue/session-id';
-import { joinScript, upsertEventScript } from '../../apps/waitroom/src/queue/queue.scripts';
+import {
+  joinScript,
+  sessionTicketKeyCommand,
+  upsertEventScript,
+} from '../../apps/waitroom/src/queue/queue.scripts';
 import { DIST_SCRIPTS_DIR, serviceEnvOverrides, SOURCE_SCRIPTS_DIR, sleep } from './common';
 
 export { RedisKeys, type EventKeys };
@@ -219,4 +223,14 @@ export async function waitForEmptyOutbox(
     await sleep(20);
   }
   return { lengthAtEnd, drainMs: null };
+}
+
+/** The session-ticket key, as the service loads it (its SET NX GET wrapper): ids then carry the same signed ticket. */
+export async function readOrCreateSessionTicketKey(redis: Redis, keys: RedisKeys): Promise<Buffer> {
+  const input = { key: keys.sessionTicketKey, candidate: randomBytes(32) };
+  const call = sessionTicketKeyCommand.build(input);
+  return sessionTicketKeyCommand.parse(
+    await redis.call(sessionTicketKeyCommand.command, ...call.keys, ...call.args),
+    input,
+  );
 }

@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { RETIRE_GRACE_MS } from '../../apps/waitroom/src/registry/active-events';
-import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
-import { eventually, startApp, type RunningApp } from '../support/app-harness';
+import { eventually, startApp, type RunningApp, type TestRedis } from '../support/app-harness';
 import { RedisProcess } from '../support/redis-processes';
 import { ADMIN_KEY } from '../support/test-env';
 
@@ -16,14 +15,14 @@ describe('idle and removed events', () => {
   const redisProcess = new RedisProcess(6397);
   let svc: RunningApp;
   let probe: Redis;
-  let redis: RedisService;
+  let redis: TestRedis;
   const admin = { 'x-api-key': ADMIN_KEY };
   const ids = Array.from({ length: EVENTS }, (_, i) => `idle-${String(i).padStart(4, '0')}`);
 
   beforeAll(async () => {
     await redisProcess.start();
     svc = await startApp({ env: { REDIS_URL: redisProcess.url } });
-    redis = svc.app.get(RedisService);
+    redis = svc.redis;
     probe = new Redis(redisProcess.port, '127.0.0.1');
   });
   afterAll(async () => {

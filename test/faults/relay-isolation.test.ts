@@ -1,6 +1,5 @@
 import { Topics } from '@waitroom/contracts';
-import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
-import { eventually, startApp, type RunningApp } from '../support/app-harness';
+import { eventually, startApp, type RunningApp, type TestRedis } from '../support/app-harness';
 import { TopicCollector } from '../support/kafka';
 
 /**
@@ -11,11 +10,11 @@ import { TopicCollector } from '../support/kafka';
 describe('outbox relay with unreadable entries', () => {
   let svc: RunningApp;
   let collector: TopicCollector;
-  let redis: RedisService;
+  let redis: TestRedis;
 
   beforeAll(async () => {
     svc = await startApp();
-    redis = svc.app.get(RedisService);
+    redis = svc.redis;
     collector = await TopicCollector.start([Topics.QUEUE_JOINED]);
   });
   afterAll(async () => {

@@ -293,8 +293,7 @@ export function queueSuite(label: string, redisEnv: () => Record<string, string>
         const eventId = await newEvent();
         const session = (await svc.http.join('temp', eventId)).body;
         await svc.http.leave(session.session_id);
-        const { RedisService } = await import('../../apps/waitroom/src/redis/redis.service');
-        const redis = svc.app.get(RedisService);
+        const redis = svc.redis;
         const member = session.session_id.split('~')[1];
         const ttl = await redis.client.ttl(redis.keys.forEvent(eventId).session(member));
         expect(ttl).toBeGreaterThan(0);

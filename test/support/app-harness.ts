@@ -2,12 +2,30 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis, { Cluster } from 'ioredis';
 import { createApp } from '../../apps/waitroom/src/http/bootstrap';
 import type { Environment } from '../../apps/waitroom/src/config/environment';
-import { RedisService } from '../../apps/waitroom/src/redis/redis.service';
+import { createRedisClient, type RedisClient } from '../../apps/waitroom/src/redis/redis-client';
+import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { ADMIN_KEY, testEnvironment } from './test-env';
+
+/**
+ * A test's own connection to the app's Redis, beside the app's (whose client is private to its
+ * door): to look at keys directly and to clean up.
+ */
+export interface TestRedis {
+  client: RedisClient;
+  keys: RedisKeys;
+}
+
+export function testRedis(env: Environment): TestRedis {
+  const client = createRedisClient(env);
+  client.on('error', () => undefined);
+  return { client, keys: new RedisKeys(env.REDIS_KEY_PREFIX) };
+}
 
 export interface RunningApp {
   app: NestFastifyApplication;
   env: Environment;
+  /** The test's own connection to the same Redis (closed by close()). */
+  redis: TestRedis;
   baseUrl: string;
   /** JSON over real HTTP. */
   http: HttpClient;
@@ -115,13 +133,16 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
+  const redis = testRedis(env);
   return {
     app,
     env,
+    redis,
     baseUrl,
     http: new HttpClient(baseUrl),
     close: async () => {
-      await deleteKeys(app.get(RedisService).client, env.REDIS_KEY_PREFIX).catch(() => undefined);
+      await deleteKeys(redis.client, env.REDIS_KEY_PREFIX).catch(() => undefined);
+      redis.client.disconnect();
       await app.close();
     },
   };

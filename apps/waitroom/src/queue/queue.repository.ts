@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { JoinProof } from '../bot-check/join-proof';
-import type { Cluster, Redis } from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
@@ -17,6 +16,7 @@ import {
   joinScript,
   leaveScript,
   removeEventScript,
+  sessionTicketKeyCommand,
   streamSessionScript,
   upsertEventScript,
   type CheckoutOutcome,
@@ -98,11 +98,12 @@ export class QueueRepository {
     return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId) });
   }
 
-  /** The secret that signs session tickets (readOrCreateSessionTicketKey). */
+  /** The secret that signs session tickets: the one in Redis, or a fresh one written if there is none yet. */
   sessionTicketKey(): Promise<Buffer> {
-    return this.redis.call(() =>
-      readOrCreateSessionTicketKey(this.redis.client, this.redis.keys.sessionTicketKey),
-    );
+    return this.redis.run(sessionTicketKeyCommand, {
+      key: this.redis.keys.sessionTicketKey,
+      candidate: randomBytes(32),
+    });
   }
 
   /** Heartbeats of queued sessions, one call for many (the streams and polls of one instance). */
@@ -189,15 +190,4 @@ export class QueueRepository {
       if (reply.code === 'REMOVED') return { code: 'REMOVED', ended };
     }
   }
-}
-
-/**
- * The secret that signs session tickets: the one already in Redis, or a fresh one written if there
- * is none yet. One SET NX GET: concurrent first starts agree on one, in one round trip. Also what
- * the benchmarks' servers use, so they sign the same kind of ids as the service.
- */
-export async function readOrCreateSessionTicketKey(client: Redis | Cluster, key: string): Promise<Buffer> {
-  const candidate = randomBytes(32).toString('base64url');
-  const stored = await client.set(key, candidate, 'NX', 'GET');
-  return Buffer.from(stored ?? candidate, 'base64url');
 }

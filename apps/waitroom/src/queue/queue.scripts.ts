@@ -1,5 +1,6 @@
 import type { EventKeys } from '../redis/redis-keys';
 import {
+  defineCommand,
   defineScript,
   pairsToRecord,
   replyArray,
@@ -344,4 +345,22 @@ export const heartbeatScript = defineScript({
     args: memberIds,
   }),
   parse: (reply) => replyNumber('heartbeat', reply),
+});
+
+/**
+ * SET NX GET of the session ticket key: the secret already in Redis, or `candidate` written if
+ * there is none yet. Concurrent first starts agree on one, in one round trip. Also what the
+ * benchmarks' servers use, so they sign the same kind of ids as the service.
+ */
+export const sessionTicketKeyCommand = defineCommand({
+  command: 'SET',
+  build: ({ key, candidate }: { key: string; candidate: Buffer }) => ({
+    keys: [key],
+    args: [candidate.toString('base64url'), 'NX', 'GET'],
+  }),
+  parse: (reply, { candidate }): Buffer => {
+    if (reply === null) return candidate;
+    if (typeof reply !== 'string') throw new UnexpectedScriptReply('session-ticket-key', reply);
+    return Buffer.from(reply, 'base64url');
+  },
 });

@@ -7,21 +7,44 @@ export interface ScriptCall {
 /**
  * One Lua script's typed wrapper (the habit of BullMQ's `classes/scripts.ts`): which file it
  * runs, how a call's KEYS and ARGV are built from a typed input, and how its reply is read.
- * Each feature defines the wrappers of its own scripts; the bench's baselines build their calls
- * with the same `build`, so nothing builds KEYS/ARGV by hand or casts a reply anywhere else.
- * `build` is pure: random ids (member ids, message ids) are part of the input.
+ * Each feature defines the wrappers of its own scripts in its `*.scripts.ts`; the bench's
+ * baselines build their calls with the same `build`, so nothing builds KEYS/ARGV by hand or
+ * casts a reply anywhere else. `build` is pure: random ids (member ids, message ids) are part of
+ * the input.
  */
 export interface ScriptDefinition<Input, Reply> {
-  /** `scripts/<file>-<number of keys>.lua` */
+  readonly kind: 'script';
+  /** `redis/scripts/<file>-<number of keys>.lua` */
   readonly file: string;
   build(input: Input): ScriptCall;
   parse(reply: unknown, input: Input): Reply;
 }
 
+/**
+ * A single Redis command's typed wrapper, for what one command does without a script (a read of
+ * one key, a set member): the same shape as a script's, so every call still goes through a
+ * wrapper of its module's `*.scripts.ts`.
+ */
+export interface CommandDefinition<Input, Reply> {
+  readonly kind: 'command';
+  /** The command's name, e.g. `XRANGE`; its KEYS come first in the call, then its ARGV. */
+  readonly command: string;
+  build(input: Input): ScriptCall;
+  parse(reply: unknown, input: Input): Reply;
+}
+
+export type RedisCall<Input, Reply> = ScriptDefinition<Input, Reply> | CommandDefinition<Input, Reply>;
+
 export function defineScript<Input, Reply>(
-  definition: ScriptDefinition<Input, Reply>,
+  definition: Omit<ScriptDefinition<Input, Reply>, 'kind'>,
 ): ScriptDefinition<Input, Reply> {
-  return definition;
+  return { kind: 'script', ...definition };
+}
+
+export function defineCommand<Input, Reply>(
+  definition: Omit<CommandDefinition<Input, Reply>, 'kind'>,
+): CommandDefinition<Input, Reply> {
+  return { kind: 'command', ...definition };
 }
 
 /** A script's reply that is not the documented shape: a bug (script and parser out of step). */

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EventRegistry } from './event-registry';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
-import { defineScript, replyNumber, UnexpectedScriptReply } from '../redis/script-definition';
+import {
+  activeEventIdsCommand,
+  eventWorkScript,
+  retireScript,
+  touchScript,
+  type EventWork,
+} from './registry.scripts';
 
 /** An instance marks an event at most this often: one write per event per second, not per request. */
 export const TOUCH_INTERVAL_MS = 1000;
@@ -16,46 +22,6 @@ export const RETIRE_GRACE_MS = 10_000;
 export const SWEEP_INTERVAL_MS = 30_000;
 /** Events checked at once by the sweep. */
 const SWEEP_CONCURRENCY = 50;
-
-const touchScript = defineScript({
-  file: 'touch-active',
-  build: (input: { activeEventsKey: string; eventId: string }) => ({
-    keys: [input.activeEventsKey],
-    args: [input.eventId],
-  }),
-  parse: () => undefined,
-});
-
-const retireScript = defineScript({
-  file: 'retire-active',
-  build: (input: { activeEventsKey: string; eventId: string; graceMs: number }) => ({
-    keys: [input.activeEventsKey],
-    args: [input.eventId, input.graceMs],
-  }),
-  parse: (reply) => replyNumber('retire-active', reply) === 1,
-});
-
-export interface EventWork {
-  configured: boolean;
-  queueLength: number;
-  activeCount: number;
-  outboxLength: number;
-}
-
-const eventWorkScript = defineScript({
-  file: 'event-work',
-  build: (keys: { config: string; queue: string; active: string; outbox: string }) => ({
-    keys: [keys.config, keys.queue, keys.active, keys.outbox],
-    args: [],
-  }),
-  parse: (reply): EventWork => {
-    if (!Array.isArray(reply) || reply.length !== 4) throw new UnexpectedScriptReply('event-work', reply);
-    const [configured, queueLength, activeCount, outboxLength] = reply.map((value) =>
-      replyNumber('event-work', value),
-    );
-    return { configured: configured === 1, queueLength, activeCount, outboxLength };
-  },
-});
 
 /** True when an event needs no visit: nothing queued, admitted, or waiting to be published. */
 export function isIdle(work: Pick<EventWork, 'queueLength' | 'activeCount' | 'outboxLength'>): boolean {
@@ -107,7 +73,7 @@ export class ActiveEvents {
 
   /** Event ids that have (or recently had) work. */
   async ids(): Promise<string[]> {
-    return this.redis.call(() => this.redis.client.zrange(this.redis.keys.activeEvents, 0, -1));
+    return this.redis.run(activeEventIdsCommand, { activeEventsKey: this.redis.keys.activeEvents });
   }
 
   /** Called by a visitor that found the event idle; true if it left the set. */

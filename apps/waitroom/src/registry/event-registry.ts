@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
+import { registeredEventIdsCommand, registerEventCommand, unregisterEventCommand } from './registry.scripts';
 
 /**
  * The set of configured event ids: what the admin list, the metrics and the active-events sweep
@@ -11,17 +12,16 @@ export class EventRegistry {
   constructor(private readonly redis: RedisService) {}
 
   async add(eventId: string): Promise<void> {
-    await this.redis.call(() => this.redis.client.sadd(this.redis.keys.eventRegistry, eventId));
+    await this.redis.run(registerEventCommand, { registryKey: this.redis.keys.eventRegistry, eventId });
   }
 
   /** After an event was removed: it is no longer listed, swept or scraped. */
   async remove(eventId: string): Promise<void> {
-    await this.redis.call(() => this.redis.client.srem(this.redis.keys.eventRegistry, eventId));
+    await this.redis.run(unregisterEventCommand, { registryKey: this.redis.keys.eventRegistry, eventId });
   }
 
   /** Every registered event id, sorted. */
   async ids(): Promise<string[]> {
-    const ids = await this.redis.call(() => this.redis.client.smembers(this.redis.keys.eventRegistry));
-    return ids.sort();
+    return this.redis.run(registeredEventIdsCommand, { registryKey: this.redis.keys.eventRegistry });
   }
 }

@@ -4,7 +4,6 @@
  * functions, so the relay's reader thread (outbox-reader.thread.ts) reads entries exactly as the
  * repository does.
  */
-import type { RedisClient } from '../../redis/redis-client';
 
 /** One domain event waiting in an event's outbox stream. */
 export interface OutboxEntry {
@@ -51,16 +50,6 @@ function unpack(packed: string): Record<string, string> {
   const valueField = VALUE_FIELD[k];
   if (valueField) fields[valueField] = value;
   return fields;
-}
-
-/** Up to `count` entries of an outbox stream, oldest first, after `afterId` (from the oldest when null). */
-export async function readOutboxEntries(
-  client: RedisClient,
-  outboxKey: string,
-  count: number,
-  afterId: string | null,
-): Promise<OutboxEntry[]> {
-  return toOutboxEntries(await client.xrange(outboxKey, rangeStartAfter(afterId), '+', 'COUNT', count));
 }
 
 /** An XRANGE reply as entries. */

@@ -12,18 +12,16 @@
  */
 import type { ProducedTopic } from '@waitroom/contracts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRedisClient, type RedisConnectionSettings } from '../../redis/redis-client';
-import { RedisKeys } from '../../redis/redis-keys';
+import { RedisDoor, type RedisDoorSettings } from '../../redis/redis-door';
 import { AdmissionTokenSigner, type AdmissionTokenSignerSettings } from '../../tokens/admission-token-signer';
 import { useSessionTicketKey } from '../../queue/session-ticket';
-import { readOutboxEntries } from './outbox-entry';
 import { toOutboxBatch, type OutboxBatch, type UnreadableEntry } from './outbox-messages';
+import { outboxEntriesCommand } from './outbox.scripts';
 
 /** The first message: what the thread needs to read and sign. */
 export interface ReaderThreadSetup {
   type: 'setup';
-  redis: RedisConnectionSettings;
-  keyPrefix: string;
+  redis: RedisDoorSettings;
   signer: AdmissionTokenSignerSettings;
 }
 
@@ -97,17 +95,20 @@ function serve(port: NonNullable<typeof parentPort>): void {
 }
 
 function batchReader(setup: ReaderThreadSetup): (request: ReadRequest) => Promise<WireBatch | null> {
-  const client = createRedisClient(setup.redis);
+  const redis = new RedisDoor(setup.redis);
   // The main thread's own connection reports an outage; this one only fails its reads.
-  client.on('error', () => undefined);
-  const keys = new RedisKeys(setup.keyPrefix);
+  redis.onConnectionError(() => undefined);
   const signer = new AdmissionTokenSigner(setup.signer);
   return async ({ eventId, afterId, count, ticketKey }) => {
     if (ticketKey !== undefined)
       useSessionTicketKey(
         ticketKey && Buffer.from(ticketKey.buffer, ticketKey.byteOffset, ticketKey.byteLength),
       );
-    const entries = await readOutboxEntries(client, keys.forEvent(eventId).outbox, count, afterId);
+    const entries = await redis.run(outboxEntriesCommand, {
+      outboxKey: redis.keys.forEvent(eventId).outbox,
+      afterId,
+      count,
+    });
     const batch = toOutboxBatch(eventId, entries, signer);
     return batch && toWire(batch);
   };

@@ -135,8 +135,11 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
         REDIS_CLUSTER_NODES: this.env.REDIS_CLUSTER_NODES,
         REDIS_COMMAND_TIMEOUT_MS: this.env.REDIS_COMMAND_TIMEOUT_MS,
         REDIS_AUTO_PIPELINING: this.env.REDIS_AUTO_PIPELINING,
+        REDIS_KEY_PREFIX: this.env.REDIS_KEY_PREFIX,
+        OUTBOX_ENTRY_FORMAT: this.env.OUTBOX_ENTRY_FORMAT,
+        // Its reads wait on the relay's sends, never on each other: nothing to group.
+        REDIS_WRITE_COALESCING: false,
       },
-      keyPrefix: this.env.REDIS_KEY_PREFIX,
       signer: this.tokens.signerSettings(),
     } satisfies ReaderThreadSetup);
   }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Leases } from '../../redis/lease';
 import { RedisService } from '../../redis/redis.service';
-import { readOutboxEntries, type OutboxEntry } from './outbox-entry';
+import type { OutboxEntry } from './outbox-entry';
 import {
+  outboxEntriesCommand,
   quarantineOutboxEntryScript,
   relayLeaseScript,
+  streamLengthCommand,
   trimOutboxScript,
   type RelayLease,
 } from './outbox.scripts';
@@ -38,9 +40,12 @@ export class OutboxRepository {
   }
 
   /** The oldest `count` entries, or the oldest after `afterId` (exclusive) when given. */
-  async oldest(eventId: string, count: number, afterId: string | null = null): Promise<OutboxEntry[]> {
-    const key = this.redis.keys.forEvent(eventId).outbox;
-    return this.redis.call(() => readOutboxEntries(this.redis.client, key, count, afterId));
+  oldest(eventId: string, count: number, afterId: string | null = null): Promise<OutboxEntry[]> {
+    return this.redis.run(outboxEntriesCommand, {
+      outboxKey: this.redis.keys.forEvent(eventId).outbox,
+      afterId,
+      count,
+    });
   }
 
   /**
@@ -66,14 +71,14 @@ export class OutboxRepository {
     });
   }
 
-  async backlog(eventId: string): Promise<number> {
-    const key = this.redis.keys.forEvent(eventId).outbox;
-    return this.redis.call(() => this.redis.client.xlen(key));
+  backlog(eventId: string): Promise<number> {
+    return this.redis.run(streamLengthCommand, { streamKey: this.redis.keys.forEvent(eventId).outbox });
   }
 
-  async quarantined(eventId: string): Promise<number> {
-    const key = this.redis.keys.forEvent(eventId).outboxQuarantine;
-    return this.redis.call(() => this.redis.client.xlen(key));
+  quarantined(eventId: string): Promise<number> {
+    return this.redis.run(streamLengthCommand, {
+      streamKey: this.redis.keys.forEvent(eventId).outboxQuarantine,
+    });
   }
 }
 

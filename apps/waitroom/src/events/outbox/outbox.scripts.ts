@@ -1,5 +1,11 @@
 import type { EventKeys } from '../../redis/redis-keys';
-import { defineScript, replyNumber } from '../../redis/script-definition';
+import {
+  defineCommand,
+  defineScript,
+  replyNumber,
+  UnexpectedScriptReply,
+} from '../../redis/script-definition';
+import { rangeStartAfter, toOutboxEntries, type OutboxEntry } from './outbox-entry';
 
 /** trim-outbox-2.lua: deletes published entries (below `minId`); returns the entries left. */
 export const trimOutboxScript = defineScript({
@@ -35,4 +41,24 @@ export const relayLeaseScript = defineScript({
     const answer = replyNumber('relay-lease', reply);
     return answer === 1 ? 'held' : answer === 0 ? 'taken' : 'empty';
   },
+});
+
+/** XRANGE of an outbox: up to `count` entries after `afterId` (from the oldest when null), oldest first. */
+export const outboxEntriesCommand = defineCommand({
+  command: 'XRANGE',
+  build: (input: { outboxKey: string; afterId: string | null; count: number }) => ({
+    keys: [input.outboxKey],
+    args: [rangeStartAfter(input.afterId), '+', 'COUNT', input.count],
+  }),
+  parse: (reply): OutboxEntry[] => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('outbox-entries', reply);
+    return toOutboxEntries(reply as [string, string[]][]);
+  },
+});
+
+/** XLEN of a stream: the entries an outbox (or its quarantine) holds. */
+export const streamLengthCommand = defineCommand({
+  command: 'XLEN',
+  build: ({ streamKey }: { streamKey: string }) => ({ keys: [streamKey], args: [] }),
+  parse: (reply) => replyNumber('stream-length', reply),
 });

@@ -1,0 +1,85 @@
+import type { EventKeys } from '../redis/redis-keys';
+import { defineCommand, defineScript, replyNumber, UnexpectedScriptReply } from '../redis/script-definition';
+
+/** touch-active-1.lua: marks an event as having work. */
+export const touchScript = defineScript({
+  file: 'touch-active',
+  build: (input: { activeEventsKey: string; eventId: string }) => ({
+    keys: [input.activeEventsKey],
+    args: [input.eventId],
+  }),
+  parse: () => undefined,
+});
+
+/** retire-active-1.lua: drops an idle event from the active set unless it was touched within the grace. */
+export const retireScript = defineScript({
+  file: 'retire-active',
+  build: (input: { activeEventsKey: string; eventId: string; graceMs: number }) => ({
+    keys: [input.activeEventsKey],
+    args: [input.eventId, input.graceMs],
+  }),
+  parse: (reply) => replyNumber('retire-active', reply) === 1,
+});
+
+export interface EventWork {
+  configured: boolean;
+  queueLength: number;
+  activeCount: number;
+  outboxLength: number;
+}
+
+/** event-work-4.lua: how much work an event has, for the sweep. */
+export const eventWorkScript = defineScript({
+  file: 'event-work',
+  build: (keys: EventKeys) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.outbox],
+    args: [],
+  }),
+  parse: (reply): EventWork => {
+    if (!Array.isArray(reply) || reply.length !== 4) throw new UnexpectedScriptReply('event-work', reply);
+    const [configured, queueLength, activeCount, outboxLength] = reply.map((value) =>
+      replyNumber('event-work', value),
+    );
+    return { configured: configured === 1, queueLength, activeCount, outboxLength };
+  },
+});
+
+/** ZRANGE of the active set: the ids of the events that have (or recently had) work. */
+export const activeEventIdsCommand = defineCommand({
+  command: 'ZRANGE',
+  build: ({ activeEventsKey }: { activeEventsKey: string }) => ({ keys: [activeEventsKey], args: [0, -1] }),
+  parse: (reply) => stringList('active-events', reply),
+});
+
+/** SADD of the registry: an event id is configured (written before its config). */
+export const registerEventCommand = defineCommand({
+  command: 'SADD',
+  build: ({ registryKey, eventId }: { registryKey: string; eventId: string }) => ({
+    keys: [registryKey],
+    args: [eventId],
+  }),
+  parse: () => undefined,
+});
+
+/** SREM of the registry: a removed event is no longer listed, swept or scraped. */
+export const unregisterEventCommand = defineCommand({
+  command: 'SREM',
+  build: ({ registryKey, eventId }: { registryKey: string; eventId: string }) => ({
+    keys: [registryKey],
+    args: [eventId],
+  }),
+  parse: () => undefined,
+});
+
+/** SMEMBERS of the registry: every configured event id, sorted. */
+export const registeredEventIdsCommand = defineCommand({
+  command: 'SMEMBERS',
+  build: ({ registryKey }: { registryKey: string }) => ({ keys: [registryKey], args: [] }),
+  parse: (reply) => stringList('registry', reply).sort(),
+});
+
+function stringList(name: string, reply: unknown): string[] {
+  if (!Array.isArray(reply) || !reply.every((item) => typeof item === 'string'))
+    throw new UnexpectedScriptReply(name, reply);
+  return reply;
+}
