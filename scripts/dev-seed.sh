@@ -22,8 +22,10 @@
 # Exits non-zero, with one clear line, if the service never becomes ready or refuses the call.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STACK_DIR="${WAITROOM_STACK_DIR:-$ROOT/.stack}"
+# shellcheck source-path=SCRIPTDIR disable=SC1091 # shellcheck -x follows it
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+command -v curl >/dev/null 2>&1 || die "curl is not installed"
+
 WAITROOM_URL="${WAITROOM_URL:-http://127.0.0.1:${PORT:-8080}}"
 WAITROOM_URL="${WAITROOM_URL%/}"
 EVENT_ID="${EVENT_ID:-concert-2024}"
@@ -33,11 +35,6 @@ CHECKOUT_TIMEOUT_SECONDS="${CHECKOUT_TIMEOUT_SECONDS:-600}"
 EVENT_STATE="${EVENT_STATE:-open}"
 CHECKOUT_URL="${CHECKOUT_URL:-}"
 READY_TIMEOUT_SECONDS="${READY_TIMEOUT_SECONDS:-60}"
-
-log() { printf '[dev-seed] %s\n' "$*" >&2; }
-die() { printf '[dev-seed] error: %s\n' "$*" >&2; exit 1; }
-
-command -v curl >/dev/null 2>&1 || die "curl is not installed"
 
 if [[ -z "${ADMIN_API_KEY:-}" && -s "$STACK_DIR/admin-api-key" ]]; then
   ADMIN_API_KEY="$(<"$STACK_DIR/admin-api-key")"

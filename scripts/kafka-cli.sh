@@ -6,7 +6,8 @@
 #
 # --bootstrap-server is added for you (KAFKA_BROKERS, default 127.0.0.1:9092).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR disable=SC1091 # shellcheck -x follows it
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 BOOTSTRAP="${KAFKA_BROKERS:-127.0.0.1:9092}"
 BOOTSTRAP="${BOOTSTRAP%%,*}"
 
@@ -19,7 +20,7 @@ case "$tool" in
   *) echo "usage: $0 topics|console-producer|console-consumer|consumer-groups [args...]" >&2; exit 2 ;;
 esac
 
-if [[ "${STACK_MODE:-auto}" != "jar" ]] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+if docker_mode; then
   # Inside the container the broker listens on its own loopback.
   tty_flag=""; [[ -t 0 ]] && tty_flag="-it" || tty_flag="-i"
   exec docker compose -f "$ROOT/docker-compose.yml" exec $tty_flag kafka \
