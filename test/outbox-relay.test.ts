@@ -154,11 +154,14 @@ describe.each([
       for (let i = 0; i < BATCH + 2; i++)
         expect((await svc.http.join(`crash-${i}`, eventId)).status).toBe(201);
       // The thread dies as a crash would have it: without a word to the main thread. The pass
-      // right after runs well within the pause before a new thread is started.
+      // right after starts well within the pause before a new thread is started (on a loaded box
+      // the new one may be up for its second batch).
       await (reader['thread'] as Worker).terminate();
       expect(reader.onThread).toBe(false);
       const onMain = await relayPass(eventId);
-      expect(onMain).toEqual({ published: BATCH + 2, onThread: 0, onMain: 2 });
+      expect(onMain.published).toBe(BATCH + 2);
+      expect(onMain.onMain).toBeGreaterThanOrEqual(1);
+      expect(onMain.onMain + onMain.onThread).toBe(2);
 
       await eventually(
         async () => reader.onThread,

@@ -1,20 +1,17 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Environment } from '../config/environment';
-import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
-import { batchedHeartbeatIntervalMs, type SessionRecord } from '../queue/session';
+import { EventSnapshots, type EventSnapshot } from './event-snapshots';
+import { followPosition, positionBaseOf, type PositionBase } from './queue-flow';
+import type { SessionRecord } from '../queue/session';
 import { parseSessionId, type SessionRef } from '../queue/session-id';
 import { decodeTicket, type SessionTicket } from '../queue/session-ticket';
 import { queuedSessionTemplate, type QueuedSessionTemplate, type SessionView } from '../queue/views';
-import type { EventProgress, StreamedSession } from '../queue/queue.repository';
+import type { StreamedSession } from '../queue/queue.repository';
 import { QueueRepository } from '../queue/queue.repository';
 import { QueueService } from '../queue/queue.service';
 import { sessionNotFound } from '../queue/queue-errors';
 import { SessionChanges } from '../queue/session-changes';
 
-/** An event nobody polled on this instance for this long is no longer refreshed (idle costs nothing). */
-const SNAPSHOT_IDLE_MS = 10000;
-/** Members per heartbeat call, so one call never holds Redis for long. */
-const HEARTBEATS_PER_CALL = 1000;
 /**
  * Bases learnt from direct reads (a change in the person's own bucket), newest kept. Bounded,
  * so memory stays flat whatever the crowd: a person whose base was dropped takes one more read.
@@ -27,6 +24,9 @@ const LEARNT_BASES_MAX = 200000;
  * verified again.
  */
 const VERIFIED_TICKETS_MAX = 200000;
+
+/** Changes remembered before the expired ones are swept out. */
+const CHANGED_REMEMBERED = 10_000;
 
 interface VerifiedTicket {
   eventId: string;
@@ -46,16 +46,6 @@ export interface ImmediateAnswer {
   template: QueuedSessionTemplate;
 }
 
-interface EventSnapshot {
-  progress: EventProgress | null;
-  flow: FlowSnapshot | null;
-  loadedAt: number;
-  lastPolledAt: number;
-  loading?: Promise<void>;
-  lastHeartbeatAt: number;
-  heartbeats: Set<string>;
-}
-
 /** The fast path's verdict on one poll. */
 export type PollAnswer =
   | { kind: 'answered'; session: SessionRecord }
@@ -68,7 +58,7 @@ export type PollAnswer =
  * A session id carries a signed ticket (session-ticket.ts): the person's user id, priority,
  * join time, and place and counters at joining. Each instance keeps, per event it answers polls
  * for, one progress snapshot (event-progress-5.lua: admitted total, queue length, rate, state,
- * flow buckets), refreshed every POLL_SNAPSHOT_MS while polls come; from the two it computes
+ * flow buckets: event-snapshots.ts), refreshed every POLL_SNAPSHOT_MS while polls come; from the two it computes
  * the place now, exactly (queue-flow.ts). The session is read directly only when the snapshot
  * says it may have changed: nobody left ahead (admitted?), a departure or a join in its own
  * bucket (which side?), the event gone, or a change made through this instance (a leave).
@@ -76,21 +66,19 @@ export type PollAnswer =
  * again. Heartbeats are collected and written in one call per event now and then.
  */
 @Injectable()
-export class SessionPollService implements OnModuleDestroy {
-  private readonly logger = new Logger(SessionPollService.name);
-  private readonly snapshots = new Map<string, EventSnapshot>();
+export class SessionPollService {
   /** `<event_id>~<member>` → base of a direct read newer than the ticket's, oldest first. */
   private readonly learnt = new Map<string, PositionBase>();
   private readonly verified = new Map<string, VerifiedTicket>();
   /** `<event_id>~<member>` → until when its polls read directly (changed through this instance). */
   private readonly changedHere = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
   /** Counters read by tests and benchmarks: polls answered here, polls sent to read the session. */
-  readonly stats = { answered: 0, reads: 0, snapshots: 0, heartbeatCalls: 0 };
+  readonly stats = { answered: 0, reads: 0 };
 
   constructor(
     private readonly repository: QueueRepository,
     private readonly queue: QueueService,
+    private readonly snapshots: EventSnapshots,
     changes: SessionChanges,
     private readonly env: Environment,
   ) {
@@ -119,17 +107,12 @@ export class SessionPollService implements OnModuleDestroy {
     return this.queue.view(session);
   }
 
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
   /** Answers a poll from the snapshot, or says to read the session. */
   async answer(ref: SessionRef): Promise<PollAnswer> {
     const verified = ref.ticket === undefined ? null : this.verify(ref.eventId, ref.member, ref.ticket);
     let answer: PollAnswer = { kind: 'read', learn: false };
     if (verified && !this.changedRecently(verified.id)) {
-      const snapshot = await this.snapshot(ref.eventId);
+      const snapshot = await this.snapshots.forPoll(ref.eventId);
       answer = this.fromSnapshot(verified, snapshot);
     }
     if (answer.kind === 'read') this.stats.reads++;
@@ -152,10 +135,8 @@ export class SessionPollService implements OnModuleDestroy {
       if (!verified) return null;
     }
     if (this.changedRecently(verified.id)) return null;
-    const snapshot = this.snapshots.get(verified.eventId);
+    const snapshot = this.snapshots.forPollNow(verified.eventId);
     if (!snapshot) return null;
-    snapshot.lastPolledAt = Date.now();
-    if (snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) return null;
     const answer = this.fromSnapshot(verified, snapshot);
     if (answer.kind !== 'answered') return null;
     this.stats.answered++;
@@ -197,7 +178,7 @@ export class SessionPollService implements OnModuleDestroy {
       const mayBeAdmitted = base.position - (progress.admittedTotal - base.admittedTotal) <= 0;
       return { kind: 'read', learn: !mayBeAdmitted };
     }
-    if (progress.idleTimeoutSeconds !== null) snapshot.heartbeats.add(verified.member);
+    if (progress.idleTimeoutSeconds !== null) this.snapshots.beat(verified.eventId, verified.member);
     return {
       kind: 'answered',
       session: {
@@ -229,7 +210,7 @@ export class SessionPollService implements OnModuleDestroy {
     if (!base) return;
     this.learnt.set(id, base);
     if (this.learnt.size > LEARNT_BASES_MAX) this.learnt.delete(this.learnt.keys().next().value!);
-    if (read.idleTimeoutSeconds !== null) this.snapshots.get(ref.eventId)?.heartbeats.add(ref.member);
+    if (read.idleTimeoutSeconds !== null) this.snapshots.beat(ref.eventId, ref.member);
   }
 
   /** A change made through this instance (a leave): its polls read directly until every snapshot shows it. */
@@ -237,89 +218,11 @@ export class SessionPollService implements OnModuleDestroy {
     const id = `${ref.eventId}~${ref.member}`;
     this.learnt.delete(id);
     // One refresh interval plus the time a snapshot read can take.
-    this.changedHere.set(id, Date.now() + 2 * this.env.POLL_SNAPSHOT_MS + this.env.REDIS_COMMAND_TIMEOUT_MS);
-  }
-
-  /** The event's snapshot; the first poll after a quiet spell waits for one shared read. */
-  private async snapshot(eventId: string): Promise<EventSnapshot> {
     const now = Date.now();
-    let snapshot = this.snapshots.get(eventId);
-    if (!snapshot) {
-      snapshot = {
-        progress: null,
-        flow: null,
-        loadedAt: 0,
-        lastPolledAt: now,
-        lastHeartbeatAt: now,
-        heartbeats: new Set(),
-      };
-      this.snapshots.set(eventId, snapshot);
-      this.timer ??= setInterval(() => this.refreshAll(), this.env.POLL_SNAPSHOT_MS);
-    }
-    snapshot.lastPolledAt = now;
-    // Fresh enough: at most two intervals old (a refresh may be in flight).
-    if (now - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS) await this.load(eventId, snapshot);
-    return snapshot;
-  }
-
-  /** One read at a time per event; concurrent callers share it. */
-  private load(eventId: string, snapshot: EventSnapshot): Promise<void> {
-    snapshot.loading ??= this.repository
-      .eventProgress(eventId)
-      .then((progress) => {
-        this.stats.snapshots++;
-        snapshot.progress = progress;
-        snapshot.flow = progress && new FlowSnapshot(progress.flowPairs);
-        snapshot.loadedAt = Date.now();
-      })
-      .finally(() => {
-        snapshot.loading = undefined;
-      });
-    return snapshot.loading;
-  }
-
-  private refreshAll(): void {
-    const now = Date.now();
-    for (const [eventId, snapshot] of this.snapshots) {
-      if (now - snapshot.lastPolledAt > SNAPSHOT_IDLE_MS) {
-        void this.flushHeartbeats(eventId, snapshot, now, true);
-        this.snapshots.delete(eventId);
-        continue;
-      }
-      // A failed refresh leaves the old snapshot: polls then wait for the next one, or go slow.
-      this.load(eventId, snapshot).catch((error: unknown) =>
-        this.logger.debug(
-          `snapshot of ${eventId} failed: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
-      void this.flushHeartbeats(eventId, snapshot, now, false);
-    }
-    for (const [id, until] of this.changedHere) if (now >= until) this.changedHere.delete(id);
-    if (this.snapshots.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  /** Writes the collected heartbeats of one event (batchedHeartbeatIntervalMs). */
-  private async flushHeartbeats(
-    eventId: string,
-    snapshot: EventSnapshot,
-    now: number,
-    last: boolean,
-  ): Promise<void> {
-    const idle = snapshot.progress?.idleTimeoutSeconds;
-    if (snapshot.heartbeats.size === 0 || !idle) return;
-    if (!last && now - snapshot.lastHeartbeatAt < batchedHeartbeatIntervalMs(idle)) return;
-    snapshot.lastHeartbeatAt = now;
-    const members = [...snapshot.heartbeats];
-    snapshot.heartbeats.clear();
-    for (let i = 0; i < members.length; i += HEARTBEATS_PER_CALL) {
-      this.stats.heartbeatCalls++;
-      await this.repository
-        .heartbeats(eventId, members.slice(i, i + HEARTBEATS_PER_CALL))
-        .catch(() => undefined); // a missed beat: the next poll's comes within the next interval
-    }
+    this.changedHere.set(id, now + 2 * this.env.POLL_SNAPSHOT_MS + this.env.REDIS_COMMAND_TIMEOUT_MS);
+    // Entries whose time is up and that nobody polled since: dropped now and then, so it stays small.
+    if (this.changedHere.size > CHANGED_REMEMBERED)
+      for (const [other, until] of this.changedHere) if (now >= until) this.changedHere.delete(other);
   }
 }
 

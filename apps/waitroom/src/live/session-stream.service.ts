@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, type MessageEvent } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Environment } from '../config/environment';
+import { EventSnapshots, type EventSnapshot } from './event-snapshots';
 import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
-import { batchedHeartbeatIntervalMs, isTerminal, type SessionRecord } from '../queue/session';
+import { isTerminal, type SessionRecord } from '../queue/session';
 import { parseSessionId, type SessionRef } from '../queue/session-id';
 import type { EventProgress } from '../queue/queue.scripts';
 import { QueueRepository } from '../queue/queue.repository';
@@ -38,19 +39,18 @@ interface Stream {
 
 interface EventStreams {
   streams: Set<Stream>;
-  lastHeartbeatAt: number;
 }
 
 /**
  * Server-sent events for sessions, with a cost that does not grow with the number of streams.
  *
  * Each instance keeps the streams it serves grouped by event. Once per tick (STREAM_TICK_MS) it
- * reads one progress snapshot per event (admitted total, queue length, rate, state, and the
- * flow buckets: event-progress-5.lua) and turns it into every stream's position
- * (queue-flow.ts), exactly; a stream reads its own session only when the snapshot says its
- * status may have changed (everyone ahead gone, a change in its own bucket) or, while ready,
- * every few seconds. Heartbeats of the streamed queued sessions go out as one call per event,
- * as often as batchedHeartbeatIntervalMs says, instead of one write per stream per tick.
+ * takes the event's progress snapshot (event-snapshots.ts: shared with status polls, read only
+ * when they have not just read it) and turns it into every stream's position (queue-flow.ts),
+ * exactly; a stream reads its own session only when the snapshot says its status may have
+ * changed (everyone ahead gone, a change in its own bucket) or, while ready, every few seconds.
+ * Heartbeats of the streamed queued sessions go out with the polls' in one call per event, as
+ * often as batchedHeartbeatIntervalMs says, instead of one write per stream per tick.
  *
  * A stream sends the GET body on every change of status or position, a keep-alive otherwise,
  * and ends after a terminal status.
@@ -65,11 +65,12 @@ export class SessionStreamService implements OnModuleDestroy {
   /** Streams waiting for a direct read, served in order by at most DIRECT_READS_AT_ONCE at a time. */
   private readonly readQueue = new Set<Stream>();
   /** Counters read by tests and the stream benchmark. */
-  readonly stats = { snapshots: 0, directReads: 0, heartbeatCalls: 0, messages: 0 };
+  readonly stats = { directReads: 0, messages: 0 };
 
   constructor(
     private readonly waitroom: QueueService,
     private readonly repository: QueueRepository,
+    private readonly snapshots: EventSnapshots,
     private readonly env: Environment,
   ) {}
 
@@ -114,7 +115,7 @@ export class SessionStreamService implements OnModuleDestroy {
   private add(stream: Stream): void {
     let event = this.events.get(stream.ref.eventId);
     if (!event) {
-      event = { streams: new Set(), lastHeartbeatAt: Date.now() };
+      event = { streams: new Set() };
       this.events.set(stream.ref.eventId, event);
     }
     event.streams.add(stream);
@@ -161,31 +162,23 @@ export class SessionStreamService implements OnModuleDestroy {
   }
 
   private async tickEvent(eventId: string, event: EventStreams): Promise<void> {
-    let progress: EventProgress | null;
+    let snapshot: EventSnapshot;
     try {
-      progress = await this.repository.eventProgress(eventId);
-      this.stats.snapshots++;
+      // Not older than half a tick: a change reaches the streams within about one tick.
+      snapshot = await this.snapshots.forStreams(eventId, this.env.STREAM_TICK_MS / 2);
     } catch {
       return; // Store briefly unavailable: the streams stay open and the next tick tries again.
     }
+    const { progress, flow } = snapshot;
     const now = Date.now();
-    const flow = progress && new FlowSnapshot(progress.flowPairs);
-    const queued: string[] = [];
     for (const stream of event.streams) {
       if (progress && flow) this.follow(stream, progress, flow, now);
       else stream.stale = true; // the event is gone: each stream learns its session's end directly
-      if (stream.record?.status === 'queued') queued.push(stream.ref.member);
+      if (stream.record?.status === 'queued' && progress?.idleTimeoutSeconds)
+        this.snapshots.beat(eventId, stream.ref.member);
       if (stream.stale || (stream.record && stream.record.status !== 'queued' && now >= stream.nextRecheckAt))
         this.requestRead(stream);
       else this.keepAlive(stream, now);
-    }
-    if (progress?.idleTimeoutSeconds && queued.length > 0) {
-      const every = batchedHeartbeatIntervalMs(progress.idleTimeoutSeconds);
-      if (now - event.lastHeartbeatAt >= every) {
-        event.lastHeartbeatAt = now;
-        this.stats.heartbeatCalls++;
-        await this.repository.heartbeats(eventId, queued).catch(() => undefined);
-      }
     }
   }
 

@@ -1,0 +1,168 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Environment } from '../config/environment';
+import { QueueRepository, type EventProgress } from '../queue/queue.repository';
+import { batchedHeartbeatIntervalMs } from '../queue/session';
+import { FlowSnapshot } from './queue-flow';
+
+/** An event nobody polled or streamed on this instance for this long is forgotten (idle costs nothing). */
+const SNAPSHOT_IDLE_MS = 10_000;
+/** Members per heartbeat call, so one call never holds Redis for long. */
+const HEARTBEATS_PER_CALL = 1000;
+
+/** One event's progress as this instance last read it, and the heartbeats it owes Redis. */
+export interface EventSnapshot {
+  /** Null until the first read, and when the event does not exist. */
+  progress: EventProgress | null;
+  flow: FlowSnapshot | null;
+  /** When it was read (0: never). */
+  loadedAt: number;
+  loading?: Promise<void>;
+  lastPolledAt: number;
+  lastStreamedAt: number;
+  /** Queued members polled or streamed since the last heartbeat call. */
+  heartbeats: Set<string>;
+  lastHeartbeatAt: number;
+}
+
+/**
+ * The per-event progress snapshots that status polls and server-sent streams both answer from
+ * (event-progress-5.lua: admitted total, queue length, rate, state and flow buckets), and the
+ * heartbeats both owe for the queued people they answer, in one place: one read per event per
+ * interval and one heartbeat call per event now and then, whatever the number of polls and
+ * streams (docs/decisions/0013-live-positions.md, 0014-poll-fast-path.md).
+ *
+ * While an event is polled, one loop refreshes its snapshot every POLL_SNAPSHOT_MS; streams ask
+ * for one no older than their tick and read only when nothing fresher is there. An event neither
+ * polled nor streamed for a while is dropped, its last heartbeats written.
+ */
+@Injectable()
+export class EventSnapshots implements OnModuleDestroy {
+  private readonly logger = new Logger(EventSnapshots.name);
+  private readonly snapshots = new Map<string, EventSnapshot>();
+  private timer?: NodeJS.Timeout;
+  /** Counters read by tests and benchmarks: snapshot reads, heartbeat calls. */
+  readonly stats = { snapshots: 0, heartbeatCalls: 0 };
+
+  constructor(
+    private readonly repository: QueueRepository,
+    private readonly env: Environment,
+  ) {}
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * The event's snapshot for a poll: read first (one read shared by concurrent callers) when it
+   * is more than two refresh intervals old, which happens after a quiet spell.
+   */
+  async forPoll(eventId: string): Promise<EventSnapshot> {
+    const snapshot = this.entry(eventId);
+    snapshot.lastPolledAt = Date.now();
+    if (snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS)
+      await this.load(eventId, snapshot);
+    return snapshot;
+  }
+
+  /** The snapshot for a poll answered without waiting: null unless a fresh one is here. */
+  forPollNow(eventId: string): EventSnapshot | null {
+    const snapshot = this.snapshots.get(eventId);
+    if (!snapshot) return null;
+    snapshot.lastPolledAt = Date.now();
+    return snapshot.lastPolledAt - snapshot.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS ? null : snapshot;
+  }
+
+  /** The snapshot for a stream tick: read unless one younger than `maxAgeMs` is here (polls keep it so). */
+  async forStreams(eventId: string, maxAgeMs: number): Promise<EventSnapshot> {
+    const snapshot = this.entry(eventId);
+    snapshot.lastStreamedAt = Date.now();
+    if (snapshot.lastStreamedAt - snapshot.loadedAt >= maxAgeMs) await this.load(eventId, snapshot);
+    return snapshot;
+  }
+
+  /** A queued member answered here: its heartbeat goes out with the event's next heartbeat call. */
+  beat(eventId: string, member: string): void {
+    this.snapshots.get(eventId)?.heartbeats.add(member);
+  }
+
+  private entry(eventId: string): EventSnapshot {
+    let snapshot = this.snapshots.get(eventId);
+    if (!snapshot) {
+      const now = Date.now();
+      snapshot = {
+        progress: null,
+        flow: null,
+        loadedAt: 0,
+        lastPolledAt: 0,
+        lastStreamedAt: 0,
+        heartbeats: new Set(),
+        lastHeartbeatAt: now,
+      };
+      this.snapshots.set(eventId, snapshot);
+      this.timer ??= setInterval(() => this.refreshAll(), this.env.POLL_SNAPSHOT_MS);
+    }
+    return snapshot;
+  }
+
+  /** One read at a time per event; concurrent callers share it. */
+  private load(eventId: string, snapshot: EventSnapshot): Promise<void> {
+    snapshot.loading ??= this.repository
+      .eventProgress(eventId)
+      .then((progress) => {
+        this.stats.snapshots++;
+        snapshot.progress = progress;
+        snapshot.flow = progress && new FlowSnapshot(progress.flowPairs);
+        snapshot.loadedAt = Date.now();
+      })
+      .finally(() => {
+        snapshot.loading = undefined;
+      });
+    return snapshot.loading;
+  }
+
+  private refreshAll(): void {
+    const now = Date.now();
+    for (const [eventId, snapshot] of this.snapshots) {
+      if (now - Math.max(snapshot.lastPolledAt, snapshot.lastStreamedAt) > SNAPSHOT_IDLE_MS) {
+        void this.flushHeartbeats(eventId, snapshot, now, true);
+        this.snapshots.delete(eventId);
+        continue;
+      }
+      // Streams read for themselves once per tick; polls want the snapshot kept fresh.
+      if (now - snapshot.lastPolledAt <= SNAPSHOT_IDLE_MS)
+        this.load(eventId, snapshot).catch((error: unknown) =>
+          // A failed refresh leaves the old snapshot: polls then wait for the next one, or read.
+          this.logger.debug(
+            `snapshot of ${eventId} failed: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
+      void this.flushHeartbeats(eventId, snapshot, now, false);
+    }
+    if (this.snapshots.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Writes the collected heartbeats of one event (batchedHeartbeatIntervalMs). */
+  private async flushHeartbeats(
+    eventId: string,
+    snapshot: EventSnapshot,
+    now: number,
+    last: boolean,
+  ): Promise<void> {
+    const idle = snapshot.progress?.idleTimeoutSeconds;
+    if (snapshot.heartbeats.size === 0 || !idle) return;
+    if (!last && now - snapshot.lastHeartbeatAt < batchedHeartbeatIntervalMs(idle)) return;
+    snapshot.lastHeartbeatAt = now;
+    const members = [...snapshot.heartbeats];
+    snapshot.heartbeats.clear();
+    for (let i = 0; i < members.length; i += HEARTBEATS_PER_CALL) {
+      this.stats.heartbeatCalls++;
+      await this.repository
+        .heartbeats(eventId, members.slice(i, i + HEARTBEATS_PER_CALL))
+        .catch(() => undefined); // a missed beat: the next poll's or tick's comes within the next interval
+    }
+  }
+}
