@@ -18,6 +18,8 @@ const toInt = ({ value }: { value: unknown }) =>
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** host:port,host:port (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
+const HOST_PORT_LIST = /^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/;
 
 /**
  * The service's configuration, read from the environment once at start-up.
@@ -36,10 +38,24 @@ export class Environment {
   /** host:port,host:port — when set, Waitroom talks to a Redis Cluster and ignores REDIS_URL's host. */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, {
-    message: 'REDIS_CLUSTER_NODES must look like host:port,host:port',
-  })
+  @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must look like host:port,host:port' })
   REDIS_CLUSTER_NODES?: string;
+  /**
+   * host:port,host:port of Redis Sentinels: when set, Waitroom asks them for the master named
+   * REDIS_SENTINEL_MASTER, and again after a failover, instead of connecting to REDIS_URL's host
+   * (whose credentials, TLS and database number still apply to the master).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: 'REDIS_SENTINELS must look like host:port,host:port' })
+  REDIS_SENTINELS?: string;
+  /** The master's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[^\s]{1,128}$/, {
+    message: 'REDIS_SENTINEL_MASTER must be a name of 1-128 characters without spaces',
+  })
+  REDIS_SENTINEL_MASTER?: string;
   /** Prefix of every key, so several deployments (or test runs) can share one Redis. */
   @Matches(/^[A-Za-z0-9_.:-]{1,32}$/, {
     message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ . : -',
@@ -57,7 +73,8 @@ export class Environment {
   /**
    * The commands issued in one phase of the event loop (the joins of the requests read in one
    * poll) leave in one write at its end, instead of one system call each: less CPU for the
-   * service and for Redis (docs/decisions/0018-coalesced-redis-writes.md). Standalone Redis only.
+   * service and for Redis (docs/decisions/0018-coalesced-redis-writes.md). One connection only:
+   * standalone Redis or the master behind Sentinels, not a Cluster.
    */
   @Transform(toBool) @IsBoolean() REDIS_WRITE_COALESCING = true;
 
@@ -161,6 +178,8 @@ export class InvalidConfigurationError extends Error {}
 /** Variables without a default (absent from `new Environment()`'s own keys). */
 const OPTIONAL_VARIABLES = [
   'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_MASTER',
   'KAFKA_SASL_MECHANISM',
   'KAFKA_SASL_USERNAME',
   'KAFKA_SASL_PASSWORD',
@@ -187,6 +206,21 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const first = errors[0];
     const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
     throw new InvalidConfigurationError(`Invalid configuration: ${first.property}: ${reason}`);
+  }
+  if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: REDIS_SENTINELS and REDIS_CLUSTER_NODES exclude each other (Sentinel or Cluster, not both)',
+    );
+  }
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master name the Sentinels monitor)',
+    );
+  }
+  if (env.REDIS_SENTINEL_MASTER && !env.REDIS_SENTINELS) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not (the Sentinels to ask for it)',
+    );
   }
   if (env.KAFKA_SASL_MECHANISM && (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD)) {
     throw new InvalidConfigurationError(

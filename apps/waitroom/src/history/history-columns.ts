@@ -1,19 +1,5 @@
+import type { HistoryColumns } from '@waitroom/contracts';
 import type { HistorySample } from './history.scripts';
-
-/**
- * The history endpoint's body: one array per series, index i of each describing the sample
- * taken at t[i] (the compact column format uPlot takes as it is).
- */
-export interface HistoryColumns {
-  /** Sample times, epoch seconds (with milliseconds as the fraction), ascending. */
-  t: number[];
-  queue_length: number[];
-  active_count: number[];
-  /** Rates over the time since the sample before: null when there is none (see perMinute). */
-  joins_per_minute: (number | null)[];
-  admissions_per_minute: (number | null)[];
-  completions_per_minute: (number | null)[];
-}
 
 /**
  * How fast a running total grew between two samples, per minute, to one decimal. Null when it

@@ -1,3 +1,4 @@
+import { EVENT_TOTALS, type EventCounts, type EventTotal } from '../queue/event-config';
 import type { EventKeys } from '../redis/redis-keys';
 import {
   defineScript,
@@ -8,19 +9,21 @@ import {
 } from '../redis/script-definition';
 
 /** One sample of an event's history: its live counts and running totals at one instant. */
-export interface HistorySample {
+export interface HistorySample extends EventCounts {
   /** When it was taken, epoch ms (Redis's clock: the stream entry's id). */
   atMs: number;
-  queueLength: number;
-  activeCount: number;
-  joinedTotal: number;
-  admittedTotal: number;
-  completedTotal: number;
-  failedTotal: number;
-  expiredTotal: number;
-  leftTotal: number;
-  abandonedTotal: number;
 }
+
+/** The field each total has in a history entry (short: they repeat in every sample; history-sample-5.lua). */
+const HISTORY_FIELD_OF_TOTAL: Readonly<Record<EventTotal, string>> = {
+  joined: 'j',
+  admitted: 'ad',
+  completed: 'c',
+  failed: 'f',
+  expired: 'e',
+  left: 'l',
+  abandoned: 'ab',
+};
 
 /** history-sample-5.lua: appends one sample; false if the event does not exist. */
 export const historySampleScript = defineScript({
@@ -61,16 +64,11 @@ function parseEntry(entry: unknown): HistorySample {
     throw new UnexpectedScriptReply('history-read', entry);
   const fields = pairsToRecord(entry[1]);
   const field = (name: string) => replyNumber('history-read', fields[name]);
-  return {
+  const sample = {
     atMs: replyNumber('history-read', entry[0].split('-')[0]),
     queueLength: field('q'),
     activeCount: field('a'),
-    joinedTotal: field('j'),
-    admittedTotal: field('ad'),
-    completedTotal: field('c'),
-    failedTotal: field('f'),
-    expiredTotal: field('e'),
-    leftTotal: field('l'),
-    abandonedTotal: field('ab'),
-  };
+  } as HistorySample;
+  for (const total of EVENT_TOTALS) sample[`${total}Total`] = field(HISTORY_FIELD_OF_TOTAL[total]);
+  return sample;
 }

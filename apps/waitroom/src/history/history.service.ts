@@ -1,14 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { eventNotFound } from '../queue/queue-errors';
 import { Environment } from '../config/environment';
-import { toHistoryColumns, type HistoryColumns } from './history-columns';
+import type { HistoryBody } from '@waitroom/contracts';
+import { toHistoryColumns } from './history-columns';
 import { HISTORY_WINDOW_MS, HistoryRepository } from './history.repository';
-
-export interface HistoryView extends HistoryColumns {
-  event_id: string;
-  interval_seconds: number;
-  window_seconds: number;
-}
 
 /** An event's recent history, for the operator dashboard (HistorySampler writes it). */
 @Injectable()
@@ -22,7 +17,7 @@ export class HistoryService {
    * The samples of the last hour, or only those taken after `sinceSeconds` (epoch seconds, as the
    * `t` of the last sample the caller has), as columns with per-minute rates.
    */
-  async history(eventId: string, sinceSeconds?: number): Promise<HistoryView> {
+  async history(eventId: string, sinceSeconds?: number): Promise<HistoryBody> {
     const sinceMs = sinceSeconds === undefined ? 0 : Math.round(sinceSeconds * 1000);
     const reply = await this.repository.read(eventId, sinceMs);
     if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);

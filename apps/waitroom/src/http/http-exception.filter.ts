@@ -6,17 +6,16 @@ import {
   Logger,
   type ExceptionFilter,
 } from '@nestjs/common';
+import type { ErrorBody as ContractErrorBody } from '@waitroom/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError } from '../common/domain-error';
 import { HTTP_STATUS_OF_CODE, isErrorCode, type ErrorCode } from './error-status';
 import { describeSchemaErrors } from './validation';
 
-export interface ErrorBody {
-  status: number;
+/** The contract's error body, its code one this service defines. */
+export interface ErrorBody extends ContractErrorBody {
   code: ErrorCode;
-  message: string;
-  errors?: string[];
 }
 
 /**

@@ -30,17 +30,31 @@ export interface EventConfig {
   updatedAtMs: number;
 }
 
-export interface EventCounters {
-  queueLength: number;
-  activeCount: number;
-  admittedTotal: number;
-  completedTotal: number;
-  failedTotal: number;
-  expiredTotal: number;
-  leftTotal: number;
-  abandonedTotal: number;
-  joinedTotal: number;
+/** The running totals an event keeps, each a `<name>_total` field of its stats hash. */
+export const EVENT_TOTALS = [
+  'joined',
+  'admitted',
+  'completed',
+  'failed',
+  'expired',
+  'left',
+  'abandoned',
+] as const;
+export type EventTotal = (typeof EVENT_TOTALS)[number];
+
+/** An event's live counts and running totals at one instant. */
+export type EventCounts = { queueLength: number; activeCount: number } & Record<`${EventTotal}Total`, number>;
+
+/** The counts with the admission rate the admission step observes (people per second, null until measured). */
+export interface EventCounters extends EventCounts {
   admissionRatePerSecond: number | null;
+}
+
+/** The totals of a stats hash as read from Redis (absent fields are zero). */
+export function totalsFromHash(hash: Record<string, string>): Record<`${EventTotal}Total`, number> {
+  const totals = {} as Record<`${EventTotal}Total`, number>;
+  for (const total of EVENT_TOTALS) totals[`${total}Total`] = Number(hash[`${total}_total`] ?? 0);
+  return totals;
 }
 
 /** Field names of the config hash (short: they repeat in every event's hash). */

@@ -3,7 +3,13 @@ import type { JoinProof } from '../bot-check/join-proof';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
-import { configFromHash, configToHashFields, type EventConfig, type EventCounters } from './event-config';
+import {
+  configFromHash,
+  configToHashFields,
+  totalsFromHash,
+  type EventConfig,
+  type EventCounters,
+} from './event-config';
 import { newMemberId, type SessionRef } from './session-id';
 import type { SessionRecord } from './session';
 import {
@@ -153,19 +159,12 @@ export class QueueRepository {
   async getEvent(eventId: string): Promise<{ config: EventConfig; counters: EventCounters } | null> {
     const snapshot = await this.redis.run(eventStatsScript, { keys: this.redis.keys.forEvent(eventId) });
     if (!snapshot) return null;
-    const total = (name: string) => Number(snapshot.statsHash[name] ?? 0);
     return {
       config: configFromHash(eventId, snapshot.configHash),
       counters: {
         queueLength: snapshot.queueLength,
         activeCount: snapshot.activeCount,
-        admittedTotal: total('admitted_total'),
-        completedTotal: total('completed_total'),
-        failedTotal: total('failed_total'),
-        expiredTotal: total('expired_total'),
-        leftTotal: total('left_total'),
-        abandonedTotal: total('abandoned_total'),
-        joinedTotal: total('joined_total'),
+        ...totalsFromHash(snapshot.statsHash),
         admissionRatePerSecond: snapshot.admissionRatePerSecond,
       },
     };

@@ -1,4 +1,8 @@
-/** Session statuses and the transitions between them (shared CONTRACT.md, "Session statuses"). */
+import type { EventState, SessionStatus } from '@waitroom/contracts';
+
+export type { EventState, SessionStatus };
+
+/** Session statuses and the transitions between them (the contract's "Session statuses"). */
 export const SessionStatuses = [
   'queued',
   'ready',
@@ -7,8 +11,7 @@ export const SessionStatuses = [
   'expired',
   'left',
   'abandoned',
-] as const;
-export type SessionStatus = (typeof SessionStatuses)[number];
+] as const satisfies readonly SessionStatus[];
 
 /**
  * queued -> ready -> completed | failed | expired;  queued -> left | abandoned;  ready -> left | expired.
@@ -28,8 +31,6 @@ export const Transitions: Readonly<Record<SessionStatus, readonly SessionStatus[
 export function isTerminal(status: SessionStatus): boolean {
   return Transitions[status].length === 0;
 }
-
-export type EventState = 'open' | 'paused' | 'closed';
 
 /** A session as the repository reads it from Redis (times in epoch ms). */
 export interface SessionRecord {

@@ -1,3 +1,4 @@
+import type { EventConfigBody, EventStatsBody, SessionBody } from '@waitroom/contracts';
 import { isoTimeOrNull } from '../common/iso-time';
 import type { EventConfig, EventCounters } from './event-config';
 import { DRAW_ALGORITHM, seedCommitment } from './queue-order';
@@ -13,7 +14,9 @@ export function isMoving(
   return record.eventState === 'open' && (record.opensAtMs === null || record.opensAtMs <= nowMs);
 }
 
-export function joinView(record: SessionRecord) {
+export function joinView(
+  record: SessionRecord,
+): Omit<SessionBody, 'admitted_at' | 'expires_at' | 'admission_token'> {
   return {
     session_id: record.sessionId,
     user_id: record.userId,
@@ -31,7 +34,7 @@ export function joinView(record: SessionRecord) {
   };
 }
 
-export function sessionView(record: SessionRecord, admissionToken: string | null) {
+export function sessionView(record: SessionRecord, admissionToken: string | null): SessionBody {
   const ready = record.status === 'ready';
   return {
     ...joinView(record),
@@ -40,7 +43,7 @@ export function sessionView(record: SessionRecord, admissionToken: string | null
     admission_token: ready ? admissionToken : null,
   };
 }
-export type SessionView = ReturnType<typeof sessionView>;
+export type SessionView = SessionBody;
 
 /**
  * The body of GET /sessions/:id for a queued session, as text cut around the three numbers that
@@ -77,7 +80,7 @@ export function renderQueuedSession(
   return `${template.head}${record.position},"queue_length":${record.queueLength},"estimated_wait_seconds":${wait}${template.tail}`;
 }
 
-export function eventConfigView(config: EventConfig) {
+export function eventConfigView(config: EventConfig): EventConfigBody {
   return {
     event_id: config.eventId,
     capacity: config.capacity,
@@ -95,7 +98,7 @@ export function eventConfigView(config: EventConfig) {
   };
 }
 
-export function eventStatsView(config: EventConfig, counters: EventCounters) {
+export function eventStatsView(config: EventConfig, counters: EventCounters): EventStatsBody {
   return {
     event_id: config.eventId,
     state: config.state,

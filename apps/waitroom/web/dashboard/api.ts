@@ -1,4 +1,5 @@
 /** The admin API as the dashboard uses it: JSON only, the key as x-api-key, errors as words. */
+import type { EventDetailsBody, EventStatsBody, HistoryBody } from '@waitroom/contracts/http';
 
 /** An answer other than 2xx, with the API's own words (`message`, `errors`) when it gave them. */
 export class ApiError extends Error {
@@ -15,46 +16,10 @@ export class ApiError extends Error {
 /** No answer at all (network down, service restarting). */
 export class NetworkError extends Error {}
 
-export interface EventStats {
-  event_id: string;
-  state: string;
-  capacity: number;
-  queue_length: number;
-  active_count: number;
-  admitted_total: number;
-  completed_total: number;
-  failed_total: number;
-  expired_total: number;
-  left_total: number;
-  joined_total: number;
-  abandoned_total: number;
-  admission_rate_per_minute: number | null;
-  observed_admissions_per_minute: number | null;
-}
-
+export type EventStats = EventStatsBody;
 /** GET /admin/events/:id: the stored config (the PUT body's fields plus these) and stats. */
-export interface EventDetails {
-  event_id: string;
-  capacity: number;
-  admission_rate_per_minute: number | null;
-  state: string;
-  created_at: string | null;
-  updated_at: string | null;
-  stats: EventStats;
-  [field: string]: unknown;
-}
-
-export interface History {
-  event_id: string;
-  interval_seconds: number;
-  window_seconds: number;
-  t: number[];
-  queue_length: number[];
-  active_count: number[];
-  joins_per_minute: (number | null)[];
-  admissions_per_minute: (number | null)[];
-  completions_per_minute: (number | null)[];
-}
+export type EventDetails = EventDetailsBody;
+export type History = HistoryBody;
 
 /** Fields of GET /admin/events/:id that are not part of the config a PUT takes. */
 const NOT_CONFIG = new Set(['event_id', 'created_at', 'updated_at', 'stats']);

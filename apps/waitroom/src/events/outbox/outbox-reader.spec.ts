@@ -77,7 +77,7 @@ describe('OutboxReader (the reader thread and the main-thread fallback)', () => 
 
   it('reads on the main thread until the thread says it is ready, then on the thread', async () => {
     const [thread] = mockThreads;
-    expect(thread.posted[0]).toMatchObject({ type: 'setup', keyPrefix: 'wr:' });
+    expect(thread.posted[0]).toMatchObject({ type: 'setup', redis: { REDIS_KEY_PREFIX: 'wr:' } });
     await expect(reader.read('ev', null)).resolves.toEqual(mainThreadBatch);
 
     thread.emit('message', { type: 'ready' });

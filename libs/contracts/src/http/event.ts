@@ -1,0 +1,46 @@
+export type EventState = 'open' | 'paused' | 'closed';
+
+/** GET /events/:id/stats, and `stats` of the admin views. */
+export interface EventStatsBody {
+  event_id: string;
+  state: EventState;
+  capacity: number;
+  queue_length: number;
+  active_count: number;
+  admitted_total: number;
+  completed_total: number;
+  failed_total: number;
+  expired_total: number;
+  left_total: number;
+  admission_rate_per_minute: number | null;
+  joined_total: number;
+  abandoned_total: number;
+  observed_admissions_per_minute: number | null;
+}
+
+/** An event's stored settings, as PUT /admin/events/:id answers them. */
+export interface EventConfigBody {
+  event_id: string;
+  capacity: number;
+  admission_rate_per_minute: number | null;
+  checkout_timeout_seconds: number;
+  state: EventState;
+  opens_at: string | null;
+  shuffle_at_open: boolean;
+  idle_timeout_seconds: number | null;
+  checkout_url: string | null;
+  bot_check: 'off' | 'proof_of_work';
+  bot_check_max_number: number;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+/** GET /admin/events/:id: the settings and the figures. */
+export interface EventDetailsBody extends EventConfigBody {
+  stats: EventStatsBody;
+}
+
+/** GET /admin/events. */
+export interface EventListBody {
+  events: EventDetailsBody[];
+}
