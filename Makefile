@@ -4,6 +4,8 @@
 #   - with a Docker engine: docker-compose.yml (kafka + redis containers),
 #   - without one: redis-server on 127.0.0.1:6390 and Apache Kafka from Maven jars on 127.0.0.1:9092.
 # STACK_MODE=jar|docker forces a choice (same rule as scripts/stack.sh and scripts/kafka-cli.sh).
+# STACK_REDIS=sentinel runs Redis as a master, a replica and three Sentinels (scripts/stack.sh), and
+# `make run` points the service at the Sentinels; without it, one Redis, as always.
 #
 #   make help            the list below
 #   make setup           once: npm ci + fetch Kafka (jars, or images with Docker)
@@ -21,7 +23,9 @@ ADMIN_KEY_FILE := $(STACK_DIR)/admin-api-key
 # Where the stack listens on this host (scripts/stack.sh reads STACK_REDIS_PORT too).
 STACK_REDIS_PORT ?= 6390
 KAFKA_PORT       ?= 9092
-export STACK_REDIS_PORT KAFKA_PORT
+# standalone (empty) or sentinel: read by scripts/stack.sh (stack-up, run) and scripts/run-dev.sh (run).
+STACK_REDIS      ?=
+export STACK_REDIS_PORT KAFKA_PORT STACK_REDIS
 # scripts/kafka-cli.sh (and create-kafka-topics.sh through it) find the broker via KAFKA_BROKERS.
 KAFKA_ENV = KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:$(KAFKA_PORT)}"
 
@@ -41,7 +45,7 @@ GROUP ?= waitroom-service
 KEY_SEPARATOR ?=
 # Extra arguments passed through to the underlying tool, e.g. ARGS='--max-messages 5'.
 ARGS ?=
-# stack-logs: kafka or redis.
+# stack-logs: kafka or redis (with STACK_REDIS=sentinel also redis-replica, sentinel-1, sentinel-2, sentinel-3).
 SERVICE ?= kafka
 
 # True when the stack runs in Docker (the same test as scripts/stack.sh).
@@ -58,6 +62,7 @@ help: ## Show this list
 	@echo
 	@echo "Examples:"
 	@echo "  make run                                        # then: curl -X POST localhost:8080/api/v1/waitroom/join ..."
+	@echo "  make run STACK_REDIS=sentinel                   # Redis master + replica + 3 Sentinels (26390-26392)"
 	@echo "  make kafka-console-consumer TOPIC=QUEUE_JOINED"
 	@echo "  make kafka-console-producer TOPIC=CHECKOUT_COMPLETED KEY_SEPARATOR='|'   # lines: concert-2024|{\"session_id\":\"...\"}"
 	@echo "  echo 'keys wr:*' | make redis-cli"
@@ -77,16 +82,16 @@ setup: ## Install npm dependencies (npm ci) and fetch Kafka (Maven jars, or Dock
 	fi
 	@echo "[setup] done: 'make run' starts the stack and the service"
 
-stack-up: ## Start Kafka and Redis (and create the topics)
+stack-up: ## Start Kafka and Redis (and create the topics); STACK_REDIS=sentinel: master, replica, 3 Sentinels
 	@$(KAFKA_ENV) "$(STACK)" up
 
-stack-down: ## Stop Kafka and Redis started by stack-up
+stack-down: ## Stop Kafka and Redis (and the replica and Sentinels) started by stack-up
 	@"$(STACK)" down
 
 stack-status: ## Show whether Kafka and Redis are up
 	@"$(STACK)" status
 
-stack-logs: ## Show the stack's logs (SERVICE=kafka|redis)
+stack-logs: ## Show the stack's logs (SERVICE=kafka|redis|redis-replica|sentinel-1..3)
 	@"$(STACK)" logs "$(SERVICE)"
 
 # ---------------------------------------------------------------- Kafka
@@ -116,11 +121,16 @@ kafka-consumer-groups: ## Describe consumer group GROUP (default waitroom-servic
 
 # ---------------------------------------------------------------- Redis
 
-redis-cli: ## redis-cli on the stack's Redis (127.0.0.1:6390 by default); reads commands from stdin when piped
+redis-cli: ## redis-cli on the stack's Redis master (127.0.0.1:6390 by default); reads commands from stdin when piped
+	@# With STACK_REDIS=sentinel the master is whichever the Sentinels name now (scripts/stack.sh redis-port).
 	@if command -v redis-cli >/dev/null 2>&1; then \
-	  exec redis-cli -h 127.0.0.1 -p "$(STACK_REDIS_PORT)" $(ARGS); \
+	  exec redis-cli -h 127.0.0.1 -p "$$("$(STACK)" redis-port)" $(ARGS); \
 	elif $(IS_DOCKER); then \
 	  tty_flag=-T; [ -t 0 ] && tty_flag=; \
+	  if [ "$(STACK_REDIS)" = sentinel ]; then \
+	    exec docker compose -f "$(ROOT)/docker-compose.yml" --profile sentinel exec $$tty_flag sentinel-1 \
+	      sh -c 'exec redis-cli -p "$$(redis-cli -p 26390 sentinel get-master-addr-by-name waitroom | tail -n1)" "$$@"' redis-cli $(ARGS); \
+	  fi; \
 	  exec docker compose -f "$(ROOT)/docker-compose.yml" exec $$tty_flag redis redis-cli $(ARGS); \
 	else \
 	  echo "redis-cli is not installed (apt-get install redis-tools)" >&2; exit 1; \
@@ -135,7 +145,7 @@ node_modules/.package-lock.json: package-lock.json
 build: node_modules/.package-lock.json ## Compile the service (npm run build) into dist/
 	npm run build
 
-run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :8080 (PORT=...) in the foreground
+run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :8080 (PORT=..., STACK_REDIS=sentinel) in the foreground
 	@mkdir -p "$(STACK_DIR)"
 	@# ADMIN_API_KEY from the environment (or on the make command line) wins; else the dev key file, made once.
 	@if [ -z "$${ADMIN_API_KEY:-}" ] && [ ! -s "$(ADMIN_KEY_FILE)" ]; then \

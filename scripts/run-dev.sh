@@ -4,11 +4,14 @@
 # page, so a person who joins on the waiting page flows to `completed` with no manual step.
 # Ctrl-C (or the service exiting) stops the simulator too.
 #
-# Reads (all set by the Makefile's run target): PORT, SIMULATOR_PORT, STACK_REDIS_PORT, KAFKA_PORT,
-# ADMIN_API_KEY, JOIN_RATE_LIMIT_PER_MINUTE, LOG_LEVEL, EVENT_ID, CHECKOUT_DELAY_MS, CHECKOUT_FAILURE_RATE.
+# Reads (all set by the Makefile's run target): PORT, SIMULATOR_PORT, STACK_REDIS, STACK_REDIS_PORT,
+# KAFKA_PORT, ADMIN_API_KEY, JOIN_RATE_LIMIT_PER_MINUTE, LOG_LEVEL, EVENT_ID, CHECKOUT_DELAY_MS,
+# CHECKOUT_FAILURE_RATE.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR disable=SC1091 # shellcheck -x follows it
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
+redis_stack_settings
 
 PORT="${PORT:-8080}"
 SIMULATOR_PORT="${SIMULATOR_PORT:-8081}"
@@ -16,6 +19,17 @@ EVENT_ID="${EVENT_ID:-concert-2024}"
 WAITROOM_URL="http://127.0.0.1:$PORT"
 KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}"
 : "${ADMIN_API_KEY:?ADMIN_API_KEY must be set (make run sets it)}"
+
+# The Redis that scripts/stack.sh runs for this STACK_REDIS: one server, or the Sentinels that know
+# the master now (the service follows a failover through them).
+if [[ "$STACK_REDIS" == sentinel ]]; then
+  # OUTBOX_READER_THREAD=false: the outbox relay's reader thread receives only REDIS_URL and
+  # REDIS_CLUSTER_NODES from outbox-reader.ts, so it would read the outbox from REDIS_URL, not from
+  # the master the Sentinels name; on the main thread the relay uses the service's own connection.
+  redis_env=(REDIS_SENTINELS="$(sentinel_addresses)" REDIS_SENTINEL_MASTER="$SENTINEL_MASTER" OUTBOX_READER_THREAD=false)
+else
+  redis_env=(REDIS_URL="redis://127.0.0.1:$REDIS_PORT")
+fi
 
 children=()
 cleanup() {
@@ -38,7 +52,7 @@ WAIT_FOR_PID=$$ WAITROOM_URL="$WAITROOM_URL" EVENT_ID="$EVENT_ID" CAPACITY="${CA
 children+=($!)
 
 # As `npm start` runs it (same node flags), but as a direct child, so stopping it is one kill.
-NODE_ENV=development REDIS_URL="redis://127.0.0.1:${STACK_REDIS_PORT:-6390}" KAFKA_BROKERS="$KAFKA_BROKERS" \
+env "${redis_env[@]}" NODE_ENV=development KAFKA_BROKERS="$KAFKA_BROKERS" \
   LOG_FORMAT=text node --max-semi-space-size=32 dist/apps/waitroom/apps/waitroom/src/main.js &
 children+=($!)
 # The service's exit (or Ctrl-C) ends the script; the EXIT trap stops the rest.

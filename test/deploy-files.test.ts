@@ -44,6 +44,39 @@ describe('deployment files agree with the code and the jar stack', () => {
     expect(compose.services.waitroom.ports).toContain('8080:8080');
   });
 
+  it('runs the sentinel profile as the jar stack runs STACK_REDIS=sentinel (ports, master name, timings)', () => {
+    const common = read('scripts/lib/common.sh');
+    const stack = read('scripts/stack.sh');
+    const masterName = /SENTINEL_MASTER="([^"]+)"/.exec(common)![1];
+    const portOffset = Number(/SENTINEL_PORTS=\(\$\(\(REDIS_PORT \+ (\d+)\)\)/.exec(common)![1]);
+    const jarSetting = (name: string) =>
+      new RegExp(`sentinel ${name} \\$SENTINEL_MASTER (\\d+)`).exec(stack)![1];
+    const commandOf = (service: string) => (compose.services[service].command as string[]).join(' ');
+    // What scripts/stack.sh starts in Docker for STACK_REDIS=sentinel.
+    const started = /then echo (redis-master redis-replica) "\$\{SENTINELS\[@\]\}"/
+      .exec(stack)![1]
+      .split(' ');
+    const sentinels = /SENTINELS=\(([^)]*)\)/.exec(stack)![1].split(' ');
+    for (const service of [...started, ...sentinels]) {
+      expect(compose.services[service].profiles).toEqual(['sentinel']);
+      // Sentinel hands out and reconfigures by address: 127.0.0.1 must be the host's loopback everywhere.
+      expect(compose.services[service].network_mode).toBe('host');
+    }
+    expect(commandOf('redis-master')).toContain('--port 6390 ');
+    expect(commandOf('redis-replica')).toContain('--port 6391 ');
+    expect(commandOf('redis-replica')).toContain('replicaof 127.0.0.1 6390');
+    expect(sentinels.map((service) => compose.services[service].environment.SENTINEL_PORT)).toEqual(
+      [6390, 6391, 6392].map((port) => String(port + portOffset)),
+    );
+    expect(stack).toContain('sentinel monitor $SENTINEL_MASTER 127.0.0.1 $master 2');
+    for (const service of sentinels) {
+      const command = commandOf(service);
+      expect(command).toContain(`sentinel monitor ${masterName} 127.0.0.1 6390 2`);
+      for (const setting of ['down-after-milliseconds', 'failover-timeout'])
+        expect(command).toContain(`sentinel ${setting} ${masterName} ${jarSetting(setting)}`);
+    }
+  });
+
   it('gives the service only variables it knows, with values it accepts', () => {
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries(

@@ -5,7 +5,7 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 #
 # Sets ROOT (the repository), STACK_DIR and LOG_TAG (the script's name: `[stack] ...`), and defines logging,
-# process and port checks, and the Docker-or-jars choice.
+# process and port checks, the Docker-or-jars choice, and the addresses of the dev stack's Redis.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOG_TAG="${LOG_TAG:-$(basename "$0" .sh)}"
@@ -73,4 +73,29 @@ stop_pidfile() {
     echo "$pid"
   fi
   rm -f "$pid_file"
+}
+
+# ---------------------------------------------------------------- the dev stack's Redis
+# STACK_REDIS picks its shape (scripts/stack.sh starts it, scripts/run-dev.sh points the service at it):
+#   standalone (default, or empty): one redis-server on STACK_REDIS_PORT (6390)
+#   sentinel: that one as the first master, a replica on the next port (6391) and three Sentinels
+#             on 20000 + those ports (26390-26392) that monitor it as SENTINEL_MASTER ("waitroom").
+# Deriving every port from STACK_REDIS_PORT lets a second stack (other ports) run beside the first.
+redis_stack_settings() {
+  STACK_REDIS="${STACK_REDIS:-standalone}"
+  case "$STACK_REDIS" in standalone | sentinel) ;; *) die "STACK_REDIS must be standalone or sentinel (got '$STACK_REDIS')" ;; esac
+  REDIS_PORT="${STACK_REDIS_PORT:-6390}"
+  if ! [[ "$REDIS_PORT" =~ ^[0-9]+$ ]] || ((REDIS_PORT < 1024 || REDIS_PORT >= 45000)); then
+    die "STACK_REDIS_PORT must be a port from 1024 to 44999 (its Sentinels listen 20000 above it)"
+  fi
+  REPLICA_PORT=$((REDIS_PORT + 1))
+  SENTINEL_PORTS=($((REDIS_PORT + 20000)) $((REDIS_PORT + 20001)) $((REDIS_PORT + 20002)))
+  SENTINEL_MASTER="waitroom"
+}
+
+# The Sentinels as the service's REDIS_SENTINELS wants them: 127.0.0.1:26390,127.0.0.1:26391,...
+sentinel_addresses() {
+  local list=() port
+  for port in "${SENTINEL_PORTS[@]}"; do list+=("127.0.0.1:$port"); done
+  (IFS=,; echo "${list[*]}")
 }
