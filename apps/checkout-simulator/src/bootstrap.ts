@@ -11,9 +11,9 @@ import type { SimulatorConfig } from './config/environment';
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Bound on a graceful shutdown: pending checkouts get most of it. */
-export const SHUTDOWN_BUDGET_MS = 10_000;
+const SHUTDOWN_BUDGET_MS = 10_000;
 
-export interface CreateOptions {
+interface CreateOptions {
   /** Consumer group; the contract's `checkout-simulator` unless a caller has a reason. */
   groupId?: string;
 }

@@ -37,9 +37,6 @@ export function deadLetterTopic(topic: ConsumedTopic): string {
   return `${topic}.DLQ`;
 }
 
-/** Retention of every contract topic: 7 days. */
-export const TOPIC_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
-
 /** The consumer group id, exactly as operators look it up with kafka-consumer-groups. */
 export const CONSUMER_GROUP_ID = 'waitroom-service';
 

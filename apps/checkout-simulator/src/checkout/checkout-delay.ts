@@ -5,7 +5,7 @@ export interface DelayRange {
 }
 
 /** Longest delay accepted: a checkout window is minutes; an hour is already a mistake. */
-export const MAX_CHECKOUT_DELAY_MS = 3_600_000;
+const MAX_CHECKOUT_DELAY_MS = 3_600_000;
 
 /**
  * Reads CHECKOUT_DELAY_MS: `2000-8000` (a range, both ends included) or `500` (always that long).

@@ -2,7 +2,7 @@ import { drawDelay, type DelayRange } from './checkout-delay';
 
 /** Why a simulated checkout fails; one is drawn for each failure. */
 export const FAILURE_REASONS = ['payment_declined', 'card_expired', 'insufficient_funds'] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
+type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export type CheckoutOutcome =
   { kind: 'completed'; delayMs: number } | { kind: 'failed'; delayMs: number; reason: FailureReason };

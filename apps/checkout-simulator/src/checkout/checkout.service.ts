@@ -10,15 +10,15 @@ import { readQueueReady } from './queue-ready-record';
 
 /** Returns [0, 1) like Math.random; injected so tests decide outcomes. */
 export const RANDOM_SOURCE = Symbol('RANDOM_SOURCE');
-export type RandomSource = () => number;
+type RandomSource = () => number;
 
 /** Verifications per token while the waitroom's key set cannot be fetched, then the record is dropped. */
 export const JWKS_ATTEMPTS = 3;
 const JWKS_RETRY_BASE_MS = 250;
 /** How many ended checkouts (and message ids) are remembered, for duplicates and the page. */
-export const REMEMBERED_CHECKOUTS = 10_000;
+const REMEMBERED_CHECKOUTS = 10_000;
 
-export type RecordResult = 'started' | 'rejected' | SkipReason;
+type RecordResult = 'started' | 'rejected' | SkipReason;
 export type CheckoutStatus = 'pending' | 'completed' | 'failed' | 'not_published';
 
 interface PendingCheckout {

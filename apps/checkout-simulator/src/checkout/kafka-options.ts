@@ -4,7 +4,7 @@ import type { SimulatorConfig } from '../config/environment';
 
 /** The simulator's consumer group (CONTRACT.md, "Kafka"): exactly this id, no `-server` postfix. */
 export const SIMULATOR_GROUP_ID = 'checkout-simulator';
-export const SIMULATOR_CLIENT_ID = 'checkout-simulator';
+const SIMULATOR_CLIENT_ID = 'checkout-simulator';
 
 function clientConfig(config: SimulatorConfig, suffix: string): KafkaConfig {
   return {

@@ -9,7 +9,7 @@ export const KAFKA_PRODUCER_CLIENT = Symbol('KAFKA_PRODUCER_CLIENT');
 export type OutcomeTopic = 'CHECKOUT_COMPLETED' | 'CHECKOUT_FAILED';
 
 /** Attempts per outcome (kafkajs retries inside each attempt too); then it is logged and counted. */
-export const PUBLISH_ATTEMPTS = 3;
+const PUBLISH_ATTEMPTS = 3;
 const RETRY_BASE_MS = 500;
 
 /**

@@ -1,6 +1,6 @@
 import { QueueReadyMessage, validateMessage } from '@waitroom/contracts';
 
-export type QueueReadyReading =
+type QueueReadyReading =
   | { kind: 'ready'; message: QueueReadyMessage }
   | { kind: 'not_simulated'; eventId: string }
   | { kind: 'malformed'; error: string };

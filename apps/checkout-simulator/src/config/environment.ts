@@ -34,7 +34,7 @@ class RawEnvironment {
 }
 
 /** Every variable the simulator reads. */
-export const ENVIRONMENT_VARIABLES = Object.keys(new RawEnvironment());
+const ENVIRONMENT_VARIABLES = Object.keys(new RawEnvironment());
 
 /** The simulator's configuration, validated and parsed once at start-up (README, "Checkout simulator"). */
 export class SimulatorConfig {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SimulatorConfig } from '../config/environment';
 
-export const JWKS_PROBE_TIMEOUT_MS = 2000;
+const JWKS_PROBE_TIMEOUT_MS = 2000;
 
 /** Whether the waitroom's key set answers now, for the readiness probe (verification has its own cache). */
 @Injectable()

@@ -4,7 +4,7 @@ import { Environment } from '../config/environment';
 import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../registry/active-events';
 import { AdmissionRepository } from './admission.repository';
 
-export const ADMISSION_INTERVAL_NAME = 'admission-tick';
+const ADMISSION_INTERVAL_NAME = 'admission-tick';
 
 /**
  * Every instance runs this: each tick runs one atomic admission step per event that has work

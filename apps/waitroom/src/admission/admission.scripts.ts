@@ -18,7 +18,7 @@ export interface NoEventResult {
   outboxLength: number;
 }
 
-export interface AdmissionStepInput {
+interface AdmissionStepInput {
   keys: EventKeys;
   batchMax: number;
   retentionSeconds: number;

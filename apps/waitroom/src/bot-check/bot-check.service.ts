@@ -5,7 +5,7 @@ import { altcha, deriveShaKey, type Payload } from './altcha';
 import type { JoinProof } from './join-proof';
 
 /** How long a challenge can be solved and used: the page solves it while the person reads. */
-export const CHALLENGE_TTL_SECONDS = 300;
+const CHALLENGE_TTL_SECONDS = 300;
 /**
  * A used proof is remembered this long after its challenge expired, so an instance whose clock
  * is behind still finds it (it accepts the proof until its own clock reaches the expiry).
@@ -81,8 +81,8 @@ export class BotCheckService {
    *
    * The checks are altcha-lib's verifySolution for these challenges (signature over the sorted
    * parameters, expiry, then the derived key against its signature), done with node:crypto:
-   * verifySolution goes through WebCrypto (a key import and an async sign per HMAC), 187 µs a
-   * call against 18 µs here, which cost half the joins/s (docs/benchmarks.md, "Bot check").
+   * verifySolution goes through WebCrypto (a key import and an async sign per HMAC), several
+   * times the cost of these two HMACs on every join (docs/benchmarks.md, "Bot check").
    * bot-check.service.spec.ts holds the two to the same verdicts.
    */
   verify(eventId: string, encoded: string): JoinProof {

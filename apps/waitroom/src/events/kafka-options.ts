@@ -6,7 +6,7 @@ import type { Environment } from '../config/environment';
 import { KeyMemoPartitioner } from './key-partitioner';
 
 /** Connection settings shared by the producer (ClientKafka) and the consumer (hybrid microservice). */
-export function kafkaClientConfig(env: Environment, clientIdSuffix: string): KafkaConfig {
+function kafkaClientConfig(env: Environment, clientIdSuffix: string): KafkaConfig {
   const sasl: SASLOptions | undefined =
     env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
       ? {
@@ -52,7 +52,7 @@ export function kafkaConsumerOptions(env: Environment): KafkaOptions {
       // The transport also builds a producer (for replies we never send); same partitioner, no warning.
       producer: { createPartitioner: KeyMemoPartitioner },
       postfixId: '',
-      // Unused by CheckoutConsumerServer, which never parses records; kept for plain ServerKafka.
+      // Unused by RawRecordKafkaServer, which never parses records; kept for plain ServerKafka.
       parser: { keepBinary: true },
       run: { autoCommit: true, partitionsConsumedConcurrently: 3 },
     },

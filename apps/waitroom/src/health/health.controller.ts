@@ -16,9 +16,9 @@ import { ConsumerState } from '@waitroom/kafka-consumer';
  *   The checkout consumer fails readiness only when it is this instance's own fault: it has not
  *   been consuming for CONSUMER_DOWN_GRACE_MS after the broker was back (acknowledging this
  *   instance's sends without a failure) and still answers. A Kafka outage never fails it.
- *   It restarts by itself meanwhile (CheckoutConsumerServer); readiness says so to the operator.
+ *   It restarts by itself meanwhile (RawRecordKafkaServer); readiness says so to the operator.
  */
-export const CONSUMER_DOWN_GRACE_MS = 30_000;
+const CONSUMER_DOWN_GRACE_MS = 30_000;
 
 @ApiTags('health')
 @Controller('health')

@@ -4,7 +4,7 @@ import { Environment } from '../config/environment';
 import { ActiveEvents } from '../registry/active-events';
 import { HistoryRepository } from './history.repository';
 
-export const HISTORY_INTERVAL_NAME = 'history-sample';
+const HISTORY_INTERVAL_NAME = 'history-sample';
 /** Events sampled at once. */
 const SAMPLE_CONCURRENCY = 50;
 /**

@@ -9,7 +9,7 @@ export const API_KEY_SCHEME = 'x-api-key';
  * every operation has a summary, an operationId and its security (admin: the key; public: none),
  * and its 2xx bodies a schema.
  */
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Waitroom')
     .setDescription(

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * in the join benchmark's profile (docs/benchmarks.md); these values never change, so they are
  * computed once.
  */
-export const API_HEADERS: Readonly<Record<string, string>> = {
+const API_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
@@ -41,7 +41,7 @@ const HEADERS_AHEAD_KEY = 'waitroomHeadersAhead';
 export const HEADERS_AHEAD = { [HEADERS_AHEAD_KEY]: true } as const;
 
 /** The HTML pages and /assets/ (everything else is the JSON API). */
-export const PAGE_PATH = /^\/(?:waitroom|assets|admin\/dashboard)(?:[/?]|$)/;
+const PAGE_PATH = /^\/(?:waitroom|assets|admin\/dashboard)(?:[/?]|$)/;
 
 /**
  * Every response gets the security headers and names its request id (the caller's x-request-id,

@@ -100,7 +100,7 @@ export function describeSchemaErrors(
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** True for an absolute https URL, or an http one on localhost (shared CONTRACT.md, checkout_url). */
-export function isCheckoutUrl(value: unknown): boolean {
+function isCheckoutUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   let url: URL;
   try {

@@ -32,7 +32,7 @@ export function flowBucket(score: number): number {
   return band * BUCKETS_PER_BAND + sub;
 }
 
-export interface FlowCounts {
+interface FlowCounts {
   departures: number;
   joins: number;
 }
@@ -107,7 +107,7 @@ export interface PositionBase {
 }
 
 /** What positionBaseOf needs of a direct read (stream-session-6.lua's StreamedSession). */
-export interface QueuedRead {
+interface QueuedRead {
   session: Pick<SessionRecord, 'status' | 'position' | 'joinedAtMs'>;
   /** Queue score while queued, else null. */
   score: number | null;

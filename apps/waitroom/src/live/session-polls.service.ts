@@ -41,13 +41,13 @@ interface VerifiedTicket {
 }
 
 /** A poll the fast lane can send: the session now, and the template of its body. */
-export interface ImmediateAnswer {
+interface ImmediateAnswer {
   session: SessionRecord;
   template: QueuedSessionTemplate;
 }
 
 /** The fast path's verdict on one poll. */
-export type PollAnswer =
+type PollAnswer =
   | { kind: 'answered'; session: SessionRecord }
   /** Read the session: `learn` when it is most likely still queued (pass the read to learn()). */
   | { kind: 'read'; learn: boolean };

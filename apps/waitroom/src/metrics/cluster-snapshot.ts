@@ -8,7 +8,7 @@ export interface ClusterSource {
 }
 
 /** One event as read in one scrape; a part that could not be read is left out. */
-export interface EventSample {
+interface EventSample {
   eventId: string;
   config?: EventConfig;
   counters?: EventCounters;

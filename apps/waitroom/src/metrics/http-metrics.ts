@@ -24,8 +24,8 @@ export function routeLabel(request: Pick<FastifyRequest, 'is404' | 'routeOptions
 }
 
 /**
- * Records one request. It runs on every request (~10k joins/s): one label object and one
- * prom-client observe (about 1-1.5 us measured), small next to the request itself. Every
+ * Records one request. It runs on every request, joins at their fastest included: one label
+ * object and one prom-client observe, small next to the request itself. Every
  * label is bounded (methods, status codes, route templates), so the series count stays small.
  */
 export function recordHttpDuration(

@@ -23,7 +23,7 @@ export const METRIC_PREFIX = 'waitroom_';
  * with room to spare, so a slow Redis gives a complete answer with waitroom_redis_up 0 rather
  * than a scrape Prometheus gave up on.
  */
-export const SCRAPE_REDIS_TIMEOUT_MS = 2000;
+const SCRAPE_REDIS_TIMEOUT_MS = 2000;
 
 const EVENT_STATES: readonly EventState[] = ['open', 'paused', 'closed'];
 

@@ -17,7 +17,7 @@ export function escapeHtml(text: string): string {
  * JSON for a `<script type="application/json">` element: `<`, `>` and `&` as \u escapes, so no
  * value can close the element or open a comment, and U+2028/9, which older parsers choke on.
  */
-export function jsonForScript(value: unknown): string {
+function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(
     /[<>&\u2028\u2029]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
@@ -31,7 +31,7 @@ export function fill(template: string, values: Record<string, string | number>):
   );
 }
 
-export interface PageShell {
+interface PageShell {
   lang: string;
   title: string;
   /** Built assets of the page (WebAssets.of), or null when the web build is missing. */

@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export const ASSETS_PREFIX = '/assets/';
+const ASSETS_PREFIX = '/assets/';
 
-export interface PageAssets {
+interface PageAssets {
   /** URL of the page's module script. */
   js: string;
   /** URL of its stylesheet, when it has one. */
@@ -78,7 +78,7 @@ export class WebAssets {
  * ts-node) or the build (dist/apps/waitroom/apps/waitroom/src/pages): the nearest folder up the
  * tree that holds dist/web/manifest.json, or that is dist/ and holds web/manifest.json.
  */
-export function findBuildDirectory(from: string): string | null {
+function findBuildDirectory(from: string): string | null {
   for (let dir = from; ; dir = dirname(dir)) {
     const candidate = basename(dir) === 'dist' ? join(dir, 'web') : join(dir, 'dist', 'web');
     if (existsSync(join(candidate, 'manifest.json'))) return candidate;

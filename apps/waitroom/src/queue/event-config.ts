@@ -4,9 +4,8 @@ import type { EventState } from './session';
 export const BOT_CHECKS = ['off', 'proof_of_work'] as const;
 export type BotCheck = (typeof BOT_CHECKS)[number];
 /**
- * Default difficulty: SHA-256 hashes of a solve, at most (a solve takes 3/4 of it on average).
- * Headless Chromium on the 2-core development machine does about 60k a second in the page's
- * worker, so 0.5 s here; a phone is a few times slower: about a second (README, "Bot check").
+ * Default difficulty: SHA-256 hashes of a solve, at most (a solve takes 3/4 of it on average);
+ * chosen so a phone spends about a second on it (README, "Bot check", has the measurements).
  */
 export const DEFAULT_BOT_CHECK_MAX_NUMBER = 40_000;
 
@@ -95,7 +94,7 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
   };
 }
 
-export const DEFAULT_CHECKOUT_TIMEOUT_SECONDS = 600;
+const DEFAULT_CHECKOUT_TIMEOUT_SECONDS = 600;
 
 /** The body of PUT /admin/events/:id (the contract's names), as validated by the HTTP layer. */
 export interface EventSettingsRequest {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
  */
 export const PRIORITY_BAND = 1e14;
 export const ARRIVAL_OFFSET = 2 ** 40;
-export const MAX_PRIORITY = 9;
+const MAX_PRIORITY = 9;
 
 export function arrivalScore(priority: number, sequence: number): number {
   return (MAX_PRIORITY - priority) * PRIORITY_BAND + ARRIVAL_OFFSET + sequence;

@@ -17,7 +17,7 @@ import { parseSessionReply } from './session-reply';
  * built inside the scripts from the prefixes passed here (docs/decisions/0004-redis-key-layout.md).
  */
 
-export interface JoinInput {
+interface JoinInput {
   keys: EventKeys;
   /** The new session's member id (drawn by the caller: a wrapper draws nothing). */
   memberId: string;
@@ -151,7 +151,7 @@ export const finishCheckoutScript = defineScript({
   },
 });
 
-export type UpsertEventReply =
+type UpsertEventReply =
   { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> } | { code: 'DRAW_FIXED'; reason: string };
 
 /**

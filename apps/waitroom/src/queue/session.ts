@@ -18,7 +18,7 @@ export const SessionStatuses = [
  * The Lua scripts are what enforce it (each changes a status only from the ones listed here);
  * this table documents it and the spec checks the scripts' choices against it.
  */
-export const Transitions: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
+const Transitions: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
   queued: ['ready', 'left', 'abandoned'],
   ready: ['completed', 'failed', 'expired', 'left'],
   completed: [],

@@ -7,14 +7,11 @@ import type { SessionRecord } from './session';
 
 // JSON views of the contract (snake_case, ISO-8601 UTC times).
 
-export function isMoving(
-  record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>,
-  nowMs = Date.now(),
-): boolean {
+function isMoving(record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>, nowMs = Date.now()): boolean {
   return record.eventState === 'open' && (record.opensAtMs === null || record.opensAtMs <= nowMs);
 }
 
-export function joinView(
+function joinView(
   record: SessionRecord,
 ): Omit<SessionBody, 'admitted_at' | 'expires_at' | 'admission_token'> {
   return {

@@ -1,5 +1,5 @@
 /** The KEYS and ARGV of one script call, in the order the script's header documents. */
-export interface ScriptCall {
+interface ScriptCall {
   keys: string[];
   args: (string | number)[];
 }

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 
 /** A connection whose socket may be replaced (ioredis's `stream`, a new one after each reconnection). */
-export interface SocketHolder {
+interface SocketHolder {
   readonly stream?: Writable;
 }
 

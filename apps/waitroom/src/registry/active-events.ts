@@ -11,7 +11,7 @@ import {
 } from './registry.scripts';
 
 /** An instance marks an event at most this often: one write per event per second, not per request. */
-export const TOUCH_INTERVAL_MS = 1000;
+const TOUCH_INTERVAL_MS = 1000;
 /**
  * An idle event leaves the active set only if nobody marked it for this long. It must exceed
  * TOUCH_INTERVAL_MS by a wide margin: an instance that skips a mark because it marked the event

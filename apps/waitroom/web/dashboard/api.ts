@@ -1,5 +1,5 @@
 /** The admin API as the dashboard uses it: JSON only, the key as x-api-key, errors as words. */
-import type { EventDetailsBody, EventStatsBody, HistoryBody } from '@waitroom/contracts/http';
+import type { EventDetailsBody, HistoryBody } from '@waitroom/contracts/http';
 
 /** An answer other than 2xx, with the API's own words (`message`, `errors`) when it gave them. */
 export class ApiError extends Error {
@@ -14,9 +14,8 @@ export class ApiError extends Error {
 }
 
 /** No answer at all (network down, service restarting). */
-export class NetworkError extends Error {}
+class NetworkError extends Error {}
 
-export type EventStats = EventStatsBody;
 /** GET /admin/events/:id: the stored config (the PUT body's fields plus these) and stats. */
 export type EventDetails = EventDetailsBody;
 export type History = HistoryBody;

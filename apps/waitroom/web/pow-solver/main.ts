@@ -12,7 +12,7 @@ import { deriveKey } from 'altcha-lib/algorithms/web/sha';
 /** How often progress is posted (a message per hash would cost more than the hash). */
 const PROGRESS_EVERY_MS = 150;
 
-export interface SolverRequest {
+interface SolverRequest {
   challenge: Challenge;
 }
 export type SolverMessage =

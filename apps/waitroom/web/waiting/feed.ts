@@ -5,7 +5,7 @@ const POLL_JITTER_MS = 2000;
 const STREAM_RETRY_FIRST_MS = 15000;
 const STREAM_RETRY_MAX_MS = 120000;
 
-export interface FeedHandlers {
+interface FeedHandlers {
   /** A session body (from the stream or a poll). */
   update: (session: SessionView) => void;
   /** The session is unknown to the service (404). */

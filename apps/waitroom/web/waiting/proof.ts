@@ -6,7 +6,7 @@ const EXPIRY_MARGIN_MS = 20_000;
 /** Wait before asking again for a challenge the service could not give (503, no network). */
 const RETRY_MS = 5_000;
 
-export interface ProofOptions {
+interface ProofOptions {
   /** GET URL of the event's challenge. */
   challengeUrl: string;
   /** The solver worker's script (/assets/pow-solver/main-<hash>.js). */

@@ -6,7 +6,7 @@ import { CheckoutEventsService } from './checkout-events.service';
 /**
  * Kafka adapter for checkout outcomes: hands the raw record to the service, nothing more.
  * The payload argument is ignored on purpose: the context's message is the record exactly as
- * kafkajs delivered it (CheckoutConsumerServer keeps value, key and headers as Buffers).
+ * kafkajs delivered it (RawRecordKafkaServer keeps value, key and headers as Buffers).
  */
 @Controller()
 export class CheckoutEventsController {

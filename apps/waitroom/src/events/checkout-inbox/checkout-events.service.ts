@@ -23,7 +23,7 @@ export const MAX_ATTEMPTS_OF_A_FAILING_MESSAGE = 3;
 /** Bound on the failure bookkeeping (one entry per record that failed and has not been settled). */
 const ATTEMPTS_REMEMBERED = 10_000;
 
-export type CheckoutHandling = 'applied' | 'unchanged' | 'not_found' | 'dead_lettered';
+type CheckoutHandling = 'applied' | 'unchanged' | 'not_found' | 'dead_lettered';
 
 /**
  * Applies checkout outcomes. Every record ends as applied, ignored (not ready, redelivered,

@@ -25,7 +25,7 @@ const ERROR_HEADER_MAX_CHARS = 1000;
  */
 export const DEAD_LETTER_MAX_BYTES = 900 * 1024;
 /** What a truncated copy keeps of the value and of the key. */
-export const TRUNCATED_PART_BYTES = 64 * 1024;
+const TRUNCATED_PART_BYTES = 64 * 1024;
 
 function coordinates(record: IncomingRecord, reason: string): Record<string, string> {
   return {
@@ -37,7 +37,7 @@ function coordinates(record: IncomingRecord, reason: string): Record<string, str
 }
 
 /** Bytes the headers take on the wire, roughly (names and values). */
-export function headerBytes(headers: IHeaders): number {
+function headerBytes(headers: IHeaders): number {
   let total = 0;
   for (const [name, value] of Object.entries(headers)) {
     const values = Array.isArray(value) ? value : [value];

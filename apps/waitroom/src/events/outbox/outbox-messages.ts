@@ -14,7 +14,7 @@ import type { OutgoingRecord } from './kafka-publisher';
 import type { OutboxEntry } from './outbox-entry';
 
 /** What signs QUEUE_READY's admission token (AdmissionTokenSigner). */
-export interface TokenSigner {
+interface TokenSigner {
   sign(claims: AdmissionClaims): string;
 }
 
@@ -29,7 +29,7 @@ const iso = (ms: string) => isoTime(Number(ms));
  * token equals the one GET /sessions/:id returns. `timestamp` is when the state changed, so a
  * re-published message is byte-identical to the first one.
  */
-export function toContractMessage(
+function toContractMessage(
   eventId: string,
   fields: Record<string, string>,
   signer: TokenSigner,
@@ -109,7 +109,7 @@ export interface OutboxMessage {
 }
 
 /** The message of an outbox entry; throws when this version cannot read the entry. */
-export function toOutboxMessage(
+function toOutboxMessage(
   eventId: string,
   fields: Record<string, string>,
   signer: TokenSigner,
@@ -118,7 +118,7 @@ export function toOutboxMessage(
   return { topic, value: JSON.stringify(body), messageId: body.message_id };
 }
 
-export type OutboxRecord = OutgoingRecord & { key: string; value: string };
+type OutboxRecord = OutgoingRecord & { key: string; value: string };
 
 /**
  * The Kafka record of an event's message: keyed by the event id (one partition per event keeps

@@ -3,7 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 // GET /.well-known/jwks.json (documentation only: AdmissionTokenService builds the set).
 
 /** One public key (RFC 8037 OKP key, Ed25519). */
-export class JwkDto {
+class JwkDto {
   @ApiProperty({ example: 'OKP' })
   kty!: string;
 

@@ -4,7 +4,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 // (documentation only: BotCheckService builds it).
 
 /** The challenge's parameters (altcha-lib ChallengeParameters). */
-export class ChallengeParametersDto {
+class ChallengeParametersDto {
   @ApiProperty({ example: 'SHA-256' })
   algorithm!: string;
 
