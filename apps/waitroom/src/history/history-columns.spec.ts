@@ -68,13 +68,15 @@ describe('toHistoryColumns', () => {
   });
 
   it('is empty columns for no samples', () => {
-    expect(toHistoryColumns(sample(0), [])).toEqual({
-      t: [],
-      queue_length: [],
-      active_count: [],
-      joins_per_minute: [],
-      admissions_per_minute: [],
-      completions_per_minute: [],
-    });
+    const sut = toHistoryColumns(sample(0), []);
+    expect(Object.keys(sut).sort()).toEqual([
+      'active_count',
+      'admissions_per_minute',
+      'completions_per_minute',
+      'joins_per_minute',
+      'queue_length',
+      't',
+    ]);
+    for (const column of Object.values(sut)) expect(column).toEqual([]);
   });
 });

@@ -51,25 +51,23 @@ export const activeEventIdsCommand = defineCommand({
   parse: (reply) => stringList('active-events', reply),
 });
 
-/** SADD of the registry: an event id is configured (written before its config). */
-export const registerEventCommand = defineCommand({
-  command: 'SADD',
-  build: ({ registryKey, eventId }: { registryKey: string; eventId: string }) => ({
-    keys: [registryKey],
-    args: [eventId],
-  }),
-  parse: () => undefined,
-});
+/** SADD or SREM of the registry: the set of configured event ids. */
+function registryMembership(command: 'SADD' | 'SREM') {
+  return defineCommand({
+    command,
+    build: ({ registryKey, eventId }: { registryKey: string; eventId: string }) => ({
+      keys: [registryKey],
+      args: [eventId],
+    }),
+    parse: () => undefined,
+  });
+}
 
-/** SREM of the registry: a removed event is no longer listed, swept or scraped. */
-export const unregisterEventCommand = defineCommand({
-  command: 'SREM',
-  build: ({ registryKey, eventId }: { registryKey: string; eventId: string }) => ({
-    keys: [registryKey],
-    args: [eventId],
-  }),
-  parse: () => undefined,
-});
+/** An event id is configured (written before its config). */
+export const registerEventCommand = registryMembership('SADD');
+
+/** A removed event is no longer listed, swept or scraped. */
+export const unregisterEventCommand = registryMembership('SREM');
 
 /** SMEMBERS of the registry: every configured event id, sorted. */
 export const registeredEventIdsCommand = defineCommand({
