@@ -222,15 +222,19 @@ sentinel_up() {
   log "$name up on 127.0.0.1:$(instance_port "$name")"
 }
 
-# Until every Sentinel knows the replica and the other two: before that a failover could not happen.
+# Until every Sentinel sees a healthy replica (flags exactly "slave": not s_down, not disconnected;
+# num-slaves would count a dead one too) and the other two: before that no failover could happen.
 wait_for_sentinels() {
-  local deadline=$((SECONDS + 30)) name reply ready replicas sentinels
+  local deadline=$((SECONDS + 30)) name port reply ready replicas sentinels
   while :; do
     ready=0
     for name in "${SENTINELS[@]}"; do
-      reply="$(rcli "$(instance_port "$name")" sentinel master "$SENTINEL_MASTER" 2>/dev/null)" || continue
-      replicas="$(reply_field "$reply" num-slaves)" sentinels="$(reply_field "$reply" num-other-sentinels)"
-      if ((${replicas:-0} >= 1 && ${sentinels:-0} >= 2)); then ready=$((ready + 1)); fi
+      port="$(instance_port "$name")"
+      reply="$(rcli "$port" sentinel master "$SENTINEL_MASTER" 2>/dev/null)" || continue
+      sentinels="$(reply_field "$reply" num-other-sentinels)"
+      replicas="$({ rcli "$port" sentinel replicas "$SENTINEL_MASTER" 2>/dev/null || true; } \
+        | awk 'key == "flags" && $0 == "slave" { n++ } { key = $0 } END { print n + 0 }')"
+      if ((replicas >= 1 && ${sentinels:-0} >= 2)); then ready=$((ready + 1)); fi
     done
     ((ready == ${#SENTINELS[@]})) && return 0
     ((SECONDS < deadline)) || die "the Sentinels did not all see the replica and each other within 30 s; see $LOG_DIR/sentinel-*.log"

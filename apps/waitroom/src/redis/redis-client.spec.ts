@@ -57,6 +57,7 @@ describe('planRedisClient (the ioredis options; nothing is opened)', () => {
       sentinelTLS: {},
       enableAutoPipelining: true,
       failoverDetector: true,
+      disconnectTimeout: 500,
       enableReadyCheck: true,
       sentinelCommandTimeout: 1500,
     });

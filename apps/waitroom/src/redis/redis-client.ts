@@ -99,6 +99,9 @@ export function planRedisClient(env: RedisConnectionSettings): RedisClientPlan {
         // pipeline. Subscribing to the Sentinels' +switch-master drops it once they have promoted
         // another node.
         failoverDetector: true,
+        // Leaving a connection ends it gracefully and destroys it only after this; a hung master
+        // never completes the close, and the calls wait for the new connection until then.
+        disconnectTimeout: 500,
         // Sentinel disconnects a demoted master's clients, but a connection that stays would only
         // get READONLY for every write: reconnect, and the Sentinels name the master now.
         reconnectOnError: (error) => /READONLY/.test(error.message),
