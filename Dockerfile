@@ -3,6 +3,8 @@
 # Waitroom service image.
 #   docker build -t waitroom .
 #   docker run -p 8080:8080 -e NODE_ENV=development -e REDIS_URL=... -e KAFKA_BROKERS=... waitroom
+# (Redis through Sentinel: -e REDIS_SENTINELS=host:port,... -e REDIS_SENTINEL_MASTER=name instead of
+# REDIS_URL's address; docker-compose.yml's `sentinel` profile runs such a Redis for the host.)
 #
 # NODE_ENV is production here, and production refuses to start without ADMISSION_TOKEN_PRIVATE_KEY
 # (every replica must sign with the same key). docker-compose.yml sets NODE_ENV=development, which
