@@ -2,9 +2,10 @@ import { AdmissionTokenVerifier } from './admission-token-verifier';
 import {
   admissionToken,
   hmacWithPublicKey,
-  JwksServer,
+  servedWaitroomKey,
   unsignedToken,
   waitroomKey,
+  type JwksServer,
   type WaitroomKey,
 } from './testing/admission-token-fixtures';
 
@@ -136,13 +137,11 @@ describe('AdmissionTokenVerifier.remote', () => {
   let key: WaitroomKey;
 
   beforeAll(async () => {
-    jwks = await new JwksServer().start();
-    key = await waitroomKey();
+    ({ key, jwks } = await servedWaitroomKey());
   });
   afterAll(() => jwks.stop());
 
   it('verifies against the served key set, and says the key set is unavailable, not the token bad', async () => {
-    jwks.keys = [key.jwk];
     const good = await admissionToken(key);
     await expect(
       AdmissionTokenVerifier.remote(jwks.url).verify(good, { eventId: 'ev-1' }),

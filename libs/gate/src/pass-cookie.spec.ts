@@ -1,4 +1,5 @@
 import { cookieValues, isLocalhost, passCookie, passCookieIsSecure } from './pass-cookie';
+import { SECURE_COOKIE_CASES } from './testing/gate-fixtures';
 
 describe('passCookie', () => {
   const nowMs = Date.UTC(2030, 0, 1, 12, 0, 0, 400);
@@ -19,19 +20,7 @@ describe('passCookie', () => {
 });
 
 describe('passCookieIsSecure', () => {
-  it.each([
-    ['http', 'localhost', false],
-    ['http', 'localhost:3000', false],
-    ['http', '127.0.0.1:8080', false],
-    ['http', '[::1]:8080', false],
-    ['http', 'LOCALHOST', false],
-    ['https', 'localhost:3000', true],
-    ['http', 'shop.example.com', true],
-    ['http', 'localhost.example.com', true],
-    ['http', '127.0.0.2', true],
-    ['http', undefined, true],
-    ['https', 'shop.example.com', true],
-  ] as const)('%s://%s -> Secure %s', (protocol, host, secure) => {
+  it.each(SECURE_COOKIE_CASES)('%s://%s -> Secure %s', (protocol, host, secure) => {
     expect(passCookieIsSecure(protocol, host)).toBe(secure);
   });
 

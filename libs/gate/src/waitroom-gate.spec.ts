@@ -2,11 +2,13 @@ import { refusalResponse, WaitroomGate, type GateRequest, type WaitroomGateOptio
 import {
   admissionToken,
   hmacWithPublicKey,
-  JwksServer,
+  servedWaitroomKey,
   unsignedToken,
   waitroomKey,
+  type JwksServer,
   type WaitroomKey,
 } from './testing/admission-token-fixtures';
+import { SECURE_COOKIE_CASES } from './testing/gate-fixtures';
 
 const NOW = Date.UTC(2030, 5, 1, 12, 0, 0);
 const EXPIRES = 'Sat, 01 Jun 2030 12:10:00 GMT';
@@ -60,14 +62,7 @@ describe('WaitroomGate.checkRequest', () => {
     });
   });
 
-  it.each([
-    ['http', 'localhost:3000', false],
-    ['http', '127.0.0.1', false],
-    ['http', '[::1]:8080', false],
-    ['https', 'localhost:3000', true],
-    ['http', 'shop.example.com', true],
-    ['https', 'shop.example.com', true],
-  ] as const)('marks the cookie Secure for %s://%s: %s', async (protocol, host, secure) => {
+  it.each(SECURE_COOKIE_CASES)('marks the cookie Secure for %s://%s: %s', async (protocol, host, secure) => {
     const decision = await sut.checkRequest(request({ protocol, host, url: `/?waitroom_token=${token}` }));
     expect(decision.action === 'pass' && decision.setCookie?.endsWith('; Secure')).toBe(secure);
   });
@@ -209,14 +204,11 @@ describe('WaitroomGate with the key set of a waitroom', () => {
   let sut: WaitroomGate;
 
   beforeAll(async () => {
-    jwks = await new JwksServer().start();
-    key = await waitroomKey();
+    ({ key, jwks } = await servedWaitroomKey());
   });
   afterAll(() => jwks.stop());
   beforeEach(() => {
-    jwks.keys = [key.jwk];
-    jwks.status = 200;
-    jwks.fetches = 0;
+    jwks.serve([key.jwk]);
     sut = new WaitroomGate({ eventId: 'ev-1', waitroomUrl: '', jwksUrl: jwks.url });
   });
 

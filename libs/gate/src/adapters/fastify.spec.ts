@@ -1,25 +1,17 @@
 import fastify, { type FastifyInstance } from 'fastify';
-import { admissionToken, waitroomKey, type WaitroomKey } from '../testing/admission-token-fixtures';
+import { pinnedKeyGate } from '../testing/gate-fixtures';
 import { createGateFastifyHook } from './fastify';
 
 describe('createGateFastifyHook (Fastify onRequest)', () => {
-  let key: WaitroomKey;
   let token: string;
   let handled: number;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    key = await waitroomKey();
-    token = await admissionToken(key);
+    const gate = await pinnedKeyGate();
+    token = gate.token;
     app = fastify();
-    app.addHook(
-      'onRequest',
-      createGateFastifyHook({
-        eventId: 'ev-1',
-        waitroomUrl: 'https://queue.example.com',
-        keys: { keys: [key.jwk] },
-      }),
-    );
+    app.addHook('onRequest', createGateFastifyHook(gate.options));
     app.get('/checkout', async (_request, reply) => {
       handled++;
       return reply.header('set-cookie', 'site=1; Path=/').send({ page: 'checkout' });

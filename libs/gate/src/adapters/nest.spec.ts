@@ -2,7 +2,8 @@ import { Controller, Get, Module, type MiddlewareConsumer, type NestModule } fro
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admissionToken, waitroomKey, type WaitroomKey } from '../testing/admission-token-fixtures';
+import { admissionToken } from '../testing/admission-token-fixtures';
+import { pinnedKeyGate, type PinnedKeyGate } from '../testing/gate-fixtures';
 import { WaitroomGate } from '../waitroom-gate';
 import { provideWaitroomGate, WaitroomGateMiddleware } from './nest';
 
@@ -25,20 +26,13 @@ function exchange(url: string, cookie?: string, ended: () => void = () => undefi
 }
 
 describe('WaitroomGateMiddleware (Nest)', () => {
-  let key: WaitroomKey;
   let token: string;
   let sut: WaitroomGateMiddleware;
 
   beforeAll(async () => {
-    key = await waitroomKey();
-    token = await admissionToken(key);
-    sut = new WaitroomGateMiddleware(
-      new WaitroomGate({
-        eventId: 'ev-1',
-        waitroomUrl: 'https://queue.example.com',
-        keys: { keys: [key.jwk] },
-      }),
-    );
+    const gate = await pinnedKeyGate();
+    token = gate.token;
+    sut = new WaitroomGateMiddleware(new WaitroomGate(gate.options));
   });
 
   /** Resolves when the middleware calls next or ends the response. */
@@ -86,14 +80,14 @@ describe('WaitroomGateMiddleware in a Nest app on Fastify', () => {
     }
   }
 
-  let key: WaitroomKey;
+  let gate: PinnedKeyGate;
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    key = await waitroomKey();
+    gate = await pinnedKeyGate();
     @Module({
       controllers: [ShopController],
-      providers: [provideWaitroomGate({ eventId: 'ev-1', waitroomUrl: '', keys: { keys: [key.jwk] } })],
+      providers: [provideWaitroomGate({ ...gate.options, waitroomUrl: '' })],
     })
     class ShopModule implements NestModule {
       configure(consumer: MiddlewareConsumer) {
@@ -115,7 +109,7 @@ describe('WaitroomGateMiddleware in a Nest app on Fastify', () => {
       `/waitroom/ev-1?return_to=${encodeURIComponent('http://localhost:3000/checkout?a=1')}`,
     );
     const passed = await fastify.inject({
-      url: `/checkout?waitroom_token=${await admissionToken(key)}`,
+      url: `/checkout?waitroom_token=${await admissionToken(gate.key)}`,
       headers: { host: 'localhost:3000' },
     });
     expect(passed.statusCode).toBe(200);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { admissionToken, waitroomKey, type WaitroomKey } from '../testing/admission-token-fixtures';
+import { pinnedKeyGate, type PinnedKeyGate } from '../testing/gate-fixtures';
 import { WaitroomGate } from '../waitroom-gate';
 import { createGateMiddleware } from './node-http';
 
@@ -30,21 +30,15 @@ async function stop(server: Server): Promise<void> {
 }
 
 describe('createGateMiddleware (node:http)', () => {
-  let key: WaitroomKey;
+  let gate: PinnedKeyGate;
   let token: string;
   let server: Server;
   let origin: string;
 
   beforeAll(async () => {
-    key = await waitroomKey();
-    token = await admissionToken(key);
-    ({ server, origin } = await site(
-      new WaitroomGate({
-        eventId: 'ev-1',
-        waitroomUrl: 'https://queue.example.com',
-        keys: { keys: [key.jwk] },
-      }),
-    ));
+    gate = await pinnedKeyGate();
+    token = gate.token;
+    ({ server, origin } = await site(new WaitroomGate(gate.options)));
   });
   afterAll(() => stop(server));
 
@@ -90,14 +84,11 @@ describe('createGateMiddleware (node:http)', () => {
   });
 
   it('reads Express\'s originalUrl and protocol (app.use("/shop", gate) behind a trusted proxy)', async () => {
-    const express = await site(
-      new WaitroomGate({ eventId: 'ev-1', waitroomUrl: '', keys: { keys: [key.jwk] } }),
-      (req) => {
-        // What Express does before a mounted middleware runs.
-        Object.assign(req, { originalUrl: req.url, protocol: 'https' });
-        req.url = req.url!.slice('/shop'.length) || '/';
-      },
-    );
+    const express = await site(new WaitroomGate({ ...gate.options, waitroomUrl: '' }), (req) => {
+      // What Express does before a mounted middleware runs.
+      Object.assign(req, { originalUrl: req.url, protocol: 'https' });
+      req.url = req.url!.slice('/shop'.length) || '/';
+    });
     try {
       const host = new URL(express.origin).host;
       const redirect = await fetch(`${express.origin}/shop/cart?x=1`, { redirect: 'manual' });

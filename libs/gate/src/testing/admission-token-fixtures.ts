@@ -68,6 +68,13 @@ export class JwksServer {
   private server: Server | null = null;
   url = '';
 
+  /** Serves `keys`, answering 200, and counts the fetches from 0 again. */
+  serve(keys: JWK[]): void {
+    this.keys = keys;
+    this.status = 200;
+    this.fetches = 0;
+  }
+
   async start(): Promise<this> {
     this.server = createServer((_req, res) => {
       this.fetches++;
@@ -88,4 +95,12 @@ export class JwksServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.server = null;
   }
+}
+
+/** A waitroom key and a started key set server publishing it (stop it in afterAll). */
+export async function servedWaitroomKey(): Promise<{ key: WaitroomKey; jwks: JwksServer }> {
+  const jwks = await new JwksServer().start();
+  const key = await waitroomKey();
+  jwks.serve([key.jwk]);
+  return { key, jwks };
 }
