@@ -23,10 +23,7 @@ KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}"
 # The Redis that scripts/stack.sh runs for this STACK_REDIS: one server, or the Sentinels that know
 # the master now (the service follows a failover through them).
 if [[ "$STACK_REDIS" == sentinel ]]; then
-  # OUTBOX_READER_THREAD=false: the outbox relay's reader thread receives only REDIS_URL and
-  # REDIS_CLUSTER_NODES from outbox-reader.ts, so it would read the outbox from REDIS_URL, not from
-  # the master the Sentinels name; on the main thread the relay uses the service's own connection.
-  redis_env=(REDIS_SENTINELS="$(sentinel_addresses)" REDIS_SENTINEL_MASTER="$SENTINEL_MASTER" OUTBOX_READER_THREAD=false)
+  redis_env=(REDIS_SENTINELS="$(sentinel_addresses)" REDIS_SENTINEL_MASTER="$SENTINEL_MASTER")
 else
   redis_env=(REDIS_URL="redis://127.0.0.1:$REDIS_PORT")
 fi

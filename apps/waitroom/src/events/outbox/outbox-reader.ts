@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Environment } from '../../config/environment';
+import { redisConnectionSettings } from '../../redis/redis-client';
 import { AdmissionTokenService } from '../../tokens/admission-token.service';
 import { sessionTicketKeyInUse } from '../../queue/session-ticket';
 import { toOutboxBatch, type OutboxBatch, type OutboxMessage } from './outbox-messages';
@@ -131,10 +132,7 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
     thread.postMessage({
       type: 'setup',
       redis: {
-        REDIS_URL: this.env.REDIS_URL,
-        REDIS_CLUSTER_NODES: this.env.REDIS_CLUSTER_NODES,
-        REDIS_COMMAND_TIMEOUT_MS: this.env.REDIS_COMMAND_TIMEOUT_MS,
-        REDIS_AUTO_PIPELINING: this.env.REDIS_AUTO_PIPELINING,
+        ...redisConnectionSettings(this.env),
         REDIS_KEY_PREFIX: this.env.REDIS_KEY_PREFIX,
         OUTBOX_ENTRY_FORMAT: this.env.OUTBOX_ENTRY_FORMAT,
         // Its reads wait on the relay's sends, never on each other: nothing to group.
