@@ -17,6 +17,7 @@ module.exports = {
     '^@waitroom/gate(|/.*)$': '<rootDir>/libs/gate/src$1',
     '^@waitroom/kafka-consumer(|/.*)$': '<rootDir>/libs/kafka-consumer/src$1',
     '^@waitroom/process-metrics(|/.*)$': '<rootDir>/libs/process-metrics/src$1',
+    '^@waitroom/service-kit(|/.*)$': '<rootDir>/libs/service-kit/src$1',
   },
   testEnvironment: 'node',
 };

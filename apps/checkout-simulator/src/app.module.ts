@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigurationModule } from '@waitroom/service-kit';
 import { CheckoutModule } from './checkout/checkout.module';
-import { SimulatorConfigModule } from './config/config.module';
-import type { SimulatorConfig } from './config/environment';
+import { SimulatorConfig } from './config/environment';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PageModule } from './page/page.module';
@@ -10,6 +10,6 @@ import { PageModule } from './page/page.module';
 export class SimulatorModule {
   /** The application for one validated configuration (main.ts reads process.env; tests build their own). */
   static forConfig(config: SimulatorConfig): DynamicModule {
-    return { module: SimulatorModule, imports: [SimulatorConfigModule.forRoot(config)] };
+    return { module: SimulatorModule, imports: [ConfigurationModule.forRoot(SimulatorConfig, config)] };
   }
 }

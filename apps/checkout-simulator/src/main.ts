@@ -1,22 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { startConsumerInBackground } from '@waitroom/kafka-consumer';
+import { configurationOrExit } from '@waitroom/service-kit';
 import { createSimulatorApp, shutdownSimulator } from './bootstrap';
 import { SIMULATOR_GROUP_ID } from './checkout/kafka-options';
-import { InvalidConfigurationError, validateEnvironment, type SimulatorConfig } from './config/environment';
+import { validateEnvironment } from './config/environment';
 
 async function main(): Promise<void> {
-  let config: SimulatorConfig;
-  try {
-    config = validateEnvironment(process.env);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) {
-      // One clear line, no stack: the operator only needs the variable and the reason.
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = configurationOrExit(() => validateEnvironment(process.env));
   const app = await createSimulatorApp(config);
   const consumer = startConsumerInBackground(app, `QUEUE_READY as group ${SIMULATOR_GROUP_ID}`);
   await app.listen({ port: config.port, host: config.host });

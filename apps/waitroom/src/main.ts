@@ -2,24 +2,15 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { startConsumerInBackground } from '@waitroom/kafka-consumer';
+import { configurationOrExit } from '@waitroom/service-kit';
 import { createApp } from './http/bootstrap';
-import { InvalidConfigurationError, validateEnvironment, type Environment } from './config/environment';
+import { validateEnvironment } from './config/environment';
 import { GracefulShutdown } from './shutdown';
 
 async function main(): Promise<void> {
   // An optional .env (see .env.example) fills in what the real environment does not set.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let env: Environment;
-  try {
-    env = validateEnvironment(process.env);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) {
-      // One clear line, no stack: the operator only needs the variable and the reason.
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const env = configurationOrExit(() => validateEnvironment(process.env));
   const app = await createApp(env);
   const consumer = startConsumerInBackground(app, 'checkout topics as group waitroom-service');
   await app.listen({ port: env.PORT, host: env.HOST });

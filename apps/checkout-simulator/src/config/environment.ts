@@ -1,11 +1,9 @@
-import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min } from 'class-validator';
+import { InvalidConfigurationError, readEnvironment, toInt, toNumber } from '@waitroom/service-kit';
 import { parseDelayRange, type DelayRange } from '../checkout/checkout-delay';
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-const toNumber = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+export { InvalidConfigurationError };
 
 /** The contract's event id rule (CONTRACT.md, POST /join). */
 const EVENT_ID = '[A-Za-z0-9][A-Za-z0-9._:-]{0,63}';
@@ -64,22 +62,10 @@ export class SimulatorConfig {
   }
 }
 
-export class InvalidConfigurationError extends Error {}
-
 /** Parses the environment; throws one readable line naming the first bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): SimulatorConfig {
-  const picked: Record<string, unknown> = {};
-  for (const name of ENVIRONMENT_VARIABLES) {
-    // An empty variable means "not set", as in a compose file's `VAR: ${VAR:-}`.
-    if (raw[name] !== undefined && raw[name] !== '') picked[name] = raw[name];
-  }
-  const env = plainToInstance(RawEnvironment, picked);
-  const errors = validateSync(env, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const first = errors[0];
-    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
-    throw new InvalidConfigurationError(`Invalid configuration: ${first.property}: ${reason}`);
-  }
+  // An empty variable means "not set", as in a compose file's `VAR: ${VAR:-}`.
+  const env = readEnvironment(RawEnvironment, raw, ENVIRONMENT_VARIABLES, { emptyMeansUnset: true });
   const delay = parseDelayRange(env.CHECKOUT_DELAY_MS);
   if (!delay) {
     throw new InvalidConfigurationError(

@@ -1,10 +1,11 @@
 import { Global, Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller';
+import { prometheusScrapeController } from '@waitroom/service-kit';
 import { SimulatorMetrics } from './simulator-metrics';
 
+/** GET /metrics, and SimulatorMetrics for every module that counts. */
 @Global()
 @Module({
-  controllers: [MetricsController],
+  controllers: [prometheusScrapeController(SimulatorMetrics)],
   providers: [SimulatorMetrics],
   exports: [SimulatorMetrics],
 })

@@ -1,23 +1,15 @@
-import { plainToInstance, Transform } from 'class-transformer';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+  InvalidConfigurationError,
+  OptionalVariable,
+  readEnvironment,
+  toBool,
+  toInt,
+} from '@waitroom/service-kit';
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-const toBool = ({ value }: { value: unknown }) =>
-  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
-const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+export { InvalidConfigurationError };
+
 /** host:port,host:port (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
 const HOST_PORT_LIST = /^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/;
 
@@ -36,8 +28,7 @@ export class Environment {
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' }) REDIS_URL =
     'redis://127.0.0.1:6379';
   /** host:port,host:port — when set, Waitroom talks to a Redis Cluster and ignores REDIS_URL's host. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalVariable()
   @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must look like host:port,host:port' })
   REDIS_CLUSTER_NODES?: string;
   /**
@@ -45,13 +36,11 @@ export class Environment {
    * REDIS_SENTINEL_MASTER, and again after a failover, instead of connecting to REDIS_URL's host
    * (whose credentials, TLS and database number still apply to the master).
    */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalVariable()
   @Matches(HOST_PORT_LIST, { message: 'REDIS_SENTINELS must look like host:port,host:port' })
   REDIS_SENTINELS?: string;
   /** The master's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalVariable()
   @Matches(/^[^\s]{1,128}$/, {
     message: 'REDIS_SENTINEL_MASTER must be a name of 1-128 characters without spaces',
   })
@@ -82,20 +71,14 @@ export class Environment {
   KAFKA_BROKERS = '127.0.0.1:9092';
   @IsString() @MinLength(1) KAFKA_CLIENT_ID = 'waitroom';
   @Transform(toBool) @IsBoolean() KAFKA_SSL = false;
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalVariable()
   @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'])
   KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  @Transform(emptyToUndefined) @IsOptional() @IsString() KAFKA_SASL_USERNAME?: string;
-  @Transform(emptyToUndefined) @IsOptional() @IsString() KAFKA_SASL_PASSWORD?: string;
+  @OptionalVariable() @IsString() KAFKA_SASL_USERNAME?: string;
+  @OptionalVariable() @IsString() KAFKA_SASL_PASSWORD?: string;
 
   /** Key for `x-api-key` on admin and trusted calls. Unset: admin calls are refused (401). */
-  @Transform(emptyToUndefined)
-  @IsOptional()
-  @IsString()
-  @MinLength(16)
-  @MaxLength(256)
-  ADMIN_API_KEY?: string;
+  @OptionalVariable() @IsString() @MinLength(16) @MaxLength(256) ADMIN_API_KEY?: string;
 
   /** Joins per client address (per event) per minute; 0 turns the limit off. */
   @Transform(toInt) @IsInt() @Min(0) JOIN_RATE_LIMIT_PER_MINUTE = 120;
@@ -150,20 +133,15 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(100) OUTBOX_MAX_BACKLOG = 1_000_000;
 
   /** PEM (PKCS#8) Ed25519 private key that signs admission tokens. Unset outside production: one is generated. */
-  @Transform(emptyToUndefined) @IsOptional() @IsString() ADMISSION_TOKEN_PRIVATE_KEY?: string;
+  @OptionalVariable() @IsString() ADMISSION_TOKEN_PRIVATE_KEY?: string;
   /** PEM public keys of retired signing keys, kept in the JWKS until their tokens have expired. */
-  @Transform(emptyToUndefined) @IsOptional() @IsString() ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS?: string;
+  @OptionalVariable() @IsString() ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS?: string;
   /**
    * HMAC key that signs and verifies the bot check's proof-of-work challenges (altcha-lib). Every
    * instance must have the same one, or a challenge from one is refused by another. Unset outside
    * production: one is generated per process.
    */
-  @Transform(emptyToUndefined)
-  @IsOptional()
-  @IsString()
-  @MinLength(32)
-  @MaxLength(1024)
-  ALTCHA_HMAC_KEY?: string;
+  @OptionalVariable() @IsString() @MinLength(32) @MaxLength(1024) ALTCHA_HMAC_KEY?: string;
   /** `iss` claim of admission tokens. */
   @IsString() @MinLength(1) ADMISSION_TOKEN_ISSUER = 'waitroom';
 
@@ -172,8 +150,6 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';
   @IsIn(['json', 'text']) LOG_FORMAT: 'json' | 'text' = 'json';
 }
-
-export class InvalidConfigurationError extends Error {}
 
 /** Variables without a default (absent from `new Environment()`'s own keys). */
 const OPTIONAL_VARIABLES = [
@@ -196,17 +172,7 @@ export function environmentVariableNames(): string[] {
 
 /** Parses the environment; throws one readable line naming the first bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const picked: Record<string, unknown> = {};
-  for (const name of environmentVariableNames()) {
-    if (raw[name] !== undefined) picked[name] = raw[name];
-  }
-  const env = plainToInstance(Environment, picked);
-  const errors = validateSync(env, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const first = errors[0];
-    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
-    throw new InvalidConfigurationError(`Invalid configuration: ${first.property}: ${reason}`);
-  }
+  const env = readEnvironment(Environment, raw, environmentVariableNames());
   if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
     throw new InvalidConfigurationError(
       'Invalid configuration: REDIS_SENTINELS and REDIS_CLUSTER_NODES exclude each other (Sentinel or Cluster, not both)',

@@ -1,6 +1,5 @@
-import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { prometheusScrapeController } from '@waitroom/service-kit';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -8,15 +7,4 @@ import { MetricsService } from './metrics.service';
  * and outside the OpenAPI document: it is for the monitoring system, not for API clients.
  */
 @ApiExcludeController()
-@Controller('metrics')
-export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
-
-  @Get()
-  async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const body = await this.metrics.scrape();
-    // Every scrape is a fresh reading; a cache between Prometheus and the pod would lie.
-    void reply.header('content-type', this.metrics.contentType).header('cache-control', 'no-store');
-    return body;
-  }
-}
+export class MetricsController extends prometheusScrapeController(MetricsService) {}
