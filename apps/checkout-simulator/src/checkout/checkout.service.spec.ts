@@ -1,6 +1,7 @@
 import type { AdmissionTokenVerifier, TokenVerdict } from '@waitroom/gate';
 import { SimulatorConfig, validateEnvironment } from '../config/environment';
 import { SimulatorMetrics } from '../metrics/simulator-metrics';
+import { queueReadyRecord } from '../testing/queue-ready-record';
 import { CheckoutService } from './checkout.service';
 import type { OutcomePublisher } from './outcome-publisher';
 
@@ -12,22 +13,6 @@ const claims = {
   issuedAt: null,
   expiresAt: new Date(Date.now() + 600_000),
 };
-
-function queueReady(overrides: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      message_id: 'm-1',
-      session_id: 'ev-1~s1',
-      user_id: 'u-1',
-      event_id: 'ev-1',
-      admitted_at: '2026-01-01T10:00:00.000Z',
-      expires_at: '2026-01-01T10:10:00.000Z',
-      admission_token: 'a.b.c',
-      timestamp: '2026-01-01T10:00:00.000Z',
-      ...overrides,
-    }),
-  );
-}
 
 async function metricValue(metrics: SimulatorMetrics, name: string, labels: Record<string, string> = {}) {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -73,7 +58,7 @@ describe('CheckoutService', () => {
   });
 
   it('completes a verified admission after the drawn delay, keyed by event', async () => {
-    await expect(sut.handleQueueReady(queueReady())).resolves.toBe('started');
+    await expect(sut.handleQueueReady(queueReadyRecord())).resolves.toBe('started');
     expect(verify).toHaveBeenCalledWith('a.b.c', { eventId: 'ev-1', sessionId: 'ev-1~s1' });
     expect(sut.statusOf('ev-1~s1')).toBe('pending');
     await jest.advanceTimersByTimeAsync(1999);
@@ -95,7 +80,7 @@ describe('CheckoutService', () => {
 
   it('fails at the failure rate, with a reason', async () => {
     draws = [0, 0.05, 0];
-    await sut.handleQueueReady(queueReady());
+    await sut.handleQueueReady(queueReadyRecord());
     await jest.advanceTimersByTimeAsync(1000);
     expect(publish).toHaveBeenCalledWith(
       'CHECKOUT_FAILED',
@@ -110,7 +95,7 @@ describe('CheckoutService', () => {
       reason: 'bad_signature',
       message: 'signature verification failed',
     });
-    await expect(sut.handleQueueReady(queueReady())).resolves.toBe('rejected');
+    await expect(sut.handleQueueReady(queueReadyRecord())).resolves.toBe('rejected');
     await jest.advanceTimersByTimeAsync(60_000);
     expect(publish).not.toHaveBeenCalled();
     expect(
@@ -122,28 +107,28 @@ describe('CheckoutService', () => {
     verify
       .mockResolvedValueOnce({ ok: false, reason: 'jwks_unavailable', message: 'ECONNREFUSED' })
       .mockResolvedValueOnce({ ok: true, claims });
-    const first = sut.handleQueueReady(queueReady());
+    const first = sut.handleQueueReady(queueReadyRecord());
     await jest.advanceTimersByTimeAsync(250);
     await expect(first).resolves.toBe('started');
 
     verify.mockResolvedValue({ ok: false, reason: 'jwks_unavailable', message: 'ECONNREFUSED' });
-    const second = sut.handleQueueReady(queueReady({ message_id: 'm-2', session_id: 'ev-1~s2' }));
+    const second = sut.handleQueueReady(queueReadyRecord({ message_id: 'm-2', session_id: 'ev-1~s2' }));
     await jest.advanceTimersByTimeAsync(1000);
     await expect(second).resolves.toBe('rejected');
     expect(verify).toHaveBeenCalledTimes(2 + 3);
   });
 
   it('skips other events, malformed records and duplicates without verifying them', async () => {
-    await expect(sut.handleQueueReady(queueReady({ event_id: 'ev-2' }))).resolves.toBe('not_simulated');
+    await expect(sut.handleQueueReady(queueReadyRecord({ event_id: 'ev-2' }))).resolves.toBe('not_simulated');
     await expect(sut.handleQueueReady(Buffer.from('{nope'))).resolves.toBe('malformed');
     await expect(sut.handleQueueReady(null)).resolves.toBe('malformed');
-    await expect(sut.handleQueueReady(queueReady({ admission_token: 42 }))).resolves.toBe('malformed');
+    await expect(sut.handleQueueReady(queueReadyRecord({ admission_token: 42 }))).resolves.toBe('malformed');
     expect(verify).not.toHaveBeenCalled();
 
-    await sut.handleQueueReady(queueReady());
-    await expect(sut.handleQueueReady(queueReady())).resolves.toBe('duplicate');
+    await sut.handleQueueReady(queueReadyRecord());
+    await expect(sut.handleQueueReady(queueReadyRecord())).resolves.toBe('duplicate');
     await jest.advanceTimersByTimeAsync(5000);
-    await expect(sut.handleQueueReady(queueReady())).resolves.toBe('duplicate');
+    await expect(sut.handleQueueReady(queueReadyRecord())).resolves.toBe('duplicate');
     expect(publish).toHaveBeenCalledTimes(1);
     expect(
       await metricValue(metrics, 'checkout_simulator_records_skipped_total', { reason: 'malformed' }),
@@ -152,7 +137,7 @@ describe('CheckoutService', () => {
 
   it('counts an outcome the broker never acknowledged', async () => {
     publish.mockRejectedValue(new Error('broker away'));
-    await sut.handleQueueReady(queueReady());
+    await sut.handleQueueReady(queueReadyRecord());
     await jest.advanceTimersByTimeAsync(3000);
     expect(sut.statusOf('ev-1~s1')).toBe('not_published');
     expect(
@@ -163,18 +148,18 @@ describe('CheckoutService', () => {
   });
 
   it('on drain publishes pending checkouts at once and takes no new ones', async () => {
-    await sut.handleQueueReady(queueReady());
-    await sut.handleQueueReady(queueReady({ message_id: 'm-2', session_id: 'ev-1~s2' }));
+    await sut.handleQueueReady(queueReadyRecord());
+    await sut.handleQueueReady(queueReadyRecord({ message_id: 'm-2', session_id: 'ev-1~s2' }));
     await expect(sut.drain(1000)).resolves.toEqual({ published: 2, dropped: 0 });
     expect(publish).toHaveBeenCalledTimes(2);
     await expect(
-      sut.handleQueueReady(queueReady({ message_id: 'm-3', session_id: 'ev-1~s3' })),
+      sut.handleQueueReady(queueReadyRecord({ message_id: 'm-3', session_id: 'ev-1~s3' })),
     ).resolves.toBe('shutting_down');
   });
 
   it('on drain drops what is not acknowledged within the budget', async () => {
     publish.mockReturnValue(new Promise(() => undefined));
-    await sut.handleQueueReady(queueReady());
+    await sut.handleQueueReady(queueReadyRecord());
     const drained = sut.drain(500);
     await jest.advanceTimersByTimeAsync(500);
     await expect(drained).resolves.toEqual({ published: 0, dropped: 1 });

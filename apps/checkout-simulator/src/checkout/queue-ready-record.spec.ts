@@ -1,16 +1,6 @@
+import { queueReadyRecord } from '../testing/queue-ready-record';
 import { readQueueReady } from './queue-ready-record';
 
-const valid = {
-  message_id: 'm-1',
-  session_id: 'ev-1~abc',
-  user_id: 'u-1',
-  event_id: 'ev-1',
-  admitted_at: '2026-01-01T10:00:00.000Z',
-  expires_at: '2026-01-01T10:10:00.000Z',
-  admission_token: 'a.b.c',
-  timestamp: '2026-01-01T10:00:00.000Z',
-  extra_field: 'ignored',
-};
 const simulated = new Set(['ev-1']);
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -18,9 +8,9 @@ describe('readQueueReady', () => {
   const sut = readQueueReady;
 
   it('reads a contract message of a simulated event', () => {
-    const reading = sut(bytes(valid), simulated);
+    const reading = sut(queueReadyRecord({ extra_field: 'ignored' }), simulated);
     expect(reading.kind).toBe('ready');
-    if (reading.kind === 'ready') expect(reading.message.session_id).toBe('ev-1~abc');
+    if (reading.kind === 'ready') expect(reading.message.session_id).toBe('ev-1~s1');
   });
 
   it('leaves other events alone without checking them further', () => {
@@ -32,10 +22,10 @@ describe('readQueueReady', () => {
     ['not JSON', bytes('{"event_id":')],
     ['not an object', bytes('[1,2]')],
     ['a JSON string', bytes('"ev-1"')],
-    ['no event_id', bytes({ ...valid, event_id: undefined })],
-    ['no admission_token', bytes({ ...valid, admission_token: undefined })],
-    ['no session_id', bytes({ ...valid, session_id: '' })],
-    ['a bad timestamp', bytes({ ...valid, expires_at: 'soon' })],
+    ['no event_id', queueReadyRecord({ event_id: undefined })],
+    ['no admission_token', queueReadyRecord({ admission_token: undefined })],
+    ['no session_id', queueReadyRecord({ session_id: '' })],
+    ['a bad timestamp', queueReadyRecord({ expires_at: 'soon' })],
     ['invalid UTF-8', Buffer.from([0xff, 0xfe, 0x7b])],
     ['a prototype key', bytes('{"__proto__":{"event_id":"ev-1"}}')],
   ])('calls a record with %s malformed', (_label, value) => {

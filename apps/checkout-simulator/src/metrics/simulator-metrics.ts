@@ -24,37 +24,34 @@ export class SimulatorMetrics {
 
   constructor() {
     const registers = [this.registry];
+    const counter = <Label extends string>(name: string, help: string, label: Label) =>
+      new Counter<Label>({ name: `${METRIC_PREFIX}${name}`, help, labelNames: [label], registers });
     collectProcessMetrics(this.registry, METRIC_PREFIX);
-    this.completed = new Counter({
-      name: `${METRIC_PREFIX}checkouts_completed_total`,
-      help: 'CHECKOUT_COMPLETED published (acknowledged by the broker)',
-      labelNames: ['event_id'],
-      registers,
-    });
-    this.failed = new Counter({
-      name: `${METRIC_PREFIX}checkouts_failed_total`,
-      help: 'CHECKOUT_FAILED published (acknowledged by the broker)',
-      labelNames: ['event_id'],
-      registers,
-    });
-    this.rejected = new Counter({
-      name: `${METRIC_PREFIX}tokens_rejected_total`,
-      help: 'QUEUE_READY of a simulated event dropped because its admission_token did not verify',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.skipped = new Counter({
-      name: `${METRIC_PREFIX}records_skipped_total`,
-      help: 'QUEUE_READY records not acted on: another event, malformed, a duplicate, or during shutdown',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.publishFailures = new Counter({
-      name: `${METRIC_PREFIX}publish_failures_total`,
-      help: 'Checkout outcomes that could not be published after every retry (the session expires instead)',
-      labelNames: ['topic'],
-      registers,
-    });
+    this.completed = counter(
+      'checkouts_completed_total',
+      'CHECKOUT_COMPLETED published (acknowledged by the broker)',
+      'event_id',
+    );
+    this.failed = counter(
+      'checkouts_failed_total',
+      'CHECKOUT_FAILED published (acknowledged by the broker)',
+      'event_id',
+    );
+    this.rejected = counter(
+      'tokens_rejected_total',
+      'QUEUE_READY of a simulated event dropped because its admission_token did not verify',
+      'reason',
+    );
+    this.skipped = counter(
+      'records_skipped_total',
+      'QUEUE_READY records not acted on: another event, malformed, a duplicate, or during shutdown',
+      'reason',
+    );
+    this.publishFailures = counter(
+      'publish_failures_total',
+      'Checkout outcomes that could not be published after every retry (the session expires instead)',
+      'topic',
+    );
     this.pending = new Gauge({
       name: `${METRIC_PREFIX}pending_checkouts`,
       help: 'Checkouts started and not yet published',
