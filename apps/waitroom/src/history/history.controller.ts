@@ -1,15 +1,10 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AdminApiKeyGuard } from '../http/api-key';
-import { API_KEY_SCHEME } from '../http/openapi';
+import { Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { AdminEventsApi } from '../waitroom/admin-events-api.decorator';
 import { HistoryQueryDto, HistoryResponseDto } from './dto/history.dto';
 import { HistoryService } from './history.service';
 
-@ApiTags('admin')
-@ApiSecurity(API_KEY_SCHEME)
-@ApiResponse({ status: 401, description: 'missing or wrong x-api-key' })
-@UseGuards(AdminApiKeyGuard)
-@Controller('api/v1/waitroom/admin/events')
+@AdminEventsApi()
 export class HistoryController {
   constructor(private readonly history: HistoryService) {}
 

@@ -1,9 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminApiKeyGuard } from '../http/api-key';
 import { InvalidInputError } from '../common/domain-error';
-import { API_KEY_SCHEME } from '../http/openapi';
+import { AdminEventsApi } from './admin-events-api.decorator';
 import { UpsertEventDto } from './dto/event-config.dto';
 import {
   EventConfigResponseDto,
@@ -14,11 +13,7 @@ import {
 import { EVENT_ID_PATTERN } from '../queue/session-id';
 import { EventService } from '../queue/event.service';
 
-@ApiTags('admin')
-@ApiSecurity(API_KEY_SCHEME)
-@ApiResponse({ status: 401, description: 'missing or wrong x-api-key' })
-@UseGuards(AdminApiKeyGuard)
-@Controller('api/v1/waitroom/admin/events')
+@AdminEventsApi()
 export class AdminController {
   constructor(private readonly events: EventService) {}
 

@@ -31,6 +31,10 @@ import { SessionPollService } from '../live/session-polls.service';
 import { EventService } from '../queue/event.service';
 import { QueueService } from '../queue/queue.service';
 
+/** An operation anyone may call: no x-api-key (OpenAPI `security: []`). */
+const PublicOperation = (operationId: string, summary: string) =>
+  ApiOperation({ operationId, summary, security: [] });
+
 @ApiTags('waitroom')
 @Controller('api/v1/waitroom')
 export class WaitroomController {
@@ -88,7 +92,7 @@ export class WaitroomController {
   }
 
   @Get('sessions/:session_id')
-  @ApiOperation({ operationId: 'getSession', summary: 'Read a session (also its heartbeat)', security: [] })
+  @PublicOperation('getSession', 'Read a session (also its heartbeat)')
   @ApiResponse({ status: 200, type: SessionResponseDto, description: 'the session; also its heartbeat' })
   @ApiResponse({ status: 404, description: 'unknown or purged session' })
   getSession(@Param('session_id') sessionId: string) {
@@ -97,11 +101,7 @@ export class WaitroomController {
 
   @Delete('sessions/:session_id')
   @HttpCode(200)
-  @ApiOperation({
-    operationId: 'leaveQueue',
-    summary: 'Leave the queue (or give up a checkout slot)',
-    security: [],
-  })
+  @PublicOperation('leaveQueue', 'Leave the queue (or give up a checkout slot)')
   @ApiResponse({
     status: 200,
     type: LeaveResponseDto,
@@ -114,11 +114,7 @@ export class WaitroomController {
 
   @Sse('sessions/:session_id/stream')
   @RouteConfig(HEADERS_AHEAD)
-  @ApiOperation({
-    operationId: 'streamSession',
-    summary: 'Follow a session as server-sent events',
-    security: [],
-  })
+  @PublicOperation('streamSession', 'Follow a session as server-sent events')
   @ApiProduces('text/event-stream')
   @ApiResponse({
     status: 200,
@@ -134,11 +130,7 @@ export class WaitroomController {
   }
 
   @Get('events/:event_id/draw')
-  @ApiOperation({
-    operationId: 'getDraw',
-    summary: 'The pre-queue draw of an event: the seed commitment, then the seed',
-    security: [],
-  })
+  @PublicOperation('getDraw', 'The pre-queue draw of an event: the seed commitment, then the seed')
   @ApiResponse({
     status: 200,
     type: DrawResponseDto,
@@ -153,11 +145,7 @@ export class WaitroomController {
 
   @Get('events/:event_id/challenge')
   @Header('cache-control', 'no-store')
-  @ApiOperation({
-    operationId: 'getChallenge',
-    summary: 'A fresh proof-of-work challenge for a join (bot_check proof_of_work)',
-    security: [],
-  })
+  @PublicOperation('getChallenge', 'A fresh proof-of-work challenge for a join (bot_check proof_of_work)')
   @ApiResponse({
     status: 200,
     type: ChallengeResponseDto,
@@ -171,7 +159,7 @@ export class WaitroomController {
   }
 
   @Get('events/:event_id/stats')
-  @ApiOperation({ operationId: 'getEventStats', summary: 'Live counts and totals of an event', security: [] })
+  @PublicOperation('getEventStats', 'Live counts and totals of an event')
   @ApiResponse({
     status: 200,
     type: EventStatsResponseDto,
