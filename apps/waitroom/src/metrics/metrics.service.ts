@@ -52,6 +52,14 @@ const EVENT_GAUGES: readonly { name: string; help: string; value: (counters: Eve
 ];
 
 /**
+ * A counter that follows a plain total a service keeps (CounterMirror): one series, or one per
+ * value of `label`, each read from its total at every scrape.
+ */
+type MirroredCounter = { name: string; help: string } & (
+  { total: () => number } | { label: string; series: Record<string, () => number> }
+);
+
+/**
  * The Prometheus registry of one application instance, served at GET /metrics.
  *
  * A registry of its own rather than prom-client's global one: the integration tests start
@@ -155,68 +163,57 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private registerClusterGauges(): void {
-    const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
-    const snapshot = () => this.cluster.get();
-
     const redisUp: Gauge = new Gauge({
-      name: name('redis_up'),
+      name: `${METRIC_PREFIX}redis_up`,
       help: '1 if this scrape read every event from Redis in time, 0 if it did not (the per-event series are then missing or partial)',
       registers: [this.registry],
       collect: async () => {
-        redisUp.set((await snapshot()).redisUp ? 1 : 0);
+        redisUp.set((await this.cluster.get()).redisUp ? 1 : 0);
       },
     });
-
     for (const spec of EVENT_GAUGES) {
-      const gauge: Gauge<'event_id'> = new Gauge({
-        name: name(spec.name),
-        help: spec.help,
-        labelNames: ['event_id'],
-        registers: [this.registry],
-        collect: async () => {
-          const { events } = await snapshot();
-          // Reset first: an event removed since the last scrape must disappear, not stay frozen.
-          gauge.reset();
-          for (const event of events) {
-            if (event.counters && event.config)
-              gauge.set({ event_id: event.eventId }, spec.value(event.counters, event.config));
-          }
-        },
+      this.perEventGauge(spec.name, spec.help, ['event_id'], (gauge, event) => {
+        if (event.counters && event.config)
+          gauge.set({ event_id: event.eventId }, spec.value(event.counters, event.config));
       });
     }
-
-    const state: Gauge<'event_id' | 'state'> = new Gauge({
-      name: name('event_state'),
-      help: 'The event state: 1 on the current one, 0 on the others',
-      labelNames: ['event_id', 'state'],
-      registers: [this.registry],
-      collect: async () => {
-        const { events } = await snapshot();
-        state.reset();
-        for (const event of events) {
-          if (!event.config) continue;
-          for (const candidate of EVENT_STATES) {
-            state.set(
-              { event_id: event.eventId, state: candidate },
-              event.config.state === candidate ? 1 : 0,
-            );
-          }
-        }
+    this.perEventGauge(
+      'event_state',
+      'The event state: 1 on the current one, 0 on the others',
+      ['event_id', 'state'],
+      (gauge, event) => {
+        if (!event.config) return;
+        for (const candidate of EVENT_STATES)
+          gauge.set({ event_id: event.eventId, state: candidate }, event.config.state === candidate ? 1 : 0);
       },
-    });
+    );
+    this.perEventGauge(
+      'outbox_backlog',
+      'Domain events waiting in the Redis outbox for Kafka (cluster-wide, from Redis)',
+      ['event_id'],
+      (gauge, event) => {
+        if (event.outboxBacklog !== undefined) gauge.set({ event_id: event.eventId }, event.outboxBacklog);
+      },
+    );
+  }
 
-    const backlog: Gauge<'event_id'> = new Gauge({
-      name: name('outbox_backlog'),
-      help: 'Domain events waiting in the Redis outbox for Kafka (cluster-wide, from Redis)',
-      labelNames: ['event_id'],
+  /** A gauge with series per event, set by `set` from each event of the scrape's cluster snapshot. */
+  private perEventGauge<Label extends string>(
+    name: string,
+    help: string,
+    labelNames: Label[],
+    set: (gauge: Gauge<Label>, event: ClusterSnapshot['events'][number]) => void,
+  ): void {
+    const gauge: Gauge<Label> = new Gauge({
+      name: `${METRIC_PREFIX}${name}`,
+      help,
+      labelNames,
       registers: [this.registry],
       collect: async () => {
-        const { events } = await snapshot();
-        backlog.reset();
-        for (const event of events) {
-          if (event.outboxBacklog !== undefined)
-            backlog.set({ event_id: event.eventId }, event.outboxBacklog);
-        }
+        const { events } = await this.cluster.get();
+        // Reset first: an event removed since the last scrape must disappear, not stay frozen.
+        gauge.reset();
+        for (const event of events) set(gauge, event);
       },
     });
   }
@@ -227,76 +224,27 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
    */
   private registerInstanceCounters(): void {
     const { totals } = this.scheduler;
-    const relayStats = this.relay.stats;
-    const readerStats = this.reader.stats;
-    const checkoutStats = this.checkout.stats;
-
-    this.mirroredCounter("Sessions moved by this instance's admission scheduler, by outcome", {
-      name: 'scheduler_sessions_total',
-      label: 'outcome',
-      series: {
-        admitted: () => totals.admitted,
-        expired: () => totals.expired,
-        abandoned: () => totals.abandoned,
-      },
-    });
-    this.mirroredCounter('Admission ticks this instance completed', {
-      name: 'scheduler_ticks_total',
-      total: () => totals.ticks,
-    });
-    this.mirroredCounter(
-      'Admission ticks skipped because the previous one was still running (a sign of a slow store)',
-      { name: 'scheduler_skipped_ticks_total', total: () => totals.skippedTicks },
-    );
-    this.mirroredCounter('Outbox messages this instance published to Kafka', {
-      name: 'outbox_published_total',
-      total: () => relayStats.published,
-    });
-    this.mirroredCounter("Failed passes of this instance's outbox relay (Kafka or Redis unavailable)", {
-      name: 'outbox_relay_errors_total',
-      total: () => relayStats.errors,
-    });
-    this.mirroredCounter(
-      'Outbox entries this instance could not turn into a message and moved to the event quarantine stream',
-      { name: 'outbox_quarantined_total', total: () => relayStats.quarantined },
-    );
-    this.mirroredCounter(
-      "Outbox batches this instance's relay read, by thread (thread: the reader thread of decision 16; main: the main thread, before that thread is up or while it is restarted)",
-      {
-        name: 'outbox_batches_read_total',
-        label: 'read_on',
-        series: { thread: () => readerStats.threadBatches, main: () => readerStats.mainThreadBatches },
-      },
-    );
-    this.mirroredCounter('Times the relay reader thread stopped or stopped answering and was started again', {
-      name: 'outbox_reader_thread_failures_total',
-      total: () => readerStats.threadFailures,
-    });
-    this.mirroredCounter(
-      'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered, retried: an attempt left for later)',
-      {
-        name: 'checkout_messages_total',
-        label: 'result',
-        series: {
-          applied: () => checkoutStats.applied,
-          ignored: () => checkoutStats.ignored,
-          dead_lettered: () => checkoutStats.deadLettered,
-          retried: () => checkoutStats.retried,
-        },
-      },
-    );
+    const relay = this.relay.stats;
+    const reader = this.reader.stats;
+    const checkout = this.checkout.stats;
+    // prettier-ignore
+    const counters: MirroredCounter[] = [
+      { name: 'scheduler_sessions_total', help: "Sessions moved by this instance's admission scheduler, by outcome", label: 'outcome', series: { admitted: () => totals.admitted, expired: () => totals.expired, abandoned: () => totals.abandoned } },
+      { name: 'scheduler_ticks_total', help: 'Admission ticks this instance completed', total: () => totals.ticks },
+      { name: 'scheduler_skipped_ticks_total', help: 'Admission ticks skipped because the previous one was still running (a sign of a slow store)', total: () => totals.skippedTicks },
+      { name: 'outbox_published_total', help: 'Outbox messages this instance published to Kafka', total: () => relay.published },
+      { name: 'outbox_relay_errors_total', help: "Failed passes of this instance's outbox relay (Kafka or Redis unavailable)", total: () => relay.errors },
+      { name: 'outbox_quarantined_total', help: 'Outbox entries this instance could not turn into a message and moved to the event quarantine stream', total: () => relay.quarantined },
+      { name: 'outbox_batches_read_total', help: "Outbox batches this instance's relay read, by thread (thread: the reader thread of decision 16; main: the main thread, before that thread is up or while it is restarted)", label: 'read_on', series: { thread: () => reader.threadBatches, main: () => reader.mainThreadBatches } },
+      { name: 'outbox_reader_thread_failures_total', help: 'Times the relay reader thread stopped or stopped answering and was started again', total: () => reader.threadFailures },
+      { name: 'checkout_messages_total', help: 'Checkout outcome messages this instance consumed, by result (applied, ignored: not ready or redelivered, dead_lettered, retried: an attempt left for later)', label: 'result', series: { applied: () => checkout.applied, ignored: () => checkout.ignored, dead_lettered: () => checkout.deadLettered, retried: () => checkout.retried } },
+    ];
+    for (const counter of counters) this.mirroredCounter(counter);
   }
 
-  /**
-   * A counter that follows a plain total a service keeps (CounterMirror): one series, or one per
-   * value of `label`, each read from its total at every scrape.
-   */
-  private mirroredCounter(
-    help: string,
-    counter:
-      | { name: string; total: () => number }
-      | { name: string; label: string; series: Record<string, () => number> },
-  ): void {
+  /** Registers `counter` (see MirroredCounter). */
+  private mirroredCounter(counter: MirroredCounter): void {
+    const { help } = counter;
     const name = `${METRIC_PREFIX}${counter.name}`;
     const mirror = this.mirror;
     if ('total' in counter) {
