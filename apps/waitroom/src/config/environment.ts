@@ -1,12 +1,14 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+// A relative path, not @waitroom/service-kit: the integration tests' globalSetup loads this file
+// (through test/support/test-env.ts) with plain require, where the path aliases do not resolve.
 import {
   InvalidConfigurationError,
   OptionalVariable,
   readEnvironment,
   toBool,
   toInt,
-} from '@waitroom/service-kit';
+} from '../../../../libs/service-kit/src/environment';
 
 export { InvalidConfigurationError };
 
