@@ -20,12 +20,10 @@ import type Redis from 'ioredis';
 import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
 import {
   CpuMeter,
+  benchOptions,
   deleteByPrefix,
   fmt,
-  listOption,
   log,
-  numberOption,
-  option,
   printTable,
   ratio,
   redisPid,
@@ -36,22 +34,25 @@ import {
   type LatencySummary,
 } from './support/common';
 import {
-  RedisKeys,
   admissionCall,
   eventSettings,
   prefillJoins,
   script,
+  type ScriptedRedis,
   upsertEvent,
   type EventKeys,
 } from './support/lua';
 import { openBenchRun } from './support/run';
 
-const FILL = numberOption('fill', 200_000);
-const BATCH = numberOption('batch', 1000);
-const TICK_BATCH = numberOption('tick-batch', 100);
-const SIZES = listOption('sizes', [1000, 10_000, 100_000, 1_000_000]);
-const TICKS = numberOption('ticks', 200);
-const PHASES = new Set(option('phases', 'throughput,growth').split(','));
+const OPTIONS = benchOptions({
+  fill: 200_000,
+  batch: 1000,
+  tickBatch: 100,
+  sizes: [1000, 10_000, 100_000, 1_000_000],
+  ticks: 200,
+  phases: ['throughput', 'growth'],
+});
+const PHASES = new Set(OPTIONS.phases);
 /** The service's defaults (config/environment.ts): one step per event every tick. */
 const SERVICE_TICK_MS = 250;
 const SERVICE_BATCH_MAX = 1000;
@@ -104,6 +105,18 @@ function cpuFigures(
 
 const share = (value: number | null) => (value === null ? '-' : `${(value * 100).toFixed(0)}%`);
 
+/** A row of the throughput table. */
+const stepRow = (label: string, stats: TickStats, timesZpopmin: string) => [
+  label,
+  fmt(stats.perSecond, 0),
+  stats.calls,
+  fmt(stats.callMs.p50),
+  fmt(stats.callMs.p99),
+  fmt(stats.redisCpuMsPerThousand),
+  share(stats.otherCoreShare),
+  timesZpopmin,
+];
+
 async function runTick(redis: Redis, tick: LuaScript, keys: EventKeys, batch: number): Promise<number> {
   const reply: unknown = await redis.evalsha(tick.sha, tick.numberOfKeys, ...admissionCall(keys, batch));
   const result = admissionStepScript.parse(reply, {
@@ -116,23 +129,32 @@ async function runTick(redis: Redis, tick: LuaScript, keys: EventKeys, batch: nu
   return result.admitted;
 }
 
-async function throughputPhase(
-  redis: Redis,
-  scripts: Map<string, LuaScript>,
-  keys: RedisKeys,
-  pidOfRedis: number | null,
-) {
-  const tick = script(scripts, 'admission-tick');
-  const eventKeys = keys.forEvent('admit-fast');
-  await upsertEvent(redis, scripts, keys, 'admit-fast', eventSettings({ state: 'open' }), false);
-  log(`throughput: pre-filling ${FILL} queued sessions (join-11.lua) and a bare sorted set of ${FILL}`);
-  await prefillJoins(redis, script(scripts, 'join'), eventKeys, FILL, {
+/** What both phases work with: the run's Redis and keys, the two scripts, Redis's pid (its CPU). */
+interface Phase extends ScriptedRedis {
+  tick: LuaScript;
+  join: LuaScript;
+  pidOfRedis: number | null;
+}
+
+/** An open event (capacity huge, no rate) left out of the registry: nothing but the phase moves it. */
+async function openEvent(phase: Phase, eventId: string): Promise<EventKeys> {
+  await upsertEvent(phase, eventId, eventSettings({ state: 'open' }), false);
+  return phase.keys.forEvent(eventId);
+}
+
+async function throughputPhase(phase: Phase) {
+  const { redis, keys, tick, pidOfRedis } = phase;
+  const eventKeys = await openEvent(phase, 'admit-fast');
+  log(
+    `throughput: pre-filling ${OPTIONS.fill} queued sessions (join-11.lua) and a bare sorted set of ${OPTIONS.fill}`,
+  );
+  await prefillJoins(redis, phase.join, eventKeys, OPTIONS.fill, {
     userPrefix: 'user-',
     firstIndex: 10_000_000,
     dropOutbox: true,
   });
   const bare = new BareQueue(redis, `${keys.prefix}{admit-bare}:queue`);
-  await bare.add(FILL);
+  await bare.add(OPTIONS.fill);
 
   await waitForQuiet('admission throughput');
   const tickMs: number[] = [];
@@ -141,7 +163,7 @@ async function throughputPhase(
   const started = performance.now();
   for (;;) {
     const callStarted = performance.now();
-    const admitted = await runTick(redis, tick, eventKeys, BATCH);
+    const admitted = await runTick(redis, tick, eventKeys, OPTIONS.batch);
     tickMs.push(performance.now() - callStarted);
     moved += admitted;
     if (admitted === 0) break;
@@ -168,7 +190,7 @@ async function throughputPhase(
   const popStarted = performance.now();
   for (;;) {
     const callStarted = performance.now();
-    const reply = await redis.zpopmin(bare.key, BATCH);
+    const reply = await redis.zpopmin(bare.key, OPTIONS.batch);
     popMs.push(performance.now() - callStarted);
     popped += reply.length / 2;
     if (reply.length === 0) break;
@@ -187,16 +209,9 @@ async function throughputPhase(
   return { tick: ticks, zpopmin: pops, readyEntriesWritten: outboxEntries };
 }
 
-async function growthPhase(
-  redis: Redis,
-  scripts: Map<string, LuaScript>,
-  keys: RedisKeys,
-  pidOfRedis: number | null,
-) {
-  const tick = script(scripts, 'admission-tick');
-  const join = script(scripts, 'join');
-  const eventKeys = keys.forEvent('admit-grow');
-  await upsertEvent(redis, scripts, keys, 'admit-grow', eventSettings({ state: 'open' }), false);
+async function growthPhase(phase: Phase) {
+  const { redis, keys, tick, join, pidOfRedis } = phase;
+  const eventKeys = await openEvent(phase, 'admit-grow');
   const bare = new BareQueue(redis, `${keys.prefix}{admit-grow-bare}:queue`);
   let users = 0;
   const topUp = async (count: number) => {
@@ -210,7 +225,7 @@ async function growthPhase(
     users += count;
   };
   const rows = [];
-  for (const size of [...SIZES].sort((a, b) => a - b)) {
+  for (const size of [...OPTIONS.sizes].sort((a, b) => a - b)) {
     const missing = size - (await redis.zcard(eventKeys.queue));
     if (missing > 0) {
       log(`growth: topping the queue up to ${size} (join-11.lua) and the bare sorted set too`);
@@ -223,14 +238,14 @@ async function growthPhase(
     const popMs: number[] = [];
     const pingMs: number[] = [];
     const meter = new CpuMeter({ redis: pidOfRedis });
-    for (let i = 0; i < TICKS; i++) {
+    for (let i = 0; i < OPTIONS.ticks; i++) {
       let started = performance.now();
-      const admitted = await runTick(redis, tick, eventKeys, TICK_BATCH);
+      const admitted = await runTick(redis, tick, eventKeys, OPTIONS.tickBatch);
       tickMs.push(performance.now() - started);
-      if (admitted !== Math.min(TICK_BATCH, size))
-        throw new Error(`growth: a tick admitted ${admitted}, expected ${TICK_BATCH}`);
+      if (admitted !== Math.min(OPTIONS.tickBatch, size))
+        throw new Error(`growth: a tick admitted ${admitted}, expected ${OPTIONS.tickBatch}`);
       started = performance.now();
-      const reply = await redis.zpopmin(bare.key, TICK_BATCH);
+      const reply = await redis.zpopmin(bare.key, OPTIONS.tickBatch);
       popMs.push(performance.now() - started);
       started = performance.now();
       await redis.ping();
@@ -251,7 +266,7 @@ async function growthPhase(
       pingMs: summarize(pingMs),
     };
     log(
-      `growth ${size}: tick of ${TICK_BATCH} p50 ${fmt(row.tickMs.p50, 3)} ms, p99 ${fmt(row.tickMs.p99, 3)} ms; ZPOPMIN ${TICK_BATCH} p50 ${fmt(row.zpopminMs.p50, 3)} ms`,
+      `growth ${size}: tick of ${OPTIONS.tickBatch} p50 ${fmt(row.tickMs.p50, 3)} ms, p99 ${fmt(row.tickMs.p99, 3)} ms; ZPOPMIN ${OPTIONS.tickBatch} p50 ${fmt(row.zpopminMs.p50, 3)} ms`,
     );
     rows.push(row);
   }
@@ -260,46 +275,31 @@ async function growthPhase(
 }
 
 async function main(): Promise<void> {
-  const options = {
-    fill: FILL,
-    batch: BATCH,
-    tickBatch: TICK_BATCH,
-    sizes: SIZES,
-    ticks: TICKS,
-    phases: [...PHASES],
+  const run = await openBenchRun('ba', OPTIONS);
+  const { redis, facts, prefix, scripts } = run;
+  const phase: Phase = {
+    ...run,
+    tick: script(scripts, 'admission-tick'),
+    join: script(scripts, 'join'),
+    pidOfRedis: await redisPid(redis),
   };
-  const { redis, facts, prefix, keys, scripts } = await openBenchRun('ba', options);
-  const output: Record<string, unknown> = { facts, options, prefix };
+  const output: Record<string, unknown> = { facts, options: OPTIONS, prefix };
   const ratios: Record<string, number | null> = {};
 
   if (PHASES.has('throughput')) {
-    const result = await throughputPhase(redis, scripts, keys, await redisPid(redis));
+    const result = await throughputPhase(phase);
     output.throughput = result;
     const schedulerCeiling = (SERVICE_BATCH_MAX * 1000) / SERVICE_TICK_MS;
     printTable(
-      `Admission throughput: ${FILL.toLocaleString('en-US')} queued, batches of ${BATCH}, back to back (one connection)`,
+      `Admission throughput: ${OPTIONS.fill.toLocaleString('en-US')} queued, batches of ${OPTIONS.batch}, back to back (one connection)`,
       ['step', 'moved/s', 'calls', 'ms/call p50', 'ms/call p99', 'Redis CPU ms/1,000', 'others', 'x ZPOPMIN'],
       [
-        [
+        stepRow(
           'admission-tick-8.lua',
-          fmt(result.tick.perSecond, 0),
-          result.tick.calls,
-          fmt(result.tick.callMs.p50),
-          fmt(result.tick.callMs.p99),
-          fmt(result.tick.redisCpuMsPerThousand),
-          share(result.tick.otherCoreShare),
+          result.tick,
           fmt(ratio(result.tick.perSecond, result.zpopmin.perSecond)),
-        ],
-        [
-          'bare ZPOPMIN (baseline)',
-          fmt(result.zpopmin.perSecond, 0),
-          result.zpopmin.calls,
-          fmt(result.zpopmin.callMs.p50),
-          fmt(result.zpopmin.callMs.p99),
-          fmt(result.zpopmin.redisCpuMsPerThousand),
-          share(result.zpopmin.otherCoreShare),
-          '1.00',
-        ],
+        ),
+        stepRow('bare ZPOPMIN (baseline)', result.zpopmin, '1.00'),
       ],
     );
     console.log(
@@ -312,11 +312,11 @@ async function main(): Promise<void> {
   }
 
   if (PHASES.has('growth')) {
-    const rows = await growthPhase(redis, scripts, keys, await redisPid(redis));
+    const rows = await growthPhase(phase);
     output.growth = rows;
     const first = rows[0];
     printTable(
-      `One admission step of ${TICK_BATCH} vs queue size (ms per call, one connection, loopback; ${TICKS} calls per size)`,
+      `One admission step of ${OPTIONS.tickBatch} vs queue size (ms per call, one connection, loopback; ${OPTIONS.ticks} calls per size)`,
       [
         'queue size',
         'tick p50',

@@ -22,12 +22,11 @@ import type { Environment } from '../apps/waitroom/src/config/environment';
 import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/bot-check/altcha';
 import { BotCheckService } from '../apps/waitroom/src/bot-check/bot-check.service';
 import {
+  benchOptions,
   ensureBuilt,
   fmt,
   httpJson,
   log,
-  numberOption,
-  onCleanup,
   printTable,
   processCpuMs,
   putEvent,
@@ -41,9 +40,7 @@ import {
 import { JOIN_PATH } from './support/load';
 import { openBenchRun } from './support/run';
 
-const JOINS = numberOption('joins', 8000);
-const ROUNDS = numberOption('rounds', 3);
-const CONNECTIONS = numberOption('connections', 50);
+const OPTIONS = benchOptions({ joins: 8000, rounds: 3, connections: 50 });
 const WARMUP = 2000;
 /** Solving is not what is measured: the smallest difficulty the API takes. */
 const MAX_NUMBER = 10;
@@ -72,7 +69,7 @@ async function load(baseUrl: string, pid: number, bodies: string[]): Promise<Omi
     const instance = autocannon(
       {
         url: baseUrl,
-        connections: CONNECTIONS,
+        connections: OPTIONS.connections,
         amount: bodies.length,
         timeout: 10,
         requests: [
@@ -106,13 +103,13 @@ async function load(baseUrl: string, pid: number, bodies: string[]): Promise<Omi
   };
 }
 
-/** Fetches `count` challenges at CONNECTIONS at a time and solves them: the joins' proofs. */
+/** Fetches `count` challenges --connections at a time and solves them: the joins' proofs. */
 async function presolve(baseUrl: string, eventId: string, count: number) {
   const url = `${baseUrl}/api/v1/waitroom/events/${eventId}/challenge`;
   const challenges: Challenge[] = [];
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
+    Array.from({ length: OPTIONS.connections }, async () => {
       while (challenges.length < count) {
         const response = await httpJson('GET', url);
         if (response.status !== 200) throw new Error(`challenge: ${response.status}`);
@@ -148,11 +145,10 @@ function verifyCost(proofs: string[], eventId: string, key: string): number {
 
 runBenchmark(async () => {
   ensureBuilt();
-  const options = { joins: JOINS, rounds: ROUNDS, connections: CONNECTIONS, warmup: WARMUP };
+  const options = { ...OPTIONS, warmup: WARMUP };
   const { facts, prefix } = await openBenchRun('botcheck', options);
   const key = randomBytes(32).toString('base64url');
   const service = await startService(prefix, { ALTCHA_HMAC_KEY: key, LOG_LEVEL: 'error' });
-  onCleanup(() => service.stop());
   const pid = service.child.pid!;
   const off = 'bench-off';
   const on = 'bench-pow';
@@ -164,7 +160,7 @@ runBenchmark(async () => {
     bot_check_max_number: MAX_NUMBER,
   });
 
-  const needed = WARMUP + JOINS * ROUNDS;
+  const needed = WARMUP + OPTIONS.joins * OPTIONS.rounds;
   log(`fetching and solving ${needed} challenges (they expire in 5 minutes)`);
   const { proofs, challengesPerSecond } = await presolve(service.baseUrl, on, needed);
   log(`challenges: ${fmt(challengesPerSecond, 0)}/s over HTTP while fetching`);
@@ -185,10 +181,15 @@ runBenchmark(async () => {
   await load(service.baseUrl, pid, offBodies(WARMUP));
   await load(service.baseUrl, pid, onBodies(WARMUP));
   const runs: Run[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= OPTIONS.rounds; round++) {
     for (const check of ['off', 'on'] as const) {
-      const result = await load(service.baseUrl, pid, check === 'off' ? offBodies(JOINS) : onBodies(JOINS));
-      if (result.created !== JOINS) throw new Error(`${check}: ${JSON.stringify(result.other)} besides 201`);
+      const result = await load(
+        service.baseUrl,
+        pid,
+        check === 'off' ? offBodies(OPTIONS.joins) : onBodies(OPTIONS.joins),
+      );
+      if (result.created !== OPTIONS.joins)
+        throw new Error(`${check}: ${JSON.stringify(result.other)} besides 201`);
       runs.push({ check, round, ...result });
       log(
         `round ${round}, check ${check}: ${fmt(result.perSecond, 0)} joins/s, ${fmt(result.cpuMicrosPerJoin, 0)} µs CPU a join, p50 ${fmt(result.latencyMs.p50)} ms, p99 ${fmt(result.latencyMs.p99)} ms`,
@@ -212,7 +213,7 @@ runBenchmark(async () => {
   };
   const cpu = (run: Run) => run.cpuMicrosPerJoin;
   printTable(
-    `Joins/s with the bot check off and on (${CONNECTIONS} connections, ${JOINS} joins a run)`,
+    `Joins/s with the bot check off and on (${OPTIONS.connections} connections, ${OPTIONS.joins} joins a run)`,
     ['round', 'check', 'joins/s', 'service CPU µs a join', 'p50 ms', 'p99 ms'],
     runs.map((r) => [
       r.round,

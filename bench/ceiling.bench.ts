@@ -14,11 +14,12 @@
  * Writes bench-results/ceiling.json.
  */
 import type Redis from 'ioredis';
+import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
 import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 import {
+  benchOptions,
   fmt,
   log,
-  numberOption,
   printTable,
   processCpuMs,
   runBenchmark,
@@ -31,6 +32,7 @@ import {
   eventSettings,
   joinCall,
   loadIntoRedis,
+  pipelinedEvalsha,
   prefillJoins,
   script,
   upsertEvent,
@@ -38,10 +40,7 @@ import {
 } from './support/lua';
 import { startOwnRedis } from './support/own-redis';
 
-const CALLS = numberOption('calls', 200_000);
-const QUEUED = numberOption('queued', 200_000);
-const CHUNK = 1000;
-const IN_FLIGHT = 4;
+const OPTIONS = benchOptions({ calls: 200_000, queued: 200_000 });
 
 interface Ceiling {
   script: string;
@@ -53,32 +52,18 @@ interface Ceiling {
   ceilingPerSecond: number;
 }
 
+/** `calls` pipelined EVALSHA calls of one script; the rate, and Redis's CPU per call and in cores. */
 async function pipelined(
   redis: Redis,
   pid: number,
   calls: number,
+  lua: LuaScript,
   makeCall: (index: number) => (string | number)[],
-  sha: string,
-  numberOfKeys: number,
   check: (reply: unknown) => void,
 ): Promise<{ perSecond: number; redisCpuUsPerCall: number; redisCores: number }> {
-  let next = 0;
   const cpuBefore = processCpuMs(pid)!;
   const started = performance.now();
-  const worker = async () => {
-    while (next < calls) {
-      const from = next;
-      const size = Math.min(CHUNK, calls - from);
-      next += size;
-      const pipeline = redis.pipeline();
-      for (let i = 0; i < size; i++) pipeline.evalsha(sha, numberOfKeys, ...makeCall(from + i));
-      for (const [error, reply] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
-        check(reply);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  await pipelinedEvalsha(redis, lua, calls, makeCall, { chunk: 1000, inFlight: 4, check });
   const wallMs = performance.now() - started;
   const cpuMs = processCpuMs(pid)! - cpuBefore;
   return {
@@ -121,35 +106,38 @@ async function main(): Promise<void> {
   ]) {
     const eventKeys: EventKeys = keys.forEvent(variant.eventId);
     await upsertEvent(
-      redis,
-      scripts,
-      keys,
+      { redis, scripts, keys },
       variant.eventId,
       eventSettings({ idleTimeoutSeconds: variant.idle }),
       false,
     );
-    log(`${variant.eventId}: pre-filling ${QUEUED.toLocaleString('en-US')} queued sessions`);
-    await prefillJoins(redis, join, eventKeys, QUEUED, { userPrefix: 'p-', dropOutbox: true });
+    log(`${variant.eventId}: pre-filling ${OPTIONS.queued.toLocaleString('en-US')} queued sessions`);
+    await prefillJoins(redis, join, eventKeys, OPTIONS.queued, { userPrefix: 'p-', dropOutbox: true });
     await waitForQuiet(`join ${variant.eventId}`, 0.25);
     const joins = await pipelined(
       redis,
       pid,
-      CALLS,
+      OPTIONS.calls,
+      join,
       (i) => joinCall(eventKeys, `j-${i}`),
-      join.sha,
-      join.numberOfKeys,
       (reply) => {
         if ((reply as string[])[0] !== 'CREATED') throw new Error(`join: ${String(reply)}`);
       },
     );
-    record('join-11.lua', `${variant.label}, ${QUEUED.toLocaleString('en-US')} queued`, CALLS, joins);
+    record(
+      'join-11.lua',
+      `${variant.label}, ${OPTIONS.queued.toLocaleString('en-US')} queued`,
+      OPTIONS.calls,
+      joins,
+    );
     await redis.unlink(eventKeys.outbox);
     const members = await redis.zrange(eventKeys.queue, 0, 19_999);
     await waitForQuiet(`get-session ${variant.eventId}`, 0.25);
     const polls = await pipelined(
       redis,
       pid,
-      CALLS,
+      OPTIONS.calls,
+      getSession,
       (i) => {
         const call = getSessionScript.build({
           keys: eventKeys,
@@ -157,16 +145,14 @@ async function main(): Promise<void> {
         });
         return [...call.keys, ...call.args];
       },
-      getSession.sha,
-      getSession.numberOfKeys,
       (reply) => {
         if ((reply as string[])[0] !== 'OK') throw new Error(`get-session: ${String(reply)}`);
       },
     );
     record(
       'get-session-5.lua',
-      `${variant.label}, ${(QUEUED + CALLS).toLocaleString('en-US')} queued`,
-      CALLS,
+      `${variant.label}, ${(OPTIONS.queued + OPTIONS.calls).toLocaleString('en-US')} queued`,
+      OPTIONS.calls,
       polls,
     );
   }
@@ -183,9 +169,7 @@ async function main(): Promise<void> {
       fmt(row.ceilingPerSecond, 0),
     ]),
   );
-  console.log(
-    `\nwrote ${writeResult('ceiling', { date: new Date().toISOString(), calls: CALLS, queued: QUEUED, results })}`,
-  );
+  console.log(`\nwrote ${writeResult('ceiling', { date: new Date().toISOString(), ...OPTIONS, results })}`);
 }
 
 runBenchmark(main);

@@ -16,26 +16,23 @@
 import type Redis from 'ioredis';
 import { RETIRE_GRACE_MS } from '../apps/waitroom/src/registry/active-events';
 import {
-  ADMIN_KEY,
-  ensureBuilt,
+  benchOptions,
+  deleteEvent,
   fmt,
-  httpJson,
   log,
-  numberOption,
-  onCleanup,
   printTable,
-  processCpuMs,
   putEvent,
   runBenchmark,
   sleep,
-  startService,
   writeResult,
 } from './support/common';
-import { commandsProcessed, startOwnRedis } from './support/own-redis';
+import { measureWindow, openOwnRedisRun, SERVICE_PREFIX, startServiceOn } from './support/own-redis';
 
-const EVENTS = numberOption('events', 1000);
-// One sweep period (ActiveEvents' SWEEP_INTERVAL_MS): the sweep's reads are averaged in, not caught or missed.
-const WINDOW_S = numberOption('window', 30);
+const OPTIONS = benchOptions({
+  events: 1000,
+  // One sweep period (ActiveEvents' SWEEP_INTERVAL_MS): the sweep's reads are averaged in, not caught or missed.
+  window: 30,
+});
 
 interface Phase {
   phase: string;
@@ -45,77 +42,53 @@ interface Phase {
 }
 
 async function measure(redis: Redis, servicePid: number, phase: string, events: number): Promise<Phase> {
-  const commands = () => commandsProcessed(redis);
-  const commandsBefore = await commands();
-  const cpuBefore = processCpuMs(servicePid)!;
-  const started = performance.now();
-  await sleep(WINDOW_S * 1000);
-  const wallMs = performance.now() - started;
-  const cpuMs = processCpuMs(servicePid)! - cpuBefore;
-  // The two INFO calls of the measurement are not the service's.
-  const counted = (await commands()) - commandsBefore - 2;
-  const result = {
-    phase,
-    events,
-    serviceCores: cpuMs / wallMs,
-    redisCommandsPerSecond: (counted * 1000) / wallMs,
-  };
+  const { cores, commandsPerSecond } = await measureWindow(redis, servicePid, OPTIONS.window);
+  const result = { phase, events, serviceCores: cores, redisCommandsPerSecond: commandsPerSecond };
   log(
     `${phase}: ${fmt(result.serviceCores * 100, 1)}% of a core, ${fmt(result.redisCommandsPerSecond, 0)} Redis commands/s`,
   );
   return result;
 }
 
-async function waitUntilNoActiveEvents(redis: Redis, prefix: string): Promise<void> {
+async function waitUntilNoActiveEvents(redis: Redis): Promise<void> {
   const deadline = Date.now() + RETIRE_GRACE_MS + 30_000;
-  while ((await redis.zcard(`${prefix}active-events`)) > 0) {
+  while ((await redis.zcard(`${SERVICE_PREFIX}active-events`)) > 0) {
     if (Date.now() > deadline) throw new Error('events were not retired from the active set');
     await sleep(500);
   }
 }
 
 runBenchmark(async () => {
-  ensureBuilt();
-  const { redis, url } = await startOwnRedis('idle-bench');
-  const prefix = 'wr:';
-  const service = await startService(prefix, { REDIS_URL: url, LOG_LEVEL: 'error' });
-  onCleanup(() => service.stop());
+  const { redis, url } = await openOwnRedisRun('idle-bench', OPTIONS);
+  const service = await startServiceOn(url);
   const pid = service.child.pid!;
-  const ids = Array.from({ length: EVENTS }, (_, i) => `idle-${i}`);
+  const ids = Array.from({ length: OPTIONS.events }, (_, i) => `idle-${i}`);
   const inBatches = async (work: (eventId: string) => Promise<unknown>) => {
     for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map(work));
   };
 
   await putEvent(service.baseUrl, 'baseline', { capacity: 10 });
   // The baseline event retires like any other; the wait also lets the fresh process warm up.
-  await waitUntilNoActiveEvents(redis, prefix);
+  await waitUntilNoActiveEvents(redis);
   const phases: Phase[] = [await measure(redis, pid, 'one event', 1)];
 
-  log(`configuring ${EVENTS} empty events`);
+  log(`configuring ${OPTIONS.events} empty events`);
   await inBatches((eventId) =>
     putEvent(service.baseUrl, eventId, {
       capacity: 10,
       state: Number(eventId.slice(5)) % 2 ? 'closed' : 'open',
     }),
   );
-  await waitUntilNoActiveEvents(redis, prefix);
-  phases.push(await measure(redis, pid, `${EVENTS} idle events`, EVENTS + 1));
+  await waitUntilNoActiveEvents(redis);
+  phases.push(await measure(redis, pid, `${OPTIONS.events} idle events`, OPTIONS.events + 1));
 
-  log(`removing the ${EVENTS} events`);
+  log(`removing the ${OPTIONS.events} events`);
   await inBatches(async (eventId) => {
     await putEvent(service.baseUrl, eventId, { capacity: 10, state: 'closed' });
-    const removed = await httpJson(
-      'DELETE',
-      `${service.baseUrl}/api/v1/waitroom/admin/events/${eventId}`,
-      undefined,
-      {
-        'x-api-key': ADMIN_KEY,
-      },
-    );
-    if (removed.status !== 200) throw new Error(`DELETE ${eventId}: ${removed.status}`);
+    await deleteEvent(service.baseUrl, eventId);
   });
-  await waitUntilNoActiveEvents(redis, prefix);
-  phases.push(await measure(redis, pid, `${EVENTS} removed events`, 1));
+  await waitUntilNoActiveEvents(redis);
+  phases.push(await measure(redis, pid, `${OPTIONS.events} removed events`, 1));
 
   const [baseline] = phases;
   printTable(
@@ -129,5 +102,5 @@ runBenchmark(async () => {
       fmt(p.redisCommandsPerSecond - baseline.redisCommandsPerSecond, 0),
     ]),
   );
-  writeResult('idle', { windowSeconds: WINDOW_S, events: EVENTS, phases });
+  writeResult('idle', { windowSeconds: OPTIONS.window, events: OPTIONS.events, phases });
 });

@@ -18,35 +18,28 @@
  * Writes bench-results/join.json. Everything is written under a key prefix of this run and
  * deleted at the end; the child processes are killed on any exit.
  */
-import { fork } from 'node:child_process';
-import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { LuaScript } from '../apps/waitroom/src/redis/lua-scripts';
 import {
   CpuMeter,
   REDIS_URL,
-  ROOT,
   Samples,
-  captureTail,
+  benchOptions,
   commandStats,
   deleteByPrefix,
   ensureBuilt,
   fmt,
   kafkaPid,
-  listOption,
   log,
-  numberOption,
-  option,
   printTable,
   putEvent,
   ratio,
   redisInfo,
   redisPid,
   runBenchmark,
+  startBareJoinServer,
   startService,
-  stopChild,
   summarize,
-  track,
   waitForQuiet,
   writeResult,
   type LatencySummary,
@@ -65,20 +58,24 @@ import {
   upsertEvent,
   waitForEmptyOutbox,
 } from './support/lua';
-import { openBenchRun } from './support/run';
+import { openBenchRun, type BenchRun } from './support/run';
 
-const CONNECTIONS = numberOption('connections', 50);
-const DURATION = numberOption('duration', 15);
-const WARMUP = numberOption('warmup', 3);
-const ROUNDS = Math.max(1, Math.round(numberOption('rounds', 3)));
-const FLAT_SIZES = listOption('flat-sizes', [1000, 1_000_000]);
-const FLAT_REQUESTS = numberOption('flat-requests', 30_000);
-/** Runs per queue size, alternating sizes, each of flat-requests/flat-rounds joins. */
-const FLAT_ROUNDS = Math.max(1, Math.round(numberOption('flat-rounds', 6)));
-const MEM_SESSIONS = numberOption('mem-sessions', 100_000);
-const PHASES = new Set(
-  option('phases', 'memory,bare,bare-autopipelining,bare-coalesced,service,flat').split(','),
-);
+const OPTIONS = benchOptions({
+  connections: 50,
+  duration: 15,
+  warmup: 3,
+  rounds: 3,
+  flatSizes: [1000, 1_000_000],
+  flatRequests: 30_000,
+  /** Runs per queue size, alternating sizes, each of flat-requests/flat-rounds joins. */
+  flatRounds: 6,
+  memSessions: 100_000,
+  phases: ['memory', 'bare', 'bare-autopipelining', 'bare-coalesced', 'service', 'flat'],
+});
+// Whole rounds, at least one.
+OPTIONS.rounds = Math.max(1, Math.round(OPTIONS.rounds));
+OPTIONS.flatRounds = Math.max(1, Math.round(OPTIONS.flatRounds));
+const PHASES = new Set(OPTIONS.phases);
 /** Sequential EVALSHA calls per queue size for the script-only latency. */
 const SCRIPT_PROBES = 2000;
 
@@ -209,20 +206,20 @@ async function checkSameJoinBody(targets: Target[]): Promise<void> {
 async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Record<string, Measured>> {
   await checkSameJoinBody(targets);
   for (const target of targets) {
-    if (WARMUP <= 0) break;
-    log(`${target.label}: warm-up ${WARMUP} s at ${CONNECTIONS} connections`);
+    if (OPTIONS.warmup <= 0) break;
+    log(`${target.label}: warm-up ${OPTIONS.warmup} s at ${OPTIONS.connections} connections`);
     await runJoinLoad({
       baseUrl: target.baseUrl,
       eventId: target.eventId,
-      connections: CONNECTIONS,
-      duration: WARMUP,
+      connections: OPTIONS.connections,
+      duration: OPTIONS.warmup,
       userPrefix: 'w-',
     });
     await target.after?.();
   }
   const accumulators = new Map(targets.map((target) => [target.key, new Accumulator()]));
-  const seconds = DURATION / ROUNDS;
-  for (let round = 0; round < ROUNDS; round++) {
+  const seconds = OPTIONS.duration / OPTIONS.rounds;
+  for (let round = 0; round < OPTIONS.rounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
       await waitForQuiet(target.label);
@@ -231,7 +228,7 @@ async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Reco
       const run = await runJoinLoad({
         baseUrl: target.baseUrl,
         eventId: target.eventId,
-        connections: CONNECTIONS,
+        connections: OPTIONS.connections,
         duration: seconds,
         userPrefix: `m${round}-`,
       });
@@ -242,7 +239,7 @@ async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Reco
       accumulators.get(target.key)!.add(run, cpuMs, otherCoreShare, calls);
       const bad = run.requests - run.ok;
       log(
-        `round ${round + 1}/${ROUNDS} ${target.label}: ${fmt(run.perSecond, 0)} joins/s, p50 ${fmt(run.latencyMs.p50)} ms, p99 ${fmt(run.latencyMs.p99)} ms` +
+        `round ${round + 1}/${OPTIONS.rounds} ${target.label}: ${fmt(run.perSecond, 0)} joins/s, p50 ${fmt(run.latencyMs.p50)} ms, p99 ${fmt(run.latencyMs.p99)} ms` +
           (otherCoreShare !== null && otherCoreShare > 0.05
             ? `; others used ${(otherCoreShare * 100).toFixed(0)}% of the box`
             : '') +
@@ -278,38 +275,6 @@ const BARE_SERVERS = [
   },
 ] as const;
 
-async function startBareServer(
-  prefix: string,
-  variant: (typeof BARE_SERVERS)[number]['variant'],
-): Promise<{ baseUrl: string; pid: number; stop: () => Promise<void> }> {
-  const child = track(
-    fork(join(__dirname, 'support', 'bare-join-server.ts'), [], {
-      cwd: ROOT,
-      execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        BARE_VARIANT: variant,
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    }),
-  );
-  const tail = captureTail(child, 'bare');
-  const port = await new Promise<number>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`bare server did not start:\n${tail()}`)), 60000);
-    child.once('message', (message: { port: number }) => {
-      clearTimeout(timer);
-      done(message.port);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`bare server exited with ${code}:\n${tail()}`));
-    });
-  });
-  return { baseUrl: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
-}
-
 /** Sequential EVALSHA of join-11.lua from here: the script's own cost plus one loopback round trip (µs). */
 async function scriptLatency(
   redis: Redis,
@@ -330,8 +295,9 @@ async function scriptLatency(
   return summarize(samples);
 }
 
-async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: RedisKeys, prefix: string) {
-  const joinScript = script(scripts, 'join');
+async function memoryPhase(run: BenchRun) {
+  const { redis, keys, prefix } = run;
+  const joinScript = script(run.scripts, 'join');
   const variants = [
     { label: 'no idle timeout (default)', eventId: 'memory-2026a', idle: null },
     { label: 'idle timeout set (+ heartbeat zset entry)', eventId: 'memory-2026b', idle: 600 },
@@ -339,14 +305,7 @@ async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: 
   const results = [];
   for (const variant of variants) {
     const eventKeys = keys.forEvent(variant.eventId);
-    await upsertEvent(
-      redis,
-      scripts,
-      keys,
-      variant.eventId,
-      eventSettings({ idleTimeoutSeconds: variant.idle }),
-      false,
-    );
+    await upsertEvent(run, variant.eventId, eventSettings({ idleTimeoutSeconds: variant.idle }), false);
     // Past 128 members the zsets switch from listpack to skiplist; start measuring after that.
     await prefillJoins(redis, joinScript, eventKeys, 1000, {
       userPrefix: 'seed-',
@@ -356,8 +315,8 @@ async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: 
     const usedMemory = async () => Number((await redisInfo(redis, 'memory')).used_memory);
     await waitForQuiet('memory');
     const before = await usedMemory();
-    log(`memory: ${MEM_SESSIONS} joins into ${variant.eventId} (${variant.label})`);
-    await prefillJoins(redis, joinScript, eventKeys, MEM_SESSIONS, {
+    log(`memory: ${OPTIONS.memSessions} joins into ${variant.eventId} (${variant.label})`);
+    await prefillJoins(redis, joinScript, eventKeys, OPTIONS.memSessions, {
       userPrefix: 'user-',
       firstIndex: 10_000_000,
       dropOutbox: false,
@@ -379,7 +338,7 @@ async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: 
         : [];
     const userSizes = await pipelineMemoryUsage(
       redis,
-      Array.from({ length: Math.min(1000, MEM_SESSIONS) }, (_, i) =>
+      Array.from({ length: Math.min(1000, OPTIONS.memSessions) }, (_, i) =>
         eventKeys.user(`user-${10_000_000 + i}`),
       ),
     );
@@ -396,7 +355,7 @@ async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: 
     const heartbeatEntry = seenLength > 0 ? seenBytes / seenLength : 0;
     const result = {
       variant: variant.label,
-      sessions: MEM_SESSIONS,
+      sessions: OPTIONS.memSessions,
       keyLengths: {
         session: eventKeys.session(members[0] ?? 'x'.repeat(22)).length,
         user: eventKeys.user('user-10000000').length,
@@ -413,8 +372,8 @@ async function memoryPhase(redis: Redis, scripts: Map<string, LuaScript>, keys: 
         outboxEntry: outboxBytes / Math.max(1, outboxLength),
       },
       usedMemoryDeltaBytes: {
-        perSessionWithOutbox: (withOutbox - before) / MEM_SESSIONS,
-        perSessionWithoutOutbox: (withoutOutbox - before) / MEM_SESSIONS,
+        perSessionWithOutbox: (withOutbox - before) / OPTIONS.memSessions,
+        perSessionWithoutOutbox: (withoutOutbox - before) / OPTIONS.memSessions,
       },
     };
     log(
@@ -437,26 +396,16 @@ async function pipelineMemoryUsage(redis: Redis, keys: string[]): Promise<number
 }
 
 async function main(): Promise<void> {
-  const options = {
-    connections: CONNECTIONS,
-    duration: DURATION,
-    warmup: WARMUP,
-    rounds: ROUNDS,
-    flatSizes: FLAT_SIZES,
-    flatRequests: FLAT_REQUESTS,
-    flatRounds: FLAT_ROUNDS,
-    memSessions: MEM_SESSIONS,
-    phases: [...PHASES],
-  };
-  const { redis, facts, prefix, keys, scripts } = await openBenchRun('bj', options);
+  const run = await openBenchRun('bj', OPTIONS);
+  const { redis, facts, prefix, keys, scripts } = run;
   const needService = PHASES.has('service') || PHASES.has('flat');
   const build = needService ? ensureBuilt() : { built: false, reason: 'no service phase' };
   const joinScript = script(scripts, 'join');
   const pidOfRedis = await redisPid(redis);
-  const output: Record<string, unknown> = { facts: { ...facts, build }, options, prefix };
+  const output: Record<string, unknown> = { facts: { ...facts, build }, options: OPTIONS, prefix };
 
   // (d) memory first, while nothing else of ours writes to Redis.
-  if (PHASES.has('memory')) output.memory = await memoryPhase(redis, scripts, keys, prefix);
+  if (PHASES.has('memory')) output.memory = await memoryPhase(run);
 
   // (a) + (b): every server under test up at once, measured in interleaved rounds.
   const targets: Target[] = [];
@@ -465,8 +414,8 @@ async function main(): Promise<void> {
   try {
     for (const bare of BARE_SERVERS) {
       if (!PHASES.has(bare.phase)) continue;
-      await upsertEvent(redis, scripts, keys, bare.eventId, eventSettings(), false);
-      const server = await startBareServer(prefix, bare.variant);
+      await upsertEvent(run, bare.eventId, eventSettings(), false);
+      const server = await startBareJoinServer(REDIS_URL, prefix, bare.variant);
       stops.push(server.stop);
       targets.push({
         key: bare.key,
@@ -520,8 +469,7 @@ async function main(): Promise<void> {
     if (targets.length > 0) Object.assign(output, await measureInterleaved(redis, targets));
 
     // (c) flatness: the same service, the queue pre-filled to each size, sizes interleaved per round.
-    if (PHASES.has('flat') && svcBaseUrl)
-      output.flat = await flatPhase(redis, scripts, keys, prefix, svcBaseUrl, joinScript, svcPids);
+    if (PHASES.has('flat') && svcBaseUrl) output.flat = await flatPhase(run, svcBaseUrl, joinScript, svcPids);
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
@@ -541,15 +489,13 @@ interface FlatSize {
 }
 
 async function flatPhase(
-  redis: Redis,
-  scripts: Map<string, LuaScript>,
-  keys: RedisKeys,
-  prefix: string,
+  run: BenchRun,
   baseUrl: string,
   joinScript: LuaScript,
   pids: Record<string, number | null | undefined>,
 ): Promise<FlatSize[]> {
-  const perRun = Math.max(CONNECTIONS, Math.round(FLAT_REQUESTS / FLAT_ROUNDS));
+  const { redis, keys, prefix } = run;
+  const perRun = Math.max(OPTIONS.connections, Math.round(OPTIONS.flatRequests / OPTIONS.flatRounds));
   const sizes: {
     size: number;
     eventId: string;
@@ -560,10 +506,10 @@ async function flatPhase(
     seconds: number;
     rounds: RoundFigures[];
   }[] = [];
-  for (const size of FLAT_SIZES) {
+  for (const size of OPTIONS.flatSizes) {
     const eventId = `flat-${size}`;
     const eventKeys = keys.forEvent(eventId);
-    await upsertEvent(redis, scripts, keys, eventId, eventSettings(), false);
+    await upsertEvent(run, eventId, eventSettings(), false);
     // Not publishing, as the control above: latency against queue size, not against the relay.
     await holdRelayLease(redis, keys, eventId);
     log(
@@ -603,23 +549,23 @@ async function flatPhase(
     );
     await trim(entry);
   }
-  if (WARMUP > 0)
+  if (OPTIONS.warmup > 0)
     await runJoinLoad({
       baseUrl,
       eventId: sizes[0].eventId,
-      connections: CONNECTIONS,
-      duration: WARMUP,
+      connections: OPTIONS.connections,
+      duration: OPTIONS.warmup,
       userPrefix: 'w-',
     });
   await trim(sizes[0]);
-  for (let round = 0; round < FLAT_ROUNDS; round++) {
+  for (let round = 0; round < OPTIONS.flatRounds; round++) {
     for (const entry of round % 2 === 0 ? sizes : [...sizes].reverse()) {
       await waitForQuiet(`flat ${entry.size}`);
       const meter = new CpuMeter(pids);
       const run = await runJoinLoad({
         baseUrl,
         eventId: entry.eventId,
-        connections: CONNECTIONS,
+        connections: OPTIONS.connections,
         amount: perRun,
         userPrefix: `f${round}-`,
       });
@@ -634,7 +580,7 @@ async function flatPhase(
         otherCoreShare,
       });
       log(
-        `round ${round + 1}/${FLAT_ROUNDS} flat ${entry.size.toLocaleString('en-US')} (+${perRun}): ${fmt(run.perSecond, 0)} joins/s, ` +
+        `round ${round + 1}/${OPTIONS.flatRounds} flat ${entry.size.toLocaleString('en-US')} (+${perRun}): ${fmt(run.perSecond, 0)} joins/s, ` +
           `p50 ${fmt(run.latencyMs.p50)} ms, p99 ${fmt(run.latencyMs.p99)} ms` +
           (otherCoreShare !== null && otherCoreShare > 0.05
             ? `; others used ${(otherCoreShare * 100).toFixed(0)}% of the box`
@@ -697,7 +643,7 @@ function report(output: Record<string, unknown>): void {
   row('service (relay leased elsewhere, not publishing)', idle);
   if (rows.length > 0) {
     printTable(
-      `Join, ${CONNECTIONS} connections, ${DURATION} s per server in ${ROUNDS} interleaved rounds (latency ms; CPU µs per join)`,
+      `Join, ${OPTIONS.connections} connections, ${OPTIONS.duration} s per server in ${OPTIONS.rounds} interleaved rounds (latency ms; CPU µs per join)`,
       [
         'server',
         'joins/s',
@@ -742,7 +688,7 @@ function report(output: Record<string, unknown>): void {
   if (flat && flat.length > 0) {
     const base = flat[0];
     printTable(
-      `Join latency vs queue size (service, ${CONNECTIONS} connections, ${FLAT_ROUNDS} alternating runs of ${Math.round(FLAT_REQUESTS / FLAT_ROUNDS)} joins per size; queue trimmed back after each)`,
+      `Join latency vs queue size (service, ${OPTIONS.connections} connections, ${OPTIONS.flatRounds} alternating runs of ${Math.round(OPTIONS.flatRequests / OPTIONS.flatRounds)} joins per size; queue trimmed back after each)`,
       [
         'queue size',
         'joins/s',
@@ -780,7 +726,7 @@ function report(output: Record<string, unknown>): void {
     | undefined;
   if (memory) {
     printTable(
-      `Redis memory per queued session (bytes; ${MEM_SESSIONS.toLocaleString('en-US')} sessions; outbox excluded unless stated)`,
+      `Redis memory per queued session (bytes; ${OPTIONS.memSessions.toLocaleString('en-US')} sessions; outbox excluded unless stated)`,
       [
         'event',
         'session hash',

@@ -18,42 +18,32 @@
  *
  * Writes bench-results/poll.json. Loopback only; everything it starts is stopped at the end.
  */
-import { fork, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
 import {
   CpuMeter,
-  ROOT,
   Samples,
-  captureTail,
-  ensureBuilt,
-  environmentFacts,
+  benchOptions,
+  childServer,
   fmt,
   httpJson,
   log,
-  numberOption,
-  onCleanup,
   printTable,
   putEvent,
   ratio,
   runBenchmark,
   sleep,
-  startService,
-  stopChild,
+  startBareJoinServer,
   summarize,
-  track,
   waitForQuiet,
   writeResult,
   type LatencySummary,
 } from './support/common';
+import { runPathLoad, type LoadRun } from './support/load';
 import { appScripts, eventSettings, RedisKeys, upsertEvent } from './support/lua';
-import { commandsProcessed, startOwnRedis } from './support/own-redis';
+import { commandsProcessed, openOwnRedisRun, startServiceOn } from './support/own-redis';
 
-const SESSIONS = numberOption('sessions', 2000);
-const CONNECTIONS = numberOption('connections', 50);
-const DURATION = numberOption('duration', 12);
-const ROUNDS = Math.max(1, Math.round(numberOption('rounds', 3)));
-const LEAVES = numberOption('leaves', 6000);
+const OPTIONS = benchOptions({ sessions: 2000, connections: 50, duration: 12, rounds: 3, leaves: 6000 });
+OPTIONS.rounds = Math.max(1, Math.round(OPTIONS.rounds)); // whole rounds, at least one
 const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
 const BARE_PREFIX = 'bare:';
 
@@ -75,56 +65,18 @@ interface RunFigures {
   redisCommandsPerRequest: number;
 }
 
-/** autocannon over a list of paths (round-robin, or each once with `amount`), latency per response. */
-async function pathLoad(
+/** One poll or leave run: --connections at once (fewer when there are fewer requests). */
+function pathLoad(
   baseUrl: string,
   method: 'GET' | 'DELETE',
   paths: string[],
-  options: { duration?: number; amount?: number },
-): Promise<{
-  ok: number;
-  requests: number;
-  statusCounts: Record<string, number>;
-  seconds: number;
-  samples: Float64Array;
-}> {
-  let next = 0;
-  const samples = new Samples();
-  const statusCounts: Record<string, number> = {};
-  let ok = 0;
-  let firstAt = 0;
-  let lastAt = 0;
-  const started = performance.now();
-  await new Promise<void>((done, fail) => {
-    const instance = autocannon(
-      {
-        url: baseUrl,
-        connections: Math.min(CONNECTIONS, options.amount ?? CONNECTIONS),
-        ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 5 }),
-        timeout: 10,
-        requests: [
-          {
-            method,
-            setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }),
-          },
-        ],
-      },
-      (error) => (error ? fail(error) : done()),
-    );
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
-      const now = performance.now();
-      if (firstAt === 0) firstAt = now;
-      lastAt = now;
-      statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
-      if (statusCode >= 200 && statusCode < 300) {
-        ok++;
-        samples.push(ms);
-      }
-    });
-  });
-  const requests = Object.values(statusCounts).reduce((sum, count) => sum + count, 0);
-  const seconds = lastAt > firstAt ? (lastAt - firstAt) / 1000 : (performance.now() - started) / 1000;
-  return { ok, requests, statusCounts, seconds, samples: samples.values() };
+  options: { duration: number } | { amount: number },
+): Promise<LoadRun> {
+  const connections = Math.min(
+    OPTIONS.connections,
+    'amount' in options ? options.amount : OPTIONS.connections,
+  );
+  return runPathLoad({ baseUrl, method, paths, connections, ...options });
 }
 
 /**
@@ -147,49 +99,12 @@ async function startStaticServer(
     server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
     process.on('disconnect', () => process.exit(0));
     process.on('SIGTERM', () => process.exit(0));`;
-  const child = track(
-    spawn(process.execPath, ['-e', code], {
-      env: { PATH: process.env.PATH ?? '', STATIC_BODY: body, STATIC_HEADERS: JSON.stringify(headers) },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    }),
-  );
-  onCleanup(() => stopChild(child, 2000));
-  const port = await portFromChild(child, captureTail(child, 'static'));
-  return { key: variant.key, label: variant.label, baseUrl: `http://127.0.0.1:${port}`, pid: child.pid! };
-}
-
-/** bench/support/bare-join-server.ts on this run's Redis. */
-async function startBareServer(redisUrl: string): Promise<Server> {
-  const child = track(
-    fork(join(__dirname, 'support', 'bare-join-server.ts'), [], {
-      cwd: ROOT,
-      execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: BARE_PREFIX },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    }),
-  );
-  onCleanup(() => stopChild(child, 2000));
-  const port = await portFromChild(child, captureTail(child, 'bare'));
-  return {
-    key: 'bare',
-    label: 'bare node:http + ioredis',
-    baseUrl: `http://127.0.0.1:${port}`,
-    pid: child.pid!,
-  };
-}
-
-function portFromChild(child: ReturnType<typeof fork>, tail: () => string): Promise<number> {
-  return new Promise<number>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start:\n${tail()}`)), 60000);
-    child.once('message', (message: { port: number }) => {
-      clearTimeout(timer);
-      done(message.port);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`server exited with ${code}:\n${tail()}`));
-    });
+  const child = spawn(process.execPath, ['-e', code], {
+    env: { PATH: process.env.PATH ?? '', STATIC_BODY: body, STATIC_HEADERS: JSON.stringify(headers) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const { baseUrl, pid } = await childServer(child, 'static');
+  return { ...variant, baseUrl, pid };
 }
 
 /** Joins `count` people through a server's HTTP join, 32 at a time; returns the session ids. */
@@ -226,11 +141,11 @@ class Accumulated {
   commands = 0;
   readonly statusCounts: Record<string, number> = {};
 
-  add(run: Awaited<ReturnType<typeof pathLoad>>, cpuMs: number | null, commands: number): void {
+  add(run: LoadRun, cpuMs: number | null, commands: number): void {
     for (const value of run.samples) this.samples.push(value);
     this.ok += run.ok;
     this.requests += run.requests;
-    this.seconds += run.seconds;
+    this.seconds += run.flowingSeconds;
     this.cpuMs += cpuMs ?? NaN;
     this.commands += commands;
     for (const [status, count] of Object.entries(run.statusCounts))
@@ -252,29 +167,22 @@ class Accumulated {
 }
 
 async function main(): Promise<void> {
-  const options = {
-    sessions: SESSIONS,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    rounds: ROUNDS,
-    leaves: LEAVES,
+  const { redis, url, facts } = await openOwnRedisRun('poll-bench', OPTIONS);
+  const service = await startServiceOn(url);
+  const bare: Server = {
+    key: 'bare',
+    label: 'bare node:http + ioredis',
+    ...(await startBareJoinServer(url, BARE_PREFIX)),
   };
-  const build = ensureBuilt();
-  const { redis, url } = await startOwnRedis('poll-bench');
-  const facts = { ...(await environmentFacts(redis)), build };
-  log(`options ${JSON.stringify(options)}`);
-  const service = await startService('wr:', { REDIS_URL: url, LOG_LEVEL: 'error' });
-  onCleanup(() => service.stop());
-  const bare = await startBareServer(url);
   const svc: Server = { key: 'service', label: 'service', baseUrl: service.baseUrl, pid: service.child.pid! };
 
-  // ---- poll: a paused event, SESSIONS queued.
+  // ---- poll: a paused event, --sessions queued.
   const pollEvent = 'poll-ev';
   await putEvent(service.baseUrl, pollEvent, { capacity: 1_000_000, state: 'paused' });
-  log(`${pollEvent}: ${SESSIONS} joins`);
-  const serviceIds = await joinMany(service.baseUrl, pollEvent, SESSIONS, 'p-');
+  log(`${pollEvent}: ${OPTIONS.sessions} joins`);
+  const serviceIds = await joinMany(service.baseUrl, pollEvent, OPTIONS.sessions, 'p-');
   const sample = await fetch(
-    `${service.baseUrl}${SESSIONS_PATH}${encodeURIComponent(serviceIds[SESSIONS >> 1])}`,
+    `${service.baseUrl}${SESSIONS_PATH}${encodeURIComponent(serviceIds[OPTIONS.sessions >> 1])}`,
   );
   const sampleBody = await sample.text();
   if (sample.status !== 200) throw new Error(`GET session: ${sample.status} ${sampleBody}`);
@@ -299,10 +207,9 @@ async function main(): Promise<void> {
     { key: 'staticHeaders', label: 'static node:http, same headers' },
   );
   // The bare server's own event and sessions (its keys under another prefix of the same Redis).
-  const scripts = appScripts();
-  const bareKeys = new RedisKeys(BARE_PREFIX);
-  await upsertEvent(redis, scripts, bareKeys, pollEvent, eventSettings(), false);
-  const bareIds = await joinMany(bare.baseUrl, pollEvent, SESSIONS, 'p-');
+  const bareRedis = { redis, scripts: appScripts(), keys: new RedisKeys(BARE_PREFIX) };
+  await upsertEvent(bareRedis, pollEvent, eventSettings(), false);
+  const bareIds = await joinMany(bare.baseUrl, pollEvent, OPTIONS.sessions, 'p-');
   const pathsOf = (ids: string[]) => ids.map((id) => `${SESSIONS_PATH}${encodeURIComponent(id)}`);
   const pollTargets: { server: Server; paths: string[] }[] = [
     { server: svc, paths: pathsOf(serviceIds) },
@@ -323,7 +230,7 @@ async function main(): Promise<void> {
   const poll = new Map(pollTargets.map((target) => [target.server.key, new Accumulated()]));
   /** Each round's polls/s per server: the spread of service ÷ static across rounds shows the box's noise. */
   const pollRounds: Record<string, number>[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < OPTIONS.rounds; round++) {
     // As the join and relay benchmarks do: a round starts on a quiet box (a build, the previous
     // benchmark's broker work), so that what it measures is the servers, not their neighbours.
     // Stricter than their threshold: the idle box (Kafka, Redis, the idle servers) sits far below it.
@@ -334,13 +241,15 @@ async function main(): Promise<void> {
       const target = pollTargets[(i + round) % pollTargets.length];
       const before = await commandsProcessed(redis);
       const meter = new CpuMeter({ server: target.server.pid });
-      const run = await pathLoad(target.server.baseUrl, 'GET', target.paths, { duration: DURATION / ROUNDS });
+      const run = await pathLoad(target.server.baseUrl, 'GET', target.paths, {
+        duration: OPTIONS.duration / OPTIONS.rounds,
+      });
       const { cpuMs } = meter.stop();
       const commands = (await commandsProcessed(redis)) - before - 1; // the INFO itself
       poll.get(target.server.key)!.add(run, cpuMs.server, commands);
-      rates[target.server.key] = run.ok / run.seconds;
+      rates[target.server.key] = run.perSecond;
       log(
-        `round ${round + 1}/${ROUNDS} poll ${target.server.label}: ${fmt(run.ok / run.seconds, 0)} polls/s` +
+        `round ${round + 1}/${OPTIONS.rounds} poll ${target.server.label}: ${fmt(run.perSecond, 0)} polls/s` +
           (run.ok < run.requests ? ` (non-2xx: ${JSON.stringify(run.statusCounts)})` : ''),
       );
     }
@@ -352,13 +261,13 @@ async function main(): Promise<void> {
   // ---- leave: fresh queued sessions, each left once.
   const leaveEvent = 'leave-ev';
   await putEvent(service.baseUrl, leaveEvent, { capacity: 1_000_000, state: 'paused' });
-  await upsertEvent(redis, scripts, bareKeys, leaveEvent, eventSettings(), false);
+  await upsertEvent(bareRedis, leaveEvent, eventSettings(), false);
   const leave = new Map<string, Accumulated>([
     ['service', new Accumulated()],
     ['bare', new Accumulated()],
   ]);
-  const perRound = Math.max(CONNECTIONS, Math.round(LEAVES / ROUNDS));
-  for (let round = 0; round < ROUNDS; round++) {
+  const perRound = Math.max(OPTIONS.connections, Math.round(OPTIONS.leaves / OPTIONS.rounds));
+  for (let round = 0; round < OPTIONS.rounds; round++) {
     for (const target of round % 2 === 0 ? [svc, bare] : [bare, svc]) {
       const ids = await joinMany(target.baseUrl, leaveEvent, perRound, `l${round}-`);
       await sleep(500);
@@ -369,7 +278,7 @@ async function main(): Promise<void> {
       const commands = (await commandsProcessed(redis)) - before - 1;
       leave.get(target.key)!.add(run, cpuMs.server, commands);
       log(
-        `round ${round + 1}/${ROUNDS} leave ${target.label}: ${fmt(run.ok / run.seconds, 0)} leaves/s` +
+        `round ${round + 1}/${OPTIONS.rounds} leave ${target.label}: ${fmt(run.perSecond, 0)} leaves/s` +
           (run.ok < run.requests ? ` (non-2xx: ${JSON.stringify(run.statusCounts)})` : ''),
       );
     }
@@ -401,7 +310,7 @@ async function main(): Promise<void> {
       ];
     });
   printTable(
-    `Status poll: ${SESSIONS} queued sessions (event paused), ${CONNECTIONS} connections, ${DURATION} s per server in ${ROUNDS} rounds; body ${sampleBody.length} B`,
+    `Status poll: ${OPTIONS.sessions} queued sessions (event paused), ${OPTIONS.connections} connections, ${OPTIONS.duration} s per server in ${OPTIONS.rounds} rounds; body ${sampleBody.length} B`,
     ['server', 'polls/s', 'p50 ms', 'p99 ms', 'CPU µs/poll', 'Redis cmds/poll', 'x static'],
     rows(
       pollFigures,
@@ -423,7 +332,7 @@ async function main(): Promise<void> {
     `Redis with nobody polling: ${fmt(idleCommandsPerSecond)} commands/s (the service's background work)`,
   );
   printTable(
-    `Leave: ${perRound * ROUNDS} queued sessions per server, each DELETEd once, ${CONNECTIONS} connections`,
+    `Leave: ${perRound * OPTIONS.rounds} queued sessions per server, each DELETEd once, ${OPTIONS.connections} connections`,
     ['server', 'leaves/s', 'p50 ms', 'p99 ms', 'CPU µs/leave', 'Redis cmds/leave', 'x bare'],
     rows(leaveFigures, { service: 'service', bare: 'bare node:http + ioredis' }, 'bare'),
   );
@@ -431,7 +340,7 @@ async function main(): Promise<void> {
   log(
     `wrote ${writeResult('poll', {
       facts,
-      options,
+      options: OPTIONS,
       bodyBytes: Buffer.byteLength(sampleBody),
       idleCommandsPerSecond,
       poll: pollFigures,

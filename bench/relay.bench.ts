@@ -33,13 +33,12 @@ import { entryFields } from '../apps/waitroom/src/events/outbox/outbox-entry';
 import { AdmissionTokenService } from '../apps/waitroom/src/tokens/admission-token.service';
 import {
   CpuMeter,
+  benchOptions,
   ensureBuilt,
   fmt,
   kafkaPid,
   log,
-  numberOption,
   onCleanup,
-  option,
   printTable,
   putEvent,
   ratio,
@@ -69,19 +68,22 @@ import {
 } from './support/lua';
 import { openBenchRun } from './support/run';
 
-const N = numberOption('n', 50_000);
-const READY_N = numberOption('ready-n', 20_000);
-/** The service's OUTBOX_BATCH_SIZE default; the baseline sends batches of the same size. */
-const BATCH = numberOption('batch', 500);
-const ROUNDS = numberOption('rounds', 3);
-const E2E_RATE = numberOption('e2e-rate', 500);
-const E2E_DURATION = numberOption('e2e-duration', 10);
-const PHASES = new Set(option('phases', 'baseline,drain,ready,e2e').split(','));
+const OPTIONS = benchOptions({
+  n: 50_000,
+  readyN: 20_000,
+  /** The service's OUTBOX_BATCH_SIZE default; the baseline sends batches of the same size. */
+  batch: 500,
+  rounds: 3,
+  e2eRate: 500,
+  e2eDuration: 10,
+  phases: ['baseline', 'drain', 'ready', 'e2e'],
+});
+const PHASES = new Set(OPTIONS.phases);
 
 // Event ids of equal length, so every message of a kind has the same size.
 const JOINED_EVENT = 'relay-joined';
 /** One QUEUE_JOINED backlog per round, ids as long as the others. */
-const JOINED_EVENTS = Array.from({ length: ROUNDS }, (_, round) =>
+const JOINED_EVENTS = Array.from({ length: OPTIONS.rounds }, (_, round) =>
   round === 0 ? JOINED_EVENT : `relay-joind${round}`.slice(0, JOINED_EVENT.length),
 );
 const READY_EVENT = 'relay-readyy';
@@ -143,8 +145,8 @@ async function rawProducerRate(producer: Producer, records: OutgoingRecord[]): P
   const batchMs: number[] = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  for (let i = 0; i < records.length; i += BATCH) {
-    const slice = records.slice(i, i + BATCH);
+  for (let i = 0; i < records.length; i += OPTIONS.batch) {
+    const slice = records.slice(i, i + OPTIONS.batch);
     const batchStarted = performance.now();
     await producer.sendBatch({
       acks: -1,
@@ -323,16 +325,8 @@ async function startCollector(
 
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
-  const options = {
-    n: N,
-    readyN: READY_N,
-    batch: BATCH,
-    rounds: ROUNDS,
-    e2eRate: E2E_RATE,
-    e2eDuration: E2E_DURATION,
-    phases: [...PHASES],
-  };
-  const { redis, facts, prefix, keys, scripts } = await openBenchRun('br', options);
+  const run = await openBenchRun('br', OPTIONS);
+  const { redis, facts, prefix, keys, scripts } = run;
   // The service signs session tickets with the key kept in Redis under this prefix (created by
   // whoever comes first): the baseline's records must carry the same session ids, so the same
   // bytes, as the relay's.
@@ -342,7 +336,7 @@ async function main(): Promise<void> {
   const profiler = serviceProfiler(prefix);
   const joinScript = script(scripts, 'join');
   const admission = script(scripts, 'admission-tick');
-  const output: Record<string, unknown> = { facts: { ...facts, build }, options, prefix };
+  const output: Record<string, unknown> = { facts: { ...facts, build }, options: OPTIONS, prefix };
   const pidOfRedis = await redisPid(redis);
 
   // A token service like the relay's (a generated Ed25519 key), for same-size QUEUE_READY bodies.
@@ -355,14 +349,14 @@ async function main(): Promise<void> {
   if (PHASES.has('drain') || PHASES.has('baseline')) {
     // Not registered yet: the relay must not see them until their round (phase 2).
     for (const eventId of PHASES.has('drain') ? JOINED_EVENTS : [JOINED_EVENT]) {
-      await upsertEvent(redis, scripts, keys, eventId, eventSettings(), false);
-      log(`writing ${N} joins into the outbox of ${eventId} (join-11.lua)`);
-      await prefillJoins(redis, joinScript, keys.forEvent(eventId), N, {
+      await upsertEvent(run, eventId, eventSettings(), false);
+      log(`writing ${OPTIONS.n} joins into the outbox of ${eventId} (join-11.lua)`);
+      await prefillJoins(redis, joinScript, keys.forEvent(eventId), OPTIONS.n, {
         userPrefix: 'user-',
         firstIndex: 10_000_000,
       });
     }
-    await upsertEvent(redis, scripts, keys, WARMUP_EVENT, eventSettings(), true);
+    await upsertEvent(run, WARMUP_EVENT, eventSettings(), true);
     await prefillJoins(redis, joinScript, keys.forEvent(WARMUP_EVENT), WARMUP_N, {
       userPrefix: 'user-',
       firstIndex: 10_000_000,
@@ -370,11 +364,11 @@ async function main(): Promise<void> {
   }
   if (PHASES.has('ready')) {
     // Not registered yet: the relay must not see it until its turn.
-    await upsertEvent(redis, scripts, keys, READY_EVENT, eventSettings({ state: 'open' }), false);
+    await upsertEvent(run, READY_EVENT, eventSettings({ state: 'open' }), false);
     log(
-      `writing ${READY_N} admissions (QUEUE_READY) into the outbox of ${READY_EVENT} (join-11.lua, then admission-tick-8.lua)`,
+      `writing ${OPTIONS.readyN} admissions (QUEUE_READY) into the outbox of ${READY_EVENT} (join-11.lua, then admission-tick-8.lua)`,
     );
-    await prefillJoins(redis, joinScript, readyKeys, READY_N, {
+    await prefillJoins(redis, joinScript, readyKeys, OPTIONS.readyN, {
       userPrefix: 'user-',
       firstIndex: 10_000_000,
       dropOutbox: true,
@@ -437,7 +431,6 @@ async function main(): Promise<void> {
     const spawnedAt = performance.now();
     const started = await startService(prefix, {}, profiler.nodeArgs);
     svc = started;
-    onCleanup(() => started.stop());
     output.serviceStartMs = performance.now() - spawnedAt;
     return started;
   };
@@ -509,21 +502,21 @@ async function main(): Promise<void> {
       await admin.disconnect();
     });
     // Warm-up until the collector sees our messages (its offsets are in place).
-    log(`e2e: warm-up at ${E2E_RATE} joins/s until the collector receives`);
+    log(`e2e: warm-up at ${OPTIONS.e2eRate} joins/s until the collector receives`);
     for (let round = 0; round < 20 && received.size === 0; round++) {
-      await pacedJoins(service.baseUrl, E2E_EVENT, E2E_RATE, 1, `warm${round}-`, () => undefined);
+      await pacedJoins(service.baseUrl, E2E_EVENT, OPTIONS.e2eRate, 1, `warm${round}-`, () => undefined);
       await sleep(500);
     }
     if (received.size === 0) throw new Error('the collector received nothing during the warm-up');
     await sleep(1000);
     await waitForQuiet('e2e');
-    log(`e2e: ${E2E_RATE} joins/s for ${E2E_DURATION} s`);
+    log(`e2e: ${OPTIONS.e2eRate} joins/s for ${OPTIONS.e2eDuration} s`);
     const meter = new CpuMeter({ service: service.child.pid, redis: pidOfRedis, kafka: kafkaPid() });
     const load = await pacedJoins(
       service.baseUrl,
       E2E_EVENT,
-      E2E_RATE,
-      E2E_DURATION,
+      OPTIONS.e2eRate,
+      OPTIONS.e2eDuration,
       'e2e-',
       (sessionId, sentAt, respondedAt) => {
         responded.set(sessionId, { sentAt, respondedAt });
@@ -571,11 +564,11 @@ async function main(): Promise<void> {
     const rawSent = new Map<string, number>();
     if (template) {
       await waitForQuiet('e2e baseline');
-      const total = Math.round(E2E_RATE * E2E_DURATION);
+      const total = Math.round(OPTIONS.e2eRate * OPTIONS.e2eDuration);
       const started = performance.now();
       const sends: Promise<unknown>[] = [];
       for (let i = 0; i < total; i++) {
-        const due = started + (i / E2E_RATE) * 1000;
+        const due = started + (i / OPTIONS.e2eRate) * 1000;
         const wait = due - performance.now();
         if (wait > 1) await sleep(wait);
         // Same shape and size as the relay's message: same session id format, a fresh UUID.
@@ -664,7 +657,7 @@ function report(output: Record<string, any>): void {
     ]);
   }
   printTable(
-    `Outbox -> Kafka (msg/s; relay batches of ${BATCH}; CPU ms per 1,000 messages)`,
+    `Outbox -> Kafka (msg/s; relay batches of ${OPTIONS.batch}; CPU ms per 1,000 messages)`,
     [
       'backlog',
       'messages',
@@ -704,7 +697,7 @@ function report(output: Record<string, any>): void {
     };
     const raw = output.e2eBaseline as { sendToReceiveMs: LatencySummary } | undefined;
     printTable(
-      `End to end at ${E2E_RATE} joins/s for ${E2E_DURATION} s (ms)`,
+      `End to end at ${OPTIONS.e2eRate} joins/s for ${OPTIONS.e2eDuration} s (ms)`,
       ['path', 'samples', 'p50', 'p90', 'p99', 'max'],
       [
         latencyRow('join HTTP response -> QUEUE_JOINED at consumer', e2e.fromResponseMs),

@@ -21,26 +21,22 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
-  ADMIN_KEY,
   KAFKA_BROKERS,
   ROOT,
   Samples,
+  benchOptions,
   captureTail,
-  ensureBuilt,
-  environmentFacts,
   fmt,
   freePort,
+  getEvent,
   httpJson,
   log,
-  numberOption,
   onCleanup,
-  option,
   printTable,
   processCpuMs,
   putEvent,
   runBenchmark,
   sleep,
-  startService,
   stopChild,
   summarize,
   track,
@@ -48,17 +44,31 @@ import {
   writeResult,
 } from './support/common';
 import { waitForIdleServiceGroup } from './support/kafka';
-import { commandsProcessed, startOwnRedis } from './support/own-redis';
+import { commandsProcessed, openOwnRedisRun, startServiceOn } from './support/own-redis';
 
-const PEOPLE = numberOption('people', 3000);
-const ARRIVAL_S = numberOption('arrival', 20);
-const DURATION_S = numberOption('duration', 90);
-const RATE = numberOption('rate', 1200);
-const CAPACITY = numberOption('capacity', 100);
-const IDLE_TIMEOUT_S = numberOption('idle-timeout', 15);
-const GIVE_UP = numberOption('give-up', 0.1);
-const GRACE_S = numberOption('grace', 20);
-const CHECKOUT_DELAY = option('checkout-delay', '300-1500');
+/** Saved under these names; the flags are the shorter ones below (`--arrival=` sets arrivalSeconds). */
+const OPTIONS = benchOptions(
+  {
+    people: 3000,
+    arrivalSeconds: 20,
+    durationSeconds: 90,
+    admissionRatePerMinute: 1200,
+    capacity: 100,
+    idleTimeoutSeconds: 15,
+    giveUpShare: 0.1,
+    graceSeconds: 20,
+    checkoutDelayMs: '300-1500',
+  },
+  {
+    arrivalSeconds: 'arrival',
+    durationSeconds: 'duration',
+    admissionRatePerMinute: 'rate',
+    idleTimeoutSeconds: 'idle-timeout',
+    giveUpShare: 'give-up',
+    graceSeconds: 'grace',
+    checkoutDelayMs: 'checkout-delay',
+  },
+);
 const SIMULATOR_MAIN = join(ROOT, 'dist/apps/checkout-simulator/apps/checkout-simulator/src/main.js');
 const API = '/api/v1/waitroom';
 const ENDED = new Set(['completed', 'failed', 'expired']);
@@ -88,7 +98,7 @@ async function startSimulator(waitroomUrl: string, eventId: string): Promise<num
         KAFKA_BROKERS,
         WAITROOM_URL: waitroomUrl,
         SIMULATED_EVENTS: eventId,
-        CHECKOUT_DELAY_MS: CHECKOUT_DELAY,
+        CHECKOUT_DELAY_MS: OPTIONS.checkoutDelayMs,
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,47 +111,27 @@ async function startSimulator(waitroomUrl: string, eventId: string): Promise<num
 }
 
 async function main(): Promise<void> {
-  const options = {
-    people: PEOPLE,
-    arrivalSeconds: ARRIVAL_S,
-    durationSeconds: DURATION_S,
-    admissionRatePerMinute: RATE,
-    capacity: CAPACITY,
-    idleTimeoutSeconds: IDLE_TIMEOUT_S,
-    giveUpShare: GIVE_UP,
-    graceSeconds: GRACE_S,
-    checkoutDelayMs: CHECKOUT_DELAY,
-  };
-  const build = ensureBuilt();
-  const { redis, url } = await startOwnRedis('sale-bench');
-  const facts = { ...(await environmentFacts(redis)), build };
-  log(`options ${JSON.stringify(options)}`);
+  const { redis, url, facts } = await openOwnRedisRun('sale-bench', OPTIONS);
   // The service's consumer joins group waitroom-service: no other instance may be in it.
   const consumerGroup = await waitForIdleServiceGroup();
-  const service = await startService('wr:', { REDIS_URL: url, LOG_LEVEL: 'error' });
-  onCleanup(() => service.stop());
+  const service = await startServiceOn(url);
   const eventId = `sale-${randomBytes(3).toString('hex')}`;
   const simulatorPid = await startSimulator(service.baseUrl, eventId);
   const eventConfig = {
-    capacity: CAPACITY,
-    admission_rate_per_minute: RATE,
+    capacity: OPTIONS.capacity,
+    admission_rate_per_minute: OPTIONS.admissionRatePerMinute,
     checkout_timeout_seconds: 30,
-    idle_timeout_seconds: IDLE_TIMEOUT_S,
+    idle_timeout_seconds: OPTIONS.idleTimeoutSeconds,
     state: 'open',
   };
   await putEvent(service.baseUrl, eventId, eventConfig);
-  const eventStats = async () =>
-    (
-      await httpJson('GET', `${service.baseUrl}${API}/admin/events/${eventId}`, undefined, {
-        'x-api-key': ADMIN_KEY,
-      })
-    ).body as Record<string, unknown>;
+  const eventStats = () => getEvent(service.baseUrl, eventId);
   // Give the simulator's consumer time to join its group before the first admission.
   await sleep(3000);
 
-  const people: Person[] = Array.from({ length: PEOPLE }, () => {
+  const people: Person[] = Array.from({ length: OPTIONS.people }, () => {
     const roll = Math.random();
-    const plan = roll < GIVE_UP / 2 ? 'leave' : roll < GIVE_UP ? 'abandon' : 'stay';
+    const plan = roll < OPTIONS.giveUpShare / 2 ? 'leave' : roll < OPTIONS.giveUpShare ? 'abandon' : 'stay';
     return { plan, leaveAt: jitter(5, 40) * 1000, admitted: false };
   });
   const pollLatency = new Samples();
@@ -156,7 +146,7 @@ async function main(): Promise<void> {
   const elapsed = () => performance.now() - started;
 
   const live = async (person: Person, index: number) => {
-    await sleep(Math.random() * ARRIVAL_S * 1000);
+    await sleep(Math.random() * OPTIONS.arrivalSeconds * 1000);
     const joinedAt = elapsed();
     const joined = await httpJson('POST', `${service.baseUrl}${API}/join`, {
       user_id: `buyer-${index}`,
@@ -207,7 +197,7 @@ async function main(): Promise<void> {
     15000,
   );
   const crowd = Promise.all(people.map((person, index) => live(person, index)));
-  await sleep(DURATION_S * 1000);
+  await sleep(OPTIONS.durationSeconds * 1000);
   stopping = true;
   const windowS = elapsed() / 1000;
   clearInterval(progress);
@@ -220,7 +210,9 @@ async function main(): Promise<void> {
   // Grace: admissions stop (pause), the simulator finishes the checkouts in flight, then every
   // session anyone saw admitted is read once more.
   await putEvent(service.baseUrl, eventId, { ...eventConfig, state: 'paused' });
-  log(`crowd stopped after ${fmt(windowS, 0)} s; up to ${GRACE_S} s for the checkouts in flight`);
+  log(
+    `crowd stopped after ${fmt(windowS, 0)} s; up to ${OPTIONS.graceSeconds} s for the checkouts in flight`,
+  );
   const admitted = people.filter((person) => person.admitted);
   const finalStatus: Record<string, number> = {};
   const num = (details: Record<string, unknown>, field: string) =>
@@ -242,7 +234,8 @@ async function main(): Promise<void> {
     const open = admitted.filter((person) => !ENDED.has(person.status ?? '')).length;
     // Also those admitted just before the pause that no poll saw: nobody left in checkout.
     const inCheckout = num(await eventStats(), 'active_count');
-    if ((open === 0 && inCheckout === 0) || performance.now() - graceStarted > GRACE_S * 1000) break;
+    if ((open === 0 && inCheckout === 0) || performance.now() - graceStarted > OPTIONS.graceSeconds * 1000)
+      break;
     await sleep(1000);
   }
   const stats2 = await eventStats();
@@ -253,7 +246,7 @@ async function main(): Promise<void> {
     admitted.every((person) => ENDED.has(person.status ?? '')) && num(stats2, 'active_count') === 0;
   const result = {
     facts: { ...facts, consumerGroup },
-    options,
+    options: OPTIONS,
     eventId,
     windowSeconds: windowS,
     joins: counts.joins,
@@ -280,7 +273,7 @@ async function main(): Promise<void> {
     eventStatsAtEnd: stats2,
   };
   printTable(
-    `Mixed sale: ${PEOPLE} people over ${ARRIVAL_S} s, polls every 4-6 s, ${GIVE_UP * 100}% give up, ${RATE} admissions/min, ${fmt(windowS, 0)} s`,
+    `Mixed sale: ${OPTIONS.people} people over ${OPTIONS.arrivalSeconds} s, polls every 4-6 s, ${OPTIONS.giveUpShare * 100}% give up, ${OPTIONS.admissionRatePerMinute} admissions/min, ${fmt(windowS, 0)} s`,
     [
       'joins',
       'polls/s',

@@ -18,7 +18,6 @@
  * deleted at the end; the services and the cluster are stopped on any exit.
  */
 import { cpus } from 'node:os';
-import autocannon from 'autocannon';
 import type Redis from 'ioredis';
 import { Cluster } from 'ioredis';
 import { RedisClusterProcesses } from '../test/support/redis-processes';
@@ -50,7 +49,7 @@ import {
   type LatencySummary,
   type ServiceProcess,
 } from './support/common';
-import { runJoinLoad, type LoadRun } from './support/load';
+import { runJoinLoad, runPathLoad } from './support/load';
 
 const INSTANCES = listOption('instances', [1, 2, 3]);
 const CONNECTIONS = numberOption('connections', 60);
@@ -78,67 +77,6 @@ interface Figures {
   cpuUsPerOp: Record<string, number | null>;
   boxIdleShare: number | null;
   limit: string;
-}
-
-/** GET /sessions/:id of the given ids, round-robin over the ids, against one instance. */
-async function runPollLoad(
-  baseUrl: string,
-  sessionIds: string[],
-  connections: number,
-  duration: number,
-): Promise<LoadRun> {
-  let counter = 0;
-  const latencies = new Samples();
-  const statusCounts: Record<string, number> = {};
-  let ok = 0;
-  let firstAt = 0;
-  let lastAt = 0;
-  const started = performance.now();
-  const outcome = await new Promise<{ errors: number; timeouts: number }>((done, fail) => {
-    const instance = autocannon(
-      {
-        url: baseUrl,
-        connections,
-        duration,
-        timeout: 10,
-        requests: [
-          {
-            method: 'GET',
-            path: SESSIONS_PATH,
-            setupRequest: (request) => ({
-              ...request,
-              path: `${SESSIONS_PATH}${sessionIds[counter++ % sessionIds.length]}`,
-            }),
-          },
-        ],
-      },
-      (error, result) => (error ? fail(error) : done({ errors: result.errors, timeouts: result.timeouts })),
-    );
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
-      const now = performance.now();
-      if (firstAt === 0) firstAt = now;
-      lastAt = now;
-      statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
-      if (statusCode === 200) {
-        ok++;
-        latencies.push(ms);
-      }
-    });
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const flowing = lastAt > firstAt ? (lastAt - firstAt) / 1000 : seconds;
-  return {
-    requests: Object.values(statusCounts).reduce((sum, count) => sum + count, 0),
-    ok,
-    statusCounts,
-    errors: outcome.errors,
-    timeouts: outcome.timeouts,
-    seconds,
-    perSecond: ok / flowing,
-    latencyMs: summarize(latencies.values()),
-    samples: latencies.values(),
-    flowingSeconds: flowing,
-  };
 }
 
 /** Joins `count` users through the instances (round-robin), returning their session ids. */
@@ -213,7 +151,13 @@ async function measure(
           duration: seconds,
           userPrefix: `${tag}-${pair.i}-`,
         })
-      : runPollLoad(pair.service.baseUrl, sessionIds.get(pair.eventId)!, perPair, seconds);
+      : runPathLoad({
+          baseUrl: pair.service.baseUrl,
+          method: 'GET',
+          paths: sessionIds.get(pair.eventId)!.map((id) => `${SESSIONS_PATH}${id}`),
+          connections: perPair,
+          duration: seconds,
+        });
   if (WARMUP > 0) await Promise.all(pairs.map((pair) => run(pair, WARMUP, `${runTag}w`)));
   const outboxes = eventIds.map((eventId) => `${setup.prefix}{${eventId}}:outbox`);
   await waitForOutboxes(setup.redis, outboxes);
@@ -288,7 +232,6 @@ async function startInstances(
   while (into.length < count) {
     const service = await startService(prefix, env);
     into.push(service);
-    onCleanup(() => service.stop());
     log(`instance ${into.length} up on ${service.baseUrl} (pid ${service.child.pid})`);
   }
 }

@@ -17,31 +17,24 @@
  * Writes bench-results/stream.json. Loopback only; everything it starts is stopped at the end.
  */
 import { Agent, request, type ClientRequest } from 'node:http';
-import type Redis from 'ioredis';
 import {
   ADMIN_KEY,
-  ensureBuilt,
+  benchOptions,
   fmt,
+  getEvent,
   httpJson,
-  listOption,
   log,
-  numberOption,
-  onCleanup,
   printTable,
-  processCpuMs,
   putEvent,
   runBenchmark,
   sleep,
-  startService,
   summarize,
   writeResult,
   type ServiceProcess,
 } from './support/common';
-import { commandsProcessed, startOwnRedis } from './support/own-redis';
+import { measureWindow, openOwnRedisRun, startServiceOn } from './support/own-redis';
 
-const SIZES = listOption('streams', [2000, 10_000]);
-const WINDOW_S = numberOption('window', 15);
-const RATE = numberOption('rate', 600);
+const OPTIONS = benchOptions({ streams: [2000, 10_000], window: 15, rate: 600 });
 
 interface Row {
   mode: 'streams' | 'polling';
@@ -123,24 +116,6 @@ async function joinMany(service: ServiceProcess, eventId: string, count: number)
   return ids;
 }
 
-async function window(
-  redis: Redis,
-  service: ServiceProcess,
-  count: () => number,
-): Promise<{ cores: number; commandsPerSecond: number; perSecond: number }> {
-  const commandsBefore = await commandsProcessed(redis);
-  const cpuBefore = processCpuMs(service.child.pid!)!;
-  const countBefore = count();
-  const started = performance.now();
-  await sleep(WINDOW_S * 1000);
-  const wallMs = performance.now() - started;
-  return {
-    cores: (processCpuMs(service.child.pid!)! - cpuBefore) / wallMs,
-    commandsPerSecond: (((await commandsProcessed(redis)) - commandsBefore - 2) * 1000) / wallMs,
-    perSecond: ((count() - countBefore) * 1000) / wallMs,
-  };
-}
-
 /** The baseline: every client reads its session once a second (what one old stream did in the service). */
 async function pollOncePerSecond(
   service: ServiceProcess,
@@ -187,30 +162,28 @@ async function pollOncePerSecond(
 }
 
 runBenchmark(async () => {
-  ensureBuilt();
-  const { redis, url } = await startOwnRedis('stream-bench');
-  const service = await startService('wr:', { REDIS_URL: url, LOG_LEVEL: 'error' });
-  onCleanup(() => service.stop());
+  const { redis, url } = await openOwnRedisRun('stream-bench', OPTIONS);
+  const service = await startServiceOn(url);
   const rows: Row[] = [];
   let delivery: ReturnType<typeof summarize> | null = null;
 
-  for (const [index, size] of SIZES.entries()) {
+  for (const [index, size] of OPTIONS.streams.entries()) {
     const eventId = `stream-${size}`;
     // Capacity huge and a rate: admissions move every position every tick (the busiest case).
     await putEvent(service.baseUrl, eventId, {
       capacity: 1_000_000,
-      admission_rate_per_minute: RATE,
+      admission_rate_per_minute: OPTIONS.rate,
       state: 'paused',
     });
     log(`${eventId}: ${size} joins`);
     // A long queue, so the watched people stay queued through the windows.
-    const ids = await joinMany(service, eventId, size + Math.ceil((RATE / 60) * WINDOW_S * 3));
+    const ids = await joinMany(service, eventId, size + Math.ceil((OPTIONS.rate / 60) * OPTIONS.window * 3));
     const watched = ids.slice(-size);
 
     if (index === 0) {
       await putEvent(service.baseUrl, eventId, {
         capacity: 1_000_000,
-        admission_rate_per_minute: RATE,
+        admission_rate_per_minute: OPTIONS.rate,
         state: 'open',
       });
       let answers = 0;
@@ -223,7 +196,7 @@ runBenchmark(async () => {
         () => answers++,
       );
       await sleep(2000);
-      const measured = await window(redis, service, () => answers);
+      const measured = await measureWindow(redis, service.child.pid!, OPTIONS.window, () => answers);
       done = true;
       await polling;
       rows.push({
@@ -235,7 +208,7 @@ runBenchmark(async () => {
       });
       await putEvent(service.baseUrl, eventId, {
         capacity: 1_000_000,
-        admission_rate_per_minute: RATE,
+        admission_rate_per_minute: OPTIONS.rate,
         state: 'paused',
       });
     }
@@ -246,11 +219,11 @@ runBenchmark(async () => {
     await sleep(3000);
     await putEvent(service.baseUrl, eventId, {
       capacity: 1_000_000,
-      admission_rate_per_minute: RATE,
+      admission_rate_per_minute: OPTIONS.rate,
       state: 'open',
     });
     await sleep(2000);
-    const measured = await window(redis, service, () => fleet.messages);
+    const measured = await measureWindow(redis, service.child.pid!, OPTIONS.window, () => fleet.messages);
     rows.push({
       mode: 'streams',
       clients: size,
@@ -259,19 +232,17 @@ runBenchmark(async () => {
       updatesPerSecond: measured.perSecond,
     });
 
-    if (index === SIZES.length - 1) {
+    if (index === OPTIONS.streams.length - 1) {
       // Delivery delay: paused, then the head leaves; every stream's position falls by one.
       await putEvent(service.baseUrl, eventId, {
         capacity: 1_000_000,
-        admission_rate_per_minute: RATE,
+        admission_rate_per_minute: OPTIONS.rate,
         state: 'paused',
       });
       await sleep(3000);
-      const event = (
-        await httpJson('GET', `${service.baseUrl}/api/v1/waitroom/admin/events/${eventId}`, undefined, {
-          'x-api-key': ADMIN_KEY,
-        })
-      ).body as { stats: { queue_length: number; admitted_total: number } };
+      const event = (await getEvent(service.baseUrl, eventId)) as {
+        stats: { queue_length: number; admitted_total: number };
+      };
       // Nobody left: the people admitted are the first joiners, so the next one heads the queue.
       const head = ids[event.stats.admitted_total];
       const leftAt = performance.now();
@@ -288,7 +259,7 @@ runBenchmark(async () => {
   }
 
   printTable(
-    `Stream fan-out, one instance, ${WINDOW_S} s windows, positions moving every tick (${RATE} admissions/min)`,
+    `Stream fan-out, one instance, ${OPTIONS.window} s windows, positions moving every tick (${OPTIONS.rate} admissions/min)`,
     [
       'mode',
       'clients',
@@ -310,5 +281,5 @@ runBenchmark(async () => {
     log(
       `delivery of a position change: p50 ${fmt(delivery.p50, 0)} ms, p99 ${fmt(delivery.p99, 0)} ms, max ${fmt(delivery.max, 0)} ms`,
     );
-  writeResult('stream', { windowSeconds: WINDOW_S, rate: RATE, rows, deliveryMs: delivery });
+  writeResult('stream', { windowSeconds: OPTIONS.window, rate: OPTIONS.rate, rows, deliveryMs: delivery });
 });

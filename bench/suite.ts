@@ -173,7 +173,7 @@ async function ceiling(): Promise<StepResult> {
     const keys = new RedisKeys('wr:');
     const eventId = 'ceiling';
     const eventKeys = keys.forEvent(eventId);
-    await upsertEvent(redis, scripts, keys, eventId, eventSettings(), false);
+    await upsertEvent({ redis, scripts, keys }, eventId, eventSettings(), false);
     const joins = 200_000;
     await prefillJoins(redis, script(scripts, 'join'), eventKeys, 20_000, {
       userPrefix: 'warm-',
@@ -339,6 +339,14 @@ const metText = (t: Target) => (met(t) === null ? 'not measured' : met(t) ? 'met
 const figure = (value: number | null, unit: string) =>
   value === null ? '-' : `${fmt(value, value < 0.1 ? 3 : 2)}${unit === 'B' ? ' B' : unit}`;
 
+/** The first cells of a measured run's row: its label, rate and p50/p99 latency. */
+const rateCells = (label: string, m: any) => [
+  label,
+  fmt(m.perSecond, 0),
+  fmt(m.latencyMs.p50),
+  fmt(m.latencyMs.p99),
+];
+
 function markdown(suite: Record<string, any>): string {
   const steps = suite.steps as Record<string, StepResult>;
   const r = (name: string) => (steps[name]?.ok ? steps[name].result! : undefined);
@@ -352,9 +360,12 @@ function markdown(suite: Record<string, any>): string {
     for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
     lines.push('');
   };
-  const failed = (name: string) => {
+  /** A benchmark's section: its heading, a note when it failed or did not run, and its result. */
+  const section = (heading: string, name: string) => {
+    lines.push(`## ${heading}`, '');
     if (steps[name] && !steps[name].ok) lines.push(`**Failed in this run:** ${steps[name].error}`, '');
     else if (!steps[name]) lines.push('Not run in this run.', '');
+    return r(name);
   };
   lines.push(
     '# Benchmarks',
@@ -391,15 +402,10 @@ function markdown(suite: Record<string, any>): string {
     '',
   );
 
-  lines.push('## Join', '');
-  failed('join');
-  const j = r('join');
+  const j = section('Join', 'join');
   if (j) {
     const row = (label: string, m: any, base: any) => [
-      label,
-      fmt(m.perSecond, 0),
-      fmt(m.latencyMs.p50),
-      fmt(m.latencyMs.p99),
+      ...rateCells(label, m),
       fmt(m.cpuUsPerJoin?.server, 0),
       base ? fmt(m.perSecond / base.perSecond) : '1.00',
     ];
@@ -439,15 +445,10 @@ function markdown(suite: Record<string, any>): string {
       );
   }
 
-  lines.push('## Status poll and leave', '');
-  failed('poll');
-  const p = r('poll');
+  const p = section('Status poll and leave', 'poll');
   if (p) {
     const row = (label: string, m: any, base: any) => [
-      label,
-      fmt(m.perSecond, 0),
-      fmt(m.latencyMs.p50),
-      fmt(m.latencyMs.p99),
+      ...rateCells(label, m),
       fmt(m.cpuUsPerRequest, 0),
       fmt(m.redisCommandsPerRequest, 2),
       fmt(m.perSecond / base.perSecond),
@@ -495,9 +496,7 @@ function markdown(suite: Record<string, any>): string {
     );
   }
 
-  lines.push('## Outbox relay', '');
-  failed('relay');
-  const rl = r('relay');
+  const rl = section('Outbox relay', 'relay');
   if (rl) {
     table(
       ['path', 'messages/s', '× raw'],
@@ -529,9 +528,7 @@ function markdown(suite: Record<string, any>): string {
       );
   }
 
-  lines.push('## Stream fan-out', '');
-  failed('stream');
-  const s = r('stream');
+  const s = section('Stream fan-out', 'stream');
   if (s) {
     table(
       ['mode', 'clients', 'service cores', 'Redis cmds/s', 'updates/s'],
@@ -550,9 +547,7 @@ function markdown(suite: Record<string, any>): string {
       );
   }
 
-  lines.push('## Mixed realistic sale', '');
-  failed('sale');
-  const sale = r('sale');
+  const sale = section('Mixed realistic sale', 'sale');
   if (sale) {
     const o = sale.options;
     lines.push(
@@ -587,9 +582,7 @@ function markdown(suite: Record<string, any>): string {
     );
   }
 
-  lines.push("## Redis's own ceiling (per event)", '');
-  failed('ceiling');
-  const c = r('ceiling');
+  const c = section("Redis's own ceiling (per event)", 'ceiling');
   if (c) {
     const service = (name: string, path: string[]) => {
       let value: any = r(name);

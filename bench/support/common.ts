@@ -5,7 +5,7 @@
  * Benchmarks are not tests: each one measures a baseline in the same run and reports ratios,
  * because absolute figures on a 2-core box with the load generator on it say little alone.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -64,6 +64,30 @@ export function listOption(name: string, fallback: number[]): number[] {
       if (!Number.isFinite(value)) throw new Error(`--${name}: not a number list: ${part}`);
       return value;
     });
+}
+
+type OptionValue = number | string | number[] | string[];
+
+/**
+ * A benchmark's options, declared once with their defaults. Each is read as `--flag=value` (else
+ * BENCH_FLAG, see option()); the flag is the key in kebab case (`tickBatch`: --tick-batch) unless
+ * `flags` names another. A value takes its default's type: a number, a string, a list of numbers
+ * (listOption) or a set of words (`--phases=a,b`, each once). The object is what the benchmark
+ * prints and saves as its options.
+ */
+export function benchOptions<T extends Record<string, OptionValue>>(
+  defaults: T,
+  flags: Partial<Record<keyof T, string>> = {},
+): T {
+  const read: Record<string, OptionValue> = {};
+  for (const [key, fallback] of Object.entries(defaults)) {
+    const flag = flags[key] ?? key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+    if (typeof fallback === 'number') read[key] = numberOption(flag, fallback);
+    else if (typeof fallback === 'string') read[key] = option(flag, fallback);
+    else if (typeof fallback[0] === 'number') read[key] = listOption(flag, fallback as number[]);
+    else read[key] = [...new Set(option(flag, fallback.join(',')).split(','))];
+  }
+  return read as T;
 }
 
 export function commandLine(): string {
@@ -225,6 +249,51 @@ export function captureTail(
   return () => lines.join('\n');
 }
 
+/**
+ * A server the benchmark started as a child process that tells its port over IPC (`{ port }`):
+ * tracked, so it is stopped on every way out, and its last lines kept for an error. Resolves once
+ * the port is known.
+ */
+export async function childServer(
+  child: ChildProcess,
+  label: string,
+): Promise<{ baseUrl: string; pid: number; stop: () => Promise<void> }> {
+  track(child);
+  const tail = captureTail(child, label);
+  const port = await new Promise<number>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${label} server did not start:\n${tail()}`)), 60000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      done(message.port);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${label} server exited with ${code}:\n${tail()}`));
+    });
+  });
+  return { baseUrl: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/**
+ * The baseline server (bench/support/bare-join-server.ts, node:http + ioredis running the app's
+ * scripts) on `redisUrl`, its keys under `prefix`; `variant` names a what-if (`auto-pipelining`,
+ * `coalesced`), plain without one.
+ */
+export function startBareJoinServer(redisUrl: string, prefix: string, variant?: string) {
+  const child = fork(join(__dirname, 'bare-join-server.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      ...(variant ? { BARE_VARIANT: variant } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  return childServer(child, 'bare');
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
@@ -314,7 +383,8 @@ export interface ServiceProcess {
 
 /**
  * Starts the built service (dist/.../main.js) as its own process, the way `npm start` does,
- * with the brief's settings. cwd is a temporary directory so no stray .env is read.
+ * with the brief's settings. cwd is a temporary directory so no stray .env is read. Like every
+ * tracked child it is stopped at the end (runCleanup), whatever happens; stop() stops it sooner.
  */
 export async function startService(
   prefix: string,
@@ -376,22 +446,33 @@ export async function httpJson(
   return { status: response.status, body: parsed };
 }
 
+/** A call of the admin API on one event, /api/v1/waitroom/admin/events/:id, with the admin key. */
+function adminEventCall(method: string, baseUrl: string, eventId: string, body?: unknown) {
+  return httpJson(method, `${baseUrl}/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, body, {
+    'x-api-key': ADMIN_KEY,
+  });
+}
+
 /** PUT /api/v1/waitroom/admin/events/:id, which also registers the event for the relay and the scheduler. */
 export async function putEvent(
   baseUrl: string,
   eventId: string,
   config: Record<string, unknown>,
 ): Promise<void> {
-  const response = await httpJson(
-    'PUT',
-    `${baseUrl}/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`,
-    config,
-    {
-      'x-api-key': ADMIN_KEY,
-    },
-  );
+  const response = await adminEventCall('PUT', baseUrl, eventId, config);
   if (response.status !== 201 && response.status !== 200)
     throw new Error(`PUT event ${eventId}: ${response.status} ${JSON.stringify(response.body)}`);
+}
+
+/** GET /api/v1/waitroom/admin/events/:id: the event's config and stats, as the admin API answers. */
+export async function getEvent(baseUrl: string, eventId: string): Promise<Record<string, any>> {
+  return (await adminEventCall('GET', baseUrl, eventId)).body as Record<string, any>;
+}
+
+/** DELETE /api/v1/waitroom/admin/events/:id (the event must be closed). */
+export async function deleteEvent(baseUrl: string, eventId: string): Promise<void> {
+  const removed = await adminEventCall('DELETE', baseUrl, eventId);
+  if (removed.status !== 200) throw new Error(`DELETE ${eventId}: ${removed.status}`);
 }
 
 // ------------------------------------------------------------------ CPU accounting

@@ -1,22 +1,28 @@
 /**
- * Fixed-concurrency HTTP load with autocannon's programmatic API: every request is a join
- * with a user_id of its own. Latency is taken from each response (autocannon measures it with
- * hrtime) into a sample of our own, because autocannon's histogram keeps whole milliseconds
- * and a join on loopback takes about one.
+ * Fixed-concurrency HTTP load with autocannon's programmatic API: joins, each with a user_id of
+ * its own, or requests over a list of paths. Latency is taken from each response (autocannon
+ * measures it with hrtime) into a sample of our own, because autocannon's histogram keeps whole
+ * milliseconds and a join on loopback takes about one.
  */
-import autocannon from 'autocannon';
+import autocannon, { type AutocannonRequest } from 'autocannon';
 import { Samples, summarize, type LatencySummary } from './common';
 
-export interface JoinLoad {
+/** One kind of request, repeated at fixed concurrency for `duration` seconds or `amount` requests. */
+export interface Load {
   baseUrl: string;
-  eventId: string;
   connections: number;
-  /** Seconds; or `amount` requests. */
+  /** Seconds (10 when neither is given); or `amount` requests. */
   duration?: number;
   amount?: number;
+  /** autocannon's request; its setupRequest gives each request its own body or path. */
+  request: AutocannonRequest;
+}
+
+export type JoinLoad = Omit<Load, 'request'> & {
+  eventId: string;
   /** user_id = `${userPrefix}${n}`, n counting from 0 for this prefix. */
   userPrefix: string;
-}
+};
 
 export interface LoadResult {
   requests: number;
@@ -38,14 +44,16 @@ export interface LoadRun extends LoadResult {
   flowingSeconds: number;
 }
 
-export async function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
-  let counter = 0;
+/**
+ * Runs a load; a 2xx answer counts as ok and its latency goes into the sample. Throughput is over
+ * the time answers were flowing, from the first to the last (connection set-up and the tail left out).
+ */
+export async function runLoad(load: Load): Promise<LoadRun> {
   const latencies = new Samples();
   const statusCounts: Record<string, number> = {};
   let ok = 0;
   let firstAt = 0;
   let lastAt = 0;
-  const eventJson = JSON.stringify(load.eventId);
   const started = performance.now();
   const result = await new Promise<{ errors: number; timeouts: number }>((done, fail) => {
     const instance = autocannon(
@@ -54,17 +62,7 @@ export async function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
         connections: load.connections,
         ...(load.amount ? { amount: load.amount } : { duration: load.duration ?? 10 }),
         timeout: 10,
-        requests: [
-          {
-            method: 'POST',
-            path: JOIN_PATH,
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (request) => ({
-              ...request,
-              body: `{"user_id":"${load.userPrefix}${counter++}","event_id":${eventJson}}`,
-            }),
-          },
-        ],
+        requests: [load.request],
       },
       (error, outcome) =>
         error ? fail(error) : done({ errors: outcome.errors, timeouts: outcome.timeouts }),
@@ -85,7 +83,6 @@ export async function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
   });
   const seconds = (performance.now() - started) / 1000;
   const requests = Object.values(statusCounts).reduce((sum, count) => sum + count, 0);
-  // Throughput over the time responses were flowing (excludes connection set-up and the tail).
   const flowing = lastAt > firstAt ? (lastAt - firstAt) / 1000 : seconds;
   return {
     requests,
@@ -99,4 +96,36 @@ export async function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
     samples: latencies.values(),
     flowingSeconds: flowing,
   };
+}
+
+/** Joins, each with a user_id of its own. */
+export function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
+  let counter = 0;
+  const eventJson = JSON.stringify(load.eventId);
+  return runLoad({
+    ...load,
+    request: {
+      method: 'POST',
+      path: JOIN_PATH,
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (request) => ({
+        ...request,
+        body: `{"user_id":"${load.userPrefix}${counter++}","event_id":${eventJson}}`,
+      }),
+    },
+  });
+}
+
+/** Requests without a body over a list of paths, round-robin (each once with `amount` = paths.length). */
+export function runPathLoad(
+  load: Omit<Load, 'request'> & { method: 'GET' | 'DELETE'; paths: string[] },
+): Promise<LoadRun> {
+  let next = 0;
+  return runLoad({
+    ...load,
+    request: {
+      method: load.method,
+      setupRequest: (request) => ({ ...request, path: load.paths[next++ % load.paths.length] }),
+    },
+  });
 }

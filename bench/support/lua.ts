@@ -96,15 +96,20 @@ export async function holdRelayLease(redis: Redis, keys: RedisKeys, eventId: str
   await redis.set(keys.forEvent(eventId).outboxLease, BENCH_LEASE_OWNER, 'PX', 3_600_000);
 }
 
+/** A Redis with the app's scripts loaded, and the key layout a benchmark writes there under. */
+export interface ScriptedRedis {
+  redis: Redis;
+  scripts: Map<string, LuaScript>;
+  keys: RedisKeys;
+}
+
 /**
  * Writes an event's config with upsert-event-2.lua, as QueueRepository.upsertEvent does.
  * `register` adds it to the event registry and marks it active, which is what makes the
  * service's admission scheduler and outbox relay look at it (the admin API always does both).
  */
 export async function upsertEvent(
-  redis: Redis,
-  scripts: Map<string, LuaScript>,
-  keys: RedisKeys,
+  { redis, scripts, keys }: ScriptedRedis,
   eventId: string,
   settings: EventSettings,
   register: boolean,
@@ -156,6 +161,41 @@ export function admissionCall(
 }
 
 /**
+ * `count` EVALSHA calls of one script, pipelined: `chunk` calls a pipeline, `inFlight` pipelines
+ * at a time, so Redis never waits for the client. `call(i)` gives the i-th call's KEYS then ARGV;
+ * `check` sees every reply (an error reply throws); `afterChunk` runs after each pipeline.
+ */
+export async function pipelinedEvalsha(
+  redis: Redis,
+  lua: LuaScript,
+  count: number,
+  call: (index: number) => (string | number)[],
+  options: {
+    chunk: number;
+    inFlight: number;
+    check: (reply: unknown) => void;
+    afterChunk?: (size: number) => Promise<unknown>;
+  },
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const from = next;
+      const size = Math.min(options.chunk, count - from);
+      next += size;
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < size; i++) pipeline.evalsha(lua.sha, lua.numberOfKeys, ...call(from + i));
+      for (const [error, reply] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        options.check(reply);
+      }
+      await options.afterChunk?.(size);
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, worker));
+}
+
+/**
  * Adds `count` queued sessions with join-11.lua through pipelined EVALSHA (a few pipelines in
  * flight, so Redis never waits for the client). User ids are `${userPrefix}${index}`.
  * `dropOutbox` deletes the QUEUE_JOINED entries as it goes (they are not what is measured).
@@ -173,38 +213,24 @@ export async function prefillJoins(
     inFlight?: number;
   },
 ): Promise<{ ms: number; perSecond: number }> {
-  const chunk = options.chunk ?? 2000;
   const first = options.firstIndex ?? 0;
   const started = performance.now();
-  let next = 0;
   let sinceDrop = 0;
-  const worker = async () => {
-    while (next < count) {
-      const from = next;
-      const size = Math.min(chunk, count - from);
-      next += size;
-      const pipeline = redis.pipeline();
-      for (let i = 0; i < size; i++) {
-        pipeline.evalsha(
-          join.sha,
-          join.numberOfKeys,
-          ...joinCall(keys, `${options.userPrefix}${first + from + i}`),
-        );
-      }
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [error, reply] of replies) {
-        if (error) throw error;
-        const code = (reply as string[])[0];
-        if (code !== 'CREATED') throw new Error(`prefill join: ${code}`);
-      }
+  await pipelinedEvalsha(redis, join, count, (i) => joinCall(keys, `${options.userPrefix}${first + i}`), {
+    chunk: options.chunk ?? 2000,
+    inFlight: options.inFlight ?? 3,
+    check: (reply) => {
+      const code = (reply as string[])[0];
+      if (code !== 'CREATED') throw new Error(`prefill join: ${code}`);
+    },
+    afterChunk: async (size) => {
       sinceDrop += size;
       if (options.dropOutbox && sinceDrop >= 100_000) {
         sinceDrop = 0;
         await redis.unlink(keys.outbox);
       }
-    }
-  };
-  await Promise.all(Array.from({ length: options.inFlight ?? 3 }, worker));
+    },
+  });
   if (options.dropOutbox) await redis.unlink(keys.outbox);
   const ms = performance.now() - started;
   return { ms, perSecond: (count / ms) * 1000 };

@@ -3,7 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { freePort, onCleanup, sleep, stopChild, track } from './common';
+import {
+  ensureBuilt,
+  environmentFacts,
+  freePort,
+  log,
+  onCleanup,
+  processCpuMs,
+  sleep,
+  startService,
+  stopChild,
+  track,
+  type ServiceProcess,
+} from './common';
 
 /**
  * A redis-server of the benchmark's own (no persistence, a free loopback port, removed at the
@@ -49,4 +61,52 @@ export async function startOwnRedis(label: string): Promise<{ redis: Redis; url:
 /** Redis's count of commands processed so far (scripts' inner commands included). */
 export async function commandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+}
+
+/**
+ * The start of a benchmark on a Redis of its own: dist/ built when it is stale, the server up,
+ * the facts of the box (with the build's) and the options it runs with in the log.
+ */
+export async function openOwnRedisRun(
+  label: string,
+  options: Record<string, unknown>,
+): Promise<{ redis: Redis; url: string; pid: number; facts: Record<string, unknown> }> {
+  const build = ensureBuilt();
+  const own = await startOwnRedis(label);
+  const facts = { ...(await environmentFacts(own.redis)), build };
+  log(`options ${JSON.stringify(options)}`);
+  return { ...own, facts };
+}
+
+/** The key prefix of the service a benchmark starts on its own Redis. */
+export const SERVICE_PREFIX = 'wr:';
+
+/** The built service on the Redis at `url`, its keys under SERVICE_PREFIX, errors only in its log. */
+export function startServiceOn(url: string): Promise<ServiceProcess> {
+  return startService(SERVICE_PREFIX, { REDIS_URL: url, LOG_LEVEL: 'error' });
+}
+
+/**
+ * Waits `seconds` and reports what the process `pid` and Redis did meanwhile: the process's CPU
+ * (cores), Redis's commands/s (the measurement's own two INFO calls left out) and how fast
+ * `count` grew (per second).
+ */
+export async function measureWindow(
+  redis: Redis,
+  pid: number,
+  seconds: number,
+  count: () => number = () => 0,
+): Promise<{ cores: number; commandsPerSecond: number; perSecond: number }> {
+  const commandsBefore = await commandsProcessed(redis);
+  const cpuBefore = processCpuMs(pid)!;
+  const countBefore = count();
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const wallMs = performance.now() - started;
+  const cpuMs = processCpuMs(pid)! - cpuBefore;
+  return {
+    cores: cpuMs / wallMs,
+    commandsPerSecond: (((await commandsProcessed(redis)) - commandsBefore - 2) * 1000) / wallMs,
+    perSecond: ((count() - countBefore) * 1000) / wallMs,
+  };
 }

@@ -1,15 +1,10 @@
-import type Redis from 'ioredis';
-import type { LuaScript } from '../../apps/waitroom/src/redis/lua-scripts';
 import { benchPrefix, connectRedis, deleteByPrefix, environmentFacts, log, onCleanup } from './common';
-import { RedisKeys, appScripts, loadIntoRedis } from './lua';
+import { RedisKeys, appScripts, loadIntoRedis, type ScriptedRedis } from './lua';
 
-export interface BenchRun {
-  redis: Redis;
+export interface BenchRun extends ScriptedRedis {
   facts: Record<string, unknown>;
   /** Key prefix of this run (`<tag><6 hex>:`); everything under it is deleted on every way out. */
   prefix: string;
-  keys: RedisKeys;
-  scripts: Map<string, LuaScript>;
 }
 
 /**
