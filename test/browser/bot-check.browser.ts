@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startApp, type RunningApp } from '../support/app-harness';
-import { launchBrowser, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { startApp } from '../support/app-harness';
+import { BrowserSuite, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
 
 // What the page functions below touch in the browser (the test project has no DOM lib).
 declare const localStorage: { getItem(key: string): string | null };
@@ -13,34 +13,16 @@ declare const localStorage: { getItem(key: string): string | null };
  * low here; what a real one costs is in the README ("Bot check").
  */
 describe('waiting page with the bot check (browser)', () => {
-  let running: RunningApp;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    running = await startApp({ background: false });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await running?.close();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
+  const suite = BrowserSuite.forTests(() => startApp({ background: false }));
 
   async function open(path: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    expect(await page.goto(`${running.baseUrl}${path}`)).not.toBeNull();
+    const { page, response } = await suite.open(path);
+    expect(response).not.toBeNull();
     return page;
   }
 
   const powEvent = (label: string, maxNumber: number) =>
-    running.http.createEvent(label, {
+    suite.running.http.createEvent(label, {
       capacity: 10,
       state: 'paused',
       bot_check: 'proof_of_work',
@@ -72,7 +54,7 @@ describe('waiting page with the bot check (browser)', () => {
     await join.click();
     await waitForText(page, '#position', (text) => /^\d+ of \d+$/.test(text));
     const sessionId = await savedSessionId(page, eventId);
-    expect((await running.http.session(sessionId!)).body).toMatchObject({
+    expect((await suite.running.http.session(sessionId!)).body).toMatchObject({
       user_id: 'pow-person',
       status: 'queued',
     });
@@ -91,7 +73,7 @@ describe('waiting page with the bot check (browser)', () => {
       const body = JSON.parse(route.request().postData() ?? '{}') as { altcha?: string };
       if (!spent && body.altcha) {
         spent = true;
-        const first = await running.http.post('/api/v1/waitroom/join', {
+        const first = await suite.running.http.post('/api/v1/waitroom/join', {
           user_id: 'someone-else',
           event_id: eventId,
           altcha: body.altcha,
@@ -109,11 +91,11 @@ describe('waiting page with the bot check (browser)', () => {
     expect(spent).toBe(true);
     expect(challenges).toHaveLength(1);
     const sessionId = await savedSessionId(page, eventId);
-    expect((await running.http.session(sessionId!)).body.user_id).toBe('pow-retry-person');
+    expect((await suite.running.http.session(sessionId!)).body.user_id).toBe('pow-retry-person');
   });
 
   it('shows no check for an event without the bot check', async () => {
-    const eventId = await running.http.createEvent('pow-off', { capacity: 10, state: 'paused' });
+    const eventId = await suite.running.http.createEvent('pow-off', { capacity: 10, state: 'paused' });
     const page = await open(`/waitroom/${eventId}`);
     const join = page.getByRole('button', { name: /Join/ });
     await expect(join.isEnabled()).resolves.toBe(true);

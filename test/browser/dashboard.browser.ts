@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { QueueService } from '../../apps/waitroom/src/queue/queue.service';
-import { eventually, startApp, type RunningApp } from '../support/app-harness';
-import { launchBrowser, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
+import { eventually, startApp } from '../support/app-harness';
+import { BrowserSuite, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
 import { ADMIN_KEY } from '../support/test-env';
 
 // What the page functions below touch in the browser (the test project has no DOM lib).
@@ -26,34 +26,11 @@ const KEY_STORAGE = 'waitroom.dashboard.admin-key';
  * pages; a phone-sized screen. A screenshot per step lands in test-results/screenshots/.
  */
 describe('operator dashboard (browser)', () => {
-  let running: RunningApp;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const suite = BrowserSuite.forTests(() => startApp({ env: { HISTORY_SAMPLE_INTERVAL_MS: '500' } }));
   const admin = { 'x-api-key': ADMIN_KEY };
 
-  beforeAll(async () => {
-    running = await startApp({ env: { HISTORY_SAMPLE_INTERVAL_MS: '500' } });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await running?.close();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  async function open(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-    const context = await browser.newContext({
-      locale: 'en-US',
-      viewport: { width: 1280, height: 900 },
-      ...options,
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    const response = await page.goto(`${running.baseUrl}${path}`);
+  async function open(path: string, options: BrowserContextOptions = {}): Promise<Page> {
+    const { page, response } = await suite.open(path, { viewport: { width: 1280, height: 900 }, ...options });
     expect(response?.status()).toBe(200);
     return page;
   }
@@ -63,7 +40,7 @@ describe('operator dashboard (browser)', () => {
     await page.getByRole('button', { name: 'Use this key' }).click();
   }
 
-  const stats = async (eventId: string) => (await running.http.stats(eventId)).body;
+  const stats = async (eventId: string) => (await suite.running.http.stats(eventId)).body;
   const points = (page: Page, chart: string) =>
     page.locator(`#chart-${chart}`).getAttribute('data-points').then(Number);
   /**
@@ -117,7 +94,7 @@ describe('operator dashboard (browser)', () => {
     await page.getByLabel('State').selectOption('open');
     await page.getByRole('button', { name: 'Create event' }).click();
     await waitForText(page, '#status', (text) => text.includes(`Event ${eventId} created`));
-    const created = await running.http.get(`/api/v1/waitroom/admin/events/${eventId}`, admin);
+    const created = await suite.running.http.get(`/api/v1/waitroom/admin/events/${eventId}`, admin);
     expect(created.body).toMatchObject({
       capacity: 2,
       admission_rate_per_minute: 6000,
@@ -130,7 +107,7 @@ describe('operator dashboard (browser)', () => {
     await waitForText(page, '#create-error', (text) => text.includes('already exists'));
 
     // The list shows it with live numbers.
-    await running.http.join('listed-1', eventId);
+    await suite.running.http.join('listed-1', eventId);
     await waitForText(page, `tr[data-event-id="${eventId}"] td:nth-child(6)`, (text) => text === '1');
     await screenshot(page, 'dashboard-04-list');
     expect(await seriousA11yViolations(page)).toEqual([]);
@@ -149,7 +126,7 @@ describe('operator dashboard (browser)', () => {
     const before = { points: await points(page, 'queue'), image: await queueChart.screenshot() };
 
     // People join through the API: the charts move.
-    for (let i = 0; i < 12; i++) await running.http.join(`person-${i}`, eventId);
+    for (let i = 0; i < 12; i++) await suite.running.http.join(`person-${i}`, eventId);
     await waitForText(page, '#n-queue', (text) => text === '11');
     await eventually(
       () => points(page, 'queue'),
@@ -177,9 +154,9 @@ describe('operator dashboard (browser)', () => {
     await waitForText(page, '#status', (text) => text.startsWith('Paused'));
     await waitForText(page, '#n-state', (text) => text === 'paused');
     expect((await stats(eventId)).state).toBe('paused');
-    const readyOne = (await running.http.join('listed-1', eventId)).body;
+    const readyOne = (await suite.running.http.join('listed-1', eventId)).body;
     expect(readyOne.status).toBe('ready');
-    await running.app.get(QueueService).finishCheckout(readyOne.session_id, 'completed');
+    await suite.running.app.get(QueueService).finishCheckout(readyOne.session_id, 'completed');
     const paused = await stats(eventId);
     expect(paused.active_count).toBe(1);
     await page.waitForTimeout(1500); // 30 admission ticks
@@ -205,7 +182,7 @@ describe('operator dashboard (browser)', () => {
     await page.getByLabel('Admission rate per minute').fill('');
     await page.getByRole('button', { name: 'Save' }).click();
     await waitForText(page, '#status', (text) => text.startsWith('Saved'));
-    const saved = (await running.http.get(`/api/v1/waitroom/admin/events/${eventId}`, admin)).body;
+    const saved = (await suite.running.http.get(`/api/v1/waitroom/admin/events/${eventId}`, admin)).body;
     expect(saved).toMatchObject({
       capacity: 5,
       admission_rate_per_minute: null,
@@ -221,7 +198,7 @@ describe('operator dashboard (browser)', () => {
     // Close: joins refused (409) from then on.
     await page.getByRole('button', { name: 'Close' }).click();
     await waitForText(page, '#n-state', (text) => text === 'closed');
-    expect((await running.http.join('too-late', eventId)).status).toBe(409);
+    expect((await suite.running.http.join('too-late', eventId)).status).toBe(409);
     await screenshot(page, 'dashboard-08-closed');
   });
 
@@ -239,8 +216,8 @@ describe('operator dashboard (browser)', () => {
   });
 
   it('fits a 360 px wide phone screen, and an unknown event is a 404 page', async () => {
-    const eventId = await running.http.createEvent('dash-phone', { capacity: 3 });
-    await running.http.join('someone', eventId);
+    const eventId = await suite.running.http.createEvent('dash-phone', { capacity: 3 });
+    await suite.running.http.join('someone', eventId);
     const page = await open(`/admin/dashboard/${eventId}`, { viewport: { width: 360, height: 740 } });
     await giveKey(page, ADMIN_KEY);
     await waitForText(page, '#n-queue', (text) => text !== '–');
@@ -253,7 +230,7 @@ describe('operator dashboard (browser)', () => {
     await screenshot(page, 'dashboard-10-phone');
     expect(await seriousA11yViolations(page)).toEqual([]);
 
-    const missing = await page.goto(`${running.baseUrl}/admin/dashboard/no-such-event`);
+    const missing = await page.goto(`${suite.running.baseUrl}/admin/dashboard/no-such-event`);
     expect(missing?.status()).toBe(404);
     await expect(
       page.getByRole('heading', { name: 'There is no event no-such-event.' }).isVisible(),

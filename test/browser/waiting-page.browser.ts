@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { eventually, startApp, type RunningApp } from '../support/app-harness';
-import { launchBrowser, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { eventually, startApp } from '../support/app-harness';
+import { BrowserSuite, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
 
 // What the page functions below touch in the browser (the test project has no DOM lib).
 declare const document: { activeElement: { id: string } | null; documentElement: { scrollWidth: number } };
@@ -14,29 +14,10 @@ declare const localStorage: { getItem(key: string): string | null };
  * lands in test-results/screenshots/.
  */
 describe('waiting page (browser)', () => {
-  let running: RunningApp;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const suite = BrowserSuite.forTests(() => startApp());
 
-  beforeAll(async () => {
-    running = await startApp();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await running?.close();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  async function open(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US', ...options });
-    contexts.push(context);
-    const page = await context.newPage();
-    const response = await page.goto(`${running.baseUrl}${path}`);
+  async function open(path: string, options: BrowserContextOptions = {}): Promise<Page> {
+    const { page, response } = await suite.open(path, options);
     expect(response).not.toBeNull();
     return page;
   }
@@ -47,23 +28,23 @@ describe('waiting page (browser)', () => {
       `waitroom:session:${eventId}`,
     );
 
-  const status = async (sessionId: string) => (await running.http.session(sessionId)).body;
+  const status = async (sessionId: string) => (await suite.running.http.session(sessionId)).body;
 
   it('joins, shows the place falling live, keeps it over a reload, and links to checkout with the token', async () => {
-    const eventId = await running.http.createEvent('page', {
+    const eventId = await suite.running.http.createEvent('page', {
       capacity: 1,
       admission_rate_per_minute: 6000,
       checkout_url: 'https://shop.example.com/checkout?step=pay&lang=en',
     });
     // Someone holds the only slot; two more wait ahead of our person.
-    const first = (await running.http.join('holder', eventId)).body.session_id as string;
+    const first = (await suite.running.http.join('holder', eventId)).body.session_id as string;
     await eventually(
       () => status(first),
       (s) => s.status === 'ready',
     );
     const ahead = [
-      (await running.http.join('ahead-1', eventId)).body.session_id as string,
-      (await running.http.join('ahead-2', eventId)).body.session_id as string,
+      (await suite.running.http.join('ahead-1', eventId)).body.session_id as string,
+      (await suite.running.http.join('ahead-2', eventId)).body.session_id as string,
     ];
 
     const page = await open(`/waitroom/${eventId}?user_id=person-1`);
@@ -85,7 +66,7 @@ describe('waiting page (browser)', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
 
     // The person ahead leaves: the place falls on the page by itself (the stream).
-    await running.http.leave(ahead[0]);
+    await suite.running.http.leave(ahead[0]);
     await waitForText(page, '#position', (text) => text.startsWith('2 of'));
     expect(await live.textContent()).toContain('number 2');
     await screenshot(page, '03-queued-2');
@@ -94,17 +75,17 @@ describe('waiting page (browser)', () => {
     await page.reload();
     await waitForText(page, '#position', (text) => text.startsWith('2 of'));
     expect(await savedSessionId(page, eventId)).toBe(sessionId);
-    expect((await running.http.stats(eventId)).body.queue_length).toBe(2);
+    expect((await suite.running.http.stats(eventId)).body.queue_length).toBe(2);
     await screenshot(page, '04-reloaded');
 
-    await running.http.leave(ahead[1]);
+    await suite.running.http.leave(ahead[1]);
     await waitForText(page, '#position', (text) => text.startsWith('1 of'));
     // Joined at place 3, now at the front: the bar has gone the whole way the queue can take it.
     expect(await page.locator('#progress').getAttribute('value')).toBe('95');
     await screenshot(page, '05-queued-1');
 
     // The holder leaves, freeing the slot: our person is admitted.
-    await running.http.leave(first);
+    await suite.running.http.leave(first);
     const checkout = page.getByRole('link', { name: /checkout/i });
     await checkout.waitFor({ timeout: 15000 });
     const session = await status(sessionId!);
@@ -122,7 +103,7 @@ describe('waiting page (browser)', () => {
   });
 
   it('without a checkout_url shows the token to copy', async () => {
-    const eventId = await running.http.createEvent('page-token', {
+    const eventId = await suite.running.http.createEvent('page-token', {
       capacity: 5,
       admission_rate_per_minute: 6000,
     });
@@ -141,9 +122,9 @@ describe('waiting page (browser)', () => {
   });
 
   it('speaks German from ?lang=de and from Accept-Language', async () => {
-    const eventId = await running.http.createEvent('page-de', { capacity: 1 });
+    const eventId = await suite.running.http.createEvent('page-de', { capacity: 1 });
     // Someone holds the only slot, so the person below stays queued at place 1.
-    const holder = (await running.http.join('holder-de', eventId)).body.session_id as string;
+    const holder = (await suite.running.http.join('holder-de', eventId)).body.session_id as string;
     await eventually(
       () => status(holder),
       (s) => s.status === 'ready',
@@ -171,12 +152,12 @@ describe('waiting page (browser)', () => {
   });
 
   it('fits a 360 px wide phone screen without horizontal scrolling', async () => {
-    const eventId = await running.http.createEvent('page-phone', {
+    const eventId = await suite.running.http.createEvent('page-phone', {
       capacity: 1,
       admission_rate_per_minute: 6000,
     });
-    await running.http.join('someone-first', eventId);
-    await running.http.join('someone-second', eventId);
+    await suite.running.http.join('someone-first', eventId);
+    await suite.running.http.join('someone-second', eventId);
     const page = await open(`/waitroom/${eventId}?lang=fr`, { viewport: { width: 360, height: 740 } });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
@@ -187,16 +168,16 @@ describe('waiting page (browser)', () => {
   });
 
   it('answers an unknown event with a 404 page', async () => {
-    const context = await browser.newContext({ locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    const response = await page.goto(`${running.baseUrl}/waitroom/no-such-event-${Date.now()}`);
+    const page = await suite.newPage();
+    const response = await page.goto(`${suite.running.baseUrl}/waitroom/no-such-event-${Date.now()}`);
     expect(response?.status()).toBe(404);
     await expect(page.getByRole('heading', { name: 'Event not found' }).isVisible()).resolves.toBe(true);
     await screenshot(page, '11-not-found');
     expect(await seriousA11yViolations(page)).toEqual([]);
     // An id the API could never accept is the same page.
-    const invalid = await page.goto(`${running.baseUrl}/waitroom/${encodeURIComponent('bad id!')}?lang=de`);
+    const invalid = await page.goto(
+      `${suite.running.baseUrl}/waitroom/${encodeURIComponent('bad id!')}?lang=de`,
+    );
     expect(invalid?.status()).toBe(404);
     await expect(
       page.getByRole('heading', { name: 'Veranstaltung nicht gefunden' }).isVisible(),
@@ -204,26 +185,26 @@ describe('waiting page (browser)', () => {
   });
 
   it('says when the event is closed, on opening the page and on a join refused with 409', async () => {
-    const closed = await running.http.createEvent('page-closed', { capacity: 1, state: 'closed' });
+    const closed = await suite.running.http.createEvent('page-closed', { capacity: 1, state: 'closed' });
     const page = await open(`/waitroom/${closed}`);
     await expect(page.getByRole('heading', { name: 'This queue is closed' }).isVisible()).resolves.toBe(true);
     await screenshot(page, '12-closed');
 
-    const closing = await running.http.createEvent('page-closing', { capacity: 1 });
+    const closing = await suite.running.http.createEvent('page-closing', { capacity: 1 });
     const late = await open(`/waitroom/${closing}`);
     await late.getByRole('button', { name: /Join/ }).waitFor();
-    await running.http.upsertEvent(closing, { capacity: 1, state: 'closed' });
+    await suite.running.http.upsertEvent(closing, { capacity: 1, state: 'closed' });
     await late.getByRole('button', { name: /Join/ }).click();
     await late.getByRole('heading', { name: 'This queue is closed' }).waitFor({ timeout: 10000 });
     expect(await late.evaluate(() => document.activeElement?.id)).toBe('view-heading');
   });
 
   it('leaves the queue after a confirmation, and offers to join again', async () => {
-    const eventId = await running.http.createEvent('page-leave', {
+    const eventId = await suite.running.http.createEvent('page-leave', {
       capacity: 1,
       admission_rate_per_minute: 6000,
     });
-    await running.http.join('holds-the-slot', eventId);
+    await suite.running.http.join('holds-the-slot', eventId);
     const page = await open(`/waitroom/${eventId}`);
     await page.getByRole('button', { name: /Join/ }).click();
     await waitForText(page, '#position', (text) => text.startsWith('1 of'));

@@ -1,7 +1,15 @@
 import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+  type Response,
+} from 'playwright-core';
+import type { RunningApp } from './app-harness';
 
 /** Debian's chromium package: no browser download (the machines have no outside network). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,6 +26,49 @@ export const SCREENSHOT_DIR = join(__dirname, '../../test-results/screenshots');
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * The app and Chromium of a browser test's describe block: started before its tests (the app by
+ * `start`), closed after them. Every context made through it (English unless told otherwise) is
+ * closed after each test.
+ */
+export class BrowserSuite {
+  running!: RunningApp;
+  browser!: Browser;
+  private readonly contexts: BrowserContext[] = [];
+
+  /** Registers the describe block's hooks. */
+  static forTests(start: () => Promise<RunningApp>): BrowserSuite {
+    const suite = new BrowserSuite();
+    beforeAll(async () => {
+      suite.running = await start();
+      suite.browser = await launchBrowser();
+    });
+    afterAll(async () => {
+      await suite.browser?.close();
+      await suite.running?.close();
+    });
+    afterEach(async () => {
+      for (const context of suite.contexts.splice(0)) await context.close();
+    });
+    return suite;
+  }
+
+  async newPage(options: BrowserContextOptions = {}): Promise<Page> {
+    const context = await this.browser.newContext({ locale: 'en-US', ...options });
+    this.contexts.push(context);
+    return context.newPage();
+  }
+
+  /** A new page at `path` of the app, and the answer to its navigation. */
+  async open(
+    path: string,
+    options: BrowserContextOptions = {},
+  ): Promise<{ page: Page; response: Response | null }> {
+    const page = await this.newPage(options);
+    return { page, response: await page.goto(`${this.running.baseUrl}${path}`) };
+  }
 }
 
 /** A full-page PNG in test-results/screenshots/<name>.png (git-ignored), for a person to look at. */
