@@ -151,11 +151,9 @@ describe('HTTP input parsing', () => {
     });
 
     it('refuses a text/plain join with 415, even when the text is JSON', async () => {
-      const response = await running.http.post(
-        JOIN_PATH,
-        JSON.stringify({ user_id: 'text-user', event_id: eventId }),
-        { 'content-type': 'text/plain' },
-      );
+      const response = await running.http.join('text-user', eventId, undefined, {
+        'content-type': 'text/plain',
+      });
       expect(response.status).toBe(415);
       expectErrorShape(response.body, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
@@ -181,20 +179,16 @@ describe('HTTP input parsing', () => {
     });
 
     it('accepts application/json with a charset parameter', async () => {
-      const response = await running.http.post(
-        JOIN_PATH,
-        JSON.stringify({ user_id: 'charset-user', event_id: eventId }),
-        { 'content-type': 'application/json; charset=utf-8' },
-      );
+      const response = await running.http.join('charset-user', eventId, undefined, {
+        'content-type': 'application/json; charset=utf-8',
+      });
       expect(response.status).toBe(201);
     });
 
     it('refuses a media type that only starts like JSON', async () => {
-      const response = await running.http.post(
-        JOIN_PATH,
-        JSON.stringify({ user_id: 'jsonx-user', event_id: eventId }),
-        { 'content-type': 'application/jsonx' },
-      );
+      const response = await running.http.join('jsonx-user', eventId, undefined, {
+        'content-type': 'application/jsonx',
+      });
       expect(response.status).toBe(415);
       expectErrorShape(response.body, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
@@ -215,11 +209,9 @@ describe('HTTP input parsing', () => {
     );
 
     it('accepts Content-Encoding identity', async () => {
-      const response = await running.http.post(
-        JOIN_PATH,
-        { user_id: 'identity-user', event_id: eventId },
-        { 'content-encoding': 'identity' },
-      );
+      const response = await running.http.join('identity-user', eventId, undefined, {
+        'content-encoding': 'identity',
+      });
       expect(response.status).toBe(201);
     });
   });
