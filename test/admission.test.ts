@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import type { Producer } from 'kafkajs';
 import { eventually, startApp, type RunningApp } from './support/app-harness';
-import { sendRaw, testProducer, TopicCollector } from './support/kafka';
+import { sendCheckoutOutcome, testProducer, TopicCollector } from './support/kafka';
 
 /** Issue 5: admission within capacity and rate, reclaiming slots, pre-queue shuffle, signed tokens. */
 describe('admission', () => {
@@ -54,12 +54,7 @@ describe('admission', () => {
     expect(await statuses()).toEqual(['ready', 'ready', 'queued', 'queued', 'queued']);
     expect((await svc.http.session(sessions[2].session_id)).body.position).toBe(1);
 
-    await sendRaw(
-      producer,
-      Topics.CHECKOUT_COMPLETED,
-      JSON.stringify({ session_id: sessions[0].session_id }),
-      eventId,
-    );
+    await sendCheckoutOutcome(producer, Topics.CHECKOUT_COMPLETED, sessions[0].session_id, eventId);
     await eventually(statuses, (list) => list.join() === 'completed,ready,ready,queued,queued');
     expect((await svc.http.stats(eventId)).body).toMatchObject({
       active_count: 2,
@@ -72,34 +67,19 @@ describe('admission', () => {
   it('frees the slot when a ready session leaves or checkout reports it expired', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 300 });
     const [first, second, third] = await joinMany(eventId, 3, 'free');
-    await eventually(
-      () => svc.http.session(first.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(first.session_id, 'ready');
 
     expect((await svc.http.leave(first.session_id)).body).toEqual({
       session_id: first.session_id,
       status: 'left',
     });
-    await eventually(
-      () => svc.http.session(second.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(second.session_id, 'ready');
 
-    await sendRaw(
-      producer,
-      Topics.CHECKOUT_EXPIRED,
-      JSON.stringify({ session_id: second.session_id, reason: 'payment timeout' }),
-      eventId,
-    );
-    await eventually(
-      () => svc.http.session(second.session_id),
-      (r) => r.body.status === 'expired',
-    );
-    await eventually(
-      () => svc.http.session(third.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await sendCheckoutOutcome(producer, Topics.CHECKOUT_EXPIRED, second.session_id, eventId, {
+      reason: 'payment timeout',
+    });
+    await svc.http.waitForStatus(second.session_id, 'expired');
+    await svc.http.waitForStatus(third.session_id, 'ready');
     expect((await svc.http.stats(eventId)).body).toMatchObject({
       left_total: 1,
       expired_total: 1,
@@ -143,10 +123,7 @@ describe('admission', () => {
   it('issues tokens that verify against the JWKS; a tampered or misdirected token does not', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 60 });
     const [session] = await joinMany(eventId, 1, 'token');
-    const ready = await eventually(
-      () => svc.http.session(session.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    const ready = await svc.http.waitForStatus(session.session_id, 'ready');
     const token: string = ready.body.admission_token;
     const jwks = createLocalJWKSet((await svc.http.get('/.well-known/jwks.json')).body);
     const { payload, protectedHeader } = await jwtVerify(token, jwks, {
@@ -170,10 +147,7 @@ describe('admission', () => {
     const [first, second] = await joinMany(expiring, 2, 'exp');
     const idle = await newEvent({ capacity: 1, state: 'paused', idle_timeout_seconds: 10 });
     const [polled, silent] = await joinMany(idle, 2, 'idle');
-    await eventually(
-      () => svc.http.session(first.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(first.session_id, 'ready');
 
     // Keep one idle-event session alive by polling (GET is its heartbeat); let the other go quiet.
     const deadline = Date.now() + 13000;
@@ -261,10 +235,7 @@ describe('admission token keys', () => {
       const eventId = `rot-${Date.now()}`;
       await svc.http.upsertEvent(eventId, { capacity: 1 });
       const session = (await svc.http.join('rotating', eventId)).body;
-      const ready = await eventually(
-        () => svc.http.session(session.session_id),
-        (r) => r.body.status === 'ready',
-      );
+      const ready = await svc.http.waitForStatus(session.session_id, 'ready');
       expect(decodeProtectedHeader(ready.body.admission_token).kid).toBe(currentKid);
       await jwtVerify(ready.body.admission_token, createLocalJWKSet(jwks), { audience: eventId });
     } finally {

@@ -49,7 +49,7 @@ describe('event lifecycle: DELETE /admin/events/:event_id', () => {
     expect(removed.status).toBe(200);
     expect(removed.body).toEqual({ event_id: eventId, removed: true, ended_sessions: 5 });
 
-    const left = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.event_id === eventId, 5);
+    const left = await collector.waitForEvent(Topics.QUEUE_LEFT, eventId, 5);
     expect(left.map((m) => m.body.reason)).toEqual(Array(5).fill('removed'));
     expect(new Set(left.map((m) => m.body.session_id))).toEqual(new Set(sessions));
 

@@ -9,7 +9,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { startApp, eventually, type RunningApp } from './support/app-harness';
-import { kafkaBroker, sendRaw, testProducer, TopicCollector } from './support/kafka';
+import { kafkaBroker, sendCheckoutOutcome, sendRaw, testProducer, TopicCollector } from './support/kafka';
 import { monitorRedis } from './support/redis-monitor';
 import { TEST_REDIS_URL } from './support/test-env';
 
@@ -43,7 +43,7 @@ describe('event streaming', () => {
     const joined = (await svc.http.join('stream-user', eventId)).body;
     await svc.http.leave(joined.session_id);
 
-    const [joinedMessage] = await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId);
+    const [joinedMessage] = await collector.waitForEvent(Topics.QUEUE_JOINED, eventId);
     expect(joinedMessage.key).toBe(eventId);
     expect(joinedMessage.headers.message_id).toBe(joinedMessage.body.message_id);
     expect(validateMessage(QueueJoinedMessage, joinedMessage.body)).toEqual({
@@ -71,7 +71,7 @@ describe('event streaming', () => {
       ].sort(),
     );
 
-    const [leftMessage] = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body?.event_id === eventId);
+    const [leftMessage] = await collector.waitForEvent(Topics.QUEUE_LEFT, eventId);
     expect(leftMessage.key).toBe(eventId);
     expect(leftMessage.headers.message_id).toBe(leftMessage.body.message_id);
     expect(validateMessage(QueueLeftMessage, leftMessage.body).ok).toBe(true);
@@ -93,7 +93,7 @@ describe('event streaming', () => {
   it('visits a queued but quiet event with one call a relay pass: no lease taken, nothing read, until entries wait', async () => {
     const eventId = await newEvent({ capacity: 5, state: 'paused' });
     for (const user of ['quiet-1', 'quiet-2']) expect((await svc.http.join(user, eventId)).status).toBe(201);
-    await collector.waitFor(Topics.QUEUE_JOINED, (m) => m.body?.event_id === eventId, 2);
+    await collector.waitForEvent(Topics.QUEUE_JOINED, eventId, 2);
     const outboxKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:outbox`;
     const leaseKey = `${outboxKey}:lease`;
     // The lease of the last batch runs out (or was released); from then on nothing takes it.
@@ -124,7 +124,7 @@ describe('event streaming', () => {
   it('publishes QUEUE_READY with a token that verifies against the JWKS, equal to the session token', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 120 });
     const joined = (await svc.http.join('ready-user', eventId)).body;
-    const [ready] = await collector.waitFor(Topics.QUEUE_READY, (m) => m.body?.event_id === eventId);
+    const [ready] = await collector.waitForEvent(Topics.QUEUE_READY, eventId);
     expect(ready.key).toBe(eventId);
     expect(ready.headers.message_id).toBe(ready.body.message_id);
     expect(validateMessage(QueueReadyMessage, ready.body).ok).toBe(true);
@@ -158,18 +158,10 @@ describe('event streaming', () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 120 });
     const first = (await svc.http.join('buyer-1', eventId)).body;
     const second = (await svc.http.join('buyer-2', eventId)).body;
-    await eventually(
-      () => svc.http.session(first.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(first.session_id, 'ready');
 
     // A completion for the still-queued second buyer must not touch it.
-    await sendRaw(
-      producer,
-      Topics.CHECKOUT_COMPLETED,
-      JSON.stringify({ session_id: second.session_id }),
-      eventId,
-    );
+    await sendCheckoutOutcome(producer, Topics.CHECKOUT_COMPLETED, second.session_id, eventId);
     const completion = JSON.stringify({
       session_id: first.session_id,
       order_id: 'o-1',
@@ -178,36 +170,17 @@ describe('event streaming', () => {
     await sendRaw(producer, Topics.CHECKOUT_COMPLETED, completion, eventId);
     await sendRaw(producer, Topics.CHECKOUT_COMPLETED, completion, eventId);
 
-    await eventually(
-      () => svc.http.session(first.session_id),
-      (r) => r.body.status === 'completed',
-    );
-    await eventually(
-      () => svc.http.session(second.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(first.session_id, 'completed');
+    await svc.http.waitForStatus(second.session_id, 'ready');
     const stats = await eventually(
       () => svc.http.stats(eventId),
       (r) => r.body.completed_total >= 1,
     );
     expect(stats.body).toMatchObject({ completed_total: 1, admitted_total: 2, active_count: 1 });
 
-    await sendRaw(
-      producer,
-      Topics.CHECKOUT_FAILED,
-      JSON.stringify({ session_id: second.session_id }),
-      eventId,
-    );
-    await eventually(
-      () => svc.http.session(second.session_id),
-      (r) => r.body.status === 'failed',
-    );
-    await sendRaw(
-      producer,
-      Topics.CHECKOUT_EXPIRED,
-      JSON.stringify({ session_id: second.session_id }),
-      eventId,
-    );
+    await sendCheckoutOutcome(producer, Topics.CHECKOUT_FAILED, second.session_id, eventId);
+    await svc.http.waitForStatus(second.session_id, 'failed');
+    await sendCheckoutOutcome(producer, Topics.CHECKOUT_EXPIRED, second.session_id, eventId);
     await new Promise((r) => setTimeout(r, 500));
     expect((await svc.http.session(second.session_id)).body.status).toBe('failed');
     expect((await svc.http.stats(eventId)).body).toMatchObject({
@@ -221,10 +194,7 @@ describe('event streaming', () => {
   it('sends poison messages to <TOPIC>.DLQ with the original bytes and an error header, and keeps consuming', async () => {
     const eventId = await newEvent({ capacity: 1, checkout_timeout_seconds: 120 });
     const buyer = (await svc.http.join('dlq-buyer', eventId)).body;
-    await eventually(
-      () => svc.http.session(buyer.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(buyer.session_id, 'ready');
     const marker = `poison-${eventId}`;
     const notJson = `{not json ${marker}`;
     const noSession = JSON.stringify({ order_id: marker });
@@ -236,12 +206,7 @@ describe('event streaming', () => {
       JSON.stringify({ session_id: 42, note: marker }),
       eventId,
     );
-    await sendRaw(
-      producer,
-      Topics.CHECKOUT_COMPLETED,
-      JSON.stringify({ session_id: buyer.session_id }),
-      eventId,
-    );
+    await sendCheckoutOutcome(producer, Topics.CHECKOUT_COMPLETED, buyer.session_id, eventId);
 
     const dead = await collector.waitFor(
       'CHECKOUT_COMPLETED.DLQ',
@@ -261,10 +226,7 @@ describe('event streaming', () => {
     );
     expect(wrongType.headers.error).toMatch(/session_id is required and must be a non-empty string/);
     // The valid message behind the poison ones was processed: the partition is not blocked.
-    await eventually(
-      () => svc.http.session(buyer.session_id),
-      (r) => r.body.status === 'completed',
-    );
+    await svc.http.waitForStatus(buyer.session_id, 'completed');
   });
 
   it('loses no QUEUE_JOINED when the broker is down during 1,000 joins', async () => {
@@ -284,12 +246,7 @@ describe('event streaming', () => {
     } finally {
       await kafkaBroker('start-kafka');
     }
-    const received = await collector.waitFor(
-      Topics.QUEUE_JOINED,
-      (m) => m.body?.event_id === eventId,
-      1000,
-      120000,
-    );
+    const received = await collector.waitForEvent(Topics.QUEUE_JOINED, eventId, 1000, 120000);
     const ids = new Set(received.map((m) => m.body.message_id));
     expect(ids.size).toBe(1000);
     expect(new Set(received.map((m) => m.body.session_id))).toEqual(new Set(sessions));

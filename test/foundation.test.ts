@@ -4,7 +4,7 @@ import { CheckoutEventsService } from '../apps/waitroom/src/events/checkout-inbo
 import { eventually, startApp, type RunningApp } from './support/app-harness';
 import { kafkaCli, sendRaw, testProducer } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
-import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
+import { TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
 
 /** Issue 2: the hybrid app boots on the real stack, consumes, produces, and fails fast on bad config. */
 describe('foundation', () => {
@@ -78,13 +78,8 @@ describe('foundation', () => {
   });
 
   it('runs as a process and stops cleanly on SIGTERM', async () => {
-    const service = new ServiceProcess({
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: uniquePrefix('proc'),
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-      ADMIN_API_KEY: ADMIN_KEY,
-      LOG_FORMAT: 'json',
-    });
+    // Its log at the default level (`log`): the line "stopped cleanly" is one of those.
+    const service = ServiceProcess.onStack(uniquePrefix('proc'), { LOG_LEVEL: 'log', LOG_FORMAT: 'json' });
     await service.start();
     expect((await service.http.get('/health/live')).status).toBe(200);
     service.signal('SIGTERM');

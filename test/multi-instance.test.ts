@@ -5,9 +5,9 @@ import type { Producer } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { RedisKeys } from '../apps/waitroom/src/redis/redis-keys';
 import { deleteKeys, eventually } from './support/app-harness';
-import { sendRaw, testProducer, TopicCollector } from './support/kafka';
+import { sendCheckoutOutcome, testProducer, TopicCollector } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
-import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
+import { ADMIN_KEY, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
 
 /**
  * Issue 5: three service processes share one Redis (and the consumer group) through minutes of
@@ -31,20 +31,13 @@ describe('three instances under churn', () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const signingKey = await exportPKCS8(privateKey);
     const altchaKey = randomBytes(32).toString('hex');
-    instances = [0, 1, 2].map(
-      () =>
-        new ServiceProcess({
-          REDIS_URL: TEST_REDIS_URL,
-          REDIS_KEY_PREFIX: prefix,
-          KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-          ADMIN_API_KEY: ADMIN_KEY,
-          ADMISSION_TOKEN_PRIVATE_KEY: signingKey,
-          // Instances share their keys, as in a deployment: a challenge issued by one verifies on all.
-          ALTCHA_HMAC_KEY: altchaKey,
-          ADMISSION_TICK_MS: '50',
-          JOIN_RATE_LIMIT_PER_MINUTE: '0',
-          LOG_LEVEL: 'warn',
-        }),
+    instances = [0, 1, 2].map(() =>
+      ServiceProcess.onStack(prefix, {
+        ADMISSION_TOKEN_PRIVATE_KEY: signingKey,
+        // Instances share their keys, as in a deployment: a challenge issued by one verifies on all.
+        ALTCHA_HMAC_KEY: altchaKey,
+        ADMISSION_TICK_MS: '50',
+      }),
     );
     await Promise.all(instances.map((instance) => instance.start()));
     collector = await TopicCollector.start([Topics.QUEUE_JOINED, Topics.QUEUE_READY, Topics.QUEUE_LEFT]);
@@ -102,12 +95,7 @@ describe('three instances under churn', () => {
           const outcome = draw < 7 ? 'completed' : draw < 8 ? 'failed' : 'expired';
           expectedOutcome.set(sessionId, outcome);
           if (outcome !== 'expired') {
-            await sendRaw(
-              producer,
-              OUTCOME_TOPICS[outcome],
-              JSON.stringify({ session_id: sessionId }),
-              eventId,
-            );
+            await sendCheckoutOutcome(producer, OUTCOME_TOPICS[outcome], sessionId, eventId);
           }
         }
         await new Promise((r) => setTimeout(r, 100));
@@ -127,12 +115,7 @@ describe('three instances under churn', () => {
       expect(maxActive).toBe(CAPACITY);
 
       // Nothing lost: every join has its QUEUE_JOINED, counted by message_id.
-      const joinedMessages = await collector.waitFor(
-        Topics.QUEUE_JOINED,
-        (m) => m.body?.event_id === eventId,
-        joined.length,
-        60000,
-      );
+      const joinedMessages = await collector.waitForEvent(Topics.QUEUE_JOINED, eventId, joined.length, 60000);
       expect(new Set(joinedMessages.map((m) => m.body.session_id))).toEqual(new Set(joined));
       expect(new Set(joinedMessages.map((m) => m.body.message_id)).size).toBe(joined.length);
 

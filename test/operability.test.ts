@@ -6,7 +6,7 @@ import { startApp, eventually, type RunningApp } from './support/app-harness';
 import { TopicCollector } from './support/kafka';
 import { RedisProcess } from './support/redis-processes';
 import { ServiceProcess } from './support/service-process';
-import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
+import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 
 /** Issue 6: probes through a Redis outage, OpenAPI, abuse limits, headers, SIGTERM during a burst. */
 describe('operability', () => {
@@ -186,14 +186,7 @@ describe('operability', () => {
 
   describe('SIGTERM during a burst of joins', () => {
     it('answers or refuses every request, exits 0, and publishes the QUEUE_JOINED of every accepted join and no other', async () => {
-      const service = new ServiceProcess({
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_KEY_PREFIX: uniquePrefix('sigterm'),
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-        ADMIN_API_KEY: ADMIN_KEY,
-        JOIN_RATE_LIMIT_PER_MINUTE: '0',
-        LOG_LEVEL: 'warn',
-      });
+      const service = ServiceProcess.onStack(uniquePrefix('sigterm'));
       await service.start();
       const collector = await TopicCollector.start([Topics.QUEUE_JOINED]);
       try {
@@ -225,12 +218,7 @@ describe('operability', () => {
         // Each request was accepted (201), refused while closing (503, Fastify's answer on a
         // closing server; the load balancer retries elsewhere) or never connected (null).
         expect(responses.filter((r) => r !== null && r.status !== 201 && r.status !== 503)).toEqual([]);
-        const published = await collector.waitFor(
-          Topics.QUEUE_JOINED,
-          (m) => m.body?.event_id === eventId,
-          accepted.length,
-          30000,
-        );
+        const published = await collector.waitForEvent(Topics.QUEUE_JOINED, eventId, accepted.length, 30000);
         expect(new Set(published.map((m) => m.body.session_id))).toEqual(new Set(accepted));
       } finally {
         await collector.stop();

@@ -3,7 +3,7 @@ import { RedisKeys } from '../apps/waitroom/src/redis/redis-keys';
 import { deleteKeys, eventually } from './support/app-harness';
 import { monitorRedis } from './support/redis-monitor';
 import { ServiceProcess } from './support/service-process';
-import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
+import { ADMIN_KEY, TEST_REDIS_URL, uniquePrefix } from './support/test-env';
 
 const POLL_SNAPSHOT_MS = 100;
 
@@ -21,18 +21,11 @@ describe('status polls across two service processes', () => {
   let poller: ServiceProcess;
 
   beforeAll(async () => {
-    [joiner, poller] = [0, 1].map(
-      () =>
-        new ServiceProcess({
-          REDIS_URL: TEST_REDIS_URL,
-          REDIS_KEY_PREFIX: prefix,
-          KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-          ADMIN_API_KEY: ADMIN_KEY,
-          ADMISSION_TICK_MS: '50',
-          POLL_SNAPSHOT_MS: String(POLL_SNAPSHOT_MS),
-          JOIN_RATE_LIMIT_PER_MINUTE: '0',
-          LOG_LEVEL: 'warn',
-        }),
+    [joiner, poller] = [0, 1].map(() =>
+      ServiceProcess.onStack(prefix, {
+        ADMISSION_TICK_MS: '50',
+        POLL_SNAPSHOT_MS: String(POLL_SNAPSHOT_MS),
+      }),
     );
     await Promise.all([joiner.start(), poller.start()]);
   }, 120000);

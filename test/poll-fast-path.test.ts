@@ -33,21 +33,8 @@ describe('status polls from the snapshot (the poll fast path)', () => {
   const queueKey = (eventId: string) => `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:queue`;
   const member = (sessionId: string) => sessionId.split('~')[1];
 
-  async function joinMany(eventId: string, count: number, label = 'fan'): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < count; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, (_, j) =>
-          svc.http.join(`${label}-${i + j}`, eventId),
-        ),
-      );
-      for (const response of batch) {
-        expect(response.status).toBe(201);
-        ids.push(response.body.session_id as string);
-      }
-    }
-    return ids;
-  }
+  const joinMany = (eventId: string, count: number, label = 'fan') =>
+    svc.http.joinMany(eventId, count, label);
 
   async function pollAll(ids: string[]) {
     return (await Promise.all(ids.map((id) => svc.http.session(id)))).map((response) => {

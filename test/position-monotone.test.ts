@@ -1,4 +1,4 @@
-import { eventually, startApp, type RunningApp } from './support/app-harness';
+import { eventually, SessionStream, startApp, type RunningApp } from './support/app-harness';
 import { ADMIN_KEY } from './support/test-env';
 
 /**
@@ -7,47 +7,6 @@ import { ADMIN_KEY } from './support/test-env';
  * whatever joins and leaves around it; the one exception is someone landing ahead (a higher
  * priority, or before a shuffled opening a draw ahead), which the waiting page explains.
  */
-class StreamPositions {
-  readonly positions: number[] = [];
-  private readonly controller = new AbortController();
-
-  static async open(baseUrl: string, sessionId: string): Promise<StreamPositions> {
-    const stream = new StreamPositions();
-    const response = await fetch(
-      `${baseUrl}/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}/stream`,
-      { signal: stream.controller.signal },
-    );
-    void stream.consume(response.body!.getReader());
-    return stream;
-  }
-
-  private async consume(body: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await body.read();
-        if (done) return;
-        buffer += Buffer.from(value).toString('utf8');
-        let split: number;
-        while ((split = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, split);
-          buffer = buffer.slice(split + 2);
-          const data = frame.split('\n').find((line) => line.startsWith('data: '));
-          if (!frame.includes('event: session') || !data) continue;
-          const body = JSON.parse(data.slice(6)) as { status: string; position: number | null };
-          if (body.status === 'queued' && body.position !== null) this.positions.push(body.position);
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-  }
-
-  close(): void {
-    this.controller.abort();
-  }
-}
-
 /** The places where a list of positions went up: [index, before, after]. */
 function rises(positions: number[]): [number, number, number][] {
   const found: [number, number, number][] = [];
@@ -62,7 +21,7 @@ const POLL_SNAPSHOT_MS = 100;
 
 describe('a queued position never goes up under churn, except when a priority guest lands ahead', () => {
   let svc: RunningApp;
-  const streams: StreamPositions[] = [];
+  const streams: SessionStream[] = [];
 
   beforeAll(async () => {
     svc = await startApp({
@@ -86,7 +45,7 @@ describe('a queued position never goes up under churn, except when a priority gu
       base.push(...batch.map((r) => r.body.session_id as string));
     }
     const watched = [60, 80, 100, 119].map((i) => base[i]);
-    streams.push(...(await Promise.all(watched.map((id) => StreamPositions.open(svc.baseUrl, id)))));
+    streams.push(...(await Promise.all(watched.map((id) => SessionStream.open(svc.baseUrl, id)))));
     await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
 
     // Churn for about 6 s: joins at priority 0 (behind everyone), leaves ahead of and behind the
@@ -124,8 +83,8 @@ describe('a queued position never goes up under churn, except when a priority gu
       expect(positions[positions.length - 1]).toBeLessThan(positions[0]);
     }
     for (const stream of streams) {
-      expect(stream.positions.length).toBeGreaterThan(2);
-      expect(rises(stream.positions)).toEqual([]);
+      expect(stream.queuedPositions.length).toBeGreaterThan(2);
+      expect(rises(stream.queuedPositions)).toEqual([]);
     }
 
     // Now a trusted gateway brings a priority-5 guest: everyone still queued moves back one place.
@@ -137,7 +96,7 @@ describe('a queued position never goes up under churn, except when a priority gu
     expect(still.every((body) => body.status === 'queued')).toBe(true);
     // The streams caught up with the paused queue first (else a rise could fall within one tick).
     await eventually(
-      async () => streams.map((s) => s.positions[s.positions.length - 1]),
+      async () => streams.map((s) => s.queuedPositions[s.queuedPositions.length - 1]),
       (positions) => positions.join() === still.map((body) => body.position).join(),
     );
     const vip = await svc.http.join('vip-guest', eventId, 5, { 'x-api-key': ADMIN_KEY });
@@ -152,9 +111,9 @@ describe('a queued position never goes up under churn, except when a priority gu
     );
     // The streams show the same single rise.
     await eventually(
-      async () => streams.map((s) => s.positions[s.positions.length - 1]),
+      async () => streams.map((s) => s.queuedPositions[s.queuedPositions.length - 1]),
       (positions) => positions.join() === after.map((body) => body.position).join(),
     );
-    for (const stream of streams) expect(rises(stream.positions)).toHaveLength(1);
+    for (const stream of streams) expect(rises(stream.queuedPositions)).toHaveLength(1);
   }, 90_000);
 });

@@ -1,55 +1,6 @@
 import { EventSnapshots } from '../apps/waitroom/src/live/event-snapshots';
 import { SessionStreamService } from '../apps/waitroom/src/live/session-stream.service';
-import { eventually, startApp, type RunningApp } from './support/app-harness';
-
-/** One open SSE stream, collecting the session bodies it receives. */
-class StreamReader {
-  readonly bodies: { status: string; position: number | null }[] = [];
-  ended = false;
-  private readonly controller = new AbortController();
-
-  static async open(baseUrl: string, sessionId: string): Promise<StreamReader> {
-    const reader = new StreamReader();
-    const response = await fetch(
-      `${baseUrl}/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}/stream`,
-      {
-        signal: reader.controller.signal,
-      },
-    );
-    void reader.consume(response.body!.getReader());
-    return reader;
-  }
-
-  private async consume(body: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await body.read();
-        if (done) break;
-        buffer += Buffer.from(value).toString('utf8');
-        let split: number;
-        while ((split = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, split);
-          buffer = buffer.slice(split + 2);
-          if (!frame.includes('event: session')) continue;
-          const data = frame.split('\n').find((line) => line.startsWith('data: '));
-          if (data) this.bodies.push(JSON.parse(data.slice(6)));
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-    this.ended = true;
-  }
-
-  get last() {
-    return this.bodies[this.bodies.length - 1];
-  }
-
-  close(): void {
-    this.controller.abort();
-  }
-}
+import { eventually, SessionStream, startApp, type RunningApp } from './support/app-harness';
 
 /**
  * Issue 11: live streams follow positions from one progress snapshot per event and tick, read a
@@ -59,7 +10,7 @@ describe('session streams', () => {
   let svc: RunningApp;
   let streams: SessionStreamService;
   let snapshots: EventSnapshots;
-  const readers: StreamReader[] = [];
+  const readers: SessionStream[] = [];
 
   beforeAll(async () => {
     svc = await startApp({ env: { STREAM_TICK_MS: '200', ADMISSION_TICK_MS: '50' } });
@@ -71,25 +22,15 @@ describe('session streams', () => {
     await svc?.close();
   });
 
-  async function joinMany(eventId: string, count: number, label: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < count; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, (_, j) =>
-          svc.http.join(`${label}-${i + j}`, eventId),
-        ),
-      );
-      ids.push(...batch.map((r) => r.body.session_id as string));
-    }
-    return ids;
-  }
+  const joinMany = (eventId: string, count: number, label: string) =>
+    svc.http.joinMany(eventId, count, label);
 
   it('gives every stream its exact position (= GET) as people leave and others are admitted, then ready', async () => {
     const eventId = await svc.http.createEvent('sse-pos', { capacity: 1, state: 'paused' });
     // 600 people: three flow buckets; streams in several of them.
     const ids = await joinMany(eventId, 600, 'p');
     const watched = [20, 300, 599].map((i) => ids[i]);
-    const watchedReaders = await Promise.all(watched.map((id) => StreamReader.open(svc.baseUrl, id)));
+    const watchedReaders = await Promise.all(watched.map((id) => SessionStream.open(svc.baseUrl, id)));
     readers.push(...watchedReaders);
     await eventually(
       async () => watchedReaders.map((r) => r.last?.position),
@@ -132,7 +73,7 @@ describe('session streams', () => {
     // A departure in the first bucket (arrivals 1-255), before the stream's first read: its base
     // counts one departure in its own bucket.
     expect((await svc.http.leave(ids[100])).status).toBe(200);
-    const reader = await StreamReader.open(svc.baseUrl, ids[50]);
+    const reader = await SessionStream.open(svc.baseUrl, ids[50]);
     readers.push(reader);
     await eventually(
       async () => reader.last,
@@ -152,7 +93,7 @@ describe('session streams', () => {
   it('reads one snapshot per event per tick, whatever the number of streams', async () => {
     const eventId = await svc.http.createEvent('sse-cost', { capacity: 1, state: 'paused' });
     const ids = await joinMany(eventId, 200, 'c');
-    const many = await Promise.all(ids.map((id) => StreamReader.open(svc.baseUrl, id)));
+    const many = await Promise.all(ids.map((id) => SessionStream.open(svc.baseUrl, id)));
     readers.push(...many);
     await eventually(
       async () => many.filter((r) => r.last !== undefined).length,
@@ -176,7 +117,7 @@ describe('session streams', () => {
       idle_timeout_seconds: 10,
     });
     const ids = await joinMany(eventId, 40, 'h');
-    const streamed = await Promise.all(ids.slice(0, 20).map((id) => StreamReader.open(svc.baseUrl, id)));
+    const streamed = await Promise.all(ids.slice(0, 20).map((id) => SessionStream.open(svc.baseUrl, id)));
     readers.push(...streamed);
     const calls = snapshots.stats.heartbeatCalls;
     // The other 20 stop polling: after the idle timeout they are abandoned, the streamed ones stay.

@@ -88,6 +88,28 @@ export class HttpClient {
   session(sessionId: string) {
     return this.get(`/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}`);
   }
+  /** Polls the session until its status is `status` (see eventually); the last answer. */
+  waitForStatus(sessionId: string, status: string, timeoutMs?: number) {
+    return eventually(
+      () => this.session(sessionId),
+      (response) => response.body.status === status,
+      timeoutMs,
+    );
+  }
+  /** `count` joins of users `<label>-<n>`, 50 at a time, each answered 201; their session ids in order. */
+  async joinMany(eventId: string, count: number, label: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, (_, j) => this.join(`${label}-${i + j}`, eventId)),
+      );
+      for (const response of batch) {
+        expect(response.status).toBe(201);
+        ids.push(response.body.session_id as string);
+      }
+    }
+    return ids;
+  }
   leave(sessionId: string) {
     return this.delete(`/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}`);
   }
@@ -106,6 +128,60 @@ export class HttpClient {
     return this.put(`/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, config, {
       'x-api-key': ADMIN_KEY,
     });
+  }
+}
+
+/** One open live stream (GET /sessions/:id/stream), collecting the session bodies it receives. */
+export class SessionStream {
+  readonly bodies: { status: string; position: number | null }[] = [];
+  ended = false;
+  private readonly controller = new AbortController();
+
+  static async open(baseUrl: string, sessionId: string): Promise<SessionStream> {
+    const stream = new SessionStream();
+    const response = await fetch(
+      `${baseUrl}/api/v1/waitroom/sessions/${encodeURIComponent(sessionId)}/stream`,
+      { signal: stream.controller.signal },
+    );
+    void stream.consume(response.body!.getReader());
+    return stream;
+  }
+
+  private async consume(body: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await body.read();
+        if (done) break;
+        buffer += Buffer.from(value).toString('utf8');
+        let split: number;
+        while ((split = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          if (!frame.includes('event: session')) continue;
+          const data = frame.split('\n').find((line) => line.startsWith('data: '));
+          if (data) this.bodies.push(JSON.parse(data.slice(6)));
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+    this.ended = true;
+  }
+
+  get last() {
+    return this.bodies[this.bodies.length - 1];
+  }
+
+  /** The places it showed while the session was queued, in order. */
+  get queuedPositions(): number[] {
+    return this.bodies.flatMap((body) =>
+      body.status === 'queued' && body.position !== null ? [body.position] : [],
+    );
+  }
+
+  close(): void {
+    this.controller.abort();
   }
 }
 

@@ -108,6 +108,11 @@ export class TopicCollector {
     }
   }
 
+  /** waitFor the messages of one event (`event_id` in the body). */
+  waitForEvent(topic: string, eventId: string, count = 1, timeoutMs = 30000): Promise<CollectedMessage[]> {
+    return this.waitFor(topic, (message) => message.body?.event_id === eventId, count, timeoutMs);
+  }
+
   async stop(): Promise<void> {
     await this.consumer.disconnect();
   }
@@ -127,6 +132,17 @@ export async function sendRaw(
   headers?: IHeaders,
 ): Promise<void> {
   await producer.send({ topic, messages: [{ key: key ?? null, value, headers }] });
+}
+
+/** What checkout reports on `topic` (CHECKOUT_COMPLETED, ...) for a session: `{ session_id, ...fields }`, keyed by event. */
+export function sendCheckoutOutcome(
+  producer: Producer,
+  topic: string,
+  sessionId: string,
+  eventId: string,
+  fields: Record<string, unknown> = {},
+): Promise<void> {
+  return sendRaw(producer, topic, JSON.stringify({ session_id: sessionId, ...fields }), eventId);
 }
 
 /** Stops or starts the stack's broker (scripts/stack.sh), for outage tests. */

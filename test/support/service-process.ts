@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { HttpClient } from './app-harness';
+import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './test-env';
 
 export const SERVICE_MAIN = join(
   __dirname,
@@ -41,6 +42,23 @@ export class ServiceProcess {
   port = 0;
 
   constructor(private readonly env: Record<string, string>) {}
+
+  /**
+   * A process on the test stack (its Redis and Kafka, the admin key) with its keys under
+   * `prefix`, no join rate limit and warnings only in its log; `env` adds or overrides settings.
+   * Processes given one prefix are instances of one deployment.
+   */
+  static onStack(prefix: string, env: Record<string, string> = {}): ServiceProcess {
+    return new ServiceProcess({
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      ADMIN_API_KEY: ADMIN_KEY,
+      JOIN_RATE_LIMIT_PER_MINUTE: '0',
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
+  }
 
   static assertBuilt(): void {
     if (!existsSync(SERVICE_MAIN))
