@@ -35,6 +35,15 @@ describe('idle and removed events', () => {
     for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map(work));
   }
 
+  /** Until the active set is empty: the scheduler retires an event a grace after its last change. */
+  const allRetired = () =>
+    eventually(
+      () => redis.client.zcard(redis.keys.activeEvents),
+      (count) => count === 0,
+      RETIRE_GRACE_MS + 15000,
+      500,
+    );
+
   /** Redis commands per second and this process's CPU (cores) over a window, with the app idle. */
   async function measure(windowMs = 4000): Promise<{ commandsPerSecond: number; cores: number }> {
     const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
@@ -66,12 +75,7 @@ describe('idle and removed events', () => {
       }),
     );
     // Operator changes mark events active; the scheduler retires them once the grace has passed.
-    await eventually(
-      () => redis.client.zcard(redis.keys.activeEvents),
-      (count) => count === 0,
-      RETIRE_GRACE_MS + 15000,
-      500,
-    );
+    await allRetired();
     const idle = await measure();
     process.stdout.write(
       `[idle-events] no event: ${empty.commandsPerSecond.toFixed(0)} Redis commands/s, ${(empty.cores * 100).toFixed(1)}% of a core; ` +
@@ -83,10 +87,7 @@ describe('idle and removed events', () => {
     // An idle event still works at once: a join marks it, and the person is admitted.
     const joined = await svc.http.join('wakes-it-up', ids[0]);
     expect(joined.status).toBe(201);
-    await eventually(
-      () => svc.http.session(joined.body.session_id),
-      (r) => r.body.status === 'ready',
-    );
+    await svc.http.waitForStatus(joined.body.session_id, 'ready');
 
     // Remove them all (closing the open ones first).
     await inBatches(async (eventId) => {
@@ -95,12 +96,7 @@ describe('idle and removed events', () => {
       expect(removed.status).toBe(200);
     });
     expect(await redis.client.scard(redis.keys.eventRegistry)).toBe(0);
-    await eventually(
-      () => redis.client.zcard(redis.keys.activeEvents),
-      (count) => count === 0,
-      RETIRE_GRACE_MS + 15000,
-      500,
-    );
+    await allRetired();
     const removed = await measure();
     process.stdout.write(
       `[idle-events] ${EVENTS} removed events: ${removed.commandsPerSecond.toFixed(0)} Redis commands/s, ${(removed.cores * 100).toFixed(1)}% of a core\n`,

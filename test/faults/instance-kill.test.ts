@@ -1,11 +1,12 @@
 import { Topics } from '@waitroom/contracts';
 import Redis from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { deleteKeys, eventually, type HttpResponse } from '../support/app-harness';
 import { TopicCollector, type CollectedMessage } from '../support/kafka';
 import { ServiceProcess } from '../support/service-process';
-import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from '../support/test-env';
+import { TEST_REDIS_URL, uniquePrefix } from '../support/test-env';
 
 /**
  * Issue 10, proof: "a service instance SIGKILLed mid-admission → no slot leaked beyond its expiry,
@@ -50,7 +51,6 @@ const SLACK_MS = 3000;
 const NEXT_ADMISSION_MS = 2000;
 const INSTANCES = 3;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const between = (min: number, max: number) => min + Math.random() * (max - min);
 const ms = (iso: string) => Date.parse(iso);
 
@@ -67,20 +67,12 @@ describe('service instances SIGKILLed mid-admission', () => {
   beforeAll(async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const signingKey = await exportPKCS8(privateKey);
-    instances = Array.from(
-      { length: INSTANCES },
-      () =>
-        new ServiceProcess({
-          REDIS_URL: TEST_REDIS_URL,
-          REDIS_KEY_PREFIX: prefix,
-          KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-          ADMIN_API_KEY: ADMIN_KEY,
-          ADMISSION_TOKEN_PRIVATE_KEY: signingKey,
-          ADMISSION_TICK_MS: '50',
-          OUTBOX_RELAY_INTERVAL_MS: '20',
-          JOIN_RATE_LIMIT_PER_MINUTE: '0',
-          LOG_LEVEL: 'warn',
-        }),
+    instances = Array.from({ length: INSTANCES }, () =>
+      ServiceProcess.onStack(prefix, {
+        ADMISSION_TOKEN_PRIVATE_KEY: signingKey,
+        ADMISSION_TICK_MS: '50',
+        OUTBOX_RELAY_INTERVAL_MS: '20',
+      }),
     );
     await Promise.all(instances.map((instance) => instance.start()));
     collector = await TopicCollector.start([Topics.QUEUE_READY, Topics.QUEUE_LEFT]);

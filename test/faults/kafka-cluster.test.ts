@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { eventually, startApp, type RunningApp } from '../support/app-harness';
 import { paced } from '../support/pacing';
@@ -31,9 +32,8 @@ const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
 const CLUSTER_DIR = join(ROOT, '.stack', 'kafka-cluster-drill');
 
-const JOINS = 1200;
-const JOIN_WINDOW_MS = 20000;
-const CONCURRENCY = 8;
+/** The joins, paced evenly (paced()): this many, over this window, this many at a time. */
+const JOINS = { count: 1200, windowMs: 20000, concurrency: 8 };
 /** When, from the first join, the partition leader is killed. */
 const KILL_AFTER_MS = 4000;
 /**
@@ -47,7 +47,6 @@ const MAX_DEAD_MS = 45000;
 /** An outbox backlog this small counts as caught up (joins keep arriving while it is read). */
 const CAUGHT_UP_BACKLOG = 10;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function cluster(...args: string[]): Promise<string> {
@@ -223,12 +222,12 @@ describe('3-broker Kafka cluster (rf 3, min.insync.replicas 2): a node SIGKILLed
       return { partition, leader, killedAt, moved, movedAt, restartAt, backAt: Date.now() };
     })();
 
-    await paced({ count: JOINS, windowMs: JOIN_WINDOW_MS, concurrency: CONCURRENCY, startedAt }, join);
+    await paced({ ...JOINS, startedAt }, join);
     const joinsEndedAt = Date.now();
     const { partition, leader, killedAt, moved, movedAt, restartAt, backAt } = await outage;
 
     expect(refused).toEqual([]);
-    expect(acknowledged).toHaveLength(JOINS);
+    expect(acknowledged).toHaveLength(JOINS.count);
 
     // The relay publishes everything: the outbox drains with the restarted node back.
     await eventually(
@@ -287,7 +286,7 @@ describe('3-broker Kafka cluster (rf 3, min.insync.replicas 2): a node SIGKILLed
     expect(new Set(received.map((m) => m.partition))).toEqual(new Set([partition]));
 
     console.log(
-      `[kafka-cluster] ${JOINS} joins over ${seconds(joinsEndedAt - startedAt)} at concurrency ${CONCURRENCY}: ` +
+      `[kafka-cluster] ${JOINS.count} joins over ${seconds(joinsEndedAt - startedAt)} at concurrency ${JOINS.concurrency}: ` +
         `acknowledged ${acknowledged.length}, refused ${refused.length}; ISR [${isr.isr.join(',')}] complete at ` +
         `${at(isrBackAt)}; QUEUE_JOINED read back ` +
         `${received.length} for ${bySession.size} sessions (same message_id again ${received.length - bySession.size}, ` +

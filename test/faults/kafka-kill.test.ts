@@ -1,5 +1,6 @@
 import { Topics } from '@waitroom/contracts';
 import Redis from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteKeys, eventually, type HttpResponse } from '../support/app-harness';
 import {
   kafkaBroker,
@@ -10,7 +11,7 @@ import {
 } from '../support/kafka';
 import { paced } from '../support/pacing';
 import { ServiceProcess } from '../support/service-process';
-import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from '../support/test-env';
+import { TEST_REDIS_URL, uniquePrefix } from '../support/test-env';
 
 /**
  * Issue 10, proof: "Kafka broker killed and restarted under joins → nothing lost".
@@ -32,9 +33,8 @@ import { ADMIN_KEY, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniquePrefix } from '../
  * private broker instead of the stack's, start one with the same script and those variables and
  * run the test with them and TEST_KAFKA_BROKERS set.
  */
-const JOINS = 1500;
-const JOIN_WINDOW_MS = 30000;
-const CONCURRENCY = 12;
+/** The joins, paced evenly (paced()): this many, over this window, this many at a time. */
+const JOINS = { count: 1500, windowMs: 30000, concurrency: 12 };
 /** When, from the first join, the broker is killed. */
 const KILL_AFTER_MS = 4000;
 /**
@@ -48,8 +48,6 @@ const DEAD_MS = Number(process.env.KAFKA_KILL_DEAD_MS ?? 15000);
 
 /** After the broker is back, the service has this long to publish its backlog and consume again. */
 const RECOVERY_MS = 60000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const lastLines = (output: string[], count = 40): string =>
   output.join('').split('\n').slice(-count).join('\n');
@@ -66,15 +64,7 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
   let brokerDown = false;
 
   beforeAll(async () => {
-    service = new ServiceProcess({
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-      ADMIN_API_KEY: ADMIN_KEY,
-      JOIN_RATE_LIMIT_PER_MINUTE: '0',
-      OUTBOX_RELAY_INTERVAL_MS: '20',
-      LOG_LEVEL: 'warn',
-    });
+    service = ServiceProcess.onStack(prefix, { OUTBOX_RELAY_INTERVAL_MS: '20' });
     await service.start();
   }, 60000);
 
@@ -90,7 +80,7 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
     const eventId = await service.http.createEvent('kkill', { capacity: 10, state: 'paused' });
     const from = await topicEndOffsets(Topics.QUEUE_JOINED);
 
-    // Joins paced evenly over JOIN_WINDOW_MS; a documented 503 (Retry-After) is retried after it.
+    // Joins paced evenly over JOINS.windowMs; a documented 503 (Retry-After) is retried after it.
     const acknowledged: Acknowledged[] = [];
     const documented503: string[] = [];
     const refused: string[] = [];
@@ -158,17 +148,17 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
       return undefined;
     });
 
-    await paced({ count: JOINS, windowMs: JOIN_WINDOW_MS, concurrency: CONCURRENCY, startedAt }, join);
+    await paced({ ...JOINS, startedAt }, join);
     const joinsEndedAt = Date.now();
     const window = await outage;
     if (!window) throw outageError;
     const { killedAt, backAt } = window;
 
     expect(refused).toEqual([]);
-    expect(acknowledged).toHaveLength(JOINS);
+    expect(acknowledged).toHaveLength(JOINS.count);
     const duringOutage = acknowledged.filter((a) => a.ackedAt > killedAt && a.ackedAt < backAt).length;
     // The broker really was away while joins were being acknowledged.
-    expect(duringOutage).toBeGreaterThan(JOINS / 4);
+    expect(duringOutage).toBeGreaterThan(JOINS.count / 4);
 
     // Recovery without a restart: ready, producer connected, outbox drained, consumer running.
     let ready: HttpResponse;
@@ -231,10 +221,10 @@ describe('Kafka broker SIGKILLed and restarted under joins', () => {
 
     // The place in line survived too: still queued, one per join.
     const stats = await service.http.stats(eventId);
-    expect(stats.body.queue_length).toBe(JOINS);
+    expect(stats.body.queue_length).toBe(JOINS.count);
 
     console.log(
-      `[kafka-kill] joins ${JOINS} over ${Math.round((joinsEndedAt - startedAt) / 1000)} s at concurrency ${CONCURRENCY}: ` +
+      `[kafka-kill] joins ${JOINS.count} over ${Math.round((joinsEndedAt - startedAt) / 1000)} s at concurrency ${JOINS.concurrency}: ` +
         `acknowledged ${acknowledged.length} (${duringOutage} while the broker was down or starting), ` +
         `503 with Retry-After ${documented503.length}, other refusals ${refused.length}; ` +
         `broker SIGKILLed at +${killedAt - startedAt} ms, back (port open) after ${backAt - killedAt} ms; ` +
