@@ -1,21 +1,10 @@
+import type { HistoryBody } from '@waitroom/contracts';
 import { ActiveEvents } from '../apps/waitroom/src/registry/active-events';
 import { QueueService } from '../apps/waitroom/src/queue/queue.service';
 import { eventually, startApp, type RunningApp, type TestRedis } from './support/app-harness';
 import { ADMIN_KEY, uniquePrefix } from './support/test-env';
 
 const INTERVAL_MS = 200;
-
-interface History {
-  event_id: string;
-  interval_seconds: number;
-  window_seconds: number;
-  t: number[];
-  queue_length: number[];
-  active_count: number[];
-  joins_per_minute: (number | null)[];
-  admissions_per_minute: (number | null)[];
-  completions_per_minute: (number | null)[];
-}
 
 /** Issue 11: the short per-event history in Redis behind the operator dashboard's charts. */
 describe('event history: GET /admin/events/:event_id/history', () => {
@@ -24,7 +13,7 @@ describe('event history: GET /admin/events/:event_id/history', () => {
   const admin = { 'x-api-key': ADMIN_KEY };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const historyOf = (app: RunningApp, eventId: string, query = '', headers = admin) =>
-    app.http.get<History & { errors?: string[] }>(
+    app.http.get<HistoryBody & { errors?: string[] }>(
       `/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}/history${query}`,
       headers,
     );
