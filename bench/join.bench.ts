@@ -5,7 +5,7 @@
  *
  *   npm run bench:join -- [--connections=50] [--duration=15] [--warmup=3] [--rounds=3]
  *                         [--flat-sizes=1000,1000000] [--flat-requests=30000] [--flat-rounds=6]
- *                         [--mem-sessions=100000] [--phases=memory,bare,bare-autopipelining,bare-coalesced,service,flat]
+ *                         [--mem-sessions=100000] [--phases=memory,minimal,bare,bare-autopipelining,bare-coalesced,service,flat]
  *                         [--build=auto|always|never] [--group-wait=120] [--quiet-wait=90]
  *                         [--verbose=1] [--cpu-prof=1]
  *   (every option also reads BENCH_<NAME>, e.g. BENCH_DURATION=5)
@@ -70,7 +70,7 @@ const OPTIONS = benchOptions({
   /** Runs per queue size, alternating sizes, each of flat-requests/flat-rounds joins. */
   flatRounds: 6,
   memSessions: 100_000,
-  phases: ['memory', 'bare', 'bare-autopipelining', 'bare-coalesced', 'service', 'flat'],
+  phases: ['memory', 'minimal', 'bare', 'bare-autopipelining', 'bare-coalesced', 'service', 'flat'],
 });
 // Whole rounds, at least one.
 OPTIONS.rounds = Math.max(1, Math.round(OPTIONS.rounds));
@@ -256,6 +256,8 @@ async function measureInterleaved(redis: Redis, targets: Target[]): Promise<Reco
 /** The bare server (the baseline) and its what-if variants, each measured when its phase is listed. */
 const BARE_SERVERS = [
   { phase: 'bare', key: 'bare', label: 'bare', eventId: 'bench-bare', variant: 'plain' },
+  // The least a join must do (support/minimal-join.lua), the baseline of the service's whole join.
+  { phase: 'minimal', key: 'minimal', label: 'minimal join', eventId: 'bench-minimal', variant: 'minimal' },
   // The same server with ioredis auto-pipelining (concurrent EVALSHAs share a socket write).
   {
     phase: 'bare-autopipelining',
@@ -613,6 +615,7 @@ async function expectUnpublished(redis: Redis, keys: RedisKeys, eventId: string)
 
 function report(output: Record<string, unknown>): void {
   const bare = output.bare as Measured | undefined;
+  const minimal = output.minimal as Measured | undefined;
   const bareAp = output.bareAutoPipelining as Measured | undefined;
   const bareCo = output.bareCoalesced as Measured | undefined;
   const service = output.service as Measured | undefined;
@@ -636,6 +639,7 @@ function report(output: Record<string, unknown>): void {
       bare ? fmt(ratio(run.perSecond, bare.perSecond)) : '-',
     ]);
   };
+  row('minimal join (node:http + ioredis, least script)', minimal);
   row('bare node:http + ioredis', bare);
   row('bare + ioredis auto-pipelining (what-if)', bareAp);
   row('bare + coalesced writes, as the service (what-if)', bareCo);
@@ -669,6 +673,19 @@ function report(output: Record<string, unknown>): void {
     ratios.serviceOverBareP50 = ratio(service.latencyMs.p50, bare.latencyMs.p50);
     ratios.serviceOverBareP99 = ratio(service.latencyMs.p99, bare.latencyMs.p99);
     ratios.serviceOverBareServerCpuPerJoin = ratio(service.cpuUsPerJoin.server, bare.cpuUsPerJoin.server);
+  }
+  if (minimal && service) {
+    // The yardsticks: throughput >= 0.6 of the minimal join, Redis CPU per join <= 1.5x.
+    ratios.serviceOverMinimalThroughput = ratio(service.perSecond, minimal.perSecond);
+    ratios.serviceOverMinimalServerCpuPerJoin = ratio(
+      service.cpuUsPerJoin.server,
+      minimal.cpuUsPerJoin.server,
+    );
+    ratios.serviceOverMinimalRedisCpuPerJoin = ratio(service.cpuUsPerJoin.redis, minimal.cpuUsPerJoin.redis);
+  }
+  if (minimal && idle) {
+    ratios.relayIdleOverMinimalThroughput = ratio(idle.perSecond, minimal.perSecond);
+    ratios.relayIdleOverMinimalRedisCpuPerJoin = ratio(idle.cpuUsPerJoin.redis, minimal.cpuUsPerJoin.redis);
   }
   if (bare && idle) {
     ratios.relayIdleOverBareThroughput = ratio(idle.perSecond, bare.perSecond);

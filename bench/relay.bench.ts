@@ -23,7 +23,7 @@ import { MESSAGE_ID_HEADER, Topics } from '@waitroom/contracts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type Redis from 'ioredis';
-import type { Consumer, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { validateEnvironment } from '../apps/waitroom/src/config/environment';
 import type { OutgoingRecord } from '../apps/waitroom/src/events/outbox/kafka-publisher';
@@ -53,7 +53,7 @@ import {
   type ServiceProcess,
 } from './support/common';
 import { serviceProfiler } from './support/cpuprofile-summary';
-import { benchKafka, waitForIdleServiceGroup } from './support/kafka';
+import { benchKafka, startCollector, waitForIdleServiceGroup } from './support/kafka';
 import { JOIN_PATH } from './support/load';
 import {
   admissionCall,
@@ -298,29 +298,6 @@ async function pacedJoins(
   await Promise.all(pending);
   agent.destroy();
   return { sent, ok, failed };
-}
-
-/** An independent consumer (own group, latest offsets) that timestamps the messages of one event. */
-async function startCollector(
-  groupId: string,
-  topic: string,
-  eventId: string,
-  onMessage: (body: any, at: number) => void,
-): Promise<Consumer> {
-  const consumer = benchKafka('waitroom-bench-collector').consumer({ groupId, maxWaitTimeInMs: 500 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  const joined = new Promise<void>((done) => consumer.on(consumer.events.GROUP_JOIN, () => done()));
-  const marker = `"event_id":"${eventId}"`;
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const at = performance.now();
-      const text = message.value?.toString('utf8') ?? '';
-      if (text.includes(marker)) onMessage(JSON.parse(text), at);
-    },
-  });
-  await joined;
-  return consumer;
 }
 
 async function main(): Promise<void> {

@@ -12,14 +12,19 @@
  *
  * Runs as a child process (its own event loop, like the service); tells the parent its port
  * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, and BARE_VARIANT for the what-if variants:
- * `auto-pipelining` (ioredis's) or `coalesced` (the service's WriteCoalescer around each EVALSHA).
+ * `auto-pipelining` (ioredis's) or `coalesced` (the service's WriteCoalescer around each EVALSHA),
+ * or `minimal`: the least a join must do (minimal-join.lua: user index, sequence, queue entry,
+ * session hash, outbox entry) answering a small JSON body of its own, the baseline the service's
+ * whole join is measured against.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join as joinPath } from 'node:path';
 import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { parseSessionReply } from '../../apps/waitroom/src/queue/session-reply';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { parseSessionId } from '../../apps/waitroom/src/queue/session-id';
 import { useSessionTicketKey } from '../../apps/waitroom/src/queue/session-ticket';
 import { sessionView } from '../../apps/waitroom/src/queue/views';
@@ -39,6 +44,12 @@ const scripts = loadLuaScripts();
 const join = scripts.get('join')!;
 const getSession = scripts.get('get-session')!;
 const leave = scripts.get('leave')!;
+const minimalJoinSource = readFileSync(joinPath(__dirname, 'minimal-join.lua'), 'utf8');
+const minimalJoin = {
+  source: minimalJoinSource,
+  sha: createHash('sha1').update(minimalJoinSource).digest('hex'),
+};
+const MINIMAL = process.env.BARE_VARIANT === 'minimal';
 const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
 const SESSION_RETENTION_SECONDS = 3600; // the service's default
 
@@ -61,6 +72,7 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
   if (typeof body.user_id !== 'string' || typeof body.event_id !== 'string')
     return send(response, 400, { code: 'VALIDATION_FAILED' });
   const eventId = body.event_id;
+  if (MINIMAL) return minimalJoinOf(eventId, body.user_id, response);
   const call = joinCall(keys.forEvent(eventId), body.user_id, {
     priority: typeof body.priority === 'number' ? body.priority : 0,
     outboxLimit: OUTBOX_MAX_BACKLOG,
@@ -79,6 +91,30 @@ async function handleJoin(raw: string, response: ServerResponse): Promise<void> 
     return send(response, reply[0] === 'EVENT_NOT_FOUND' ? 404 : 409, { code: reply[0] });
   // The benchmark's events are paused: nobody is admitted, so there is never a token to sign.
   send(response, reply[0] === 'CREATED' ? 201 : 200, sessionView(parseSessionReply(eventId, reply), null));
+}
+
+/** The `minimal` variant's join: one EVALSHA of minimal-join.lua, a small body of its own. */
+async function minimalJoinOf(eventId: string, userId: string, response: ServerResponse): Promise<void> {
+  const eventKeys = keys.forEvent(eventId);
+  const reply = (await redis.evalsha(
+    minimalJoin.sha,
+    5,
+    `${eventKeys.userPrefix}${userId}`,
+    `${eventKeys.config}:minimal-sequence`,
+    eventKeys.queue,
+    eventKeys.sessionPrefix,
+    eventKeys.outbox,
+    userId,
+    randomUUID(),
+    Date.now(),
+  )) as [string, string, number];
+  const [code, member, position] = reply;
+  send(response, code === 'CREATED' ? 201 : 200, {
+    session_id: `${eventId}~${member}`,
+    event_id: eventId,
+    status: 'queued',
+    position,
+  });
 }
 
 /** GET (get-session) or DELETE (leave) of one session, as QueueService does, without the framework. */
@@ -137,7 +173,7 @@ async function useTicketKey(): Promise<void> {
 redis.once('ready', () => {
   // A Redis of the benchmark's own starts empty: every script this server calls is loaded first.
   const scriptsLoaded = Promise.all(
-    [join, getSession, leave].map((each) => redis.script('LOAD', each.source)),
+    [join, getSession, leave, minimalJoin].map((each) => redis.script('LOAD', each.source)),
   );
   void Promise.all([scriptsLoaded, useTicketKey()]).then(() =>
     server.listen(0, '127.0.0.1', () => {

@@ -1,5 +1,5 @@
 import { CONSUMER_GROUP_ID } from '@waitroom/contracts';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { KAFKA_BROKERS, log, numberOption, sleep } from './common';
 
 export function benchKafka(clientId: string): Kafka {
@@ -50,4 +50,27 @@ export async function waitForIdleServiceGroup(): Promise<{ waitedMs: number; mem
     await admin.disconnect();
   }
   return { waitedMs: Date.now() - started, membersAtStart };
+}
+
+/** An independent consumer (own group, latest offsets) that timestamps the messages of one event. */
+export async function startCollector(
+  groupId: string,
+  topic: string,
+  eventId: string,
+  onMessage: (body: any, at: number) => void,
+): Promise<Consumer> {
+  const consumer = benchKafka('waitroom-bench-collector').consumer({ groupId, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  const joined = new Promise<void>((done) => consumer.on(consumer.events.GROUP_JOIN, () => done()));
+  const marker = `"event_id":"${eventId}"`;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const at = performance.now();
+      const text = message.value?.toString('utf8') ?? '';
+      if (text.includes(marker)) onMessage(JSON.parse(text), at);
+    },
+  });
+  await joined;
+  return consumer;
 }

@@ -1,5 +1,7 @@
+import { Topics } from '@waitroom/contracts';
 import Redis from 'ioredis';
 import { RETIRE_GRACE_MS } from '../../apps/waitroom/src/registry/active-events';
+import { TopicCollector } from '../support/kafka';
 import { eventually, startApp, type RunningApp, type TestRedis } from '../support/app-harness';
 import { RedisProcess } from '../support/redis-processes';
 import { ADMIN_KEY } from '../support/test-env';
@@ -9,6 +11,10 @@ import { ADMIN_KEY } from '../support/test-env';
  * same 1,000 removed, on a Redis of the test's own (so its command counter sees only this
  * instance). Before, every instance walked every event ever created: a relay lease and an XRANGE
  * per event every relay interval, an admission step per event every tick.
+ *
+ * Issue 23: events with people waiting and nothing happening (paused, or their checkout slots
+ * taken) must cost little too: before, the relay visited each one's outbox every 20 ms and the
+ * scheduler stepped it every tick (~180 commands/s per event and instance).
  */
 describe('idle and removed events', () => {
   const EVENTS = 1000;
@@ -44,7 +50,11 @@ describe('idle and removed events', () => {
       500,
     );
 
-  /** Redis commands per second and this process's CPU (cores) over a window, with the app idle. */
+  /**
+   * Redis commands per second and this process's CPU (cores) over a window, with the app idle.
+   * Redis 7 counts the commands a script runs in total_commands_processed too, so a script call
+   * costs its EVALSHA and every command inside.
+   */
   async function measure(windowMs = 4000): Promise<{ commandsPerSecond: number; cores: number }> {
     const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
     const before = await commands();
@@ -112,5 +122,64 @@ describe('idle and removed events', () => {
     const lasting = [];
     for (const key of left) if ((await probe.pttl(key)) < 0) lasting.push(key);
     expect(lasting).toEqual([]);
+  });
+
+  it('events with people waiting and nothing happening cost <= 10 Redis commands/s each, and still move at once', async () => {
+    const QUIET = 100;
+    const PEOPLE = 5;
+    await allRetired();
+    const empty = await measure();
+    const quietIds = Array.from({ length: QUIET }, (_, i) => `quiet-${String(i).padStart(3, '0')}`);
+    const collector = await TopicCollector.start([Topics.QUEUE_JOINED, Topics.QUEUE_READY]);
+    try {
+      for (let i = 0; i < QUIET; i += 10) {
+        await Promise.all(
+          quietIds.slice(i, i + 10).map(async (eventId, j) => {
+            // Half paused with everybody waiting; half open with their one checkout slot taken for an hour.
+            const paused = (i + j) % 2 === 0;
+            await svc.http.upsertEvent(eventId, {
+              capacity: 1,
+              checkout_timeout_seconds: 3600,
+              state: paused ? 'paused' : 'open',
+            });
+            await svc.http.joinMany(eventId, PEOPLE + (paused ? 0 : 1), eventId);
+          }),
+        );
+      }
+      // Everything the joins wrote is published, and the open events' first person admitted.
+      await collector.waitFor(
+        Topics.QUEUE_JOINED,
+        (message) => String(message.body?.event_id).startsWith('quiet-'),
+        QUIET * PEOPLE + QUIET / 2,
+      );
+      await collector.waitFor(
+        Topics.QUEUE_READY,
+        (message) => String(message.body?.event_id).startsWith('quiet-'),
+        QUIET / 2,
+      );
+      // Two windows of the scheduler's longest rest (QUIET_EVENT_STEP_MAX_MS), so its visits are averaged in.
+      const quiet = await measure(8000);
+      const perEvent = (quiet.commandsPerSecond - empty.commandsPerSecond) / QUIET;
+      process.stdout.write(
+        `[idle-events] ${QUIET} quiet events (${PEOPLE} waiting each): ${quiet.commandsPerSecond.toFixed(0)} Redis commands/s ` +
+          `(${empty.commandsPerSecond.toFixed(0)} with no event), ` +
+          `${perEvent.toFixed(2)} per quiet event\n`,
+      );
+      expect(perEvent).toBeLessThanOrEqual(10);
+
+      // Quiet is not asleep: a join is published, and a resumed event admits at once.
+      const late = await svc.http.join('late-joiner', quietIds[0]);
+      expect(late.status).toBe(201);
+      await collector.waitFor(
+        Topics.QUEUE_JOINED,
+        (message) => message.body?.session_id === late.body.session_id,
+        1,
+        2000,
+      );
+      expect((await svc.http.upsertEvent(quietIds[0], { capacity: 1, state: 'open' })).status).toBe(200);
+      await collector.waitForEvent(Topics.QUEUE_READY, quietIds[0], 1, 2000);
+    } finally {
+      await collector.stop();
+    }
   });
 });

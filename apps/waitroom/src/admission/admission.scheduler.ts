@@ -3,12 +3,26 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
 import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../registry/active-events';
 import { AdmissionRepository } from './admission.repository';
+import type { AdmissionStepResult, NoEventResult } from './admission.scripts';
 
 const ADMISSION_INTERVAL_NAME = 'admission-tick';
+/**
+ * The longest a quiet event (paused, capacity full, nobody joining) goes without a step on an
+ * instance: it bounds the delay of a wake-up this instance missed (the work's instance died),
+ * and stays under the gap after which admission-tick's rate estimate restarts its measurement.
+ */
+export const QUIET_EVENT_STEP_MAX_MS = 4000;
+/** A wake-up for an event that is not (yet) on the active list is forgotten after this long. */
+const WAKE_UP_KEPT_MS = 10_000;
 
 /**
  * Every instance runs this: each tick runs one atomic admission step per event that has work
- * (ActiveEvents: queued, admitted or unpublished), so closed and finished events cost nothing.
+ * (ActiveEvents: queued, admitted or unpublished) and is due, so closed and finished events cost
+ * nothing and quiet ones little. An event is due when its last step said so (the step returns
+ * when time alone next changes something: a checkout window ends, an idle timeout runs out, the
+ * event opens, the rate's next token), when this instance made work for it (a join, a leave, a
+ * checkout outcome, an operator's change: ActiveEvents.onWork), and at least every
+ * QUIET_EVENT_STEP_MAX_MS.
  * Capacity and "admitted once" hold because the Lua step is the only place a slot is granted,
  * so several instances ticking at once only share the work. The interval is registered with
  * @nestjs/schedule's registry (the tick length is configuration, which a decorator cannot read),
@@ -23,6 +37,10 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   private failures = 0;
   private lastSweepAt = 0;
   private sweeping = false;
+  /** Per event: when its next step is due (local clock), as its last step on this instance said. */
+  private readonly dueAt = new Map<string, number>();
+  /** Events with work made through this instance since their last step began (when it came). */
+  private readonly woken = new Map<string, number>();
   /** Counters read by the metrics endpoint, summed over this instance's steps. */
   readonly totals = { admitted: 0, expired: 0, abandoned: 0, ticks: 0, skippedTicks: 0, failedSteps: 0 };
 
@@ -34,6 +52,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    this.activeEvents.onWork((eventId) => this.woken.set(eventId, Date.now()));
     this.scheduler.addInterval(
       ADMISSION_INTERVAL_NAME,
       setInterval(() => void this.tick(), this.env.ADMISSION_TICK_MS),
@@ -55,7 +74,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     this.ticking = true;
     this.sweepIfDue();
     try {
-      const eventIds = await this.activeEvents.ids();
+      const eventIds = this.dueEvents(await this.activeEvents.ids());
       const steps = await Promise.allSettled(eventIds.map((eventId) => this.stepEvent(eventId)));
       const failed = steps.filter((step): step is PromiseRejectedResult => step.status === 'rejected');
       this.totals.failedSteps += failed.length;
@@ -75,9 +94,29 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     return true;
   }
 
+  /** The active events due for a step now; forgets what it kept for events no longer active. */
+  private dueEvents(activeIds: string[]): string[] {
+    const now = Date.now();
+    const active = new Set(activeIds);
+    for (const eventId of this.dueAt.keys()) if (!active.has(eventId)) this.dueAt.delete(eventId);
+    for (const [eventId, at] of this.woken)
+      if (!active.has(eventId) && now - at > WAKE_UP_KEPT_MS) this.woken.delete(eventId);
+    return activeIds.filter((eventId) => this.woken.has(eventId) || (this.dueAt.get(eventId) ?? 0) <= now);
+  }
+
   private async stepEvent(eventId: string): Promise<void> {
-    const result = await this.admission.step(eventId);
+    // Work made from here on wakes the event again, even while this step runs.
+    this.woken.delete(eventId);
+    let result: AdmissionStepResult | NoEventResult;
+    try {
+      result = await this.admission.step(eventId);
+    } catch (error) {
+      // Tried again next tick.
+      this.woken.set(eventId, Date.now());
+      throw error;
+    }
     if ('noEvent' in result) {
+      this.dueAt.set(eventId, Date.now() + QUIET_EVENT_STEP_MAX_MS);
       // Removed: the relay still publishes what its outbox holds, then the event is forgotten.
       if (result.outboxLength === 0) await this.activeEvents.retire(eventId);
       return;
@@ -85,6 +124,10 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     this.totals.admitted += result.admitted;
     this.totals.expired += result.expired;
     this.totals.abandoned += result.abandoned;
+    const wakeInMs = Math.min(result.wakeInMs ?? QUIET_EVENT_STEP_MAX_MS, QUIET_EVENT_STEP_MAX_MS);
+    this.dueAt.set(eventId, Date.now() + wakeInMs);
+    // What the step moved went to the event's outbox: the relay publishes it now.
+    if (result.admitted + result.expired + result.abandoned > 0) this.activeEvents.noteWork(eventId);
     if (isIdle(result)) await this.activeEvents.retire(eventId);
   }
 

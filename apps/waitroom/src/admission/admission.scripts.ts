@@ -10,6 +10,11 @@ export interface AdmissionStepResult {
   queueLength: number;
   activeCount: number;
   outboxLength: number;
+  /**
+   * In how many ms the event next needs a step if nothing else happens (a checkout window ends,
+   * an idle timeout runs out, the event opens, the rate's next token); null: nothing time-based.
+   */
+  wakeInMs: number | null;
 }
 
 /** The event has no configuration (removed): only its outbox may still hold messages. */
@@ -52,9 +57,18 @@ export const admissionStepScript = defineScript({
     const [code, ...rest] = replyArray('admission-tick', reply);
     const numbers = rest.map((value) => replyNumber('admission-tick', value));
     if (code === 'NO_EVENT' && numbers.length === 1) return { noEvent: true, outboxLength: numbers[0] };
-    if ((code === 'OK' || code === 'HELD') && numbers.length === 6) {
-      const [expired, abandoned, admitted, queueLength, activeCount, outboxLength] = numbers;
-      return { moving: code === 'OK', expired, abandoned, admitted, queueLength, activeCount, outboxLength };
+    if ((code === 'OK' || code === 'HELD') && numbers.length === 7) {
+      const [expired, abandoned, admitted, queueLength, activeCount, outboxLength, wakeIn] = numbers;
+      return {
+        moving: code === 'OK',
+        expired,
+        abandoned,
+        admitted,
+        queueLength,
+        activeCount,
+        outboxLength,
+        wakeInMs: wakeIn < 0 ? null : wakeIn,
+      };
     }
     throw new UnexpectedScriptReply('admission-tick', reply);
   },

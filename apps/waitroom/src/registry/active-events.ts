@@ -44,10 +44,14 @@ export function isIdle(work: Pick<EventWork, 'queueLength' | 'activeCount' | 'ou
  *
  * The set is one cross-event key, written by its own scripts, so it works on a Redis Cluster.
  */
+/** Told of an event with new work made through this instance (see ActiveEvents.onWork). */
+export type WorkListener = (eventId: string) => void;
+
 @Injectable()
 export class ActiveEvents {
   /** When this instance last marked each event (local clock), for throttling. */
   private readonly markedAt = new Map<string, number>();
+  private readonly workListeners: WorkListener[] = [];
   private readonly ownerId = `sweep-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
   constructor(
@@ -56,8 +60,24 @@ export class ActiveEvents {
     private readonly leases: Leases,
   ) {}
 
+  /**
+   * Subscribes a visitor (the outbox relay, the admission scheduler) to the work this instance
+   * creates, so it visits that event at once instead of visiting every active event every
+   * interval. Work made elsewhere reaches the instance that made it; each visitor still passes
+   * over every active event now and then, for the work whose instance died before its visit.
+   */
+  onWork(listener: WorkListener): void {
+    this.workListeners.push(listener);
+  }
+
+  /** Tells this instance's visitors that an event has new work (no Redis call; touch() does it too). */
+  noteWork(eventId: string): void {
+    for (const listener of this.workListeners) listener(eventId);
+  }
+
   /** Marks an event as having work; `force` skips the throttle (operator actions, the sweep). */
   async touch(eventId: string, force = false): Promise<void> {
+    this.noteWork(eventId);
     const now = Date.now();
     const last = this.markedAt.get(eventId);
     if (!force && last !== undefined && now - last < TOUCH_INTERVAL_MS) return;

@@ -12,6 +12,11 @@ import { OutboxRepository } from './outbox.repository';
 const LEASE_MS = 5000;
 const LEASE_RENEW_EVERY_MS = LEASE_MS / 3;
 const BACKOFF_MAX_MS = 2000;
+/**
+ * How often the relay visits every active event, not only those this instance wrote to: it
+ * publishes what an instance that died before its relay's visit left behind.
+ */
+export const OUTBOX_SWEEP_INTERVAL_MS = 1000;
 
 /**
  * Moves domain events from the Redis outbox streams to Kafka, per event in order, and deletes
@@ -25,7 +30,11 @@ const BACKOFF_MAX_MS = 2000;
  * Events are isolated from each other: each is relayed by its own task, so a slow send or a
  * failure of one event never delays another, and an entry that cannot be turned into a message
  * (an unknown kind from a newer version, damaged fields) goes to that event's quarantine instead
- * of stopping its outbox. Only events with work (ActiveEvents) are visited.
+ * of stopping its outbox. An event is visited when this instance wrote to its outbox (ActiveEvents'
+ * work signal: joins, leaves, checkout outcomes, admission steps, operator changes) and, for
+ * what other instances left, once every OUTBOX_SWEEP_INTERVAL_MS with the other active events;
+ * a quiet event costs one call per sweep, however many people wait in it. A relay releases the
+ * event's lease when it has emptied the outbox, so the next instance's entries go out at once.
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -36,6 +45,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   /** Cuts the loop's pause short when it stops, so stopping never waits out an interval. */
   private readonly stopping = new AbortController();
   private listFailures = 0;
+  private lastSweepAt = 0;
+  /** Events whose outbox this instance wrote to since their last visit began. */
+  private readonly pending = new Set<string>();
   /** The task relaying each event right now. */
   private readonly inFlight = new Map<string, Promise<number>>();
   /** Per event: consecutive failures and when to try again. */
@@ -52,6 +64,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   onApplicationBootstrap(): void {
+    this.activeEvents.onWork((eventId) => this.pending.add(eventId));
     this.running = true;
     this.loop = this.run();
   }
@@ -96,7 +109,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     while (this.running) {
       const passStarted = Date.now();
       try {
-        this.startDueEvents(await this.activeEvents.ids());
+        this.startDueEvents(await this.eventsToVisit(passStarted));
         this.listFailures = 0;
       } catch (error) {
         this.listFailures++;
@@ -113,13 +126,23 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
+  /** The events written to here since their last visit, and every active one when a sweep is due. */
+  private async eventsToVisit(now: number): Promise<Iterable<string>> {
+    if (now - this.lastSweepAt < OUTBOX_SWEEP_INTERVAL_MS) return [...this.pending];
+    const active = await this.activeEvents.ids();
+    this.lastSweepAt = now;
+    return new Set([...this.pending, ...active]);
+  }
+
   /** Starts a task for every event that has none running and is not backing off. */
-  private startDueEvents(eventIds: string[]): void {
+  private startDueEvents(eventIds: Iterable<string>): void {
     const now = Date.now();
     for (const eventId of eventIds) {
       if (this.inFlight.has(eventId)) continue;
       const backoff = this.backoff.get(eventId);
       if (backoff && backoff.retryAt > now) continue;
+      // A write from here on (even during this visit) asks for another visit.
+      this.pending.delete(eventId);
       const task = this.relayEventOnce(eventId).finally(() => this.inFlight.delete(eventId));
       this.inFlight.set(eventId, task);
     }
@@ -131,11 +154,17 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
    */
   private async relayEventOnce(eventId: string): Promise<number> {
     try {
-      if ((await this.outbox.leaseIfWaiting(eventId, this.ownerId, LEASE_MS)) !== 'held') return 0;
-      const published = await this.withLeaseKept(eventId, (lease) => this.relayEvent(eventId, lease));
+      const lease = await this.outbox.leaseIfWaiting(eventId, this.ownerId, LEASE_MS);
+      // Another instance is publishing this outbox: ours go out after its pass (lease released).
+      if (lease === 'taken') this.pending.add(eventId);
+      if (lease !== 'held') return 0;
+      const published = await this.withLeaseKept(eventId, (held) => this.relayEvent(eventId, held));
       this.backoff.delete(eventId);
+      // Published and trimmed: another instance's entries need not wait for this lease to lapse.
+      await this.outbox.releaseLease(eventId, this.ownerId);
       return published;
     } catch (error) {
+      this.pending.add(eventId);
       const failures = (this.backoff.get(eventId)?.failures ?? 0) + 1;
       this.backoff.set(eventId, {
         failures,

@@ -8,9 +8,13 @@
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
 -- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
 -- Returns {'NO_EVENT', outbox_length} or
---         {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count, outbox_length}
+--         {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count, outbox_length, wake_in_ms}
 -- ('HELD': paused, closed or not yet open, so nobody was admitted). The lengths tell the
--- scheduler whether the event still has work (redis/active-events.ts).
+-- scheduler whether the event still has work (redis/active-events.ts); wake_in_ms is when the
+-- event next needs a step if nothing else happens (0: at once, -1: no time-based need): a
+-- checkout window ends, a queued person's idle timeout runs out, the event opens, the rate's next
+-- token. Joins, leaves, checkout outcomes and operator changes wake the event on the instance
+-- that made them (admission.scheduler.ts), so a quiet event is not stepped every tick.
 -- @include clock
 -- @include end-session
 -- @include outbox
@@ -26,6 +30,29 @@ local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'timeout',
 if not cfg[1] then return {'NO_EVENT', redis.call('XLEN', KEYS[7])} end
 local batch = tonumber(ARGV[3])
 local retention = tonumber(ARGV[4])
+local wake_in_ms = -1
+-- Moves the wake-up earlier to the moment `at` (a time in ms on this clock; nil: none).
+local function wake_at(at)
+  if not at then return end
+  local delay = math.max(0, at - now)
+  if wake_in_ms < 0 or delay < wake_in_ms then wake_in_ms = delay end
+end
+-- The lowest score of a sorted set (nil when it is empty).
+local function first_score(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return tonumber(first[2] or '')
+end
+-- The time-based wake-ups every step has: the next checkout window to end, the next queued
+-- person to reach the idle timeout. A full batch of either means more of it is due now.
+local function wake_for_windows_and_idle(expired_count, abandoned_count, queued_left, idle)
+  if expired_count == batch or abandoned_count == batch then wake_in_ms = 0 return end
+  wake_at(first_score(KEYS[3]))
+  if idle and queued_left > 0 then
+    local oldest_heartbeat = first_score(KEYS[4])
+    if oldest_heartbeat then wake_at(oldest_heartbeat + idle * 1000) end
+  end
+end
+
 local messages = 0
 local function next_message_id()
   messages = messages + 1
@@ -65,7 +92,10 @@ local opens_at = tonumber(cfg[5] or '')
 if cfg[1] ~= 'open' or (opens_at and now < opens_at) then
   -- Nobody moves, so the rate estimate must not learn a zero rate from the pause.
   redis.call('HSET', KEYS[6], 'ewma_ms', now, 'refill_ms', now)
-  return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[7])}
+  wake_for_windows_and_idle(#expired, abandoned, queued, idle)
+  if cfg[1] == 'open' then wake_at(opens_at) end
+  return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[7]),
+          wake_in_ms}
 end
 
 -- 3. Admit: within free capacity, the step size, and (if set) the token bucket of the rate.
@@ -125,5 +155,19 @@ else
   redis.call('HSET', KEYS[6], 'ewma_ms', now)
 end
 
-return {'OK', #expired, abandoned, admitted, queued - admitted, redis.call('ZCARD', KEYS[3]),
-        redis.call('XLEN', KEYS[7])}
+-- 5. When the next step is due. Someone still queued with a free slot waits for a token (or
+-- for the next step, when the batch was the limit); without a free slot, for a window to end
+-- (or a checkout outcome, which wakes the event where it is consumed).
+local active_count = redis.call('ZCARD', KEYS[3])
+local queued_left = queued - admitted
+wake_for_windows_and_idle(#expired, abandoned, queued_left, idle)
+if queued_left > 0 and active_count < tonumber(cfg[2]) then
+  if admitted == batch or not tokens then
+    wake_in_ms = 0
+  else
+    local tokens_left = tokens - admitted
+    wake_at(now + math.max(0, 1 - tokens_left) * 60000 / rate_per_minute)
+  end
+end
+
+return {'OK', #expired, abandoned, admitted, queued_left, active_count, redis.call('XLEN', KEYS[7]), wake_in_ms}

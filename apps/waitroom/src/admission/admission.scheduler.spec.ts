@@ -1,0 +1,105 @@
+import type { SchedulerRegistry } from '@nestjs/schedule';
+import type { Environment } from '../config/environment';
+import type { ActiveEvents, WorkListener } from '../registry/active-events';
+import { AdmissionScheduler, QUIET_EVENT_STEP_MAX_MS } from './admission.scheduler';
+import type { AdmissionRepository } from './admission.repository';
+import type { AdmissionStepResult } from './admission.scripts';
+
+const quietStep = (wakeInMs: number | null): AdmissionStepResult => ({
+  moving: false,
+  expired: 0,
+  abandoned: 0,
+  admitted: 0,
+  queueLength: 5,
+  activeCount: 0,
+  outboxLength: 0,
+  wakeInMs,
+});
+
+describe('AdmissionScheduler: which events a tick steps', () => {
+  let now: number;
+  let listeners: WorkListener[];
+  let step: jest.Mock;
+  let noteWork: jest.Mock;
+  let scheduler: AdmissionScheduler;
+
+  beforeEach(() => {
+    now = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    listeners = [];
+    step = jest.fn();
+    noteWork = jest.fn();
+    const activeEvents = {
+      ids: async () => ['quiet'],
+      onWork: (listener: WorkListener) => listeners.push(listener),
+      noteWork,
+      retire: async () => false,
+      sweep: async () => 0,
+    } as unknown as ActiveEvents;
+    const registry = { addInterval: () => undefined } as unknown as SchedulerRegistry;
+    scheduler = new AdmissionScheduler({ step } as unknown as AdmissionRepository, activeEvents, registry, {
+      ADMISSION_TICK_MS: 100,
+    } as Environment);
+    jest.spyOn(global, 'setInterval').mockReturnValue(0 as unknown as NodeJS.Timeout);
+    scheduler.onApplicationBootstrap();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('leaves a quiet event alone until its step said it is due', async () => {
+    step.mockResolvedValue(quietStep(1500));
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(1);
+    now += 1000;
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(1);
+    now += 600;
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(2);
+  });
+
+  it('steps an event with nothing time-based at least every QUIET_EVENT_STEP_MAX_MS', async () => {
+    step.mockResolvedValue(quietStep(null));
+    await scheduler.tick();
+    now += QUIET_EVENT_STEP_MAX_MS - 1;
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(1);
+    now += 1;
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(2);
+  });
+
+  it('steps an event at once when this instance made work for it, even work made during its step', async () => {
+    step.mockResolvedValueOnce(quietStep(null));
+    await scheduler.tick();
+    listeners.forEach((listener) => listener('quiet'));
+    step.mockImplementationOnce(async () => {
+      // A join lands while the step runs: the step's answer does not cover it.
+      listeners.forEach((listener) => listener('quiet'));
+      return quietStep(null);
+    });
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(2);
+    step.mockResolvedValue(quietStep(null));
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(3);
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(3);
+  });
+
+  it('tries a failed step again next tick', async () => {
+    step.mockResolvedValueOnce(quietStep(null));
+    await scheduler.tick();
+    listeners.forEach((listener) => listener('quiet'));
+    step.mockRejectedValueOnce(new Error('connection lost'));
+    await scheduler.tick();
+    step.mockResolvedValue(quietStep(null));
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(3);
+  });
+
+  it('tells the relay when a step moved someone (its outbox has new entries)', async () => {
+    step.mockResolvedValue({ ...quietStep(0), moving: true, admitted: 2 });
+    await scheduler.tick();
+    expect(noteWork).toHaveBeenCalledWith('quiet');
+  });
+});
