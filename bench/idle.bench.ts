@@ -206,7 +206,6 @@ runBenchmark(async () => {
       'phase',
       'service CPU (% of a core)',
       'Redis commands/s',
-      "with scripts' commands",
       'added CPU vs one event',
       'added commands/s',
     ],

@@ -3,13 +3,16 @@
  * box), loopback only, each beside its baseline in the same run:
  *
  *   join     bench/join.bench.ts (short options): service with the relay publishing vs the bare
- *            node:http + ioredis server running the same join Lua; p99 at 1k vs 1M queued;
+ *            node:http + ioredis server running the same join Lua, and vs a minimal join (the
+ *            least a join must do: bench/support/minimal-join.lua); p99 at 1k vs 1M queued;
  *            Redis bytes per queued session
  *   relay    bench/relay.bench.ts (short options): outbox relay vs raw kafkajs sendBatch
  *   poll     bench/poll.bench.ts: GET /sessions/:id vs a static node:http answer of the same
  *            size (and the bare server), Redis commands per poll; DELETE vs the bare server
  *   stream   bench/stream.bench.ts (short options): SSE fan-out vs clients polling once a second
  *   sale     bench/sale.bench.ts: a mixed realistic sale with the checkout simulator
+ *   idle     bench/idle.bench.ts (short options): what idle, removed and quiet events (people
+ *            waiting, nothing happening) cost one instance; QUEUE_JOINED latency at rest
  *   ceiling  (here) Redis's own ceiling for the join and get-session scripts: pipelined EVALSHA
  *            from one client against a Redis of its own (one event's keys share one slot, so
  *            this is the per-event ceiling)
@@ -18,7 +21,7 @@
  * still run. Writes bench-results/suite.json, then regenerates BENCHMARKS.md (repo root),
  * docs/bench-suite.svg and docs/bench-suite.json.
  *
- *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,ceiling] [--render-only=1]
+ *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,ceiling] [--render-only=1]
  *   (make bench runs it under `flock /tmp/waitroom-bench.lock` so no two benchmarks overlap)
  */
 import { spawn } from 'node:child_process';
@@ -49,7 +52,7 @@ import {
 import { startOwnRedis } from './support/own-redis';
 import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 
-const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,ceiling').split(','));
+const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,idle,ceiling').split(','));
 const RENDER_ONLY = option('render-only', '') !== '';
 const SUITE_JSON = join(RESULTS_DIR, 'suite.json');
 
@@ -62,7 +65,7 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
       '--duration=9',
       '--rounds=3',
       '--warmup=2',
-      '--phases=memory,bare,bare-coalesced,service,flat',
+      '--phases=memory,minimal,bare,bare-coalesced,service,flat',
       '--flat-sizes=1000,1000000',
       '--flat-requests=8000',
       '--flat-rounds=4',
@@ -93,6 +96,12 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
     name: 'sale',
     file: 'bench/sale.bench.ts',
     args: ['--people=3000', '--arrival=20', '--duration=90'],
+    timeoutS: 240,
+  },
+  {
+    name: 'idle',
+    file: 'bench/idle.bench.ts',
+    args: ['--events=200', '--window=10', '--quiet-events=200', '--quiet-people=20', '--probe-joins=200'],
     timeoutS: 240,
   },
 ];
@@ -304,6 +313,42 @@ function targets(steps: Record<string, StepResult>): Target[] {
       source: 'join',
     },
     {
+      id: 'join-minimal',
+      label: 'join ÷ minimal join (relay publishing)',
+      value: num(joinResult?.ratios?.serviceOverMinimalThroughput),
+      target: 0.6,
+      direction: 'atLeast',
+      unit: 'x',
+      source: 'join',
+    },
+    {
+      id: 'join-minimal-redis',
+      label: 'Redis CPU per join ÷ minimal join',
+      value: num(joinResult?.ratios?.serviceOverMinimalRedisCpuPerJoin),
+      target: 1.5,
+      direction: 'atMost',
+      unit: 'x',
+      source: 'join',
+    },
+    {
+      id: 'quiet-event-commands',
+      label: 'Redis commands/s per quiet event',
+      value: num(r('idle')?.perQuietEvent?.commandsPerSecond),
+      target: 10,
+      direction: 'atMost',
+      unit: '',
+      source: 'idle',
+    },
+    {
+      id: 'joined-latency-at-rest',
+      label: 'QUEUE_JOINED p99 at rest (ms)',
+      value: num(r('idle')?.joinedLatency?.p99),
+      target: 100,
+      direction: 'atMost',
+      unit: '',
+      source: 'idle',
+    },
+    {
       id: 'relay-raw',
       label: 'relay ÷ raw sendBatch',
       value: num(r('relay')?.ratios?.relayOverRawJoined),
@@ -412,6 +457,7 @@ function markdown(suite: Record<string, any>): string {
     table(
       ['server', 'joins/s', 'p50 ms', 'p99 ms', 'CPU µs/join', '× bare'],
       [
+        ...(j.minimal ? [row('minimal join (the least a join must do)', j.minimal, j.bare)] : []),
         row('bare node:http + ioredis (same Lua)', j.bare, null),
         row('service, relay publishing', j.service, j.bare),
         ...(j.serviceRelayIdle
@@ -422,6 +468,13 @@ function markdown(suite: Record<string, any>): string {
           : []),
       ],
     );
+    if (j.minimal && j.service)
+      lines.push(
+        `Against the minimal join: the service makes ${fmt(j.service.perSecond / j.minimal.perSecond)}× its joins/s, ` +
+          `with ${fmt(j.service.cpuUsPerJoin?.redis / j.minimal.cpuUsPerJoin?.redis)}× its Redis CPU per join ` +
+          `(${fmt(j.service.cpuUsPerJoin?.redis, 0)} vs ${fmt(j.minimal.cpuUsPerJoin?.redis, 0)} µs; the service's figure includes the relay's share).`,
+        '',
+      );
     if (Array.isArray(j.flat) && j.flat.length > 0)
       table(
         ['queued', 'joins/s', 'p50 ms', 'p99 ms', 'p99 × 1k', 'script p50 µs'],
@@ -577,6 +630,36 @@ function markdown(suite: Record<string, any>): string {
         [
           'every admitted session ended',
           `${sale.everyAdmittedEnded ? 'yes' : 'no'} (those polls saw admitted: ${JSON.stringify(sale.admittedFinalStatus)}; still in checkout: ${sale.eventStatsAtEnd?.stats?.active_count ?? '-'})`,
+        ],
+      ],
+    );
+  }
+
+  const idle = section('Idle and quiet events', 'idle');
+  if (idle) {
+    const o = idle.options;
+    lines.push(
+      `One instance, no traffic, on a Redis of its own, ${o.window} s per phase; quiet events: ${o.quietEvents} events with ` +
+        `${o.quietPeople} people waiting each (half paused, half with their one checkout slot taken), nobody polling. ` +
+        `Redis counts the commands scripts run too. Then ${o.probeJoins} joins one every ${o.probeGapMs} ms beside them: ` +
+        "QUEUE_JOINED from the join's answer to an independent consumer.",
+      '',
+    );
+    table(
+      ['phase', 'service CPU (% of a core)', 'Redis commands/s'],
+      (idle.phases as any[]).map((phase) => [
+        phase.phase,
+        fmt(phase.serviceCores * 100, 1),
+        fmt(phase.redisCommandsPerSecond, 0),
+      ]),
+    );
+    table(
+      ['figure', 'value'],
+      [
+        ['Redis commands/s per quiet event', fmt(idle.perQuietEvent?.commandsPerSecond)],
+        [
+          'QUEUE_JOINED at rest p50 / p99 / max ms',
+          `${fmt(idle.joinedLatency?.p50, 1)} / ${fmt(idle.joinedLatency?.p99, 1)} / ${fmt(idle.joinedLatency?.max, 1)}`,
         ],
       ],
     );
