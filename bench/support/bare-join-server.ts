@@ -14,8 +14,8 @@
  * over IPC. Env: REDIS_URL, REDIS_KEY_PREFIX, and BARE_VARIANT for the what-if variants:
  * `auto-pipelining` (ioredis's) or `coalesced` (the service's WriteCoalescer around each EVALSHA),
  * or `minimal`: the least a join must do (minimal-join.lua: user index, sequence, queue entry,
- * session hash, outbox entry) answering a small JSON body of its own, the baseline the service's
- * whole join is measured against.
+ * session hash, outbox entry) answering the contract's fields straight from the script's reply,
+ * the baseline the service's whole join is measured against.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -109,11 +109,21 @@ async function minimalJoinOf(eventId: string, userId: string, response: ServerRe
     Date.now(),
   )) as [string, string, number];
   const [code, member, position] = reply;
+  // The contract's fields, so both servers put bodies of the same shape and about the same size
+  // on the wire; nothing in them is computed beyond what the script returned.
   send(response, code === 'CREATED' ? 201 : 200, {
     session_id: `${eventId}~${member}`,
+    user_id: userId,
     event_id: eventId,
+    priority: 0,
     status: 'queued',
     position,
+    queue_length: position,
+    estimated_wait_seconds: null,
+    joined_at: new Date().toISOString(),
+    admitted_at: null,
+    expires_at: null,
+    admission_token: null,
   });
 }
 

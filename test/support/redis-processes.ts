@@ -85,7 +85,14 @@ export class RedisProcess {
     await waitForClosedPort(this.port);
   }
 
+  /** SIGSTOP (`true`) or SIGCONT (`false`): a server that hangs, as a stalled VM or a long fork would. */
+  pause(paused: boolean): void {
+    if (this.pid === undefined) throw new Error(`redis on ${this.port} was not started by this process`);
+    process.kill(this.pid, paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   cleanup(): void {
+    if (this.pid !== undefined) this.pause(false);
     this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -34,6 +34,7 @@ interface AdmissionStepInput {
 /** admission-tick-8.lua: one atomic admission step for one event. */
 export const admissionStepScript = defineScript({
   file: 'admission-tick',
+  replicated: true,
   build: ({ keys, ...input }: AdmissionStepInput) => ({
     keys: [
       keys.config,

@@ -68,6 +68,14 @@ export class Environment {
    * standalone Redis or the master behind Sentinels, not a Cluster.
    */
   @Transform(toBool) @IsBoolean() REDIS_WRITE_COALESCING = true;
+  /**
+   * A state change (join, leave, admission step, checkout result, operator change) counts as done
+   * only once this many replicas hold it (Redis WAIT), so a failover loses no acknowledged place;
+   * 0 answers as soon as the master has it (docs/decisions/0020-replicated-acknowledgements.md).
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(16) REDIS_WAIT_REPLICAS = 0;
+  /** How long a state change waits for REDIS_WAIT_REPLICAS before it fails with 503 STORE_UNAVAILABLE. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(60000) REDIS_WAIT_TIMEOUT_MS = 500;
 
   @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must look like host:port,host:port' })
   KAFKA_BROKERS = '127.0.0.1:9092';

@@ -40,6 +40,7 @@ export type JoinReply =
 /** join-11.lua */
 export const joinScript = defineScript({
   file: 'join',
+  replicated: true,
   build: ({ keys, proof = { kind: 'none' }, ...input }: JoinInput) => ({
     keys: [
       keys.config,
@@ -106,6 +107,7 @@ export type EndReply = { code: 'NOT_FOUND' } | { code: 'CHANGED' | 'UNCHANGED'; 
 /** leave-7.lua */
 export const leaveScript = defineScript({
   file: 'leave',
+  replicated: true,
   build: (input: { keys: EventKeys; memberId: string; messageId: string; retentionSeconds: number }) => ({
     keys: [
       input.keys.session(input.memberId),
@@ -132,6 +134,7 @@ export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
 /** finish-checkout-4.lua */
 export const finishCheckoutScript = defineScript({
   file: 'finish-checkout',
+  replicated: true,
   build: (input: {
     keys: EventKeys;
     memberId: string;
@@ -161,6 +164,7 @@ type UpsertEventReply =
  */
 export const upsertEventScript = defineScript({
   file: 'upsert-event',
+  replicated: true,
   build: (input: { keys: EventKeys; seed: string; fields: string[] }) => ({
     keys: [input.keys.config, input.keys.sequence],
     args: [input.seed, ...input.fields],
@@ -231,6 +235,7 @@ export type RemoveEventReply =
 /** remove-event-10.lua: one bounded slice of removing a closed event. */
 export const removeEventScript = defineScript({
   file: 'remove-event',
+  replicated: true,
   build: (input: {
     keys: EventKeys;
     retentionSeconds: number;

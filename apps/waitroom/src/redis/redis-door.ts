@@ -3,6 +3,7 @@ import { DomainError } from '../common/domain-error';
 import { loadLuaScripts, type LuaScript } from './lua-scripts';
 import { createRedisClient, type RedisClient, type RedisConnectionSettings } from './redis-client';
 import { RedisKeys } from './redis-keys';
+import { ReplicaConfirmation } from './replica-confirmation';
 import type { RedisCall } from './script-definition';
 import { StoreUnavailableError } from './store-errors';
 import { WriteCoalescer } from './write-coalescer';
@@ -12,6 +13,9 @@ export type RedisDoorSettings = RedisConnectionSettings & {
   REDIS_KEY_PREFIX: string;
   OUTBOX_ENTRY_FORMAT: 'packed' | 'fields';
   REDIS_WRITE_COALESCING: boolean;
+  /** Absent or 0: a state change is done once the master has it (the reader thread only reads). */
+  REDIS_WAIT_REPLICAS?: number;
+  REDIS_WAIT_TIMEOUT_MS?: number;
 };
 
 /**
@@ -21,6 +25,11 @@ export type RedisDoorSettings = RedisConnectionSettings & {
  *
  * Failure policy: no offline queue and a command timeout, so when Redis is away a call fails
  * at once with STORE_UNAVAILABLE (503 + Retry-After) instead of piling up or hanging a request.
+ *
+ * With REDIS_WAIT_REPLICAS, a script whose wrapper says `replicated` (a state change someone is
+ * told about) returns only once that many replicas hold it, else fails with STORE_UNAVAILABLE:
+ * its effect is then on the master but unconfirmed, and the caller's retry finds it
+ * (replica-confirmation.ts).
  */
 export class RedisDoor {
   readonly keys: RedisKeys;
@@ -29,6 +38,8 @@ export class RedisDoor {
   /** Null for a cluster: its commands go to one connection per node, chosen inside ioredis. */
   private readonly writes: WriteCoalescer | null;
   private readonly timeoutMs: number;
+  /** Null unless REDIS_WAIT_REPLICAS asks for replicas. */
+  private readonly replication: { confirmation: ReplicaConfirmation; close: () => void } | null;
 
   constructor(settings: RedisDoorSettings) {
     this.keys = new RedisKeys(settings.REDIS_KEY_PREFIX);
@@ -39,6 +50,24 @@ export class RedisDoor {
       settings.REDIS_WRITE_COALESCING && !(this.client instanceof Cluster)
         ? new WriteCoalescer(this.client)
         : null;
+    this.replication = settings.REDIS_WAIT_REPLICAS
+      ? this.replicationOn(settings, settings.REDIS_WAIT_REPLICAS)
+      : null;
+  }
+
+  /** WAIT blocks the connection it is sent on: a standalone or Sentinel master gets one of its own. */
+  private replicationOn(settings: RedisDoorSettings, replicas: number): RedisDoor['replication'] {
+    const client = this.client instanceof Cluster ? this.client : createRedisClient(settings);
+    const confirmation = new ReplicaConfirmation(
+      client,
+      replicas,
+      settings.REDIS_WAIT_TIMEOUT_MS ?? 500,
+      settings.REDIS_KEY_PREFIX,
+    );
+    const close = () => {
+      if (client !== this.client) client.disconnect();
+    };
+    return { confirmation, close };
   }
 
   /** Runs one script or command through its typed wrapper: the call built from `input`, the reply parsed. */
@@ -48,7 +77,18 @@ export class RedisDoor {
       definition.kind === 'script'
         ? await this.runScript(definition.file, keys, args)
         : await this.call(() => this.client.call(definition.command, ...keys, ...args));
+    if (definition.kind === 'script' && definition.replicated) await this.confirmReplicated(keys[0]);
     return definition.parse(reply, input);
+  }
+
+  /**
+   * Resolves once REDIS_WAIT_REPLICAS replicas hold every write made so far on the master of
+   * `slotKey` (at once when none are asked for); STORE_UNAVAILABLE when they do not in time. The
+   * outbox relay calls it before publishing entries it read, so Kafka never hears of a change a
+   * failover could still take back.
+   */
+  async confirmReplicated(slotKey: string): Promise<void> {
+    if (this.replication) await this.replication.confirmation.confirm(slotKey);
   }
 
   /** Resolves when Redis answers PING; fails like any call otherwise. */
@@ -77,6 +117,7 @@ export class RedisDoor {
 
   /** Closes the connection, gracefully if Redis answers. */
   async close(): Promise<void> {
+    this.replication?.close();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 

@@ -16,6 +16,11 @@ export interface ScriptDefinition<Input, Reply> {
   readonly kind: 'script';
   /** `redis/scripts/<file>-<number of keys>.lua` */
   readonly file: string;
+  /**
+   * A state change someone is told about (an answer, a Kafka offset): with REDIS_WAIT_REPLICAS it
+   * returns only once replicas hold it (redis-door.ts).
+   */
+  readonly replicated?: boolean;
   build(input: Input): ScriptCall;
   parse(reply: unknown, input: Input): Reply;
 }

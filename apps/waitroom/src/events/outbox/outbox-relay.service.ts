@@ -214,6 +214,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     try {
       let batch = await this.readBatch(eventId, null);
       while (batch) {
+        // With REDIS_WAIT_REPLICAS, nothing is told that a failover could still take back.
+        await this.outbox.confirmReplicated(eventId);
         const sending = this.publisher.publish(
           batch.messages.map((message) => toKafkaRecord(eventId, message)),
         );

@@ -35,6 +35,11 @@ export class OutboxRepository {
     return this.leases.acquire(this.redis.keys.forEvent(eventId).outboxLease, ownerId, ttlMs);
   }
 
+  /** Resolves once REDIS_WAIT_REPLICAS replicas hold the event's outbox as it is now (redis-door.ts). */
+  confirmReplicated(eventId: string): Promise<void> {
+    return this.redis.confirmReplicated(this.redis.keys.forEvent(eventId).outbox);
+  }
+
   releaseLease(eventId: string, ownerId: string): Promise<void> {
     return this.leases.release(this.redis.keys.forEvent(eventId).outboxLease, ownerId);
   }
