@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -193,5 +193,116 @@ export class RedisClusterProcesses {
 
   cleanup(): void {
     for (const node of this.nodes) node.cleanup();
+  }
+}
+
+/**
+ * A master, a replica and three Sentinels on loopback (quorum 2, `down-after-milliseconds` 1000,
+ * as the dev stack's `STACK_REDIS=sentinel`), in temporary folders; for failover drills. The
+ * data nodes run without persistence unless given a configuration file.
+ */
+export class RedisSentinelProcesses {
+  readonly masterName = 'drill';
+  /** The two data nodes; which one is the master changes with each failover. */
+  readonly nodes: [RedisProcess, RedisProcess];
+  readonly sentinelPorts: number[];
+  private readonly sentinelDir = mkdtempSync(join(tmpdir(), 'waitroom-sentinel-'));
+  private readonly sentinelPids: number[] = [];
+
+  constructor(basePort: number, options: RedisProcessOptions = {}) {
+    this.nodes = [
+      new RedisProcess(basePort, [], options),
+      new RedisProcess(basePort + 1, ['--replicaof', '127.0.0.1', String(basePort)], options),
+    ];
+    this.sentinelPorts = [20000, 20001, 20002].map((offset) => basePort + offset);
+  }
+
+  /** REDIS_SENTINELS for the service. */
+  get sentinelsSetting(): string {
+    return this.sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',');
+  }
+
+  async start(): Promise<void> {
+    for (const node of this.nodes) await node.start();
+    await this.waitForReplicaLink(this.nodes[1]);
+    for (const port of this.sentinelPorts) {
+      const file = join(this.sentinelDir, `sentinel-${port}.conf`);
+      writeFileSync(
+        file,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${this.sentinelDir}`,
+          `sentinel monitor ${this.masterName} 127.0.0.1 ${this.nodes[0].port} 2`,
+          `sentinel down-after-milliseconds ${this.masterName} 1000`,
+          `sentinel failover-timeout ${this.masterName} 5000`,
+          `sentinel parallel-syncs ${this.masterName} 1`,
+          '',
+        ].join('\n'),
+      );
+      const child = spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore', detached: true });
+      child.unref();
+      this.sentinelPids.push(child.pid!);
+    }
+    for (const port of this.sentinelPorts) await waitForPing(port);
+    // Every Sentinel has found the replica and the other Sentinels before anything is killed.
+    const deadline = Date.now() + 20000;
+    for (const port of this.sentinelPorts) {
+      for (;;) {
+        const fields = execFileSync(
+          'redis-cli',
+          ['-p', String(port), 'sentinel', 'master', this.masterName],
+          {
+            encoding: 'utf8',
+          },
+        ).split('\n');
+        const field = (name: string) => Number(fields[fields.indexOf(name) + 1]);
+        if (field('num-slaves') >= 1 && field('num-other-sentinels') >= 2) break;
+        if (Date.now() > deadline) throw new Error(`sentinel ${port} did not see the replica and its peers`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  /** The port of the master the Sentinels name now. */
+  masterPort(): number {
+    const reply = execFileSync(
+      'redis-cli',
+      ['-p', String(this.sentinelPorts[0]), 'sentinel', 'get-master-addr-by-name', this.masterName],
+      { encoding: 'utf8' },
+    );
+    return Number(reply.trim().split('\n')[1]);
+  }
+
+  /** The data node on `port`. */
+  node(port: number): RedisProcess {
+    const node = this.nodes.find((each) => each.port === port);
+    if (!node) throw new Error(`no data node on ${port}`);
+    return node;
+  }
+
+  /** Waits until `replica` has finished its first sync with its master. */
+  async waitForReplicaLink(replica: RedisProcess, timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const info = execFileSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], {
+        encoding: 'utf8',
+      });
+      if (info.includes('master_link_status:up')) return;
+      if (Date.now() > deadline) throw new Error(`replica on ${replica.port} did not sync`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  cleanup(): void {
+    for (const pid of this.sentinelPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const node of this.nodes) node.cleanup();
+    rmSync(this.sentinelDir, { recursive: true, force: true });
   }
 }

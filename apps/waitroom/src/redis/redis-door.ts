@@ -58,6 +58,8 @@ export class RedisDoor {
   /** WAIT blocks the connection it is sent on: a standalone or Sentinel master gets one of its own. */
   private replicationOn(settings: RedisDoorSettings, replicas: number): RedisDoor['replication'] {
     const client = this.client instanceof Cluster ? this.client : createRedisClient(settings);
+    // Its outages are the main connection's, which reports them (onConnectionError).
+    if (client !== this.client) client.on('error', () => undefined);
     const confirmation = new ReplicaConfirmation(
       client,
       replicas,
