@@ -13,6 +13,8 @@
  *   sale     bench/sale.bench.ts: a mixed realistic sale with the checkout simulator
  *   idle     bench/idle.bench.ts (short options): what idle, removed and quiet events (people
  *            waiting, nothing happening) cost one instance; QUEUE_JOINED latency at rest
+ *   replicated  bench/replicated.bench.ts: joins with REDIS_WAIT_REPLICAS=1 vs 0 on a master with
+ *            a replica of its own
  *   ceiling  (here) Redis's own ceiling for the join and get-session scripts: pipelined EVALSHA
  *            from one client against a Redis of its own (one event's keys share one slot, so
  *            this is the per-event ceiling)
@@ -21,7 +23,7 @@
  * still run. Writes bench-results/suite.json, then regenerates BENCHMARKS.md (repo root),
  * docs/bench-suite.svg and docs/bench-suite.json.
  *
- *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,ceiling] [--render-only=1]
+ *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,replicated,ceiling] [--render-only=1]
  *   (make bench runs it under `flock /tmp/waitroom-bench.lock` so no two benchmarks overlap)
  */
 import { spawn } from 'node:child_process';
@@ -52,7 +54,7 @@ import {
 import { startOwnRedis } from './support/own-redis';
 import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 
-const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,idle,ceiling').split(','));
+const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,idle,replicated,ceiling').split(','));
 const RENDER_ONLY = option('render-only', '') !== '';
 const SUITE_JSON = join(RESULTS_DIR, 'suite.json');
 
@@ -103,6 +105,12 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
     file: 'bench/idle.bench.ts',
     args: ['--events=200', '--window=10', '--quiet-events=200', '--quiet-people=20', '--probe-joins=200'],
     timeoutS: 240,
+  },
+  {
+    name: 'replicated',
+    file: 'bench/replicated.bench.ts',
+    args: ['--duration=16', '--rounds=4', '--warmup=2'],
+    timeoutS: 180,
   },
 ];
 
@@ -662,6 +670,25 @@ function markdown(suite: Record<string, any>): string {
           `${fmt(idle.joinedLatency?.p50, 1)} / ${fmt(idle.joinedLatency?.p99, 1)} / ${fmt(idle.joinedLatency?.max, 1)}`,
         ],
       ],
+    );
+  }
+
+  const replicated = section('Acknowledged means replicated', 'replicated');
+  if (replicated) {
+    lines.push(
+      "Joins through two service instances on one master with one replica of the benchmark's own, " +
+        'REDIS_WAIT_REPLICAS=0 and =1, in interleaved rounds (the relay publishing).',
+      '',
+    );
+    table(
+      ['REDIS_WAIT_REPLICAS', 'joins/s', 'p50 ms', 'p99 ms', '× without'],
+      (replicated.figures as any[]).map((f) => [
+        f.replicas,
+        fmt(f.perSecond, 0),
+        fmt(f.latencyMs.p50),
+        fmt(f.latencyMs.p99),
+        fmt(f.perSecond / replicated.figures[0].perSecond),
+      ]),
     );
   }
 

@@ -159,6 +159,29 @@ describe('status polls from the snapshot (the poll fast path)', () => {
     expect((await svc.http.session(leavers[0])).body).toMatchObject({ status: 'left', position: null });
   });
 
+  it('starts the all-band flow totals of an event from before them from its band totals: new joiners’ tickets stay exact', async () => {
+    const eventId = await svc.http.createEvent('fast-totals', { capacity: 10, state: 'paused' });
+    const flowKey = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:flow`;
+    const early = await joinMany(eventId, 300, 'early');
+    const vip = await svc.http.join('vip', eventId, 5, { 'x-api-key': ADMIN_KEY });
+    expect(vip.status).toBe(201);
+    for (const id of early.filter((_, i) => i % 5 === 1)) expect((await svc.http.leave(id)).status).toBe(200);
+    // An event written before the all-band totals: they are gone, and departures do not count them.
+    await redis.hdel(flowKey, 'DA', 'JA');
+    for (const id of early.filter((_, i) => i % 5 === 2)) expect((await svc.http.leave(id)).status).toBe(200);
+    expect(await redis.hexists(flowKey, 'DA')).toBe(0);
+    // The next plain join starts them from the band totals, and its baseline is exact.
+    const late = await joinMany(eventId, 100, 'late');
+    const totals = await redis.hmget(flowKey, 'DA', 'JA', 'D9', 'J4');
+    expect(totals.map(Number)).toEqual([120, 1, 120, 1]);
+    await sleep(3 * POLL_SNAPSHOT_MS);
+    const before = { ...polls.stats };
+    const bodies = await pollAll(late);
+    expect(bodies.map((body) => body.position)).toEqual(await ranks(eventId, late));
+    // Answered from each ticket's baseline: nobody left in or ahead of their buckets since.
+    expect(polls.stats.reads - before.reads).toBe(0);
+  });
+
   it('is exact for pre-open draws and every priority band, through departures everywhere', async () => {
     const opensAt = Date.now() + 2500;
     const eventId = await svc.http.createEvent('fast-bands', {

@@ -21,13 +21,28 @@ import {
  * A redis-server of the benchmark's own (no persistence, a free loopback port, removed at the
  * end), so its command counter sees one service instance and nothing else on the box.
  */
-export async function startOwnRedis(label: string): Promise<{ redis: Redis; url: string; pid: number }> {
+export async function startOwnRedis(
+  label: string,
+  extraArgs: string[] = [],
+): Promise<{ redis: Redis; url: string; pid: number; port: number }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `waitroom-${label}-`));
   const child = track(
     spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        ...extraArgs,
+      ],
       {
         stdio: 'ignore',
       },
@@ -55,7 +70,7 @@ export async function startOwnRedis(label: string): Promise<{ redis: Redis; url:
   // Children (this server among them) are stopped before the cleanup steps run: no error storm.
   redis.on('error', () => undefined);
   onCleanup(() => redis.quit());
-  return { redis, url: `redis://127.0.0.1:${port}`, pid: child.pid! };
+  return { redis, url: `redis://127.0.0.1:${port}`, pid: child.pid!, port };
 }
 
 /** Redis's count of commands processed so far (scripts' inner commands included). */

@@ -78,9 +78,14 @@ end
 
 redis.call('ZADD', KEYS[2], score, member)
 -- A priority or pre-open join can land ahead of people already queued: the live positions
--- (waitroom/queue-flow.ts) count it. A plain arrival is behind everyone and is not counted.
-if priority > 0 or score < arrival_score(priority, 0) then count_join_ahead(KEYS[10], score) end
-local position = redis.call('ZRANK', KEYS[2], member) + 1
+-- (waitroom/queue-flow.ts) count it. A plain arrival is behind everyone and is not counted: it
+-- is last in the queue, so its place is the queue's length.
+local queue_length = redis.call('ZCARD', KEYS[2])
+local position = queue_length
+if priority > 0 or score < arrival_score(priority, 0) then
+  count_join_ahead(KEYS[10], score)
+  position = redis.call('ZRANK', KEYS[2], member) + 1
+end
 -- Events created before session tickets lack the band totals the baseline needs: no ticket.
 local session = {'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now}
 local baseline = ''
@@ -97,4 +102,6 @@ redis.call('HINCRBY', KEYS[5], 'joined_total', 1)
 
 outbox_append(KEYS[6], 'joined', ARGV[5], now, member, {user_id, priority, now, baseline}, position)
 
-return describe('CREATED', member)
+-- What describe() would read back, from what this join just wrote.
+return {'CREATED', member, user_id, priority, 'queued', now, '', '', position, queue_length,
+        redis.call('HGET', KEYS[9], 'ewma') or '', state, cfg[2] or '', baseline}

@@ -49,65 +49,93 @@ end
 
 -- Counts a member leaving the queue other than by admission (left, abandoned): everyone behind
 -- it moves up one place. `score` is its queue score, read before the ZREM.
+-- The flow hash also keeps the totals over every band (`DA`, `JA`) once a join has set them
+-- (flow_baseline): a plain arrival of the last band then reads four fields, not two per band.
+-- Counted only where they exist, so an event from before them starts them from the band totals.
+local function count_band(flow_key, kind, score)
+  redis.call('HINCRBY', flow_key, kind .. flow_bucket(score), 1)
+  redis.call('HINCRBY', flow_key, string.upper(kind) .. band_of(score), 1)
+  local all_bands = string.upper(kind) .. 'A'
+  if redis.call('HEXISTS', flow_key, all_bands) == 1 then redis.call('HINCRBY', flow_key, all_bands, 1) end
+end
+
 local function count_departure(flow_key, score)
-  if score then
-    score = tonumber(score)
-    redis.call('HINCRBY', flow_key, 'd' .. flow_bucket(score), 1)
-    redis.call('HINCRBY', flow_key, 'D' .. band_of(score), 1)
-  end
+  if score then count_band(flow_key, 'd', tonumber(score)) end
 end
 
 -- Counts a join that can land ahead of people already queued (a priority, a pre-open draw).
 local function count_join_ahead(flow_key, score)
-  redis.call('HINCRBY', flow_key, 'j' .. flow_bucket(score), 1)
-  redis.call('HINCRBY', flow_key, 'J' .. band_of(score), 1)
+  count_band(flow_key, 'j', score)
 end
 
 -- A new member's flow baseline: its bucket, the departures and counted joins in all buckets
 -- before it, and those in its own bucket, as the live-position snapshot will see them
 -- (waitroom/queue-flow.ts). Returned as one string, "bucket.departures_before.joins_before.
 -- departures_at.joins_at". An arrival is the last of its band, so "before my bucket" is the
--- totals of the bands ahead plus its own band's minus its own bucket: a few fields whatever the
--- queue's length. A pre-open draw lands among its band's draws, so its own band's pre-open
--- buckets below it are summed (at most 255).
-local function flow_baseline(flow_key, score)
-  local band = band_of(score)
-  local bucket = flow_bucket(score)
-  local fields = {'d' .. bucket, 'j' .. bucket}
-  for b = 0, band do
+-- totals of its band and the bands ahead minus its own bucket: the all-band totals minus the bands
+-- behind it, a few fields whatever the queue's length (the all-band totals are started from the
+-- band totals the first time). A pre-open draw lands among its band's draws, so its own band's
+-- pre-open buckets below it are summed (at most 255).
+local LAST_BAND = 9
+
+local function all_band_totals(flow_key)
+  local totals = redis.call('HMGET', flow_key, 'DA', 'JA')
+  if totals[1] then return tonumber(totals[1]), tonumber(totals[2] or '0') end
+  local fields = {}
+  for b = 0, LAST_BAND do
     fields[#fields + 1] = 'D' .. b
     fields[#fields + 1] = 'J' .. b
   end
+  local values = redis.call('HMGET', flow_key, unpack(fields))
+  local d, j = 0, 0
+  for i = 1, #values, 2 do
+    d = d + (tonumber(values[i] or '0') or 0)
+    j = j + (tonumber(values[i + 1] or '0') or 0)
+  end
+  redis.call('HSET', flow_key, 'DA', d, 'JA', j)
+  return d, j
+end
+
+local function flow_baseline(flow_key, score)
+  local band = band_of(score)
+  local bucket = flow_bucket(score)
   local within = score - band * PRIORITY_BAND
-  local pre_open = within < ARRIVAL_OFFSET
-  local first_sub = #fields + 1
-  if pre_open then
-    for sub = 0, math.floor(within / PREOPEN_BUCKET_WIDTH) - 1 do
-      local id = string.format('%.0f', band * BUCKETS_PER_BAND + sub)
-      fields[#fields + 1] = 'd' .. id
-      fields[#fields + 1] = 'j' .. id
+  if within >= ARRIVAL_OFFSET then
+    -- An arrival: everything in its band and the bands ahead is before it, but its own bucket.
+    local fields = {'d' .. bucket, 'j' .. bucket}
+    for b = band + 1, LAST_BAND do
+      fields[#fields + 1] = 'D' .. b
+      fields[#fields + 1] = 'J' .. b
     end
+    local values = redis.call('HMGET', flow_key, unpack(fields))
+    local function n(i) return tonumber(values[i] or '0') or 0 end
+    local d_before, j_before = all_band_totals(flow_key)
+    for i = 3, #fields, 2 do
+      d_before = d_before - n(i)
+      j_before = j_before - n(i + 1)
+    end
+    local d_at, j_at = n(1), n(2)
+    return bucket .. '.' .. (d_before - d_at) .. '.' .. (j_before - j_at) .. '.' .. d_at .. '.' .. j_at
+  end
+  -- A pre-open draw: the bands ahead, and its own band's draws below its bucket.
+  local fields = {'d' .. bucket, 'j' .. bucket}
+  for b = 0, band - 1 do
+    fields[#fields + 1] = 'D' .. b
+    fields[#fields + 1] = 'J' .. b
+  end
+  for sub = 0, math.floor(within / PREOPEN_BUCKET_WIDTH) - 1 do
+    local id = string.format('%.0f', band * BUCKETS_PER_BAND + sub)
+    fields[#fields + 1] = 'd' .. id
+    fields[#fields + 1] = 'j' .. id
   end
   local values = redis.call('HMGET', flow_key, unpack(fields))
   local function n(i) return tonumber(values[i] or '0') or 0 end
-  local d_at, j_at = n(1), n(2)
   local d_before, j_before = 0, 0
-  -- Bands ahead (lower band ids are served first): their totals.
-  for i = 3, 3 + 2 * band - 1, 2 do
+  for i = 3, #fields, 2 do
     d_before = d_before + n(i)
     j_before = j_before + n(i + 1)
   end
-  if pre_open then
-    for i = first_sub, #fields, 2 do
-      d_before = d_before + n(i)
-      j_before = j_before + n(i + 1)
-    end
-  else
-    local own = 3 + 2 * band
-    d_before = d_before + n(own) - d_at
-    j_before = j_before + n(own + 1) - j_at
-  end
-  return bucket .. '.' .. d_before .. '.' .. j_before .. '.' .. d_at .. '.' .. j_at
+  return bucket .. '.' .. d_before .. '.' .. j_before .. '.' .. n(1) .. '.' .. n(2)
 end
 
 -- Folds the flow buckets behind the queue's head (nobody is queued in them any more) into one
