@@ -8,6 +8,8 @@
  * the client), KEYS/ARGV built by the app's own wrappers. Reported: the rate reached, and the
  * Redis CPU per call (its /proc CPU time over the window), whose inverse is the ceiling of one
  * fully busy Redis core: the client shares this 2-core box, so the rate reached understates it.
+ * Beside them, the minimal join (bench/support/minimal-join.lua, the least a join must do) on a
+ * queue of the same size: what the service's join script costs beyond it.
  *
  *   flock /tmp/waitroom-bench.lock npm run bench:ceiling -- [--calls=200000] [--queued=200000]
  *
@@ -32,6 +34,8 @@ import {
   eventSettings,
   joinCall,
   loadIntoRedis,
+  minimalJoinCall,
+  minimalJoinScript,
   pipelinedEvalsha,
   prefillJoins,
   script,
@@ -156,6 +160,39 @@ async function main(): Promise<void> {
       polls,
     );
   }
+
+  const minimalKeys = keys.forEvent('ceil-minimal');
+  await redis.script('LOAD', minimalJoinScript.source);
+  const created = (reply: unknown) => {
+    if ((reply as string[])[0] !== 'CREATED') throw new Error(`minimal join: ${String(reply)}`);
+  };
+  log(`ceil-minimal: pre-filling ${OPTIONS.queued.toLocaleString('en-US')} queued sessions`);
+  await pipelinedEvalsha(
+    redis,
+    minimalJoinScript,
+    OPTIONS.queued,
+    (i) => minimalJoinCall(minimalKeys, `p-${i}`),
+    {
+      chunk: 2000,
+      inFlight: 3,
+      check: created,
+    },
+  );
+  await redis.unlink(minimalKeys.outbox);
+  await waitForQuiet('minimal join', 0.25);
+  record(
+    'minimal-join.lua',
+    `the baseline, ${OPTIONS.queued.toLocaleString('en-US')} queued`,
+    OPTIONS.calls,
+    await pipelined(
+      redis,
+      pid,
+      OPTIONS.calls,
+      minimalJoinScript,
+      (i) => minimalJoinCall(minimalKeys, `j-${i}`),
+      created,
+    ),
+  );
 
   printTable(
     'Per-event ceiling: one event = one slot = one Redis core (own redis-server, pipelined EVALSHA)',

@@ -17,20 +17,18 @@
  * session hash, outbox entry) answering the contract's fields straight from the script's reply,
  * the baseline the service's whole join is measured against.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { join as joinPath } from 'node:path';
 import Redis from 'ioredis';
 import { loadLuaScripts } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys } from '../../apps/waitroom/src/redis/redis-keys';
 import { parseSessionReply } from '../../apps/waitroom/src/queue/session-reply';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parseSessionId } from '../../apps/waitroom/src/queue/session-id';
 import { useSessionTicketKey } from '../../apps/waitroom/src/queue/session-ticket';
 import { sessionView } from '../../apps/waitroom/src/queue/views';
 import { getSessionScript, leaveScript } from '../../apps/waitroom/src/queue/queue.scripts';
 import { WriteCoalescer } from '../../apps/waitroom/src/redis/write-coalescer';
-import { joinCall, readOrCreateSessionTicketKey } from './lua';
+import { joinCall, minimalJoinCall, minimalJoinScript, readOrCreateSessionTicketKey } from './lua';
 
 const OUTBOX_MAX_BACKLOG = 1_000_000; // the service's default
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', {
@@ -44,11 +42,7 @@ const scripts = loadLuaScripts();
 const join = scripts.get('join')!;
 const getSession = scripts.get('get-session')!;
 const leave = scripts.get('leave')!;
-const minimalJoinSource = readFileSync(joinPath(__dirname, 'minimal-join.lua'), 'utf8');
-const minimalJoin = {
-  source: minimalJoinSource,
-  sha: createHash('sha1').update(minimalJoinSource).digest('hex'),
-};
+const minimalJoin = minimalJoinScript;
 const MINIMAL = process.env.BARE_VARIANT === 'minimal';
 const SESSIONS_PATH = '/api/v1/waitroom/sessions/';
 const SESSION_RETENTION_SECONDS = 3600; // the service's default
@@ -98,15 +92,8 @@ async function minimalJoinOf(eventId: string, userId: string, response: ServerRe
   const eventKeys = keys.forEvent(eventId);
   const reply = (await redis.evalsha(
     minimalJoin.sha,
-    5,
-    `${eventKeys.userPrefix}${userId}`,
-    `${eventKeys.config}:minimal-sequence`,
-    eventKeys.queue,
-    eventKeys.sessionPrefix,
-    eventKeys.outbox,
-    userId,
-    randomUUID(),
-    Date.now(),
+    minimalJoin.numberOfKeys,
+    ...minimalJoinCall(eventKeys, userId),
   )) as [string, string, number];
   const [code, member, position] = reply;
   // The contract's fields, so both servers put bodies of the same shape and about the same size

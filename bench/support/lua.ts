@@ -2,7 +2,9 @@
  * The app's own Lua scripts and key layout, called the way its repositories call them, so a
  * benchmark can fill a queue or run an admission step without going through HTTP.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import type Redis from 'ioredis';
 import { loadLuaScripts, type LuaScript, type LuaSettings } from '../../apps/waitroom/src/redis/lua-scripts';
 import { RedisKeys, type EventKeys } from '../../apps/waitroom/src/redis/redis-keys';
@@ -127,6 +129,33 @@ export async function upsertEvent(
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
 /** KEYS then ARGV of join-11.lua, built by the app's own wrapper with the ids QueueRepository.join draws. */
+/**
+ * The minimal join of the benchmarks' baselines (minimal-join.lua beside this file): the least a
+ * join must do, not the service's script. Its KEYS/ARGV for one user of an event.
+ */
+export const minimalJoinScript: LuaScript = (() => {
+  const source = readFileSync(joinPath(__dirname, 'minimal-join.lua'), 'utf8');
+  return {
+    name: 'minimal-join',
+    source,
+    sha: createHash('sha1').update(source).digest('hex'),
+    numberOfKeys: 5,
+  };
+})();
+
+export function minimalJoinCall(eventKeys: EventKeys, userId: string, now = Date.now()): (string | number)[] {
+  return [
+    `${eventKeys.userPrefix}${userId}`,
+    `${eventKeys.config}:minimal-sequence`,
+    eventKeys.queue,
+    eventKeys.sessionPrefix,
+    eventKeys.outbox,
+    userId,
+    randomUUID(),
+    now,
+  ];
+}
+
 export function joinCall(
   keys: EventKeys,
   userId: string,

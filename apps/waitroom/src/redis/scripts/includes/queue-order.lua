@@ -78,9 +78,10 @@ end
 -- pre-open buckets below it are summed (at most 255).
 local LAST_BAND = 9
 
-local function all_band_totals(flow_key)
-  local totals = redis.call('HMGET', flow_key, 'DA', 'JA')
-  if totals[1] then return tonumber(totals[1]), tonumber(totals[2] or '0') end
+-- The all-band totals as read (`d`, `j`: nil when the event has none yet), or started from the
+-- band totals.
+local function all_band_totals(flow_key, d, j)
+  if d then return tonumber(d), tonumber(j or '0') end
   local fields = {}
   for b = 0, LAST_BAND do
     fields[#fields + 1] = 'D' .. b
@@ -102,15 +103,15 @@ local function flow_baseline(flow_key, score)
   local within = score - band * PRIORITY_BAND
   if within >= ARRIVAL_OFFSET then
     -- An arrival: everything in its band and the bands ahead is before it, but its own bucket.
-    local fields = {'d' .. bucket, 'j' .. bucket}
+    local fields = {'d' .. bucket, 'j' .. bucket, 'DA', 'JA'}
     for b = band + 1, LAST_BAND do
       fields[#fields + 1] = 'D' .. b
       fields[#fields + 1] = 'J' .. b
     end
     local values = redis.call('HMGET', flow_key, unpack(fields))
     local function n(i) return tonumber(values[i] or '0') or 0 end
-    local d_before, j_before = all_band_totals(flow_key)
-    for i = 3, #fields, 2 do
+    local d_before, j_before = all_band_totals(flow_key, values[3], values[4])
+    for i = 5, #fields, 2 do
       d_before = d_before - n(i)
       j_before = j_before - n(i + 1)
     end
