@@ -138,12 +138,19 @@ async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
   throw new Error(`redis-server on ${port} did not start`);
 }
 
-/** A 3-master Redis Cluster on loopback, made with `redis-server --cluster-enabled yes` and `redis-cli --cluster create`. */
+/**
+ * A 3-master Redis Cluster on loopback, made with `redis-server --cluster-enabled yes` and
+ * `redis-cli --cluster create`; with `replicasPerMaster`, that many replicas of each master too
+ * (the nodes after the first three).
+ */
 export class RedisClusterProcesses {
   readonly nodes: RedisProcess[];
 
-  constructor(readonly basePort: number) {
-    this.nodes = [0, 1, 2].map(
+  constructor(
+    readonly basePort: number,
+    private readonly replicasPerMaster = 0,
+  ) {
+    this.nodes = Array.from({ length: 3 * (1 + replicasPerMaster) }, (_, i) => i).map(
       (i) =>
         new RedisProcess(basePort + i, [
           '--cluster-enabled',
@@ -169,7 +176,7 @@ export class RedisClusterProcesses {
         'create',
         ...this.nodes.map((n) => `127.0.0.1:${n.port}`),
         '--cluster-replicas',
-        '0',
+        String(this.replicasPerMaster),
         '--cluster-yes',
       ],
       {
@@ -188,6 +195,35 @@ export class RedisClusterProcesses {
         if (Date.now() > deadline) throw new Error('redis cluster did not become ready');
         await new Promise((r) => setTimeout(r, 200));
       }
+    }
+    for (const node of this.nodes) await this.waitForReplicaLink(node);
+  }
+
+  /** The port of the master serving `key`'s slot now, as the node on `askPort` sees it. */
+  async masterPortOf(key: string, askPort = this.nodes[0].port): Promise<number> {
+    const client = new Redis(askPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+    try {
+      await client.connect();
+      const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await client.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      const range = ranges.find(([first, last]) => slot >= first && slot <= last);
+      if (!range) throw new Error(`no master for slot ${slot}`);
+      return Number(range[2][1]);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Waits until `node`, if it is a replica, has finished its sync with its master. */
+  async waitForReplicaLink(node: RedisProcess, timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const info = execFileSync('redis-cli', ['-p', String(node.port), 'info', 'replication'], {
+        encoding: 'utf8',
+      });
+      if (info.includes('role:master') || info.includes('master_link_status:up')) return;
+      if (Date.now() > deadline) throw new Error(`replica on ${node.port} did not sync`);
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
