@@ -189,6 +189,10 @@ test: ## Run the test suite (scripts/test.sh)
 test-faults: ## Run the fault drills in test/faults/ (scripts/test-faults.sh): kills, restarts, outages
 	@bash "$(ROOT)/scripts/test-faults.sh" $(ARGS)
 
+.PHONY: soak
+soak: ## A whole sale while instances, the Redis master and the Kafka broker fail at random; invariants at the end (SOAK_SECONDS=600)
+	@SOAK_SECONDS=$(or $(SOAK_SECONDS),600) bash "$(ROOT)/scripts/soak.sh" $(ARGS)
+
 lint: ## Lint the TypeScript sources (npm run lint)
 	npm run lint
 

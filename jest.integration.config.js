@@ -6,7 +6,7 @@ module.exports = {
   displayName: 'integration',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Fault drills (SIGKILLed processes, broker and store outages) run apart: `make test-faults`, jest.faults.config.js.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/soak/'],
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   // kafkajs and ioredis keep reconnect timers alive for a while after disconnect(), which makes Jest
