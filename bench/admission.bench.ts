@@ -1,5 +1,5 @@
 /**
- * The admission step (admission-tick-8.lua) in Redis, against a bare ZPOPMIN of the same batch
+ * The admission step (admission-tick-9.lua) in Redis, against a bare ZPOPMIN of the same batch
  * on a sorted set of the same size, in the same run:
  *  1. throughput: a queue pre-filled with --fill sessions, event open, capacity huge, no rate
  *     limit; ticks of --batch (the service's ADMISSION_BATCH_MAX, 1000) back to back until the
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
       ['step', 'moved/s', 'calls', 'ms/call p50', 'ms/call p99', 'Redis CPU ms/1,000', 'others', 'x ZPOPMIN'],
       [
         stepRow(
-          'admission-tick-8.lua',
+          'admission-tick-9.lua',
           result.tick,
           fmt(ratio(result.tick.perSecond, result.zpopmin.perSecond)),
         ),

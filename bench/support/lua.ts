@@ -150,7 +150,7 @@ export function joinCall(
   return [...call.keys, ...call.args];
 }
 
-/** KEYS then ARGV of admission-tick-8.lua, built by the app's own wrapper. */
+/** KEYS then ARGV of admission-tick-9.lua, built by the app's own wrapper. */
 export function admissionCall(
   keys: EventKeys,
   batchMax: number,

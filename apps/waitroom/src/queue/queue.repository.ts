@@ -99,9 +99,12 @@ export class QueueRepository {
     });
   }
 
-  /** The event's progress, read once per tick for all the streams of this instance. */
-  eventProgress(eventId: string): Promise<EventProgress | null> {
-    return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId) });
+  /**
+   * The event's progress, read once per tick for all the streams of this instance; with
+   * `endedSinceMs`, also the checkouts that ended from then on (the gate's).
+   */
+  eventProgress(eventId: string, endedSinceMs?: number): Promise<EventProgress | null> {
+    return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId), endedSinceMs });
   }
 
   /** The secret that signs session tickets: the one in Redis, or a fresh one written if there is none yet. */

@@ -103,7 +103,7 @@ export const getSessionScript = defineScript({
 
 export type EndReply = { code: 'NOT_FOUND' } | { code: 'CHANGED' | 'UNCHANGED'; status: SessionStatus };
 
-/** leave-7.lua */
+/** leave-8.lua */
 export const leaveScript = defineScript({
   file: 'leave',
   build: (input: { keys: EventKeys; memberId: string; messageId: string; retentionSeconds: number }) => ({
@@ -115,6 +115,7 @@ export const leaveScript = defineScript({
       input.keys.stats,
       input.keys.outbox,
       input.keys.flow,
+      input.keys.endedCheckouts,
     ],
     args: [input.memberId, input.keys.userPrefix, input.messageId, input.retentionSeconds],
   }),
@@ -129,7 +130,7 @@ export const leaveScript = defineScript({
 
 export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
 
-/** finish-checkout-4.lua */
+/** finish-checkout-5.lua */
 export const finishCheckoutScript = defineScript({
   file: 'finish-checkout',
   build: (input: {
@@ -139,7 +140,13 @@ export const finishCheckoutScript = defineScript({
     messageId: string;
     retentionSeconds: number;
   }) => ({
-    keys: [input.keys.session(input.memberId), input.keys.active, input.keys.stats, input.keys.outbox],
+    keys: [
+      input.keys.session(input.memberId),
+      input.keys.active,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.endedCheckouts,
+    ],
     args: [input.memberId, input.outcome, input.keys.userPrefix, input.messageId, input.retentionSeconds],
   }),
   parse: (reply): EndReply => {
@@ -298,7 +305,7 @@ export const streamSessionScript = defineScript({
   },
 });
 
-/** One event's progress for the streams of one instance (event-progress-5.lua). */
+/** One event's progress for the streams of one instance (event-progress-6.lua). */
 export interface EventProgress {
   admittedTotal: number;
   queueLength: number;
@@ -309,21 +316,40 @@ export interface EventProgress {
   flowPairs: unknown[];
   /** When this event was created (null: not recorded). */
   createdAtMs: number | null;
+  /**
+   * Checkouts that ended from the asked instant on (the gate's revocations): member ids and when
+   * each ended, in that order; empty when none were asked for.
+   */
+  endedCheckouts: { member: string; endedAtMs: number }[];
+  /** How long an ended checkout is remembered (includes/checkout-end.lua); null before the first. */
+  endedKeepMs: number | null;
 }
 
-/** event-progress-5.lua; null if the event does not exist. */
+/**
+ * event-progress-6.lua; null if the event does not exist. `endedSinceMs`: also the checkouts
+ * that ended from then on (the gate's); absent, none are read.
+ */
 export const eventProgressScript = defineScript({
   file: 'event-progress',
-  build: ({ keys }: { keys: EventKeys }) => ({
-    keys: [keys.config, keys.queue, keys.stats, keys.pace, keys.flow],
-    args: [],
+  build: ({ keys, endedSinceMs }: { keys: EventKeys; endedSinceMs?: number }) => ({
+    keys: [keys.config, keys.queue, keys.stats, keys.pace, keys.flow, keys.endedCheckouts],
+    args: [endedSinceMs === undefined ? '' : Math.max(0, Math.floor(endedSinceMs))],
   }),
   parse: (reply): EventProgress | null => {
     if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
     if (reply.length === 0) return null;
-    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt] = reply as unknown[];
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, ended, keep] =
+      reply as unknown[];
     const optional = (value: unknown) =>
-      value === '' || value === null ? null : replyNumber('event-progress', value);
+      value === '' || value === null || value === undefined ? null : replyNumber('event-progress', value);
+    const endedCheckouts: { member: string; endedAtMs: number }[] = [];
+    if (Array.isArray(ended)) {
+      for (let i = 0; i + 1 < ended.length; i += 2)
+        endedCheckouts.push({
+          member: String(ended[i]),
+          endedAtMs: replyNumber('event-progress', ended[i + 1]),
+        });
+    }
     return {
       admittedTotal: replyNumber('event-progress', admitted),
       queueLength: replyNumber('event-progress', queueLength),
@@ -333,6 +359,8 @@ export const eventProgressScript = defineScript({
       idleTimeoutSeconds: optional(idle),
       flowPairs: Array.isArray(flow) ? flow : [],
       createdAtMs: optional(createdAt),
+      endedCheckouts,
+      endedKeepMs: optional(keep),
     };
   },
 });

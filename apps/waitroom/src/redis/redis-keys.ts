@@ -32,6 +32,14 @@ export class EventKeys {
   get active(): string {
     return `${this.base}active`;
   }
+  /**
+   * Sorted set of admitted member ids whose checkout ended (completed, failed, expired, left),
+   * score = when it ended in ms, kept while their admission tokens could still verify: what the
+   * gate reads with its snapshot to stop a pass (redis/scripts/includes/checkout-end.lua).
+   */
+  get endedCheckouts(): string {
+    return `${this.base}ended`;
+  }
   /** Sorted set of queued member ids, score = last heartbeat in ms (idle timeout). */
   get heartbeats(): string {
     return `${this.base}seen`;
