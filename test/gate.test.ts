@@ -302,4 +302,95 @@ describe('the gate endpoint', () => {
       expect(response.body).toMatchObject({ status: 404, code: 'EVENT_NOT_FOUND' });
     }
   });
+
+  describe('gate_origins and return_to (no open redirect)', () => {
+    const put = (eventId: string, body: Record<string, unknown>) => svc.http.upsertEvent(eventId, body);
+
+    it('stores up to 10 origins; anything else in gate_origins is a 400 in the one error shape', async () => {
+      const eventId = `origins-${Date.now()}`;
+      const good = ['https://shop.example.com', 'https://tickets.example.org:8443', 'http://localhost:8088'];
+      const created = await put(eventId, { capacity: 1, gate_origins: good });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        gate_origins: good,
+        passthrough_when_free: false,
+        join_identity_jwk: null,
+      });
+      expect(
+        (await svc.http.get(`/api/v1/waitroom/admin/events/${eventId}`, { 'x-api-key': ADMIN_KEY })).body,
+      ).toMatchObject({ gate_origins: good });
+      expect((await put(eventId, { capacity: 1 })).body.gate_origins).toEqual([]);
+      expect((await put(eventId, { capacity: 1, gate_origins: null })).body.gate_origins).toEqual([]);
+
+      for (const bad of [
+        'https://shop.example.com/',
+        'https://shop.example.com/path',
+        'https://shop.example.com?x=1',
+        'http://shop.example.com',
+        'javascript:alert(1)',
+        '//evil.example',
+        'https://user@shop.example.com',
+        'https://shop.example.com\r\n',
+        'ftp://shop.example.com',
+        'shop.example.com',
+        '',
+        `https://${'a'.repeat(10_000)}.example.com`,
+        42,
+        null,
+      ]) {
+        const response = await put(eventId, { capacity: 1, gate_origins: [bad] });
+        expect(response.status).toBe(400);
+        expect(response.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+        expect(response.body.errors.join(' ')).toMatch(/gate_origins/);
+      }
+      const eleven = Array.from({ length: 11 }, (_, i) => `https://s${i}.example.com`);
+      expect((await put(eventId, { capacity: 1, gate_origins: eleven })).status).toBe(400);
+      expect((await put(eventId, { capacity: 1, gate_origins: 'https://shop.example.com' })).status).toBe(
+        400,
+      );
+      expect((await put(eventId, { capacity: 1, gate_origins: { a: 1 } })).status).toBe(400);
+    });
+
+    it('the waiting page keeps return_to only when its origin is allowed', async () => {
+      const eventId = await svc.http.createEvent('return-to', {
+        capacity: 1,
+        checkout_url: 'https://shop.example.com/checkout',
+        gate_origins: ['https://tickets.example.org'],
+      });
+      const pageConfig = async (returnTo: string) => {
+        const response = await svc.http.get(
+          `/waitroom/${eventId}?return_to=${encodeURIComponent(returnTo)}&user_id=u1`,
+        );
+        expect(response.status).toBe(200);
+        const json = /<script type="application\/json" id="page-config">(.*?)<\/script>/s.exec(
+          response.body as string,
+        )![1];
+        return JSON.parse(json) as { return_to: string | null; checkout_url: string };
+      };
+      expect((await pageConfig('https://shop.example.com/cart?a=1')).return_to).toBe(
+        'https://shop.example.com/cart?a=1',
+      );
+      expect((await pageConfig('https://tickets.example.org/x')).return_to).toBe(
+        'https://tickets.example.org/x',
+      );
+      for (const hostile of [
+        'javascript:alert(1)',
+        '//evil.example/',
+        'https://shop.example.com@evil.example/',
+        'https://evil.example/?https://shop.example.com',
+        'https://shop.example.com.evil.example/',
+        'https://shop.example.com/\r\nSet-Cookie: a=1',
+        'https://evil.example\\@shop.example.com/',
+        `https://shop.example.com/${'a'.repeat(10_000)}`,
+      ]) {
+        const config = await pageConfig(hostile);
+        expect(config.return_to).toBeNull();
+        expect(config.checkout_url).toBe('https://shop.example.com/checkout');
+      }
+      // Encoded CR/LF reach the page decoded once, as control characters: refused too.
+      const raw = await svc.http.get(`/waitroom/${eventId}?return_to=https://shop.example.com/%0d%0aX:%20y`);
+      expect(raw.status).toBe(200);
+      expect(raw.body).not.toMatch(/"return_to":"https/);
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import type { BotCheckErrorCode } from '../bot-check/bot-check-errors';
 import type { GateErrorCode } from '../gate/gate-errors';
+import type { IdentityErrorCode } from '../identity/identity-errors';
 import type { QueueErrorCode } from '../queue/queue-errors';
 import type { StoreErrorCode } from '../redis/store-errors';
 import type { TransportErrorCode } from './transport-errors';
@@ -9,6 +10,7 @@ export type ErrorCode =
   | QueueErrorCode
   | BotCheckErrorCode
   | GateErrorCode
+  | IdentityErrorCode
   | StoreErrorCode
   | TransportErrorCode
   | 'VALIDATION_FAILED';
