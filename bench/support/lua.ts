@@ -129,7 +129,7 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS then ARGV of join-11.lua, built by the app's own wrapper with the ids QueueRepository.join draws. */
+/** KEYS then ARGV of join-12.lua, built by the app's own wrapper with the ids QueueRepository.join draws. */
 export function joinCall(
   keys: EventKeys,
   userId: string,
@@ -144,6 +144,7 @@ export function joinCall(
     keys,
     memberId: newMemberId(),
     messageId: randomUUID(),
+    readyMessageId: randomUUID(),
     userId,
     priority: options.priority ?? 0,
     clientAddress: options.clientAddress ?? '127.0.0.1',
@@ -199,7 +200,7 @@ export async function pipelinedEvalsha(
 }
 
 /**
- * Adds `count` queued sessions with join-11.lua through pipelined EVALSHA (a few pipelines in
+ * Adds `count` queued sessions with join-12.lua through pipelined EVALSHA (a few pipelines in
  * flight, so Redis never waits for the client). User ids are `${userPrefix}${index}`.
  * `dropOutbox` deletes the QUEUE_JOINED entries as it goes (they are not what is measured).
  */

@@ -30,17 +30,36 @@ interface JoinInput {
   joinsPerMinute: number;
   /** The join's proof of work as the bot check judged it (bot-check.service.ts); absent: none sent. */
   proof?: JoinProof;
+  /** QUEUE_READY's message id, used when the join is admitted at once (passthrough_when_free). */
+  readyMessageId: string;
+  /** The join's identity token as checked against the event's key (identity/identity-keys.ts); absent: none sent. */
+  identity?: JoinIdentity;
 }
+
+/** What the join script is told of the join's identity token (join-12.lua ARGV[10]). */
+export type JoinIdentity =
+  | { kind: 'none' | 'invalid' | 'exempt' }
+  /** Valid for the key whose stored JWK text has this SHA-1 (hex). */
+  | { kind: 'valid'; keyDigest: string };
 
 export type JoinReply =
   | { code: 'CREATED' | 'EXISTING'; session: SessionRecord }
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
-  | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' | 'PROOF_REQUIRED' | 'PROOF_INVALID' };
+  | {
+      code:
+        | 'EVENT_NOT_FOUND'
+        | 'EVENT_CLOSED'
+        | 'OUTBOX_FULL'
+        | 'PROOF_REQUIRED'
+        | 'PROOF_INVALID'
+        | 'IDENTITY_REQUIRED'
+        | 'IDENTITY_INVALID';
+    };
 
-/** join-11.lua */
+/** join-12.lua */
 export const joinScript = defineScript({
   file: 'join',
-  build: ({ keys, proof = { kind: 'none' }, ...input }: JoinInput) => ({
+  build: ({ keys, proof = { kind: 'none' }, identity = { kind: 'none' }, ...input }: JoinInput) => ({
     keys: [
       keys.config,
       keys.queue,
@@ -53,6 +72,7 @@ export const joinScript = defineScript({
       keys.pace,
       keys.flow,
       keys.usedProof(proof.kind === 'valid' ? proof.id : ''),
+      keys.active,
     ],
     args: [
       input.memberId,
@@ -64,6 +84,8 @@ export const joinScript = defineScript({
       input.joinsPerMinute,
       proof.kind,
       proof.kind === 'valid' ? Math.max(1, Math.ceil(proof.ttlMs)) : 0,
+      identity.kind === 'valid' ? `valid:${identity.keyDigest}` : identity.kind,
+      input.readyMessageId,
     ],
   }),
   parse: (reply, { keys }): JoinReply => {
@@ -79,6 +101,8 @@ export const joinScript = defineScript({
       case 'OUTBOX_FULL':
       case 'PROOF_REQUIRED':
       case 'PROOF_INVALID':
+      case 'IDENTITY_REQUIRED':
+      case 'IDENTITY_INVALID':
         return { code };
       default:
         throw new UnexpectedScriptReply('join', reply);
@@ -363,6 +387,13 @@ export const eventProgressScript = defineScript({
       endedKeepMs: optional(keep),
     };
   },
+});
+
+/** HGET of the config's identity_jwk: the text of the event's identity key ('' or null: none). */
+export const identityJwkCommand = defineCommand({
+  command: 'HGET',
+  build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.config], args: ['identity_jwk'] }),
+  parse: (reply): string | null => (typeof reply === 'string' && reply !== '' ? reply : null),
 });
 
 /** heartbeat-1.lua: refreshes the heartbeats of queued sessions streamed by one instance. */

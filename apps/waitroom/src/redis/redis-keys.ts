@@ -95,7 +95,7 @@ export class EventKeys {
   joinRateLimit(clientAddress: string): string {
     return `${this.base}rl:${clientAddress}`;
   }
-  /** String: marks a proof of work used for this event, until the proof expires (join-11.lua). */
+  /** String: marks a proof of work used for this event, until the proof expires (join-12.lua). */
   usedProof(proofId: string): string {
     return `${this.base}proof:${proofId}`;
   }
