@@ -1,6 +1,7 @@
 import { Topics } from '@waitroom/contracts';
 import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import type { Producer } from 'kafkajs';
+import { GateFastLane } from '../apps/waitroom/src/gate/gate-fast-lane';
 import { EventSnapshots } from '../apps/waitroom/src/live/event-snapshots';
 import { eventually, startApp, type HttpResponse, type RunningApp } from './support/app-harness';
 import { sendCheckoutOutcome, testProducer } from './support/kafka';
@@ -219,7 +220,7 @@ describe('the gate endpoint', () => {
     await sleep(1100); // iat has whole seconds
     expect((await svc.http.upsertEvent(first.eventId, { capacity: 5 })).status).toBe(201);
     await msUntilRefused(first.eventId, first.token, Date.now());
-    expect((await gate(`${first.eventId}-x`, { cookie: `waitroom_pass=${first.token}` })).status).toBe(404);
+    expect((await gate(`${first.eventId}-x`, { cookie: `waitroom_pass=${first.token}` })).status).toBe(401);
   });
 
   it('a pass stops within 2 s of its checkout ending: completed, failed, expired (message), left', async () => {
@@ -267,6 +268,8 @@ describe('the gate endpoint', () => {
     expect((await withCookie(eventId, token)).status).toBe(204); // the first check reads the snapshot
     expect((await gate(queued)).status).toBe(401);
     const before = snapshots.stats.snapshots;
+    const lane = svc.app.get(GateFastLane);
+    const answeredBefore = lane.stats.answered;
     const started = Date.now();
     const monitor = await monitorRedis(TEST_REDIS_URL);
     let answers: number[] = [];
@@ -283,6 +286,8 @@ describe('the gate endpoint', () => {
     const elapsed = Date.now() - started;
     expect(answers.filter((status) => status === 204)).toHaveLength(250);
     expect(answers.filter((status) => status === 401)).toHaveLength(250);
+    // All answered before the framework (the fast lane): the snapshots were fresh throughout.
+    expect(lane.stats.answered - answeredBefore).toBe(500);
     const reads = snapshots.stats.snapshots - before;
     // Two events, each refreshed once per POLL_SNAPSHOT_MS at most (plus one in flight at each end).
     expect(reads).toBeLessThanOrEqual(2 * (Math.ceil(elapsed / POLL_SNAPSHOT_MS) + 2));
@@ -295,12 +300,55 @@ describe('the gate endpoint', () => {
     ).toEqual([]);
   });
 
-  it('answers 404 in the one error shape for an unknown or invalid event id', async () => {
+  it('the fast lane answers as the framework does: same status, headers and body', async () => {
+    const { eventId, token } = await admitted('gate-lane');
+    const lane = svc.app.get(GateFastLane);
+    const kept = (snapshots as unknown as { snapshots: Map<string, unknown> }).snapshots;
+    const url = `https://shop.example.com/a?waitroom_token=${token}`;
+    const shape = (response: HttpResponse) => {
+      const headers = Object.fromEntries(
+        [...response.headers.entries()].filter(
+          ([name]) => !['date', 'x-request-id', 'connection', 'keep-alive'].includes(name),
+        ),
+      );
+      return { status: response.status, headers, body: response.body as unknown };
+    };
+    const answers = async () => [
+      shape(await gate(eventId, { 'x-original-url': url })),
+      shape(await gate(eventId, { 'x-original-url': 'https://shop.example.com/b' })),
+    ];
+    kept.delete(eventId); // cold: the framework answers (and reads the snapshot)
+    let answered = lane.stats.answered;
+    const cold = await answers();
+    expect(lane.stats.answered - answered).toBeLessThan(2);
+    answered = lane.stats.answered;
+    const warm = await answers();
+    expect(lane.stats.answered - answered).toBe(2);
+    expect(warm).toEqual(cold);
+    expect(warm.map((answer) => answer.status)).toEqual([204, 401]);
+    expect(warm[0].headers['set-cookie']).toMatch(/^waitroom_pass=/);
+    // HEAD too (what some proxies send), and the request id given is kept.
+    const head = await svc.http.request('HEAD', `/api/v1/waitroom/gate/${eventId}`, undefined, {
+      'x-request-id': 'r-1',
+    });
+    expect(head.status).toBe(401);
+    expect(head.headers.get('x-request-id')).toBe('r-1');
+  });
+
+  it('an unknown, removed or malformed event: 401 to its waiting page (which says so), nothing kept', async () => {
+    const url = 'https://shop.example.com/';
     for (const id of ['no-such-event-here', 'bad id', '-x', 'a'.repeat(65)]) {
-      const response = await gate(id, { 'x-original-url': 'https://shop.example.com/' });
-      expect(response.status).toBe(404);
-      expect(response.body).toMatchObject({ status: 404, code: 'EVENT_NOT_FOUND' });
+      const response = await gate(id, { 'x-original-url': url });
+      expectRefusal(response, id, url);
+      const page = await svc.http.get(response.headers.get('location')!);
+      expect(page.status).toBe(404);
     }
+    // Made-up event ids cost their one read each, and no snapshot (nor its refresh loop) is kept.
+    const kept = (snapshots as unknown as { snapshots: Map<string, unknown> }).snapshots;
+    for (let i = 0; i < 5; i++) expect((await gate(`made-up-${i}`)).status).toBe(401);
+    expect([...kept.keys()].filter((id) => id.startsWith('made-up-') || id === 'no-such-event-here')).toEqual(
+      [],
+    );
   });
 
   describe('gate_origins and return_to (no open redirect)', () => {

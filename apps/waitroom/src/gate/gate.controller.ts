@@ -2,12 +2,13 @@ import { Controller, Get, Header, Param, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../http/http-exception.filter';
+import { PASS_REQUIRED_BODY } from './gate-fast-lane';
 import { GateService } from './gate.service';
 import { originalUrlOf } from './original-url';
 
 /**
  * The gate a reverse proxy asks about each request to a protected site (nginx `auth_request`,
- * Traefik `forwardAuth`, Envoy `ext_authz`): 204 or 401, nothing else for a known event.
+ * Traefik `forwardAuth`, Envoy `ext_authz`): 204 or 401 (503 only while Redis cannot be read).
  */
 @ApiTags('gate')
 @Controller('api/v1/waitroom/gate')
@@ -39,10 +40,9 @@ export class GateController {
   @ApiResponse({
     status: 401,
     description:
-      "PASS_REQUIRED: no pass (absent, forged, expired, another event's, checkout ended); Location is the " +
-      'waiting page /waitroom/{event_id} with return_to = the original URL',
+      "PASS_REQUIRED: no pass (absent, forged, expired, another event's, checkout ended; an unknown event); " +
+      'Location is the waiting page /waitroom/{event_id} with return_to = the original URL',
   })
-  @ApiResponse({ status: 404, description: 'unknown event' })
   @ApiResponse({ status: 503, description: 'store unavailable; see Retry-After' })
   async check(
     @Param('event_id') eventId: string,
@@ -59,6 +59,6 @@ export class GateController {
       return undefined;
     }
     void reply.status(401).header('location', answer.location);
-    return { status: 401, code: 'PASS_REQUIRED', message: 'no valid pass for this event: see Location' };
+    return JSON.parse(PASS_REQUIRED_BODY) as ErrorBody;
   }
 }

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { AdmissionTokenVerifier, WaitroomGate, type AdmissionClaims } from '@waitroom/gate';
 import { Environment } from '../config/environment';
 import { EventSnapshots, type EventSnapshot } from '../live/event-snapshots';
-import { eventNotFound } from '../queue/queue-errors';
 import { EVENT_ID_PATTERN, parseSessionId } from '../queue/session-id';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 
@@ -43,9 +42,31 @@ export class GateService {
   ) {}
 
   async check(eventId: string, request: GateCheck): Promise<GateAnswer> {
-    if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId)) throw eventNotFound(eventId.slice(0, 64));
+    const original = request.originalUrl;
+    // No event of that id (malformed, never created, removed): nobody holds a pass for it. The
+    // waiting page says the event is unknown; a proxy answering 401 shows it rather than a 5xx.
+    if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId))
+      return { pass: false, location: waitingPageLocation(eventId, original) };
     const snapshot = await this.snapshots.forGate(eventId);
-    if (!snapshot.progress) throw eventNotFound(eventId);
+    if (!snapshot.progress) {
+      // Not kept: made-up event ids must not each cost a refresh loop.
+      this.snapshots.forgetUnknown(eventId);
+      return { pass: false, location: waitingPageLocation(eventId, original) };
+    }
+    return this.decide(eventId, snapshot, request);
+  }
+
+  /**
+   * The answer from the snapshot this instance holds, when it is fresh enough to answer without
+   * reading (the fast lane, gate-fast-lane.ts); null otherwise: then check() (which may read).
+   */
+  answerNow(eventId: string, request: GateCheck): Promise<GateAnswer> | null {
+    if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId)) return null;
+    const snapshot = this.snapshots.forGateNow(eventId);
+    return snapshot && this.decide(eventId, snapshot, request);
+  }
+
+  private async decide(eventId: string, snapshot: EventSnapshot, request: GateCheck): Promise<GateAnswer> {
     const original = request.originalUrl;
     const gate = new WaitroomGate({
       eventId,

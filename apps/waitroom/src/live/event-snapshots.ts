@@ -113,12 +113,32 @@ export class EventSnapshots implements OnModuleDestroy {
     const snapshot = this.entry(eventId);
     snapshot.lastGatedAt = Date.now();
     snapshot.ended ??= { members: new Map(), cursorMs: 0, readStartedAt: 0, lastTrimmedAt: Date.now() };
-    const maxAge = Math.min(GATE_MAX_STALENESS_MS, 2 * this.env.POLL_SNAPSHOT_MS);
+    const maxAge = this.gateMaxAgeMs();
     // A read already under way may have started before the ended checkouts were wanted: then
     // one more.
     for (let reads = 0; reads < 2 && Date.now() - snapshot.ended.readStartedAt > maxAge; reads++)
       await this.load(eventId, snapshot);
     return snapshot;
+  }
+
+  /** The snapshot for a gate check answered without waiting: null unless a fresh one of an existing event is here. */
+  forGateNow(eventId: string): EventSnapshot | null {
+    const snapshot = this.snapshots.get(eventId);
+    if (!snapshot?.ended || !snapshot.progress) return null;
+    const now = Date.now();
+    if (now - snapshot.ended.readStartedAt > this.gateMaxAgeMs()) return null;
+    snapshot.lastGatedAt = now;
+    return snapshot;
+  }
+
+  /**
+   * Drops the snapshot of an event that does not exist, unless polls or streams use it: a gate
+   * check of a made-up event id then costs its one read, and no refresh loop after it.
+   */
+  forgetUnknown(eventId: string): void {
+    const snapshot = this.snapshots.get(eventId);
+    if (snapshot && !snapshot.progress && snapshot.lastPolledAt === 0 && snapshot.lastStreamedAt === 0)
+      this.snapshots.delete(eventId);
   }
 
   /** A queued member answered here: its heartbeat goes out with the event's next heartbeat call. */
@@ -145,6 +165,10 @@ export class EventSnapshots implements OnModuleDestroy {
       this.timer ??= setInterval(() => this.refreshAll(), this.env.POLL_SNAPSHOT_MS);
     }
     return snapshot;
+  }
+
+  private gateMaxAgeMs(): number {
+    return Math.min(GATE_MAX_STALENESS_MS, 2 * this.env.POLL_SNAPSHOT_MS);
   }
 
   /** One read at a time per event; concurrent callers share it. */
