@@ -11,6 +11,9 @@ import { AdmissionTokenService } from '../tokens/admission-token.service';
  */
 const GATE_CLOCK_TOLERANCE_SECONDS = 5;
 
+/** Passes remembered once verified (about 200 bytes each): the people in checkout at once, and more. */
+const REMEMBERED_PASSES = 100_000;
+
 export interface GateCheck {
   /** The original request's URL (original-url.ts); null when the proxy did not say. */
   originalUrl: URL | null;
@@ -89,6 +92,9 @@ export class GateService {
     this.verifier ??= AdmissionTokenVerifier.local(this.tokens.publicKeySet(), {
       clockToleranceSeconds: GATE_CLOCK_TOLERANCE_SECONDS,
       issuer: this.env.ADMISSION_TOKEN_ISSUER,
+      // One person's pass is checked for every request of their visit: a signature once, then a
+      // lookup. The service's own keys never leave its key set while it runs.
+      rememberVerified: REMEMBERED_PASSES,
     });
     return this.verifier;
   }
