@@ -1,5 +1,5 @@
 /**
- * The admission step (admission-tick-8.lua) in Redis, against a bare ZPOPMIN of the same batch
+ * The admission step (admission-tick-9.lua) in Redis, against a bare ZPOPMIN of the same batch
  * on a sorted set of the same size, in the same run:
  *  1. throughput: a queue pre-filled with --fill sessions, event open, capacity huge, no rate
  *     limit; ticks of --batch (the service's ADMISSION_BATCH_MAX, 1000) back to back until the
@@ -57,7 +57,7 @@ const PHASES = new Set(OPTIONS.phases);
 const SERVICE_TICK_MS = 250;
 const SERVICE_BATCH_MAX = 1000;
 
-/** Scores as join-11.lua gives them to priority-0 arrivals (queue-order.lua). */
+/** Scores as join-12.lua gives them to priority-0 arrivals (queue-order.lua). */
 const ARRIVAL_BASE = 9 * 100_000_000_000_000 + 1_099_511_627_776;
 
 /** A plain sorted set shaped like the queue: 22-character random members, arrival scores. */
@@ -146,7 +146,7 @@ async function throughputPhase(phase: Phase) {
   const { redis, keys, tick, pidOfRedis } = phase;
   const eventKeys = await openEvent(phase, 'admit-fast');
   log(
-    `throughput: pre-filling ${OPTIONS.fill} queued sessions (join-11.lua) and a bare sorted set of ${OPTIONS.fill}`,
+    `throughput: pre-filling ${OPTIONS.fill} queued sessions (join-12.lua) and a bare sorted set of ${OPTIONS.fill}`,
   );
   await prefillJoins(redis, phase.join, eventKeys, OPTIONS.fill, {
     userPrefix: 'user-',
@@ -228,7 +228,7 @@ async function growthPhase(phase: Phase) {
   for (const size of [...OPTIONS.sizes].sort((a, b) => a - b)) {
     const missing = size - (await redis.zcard(eventKeys.queue));
     if (missing > 0) {
-      log(`growth: topping the queue up to ${size} (join-11.lua) and the bare sorted set too`);
+      log(`growth: topping the queue up to ${size} (join-12.lua) and the bare sorted set too`);
       await topUp(missing);
       await bare.add(size - (await redis.zcard(bare.key)));
     }
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
       ['step', 'moved/s', 'calls', 'ms/call p50', 'ms/call p99', 'Redis CPU ms/1,000', 'others', 'x ZPOPMIN'],
       [
         stepRow(
-          'admission-tick-8.lua',
+          'admission-tick-9.lua',
           result.tick,
           fmt(ratio(result.tick.perSecond, result.zpopmin.perSecond)),
         ),

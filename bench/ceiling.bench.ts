@@ -3,7 +3,7 @@
  * one event, whatever the number of service instances. Every key of an event shares one hash
  * slot (docs/decisions/0004-redis-key-layout.md), so one event's scripts run on one Redis core.
  *
- * Method: a redis-server of the benchmark's own (no persistence), the app's join-11.lua and
+ * Method: a redis-server of the benchmark's own (no persistence), the app's join-12.lua and
  * get-session-5.lua called with EVALSHA in pipelines (several in flight, so Redis never waits for
  * the client), KEYS/ARGV built by the app's own wrappers. Reported: the rate reached, and the
  * Redis CPU per call (its /proc CPU time over the window), whose inverse is the ceiling of one
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       },
     );
     record(
-      'join-11.lua',
+      'join-12.lua',
       `${variant.label}, ${OPTIONS.queued.toLocaleString('en-US')} queued`,
       OPTIONS.calls,
       joins,

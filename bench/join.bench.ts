@@ -1,6 +1,6 @@
 /**
  * Join throughput and latency: the real service against a bare node:http + ioredis server that
- * runs the very same join-11.lua, in the same run; then latency flatness as the queue grows, and
+ * runs the very same join-12.lua, in the same run; then latency flatness as the queue grows, and
  * Redis memory per queued session.
  *
  *   npm run bench:join -- [--connections=50] [--duration=15] [--warmup=3] [--rounds=3]
@@ -277,7 +277,7 @@ const BARE_SERVERS = [
   },
 ] as const;
 
-/** Sequential EVALSHA of join-11.lua from here: the script's own cost plus one loopback round trip (µs). */
+/** Sequential EVALSHA of join-12.lua from here: the script's own cost plus one loopback round trip (µs). */
 async function scriptLatency(
   redis: Redis,
   joinScript: LuaScript,
@@ -515,7 +515,7 @@ async function flatPhase(
     // Not publishing, as the control above: latency against queue size, not against the relay.
     await holdRelayLease(redis, keys, eventId);
     log(
-      `flat: pre-filling ${eventId} with ${size.toLocaleString('en-US')} queued sessions (join-11.lua, pipelined EVALSHA)`,
+      `flat: pre-filling ${eventId} with ${size.toLocaleString('en-US')} queued sessions (join-12.lua, pipelined EVALSHA)`,
     );
     const fill = await prefillJoins(redis, joinScript, eventKeys, size, {
       userPrefix: 'p-',

@@ -9,10 +9,10 @@
  *                          [--build=auto|always|never] [--group-wait=120] [--quiet-wait=90]
  *                          [--service-env=OUTBOX_RELAY_INTERVAL_MS=10] [--verbose=1] [--cpu-prof=1]
  *
- * How the backlog is made: the joins are written with join-11.lua before the service starts,
+ * How the backlog is made: the joins are written with join-12.lua before the service starts,
  * so they wait in the outbox; the service's relay then starts with a full stream. The QUEUE_READY
  * backlog (each message carries an Ed25519-signed admission token, signed by the relay) is
- * made with admission-tick-8.lua on an event the relay does not walk yet, then registered.
+ * made with admission-tick-9.lua on an event the relay does not walk yet, then registered.
  * The QUEUE_JOINED comparison runs in rounds, each a raw send then a drain of a fresh backlog of
  * the same size: the two cores are shared with other tenants, and a raw run minutes before the
  * drain measured another machine. The median round's ratio is reported.
@@ -327,7 +327,7 @@ async function main(): Promise<void> {
     // Not registered yet: the relay must not see them until their round (phase 2).
     for (const eventId of PHASES.has('drain') ? JOINED_EVENTS : [JOINED_EVENT]) {
       await upsertEvent(run, eventId, eventSettings(), false);
-      log(`writing ${OPTIONS.n} joins into the outbox of ${eventId} (join-11.lua)`);
+      log(`writing ${OPTIONS.n} joins into the outbox of ${eventId} (join-12.lua)`);
       await prefillJoins(redis, joinScript, keys.forEvent(eventId), OPTIONS.n, {
         userPrefix: 'user-',
         firstIndex: 10_000_000,
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
     // Not registered yet: the relay must not see it until its turn.
     await upsertEvent(run, READY_EVENT, eventSettings({ state: 'open' }), false);
     log(
-      `writing ${OPTIONS.readyN} admissions (QUEUE_READY) into the outbox of ${READY_EVENT} (join-11.lua, then admission-tick-8.lua)`,
+      `writing ${OPTIONS.readyN} admissions (QUEUE_READY) into the outbox of ${READY_EVENT} (join-12.lua, then admission-tick-9.lua)`,
     );
     await prefillJoins(redis, joinScript, readyKeys, OPTIONS.readyN, {
       userPrefix: 'user-',

@@ -75,6 +75,9 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     checkoutUrl: null,
     botCheck: 'off',
     botCheckMaxNumber: DEFAULT_BOT_CHECK_MAX_NUMBER,
+    gateOrigins: [],
+    passthroughWhenFree: false,
+    joinIdentityJwk: null,
     ...overrides,
   };
 }
@@ -128,7 +131,6 @@ export async function upsertEvent(
 
 export const OUTBOX_UNLIMITED = 1_000_000_000;
 
-/** KEYS then ARGV of join-11.lua, built by the app's own wrapper with the ids QueueRepository.join draws. */
 /**
  * The minimal join of the benchmarks' baselines (minimal-join.lua beside this file): the least a
  * join must do, not the service's script. Its KEYS/ARGV for one user of an event.
@@ -156,6 +158,7 @@ export function minimalJoinCall(eventKeys: EventKeys, userId: string, now = Date
   ];
 }
 
+/** KEYS then ARGV of join-12.lua, built by the app's own wrapper with the ids QueueRepository.join draws. */
 export function joinCall(
   keys: EventKeys,
   userId: string,
@@ -170,6 +173,7 @@ export function joinCall(
     keys,
     memberId: newMemberId(),
     messageId: randomUUID(),
+    readyMessageId: randomUUID(),
     userId,
     priority: options.priority ?? 0,
     clientAddress: options.clientAddress ?? '127.0.0.1',
@@ -179,7 +183,7 @@ export function joinCall(
   return [...call.keys, ...call.args];
 }
 
-/** KEYS then ARGV of admission-tick-8.lua, built by the app's own wrapper. */
+/** KEYS then ARGV of admission-tick-9.lua, built by the app's own wrapper. */
 export function admissionCall(
   keys: EventKeys,
   batchMax: number,
@@ -225,7 +229,7 @@ export async function pipelinedEvalsha(
 }
 
 /**
- * Adds `count` queued sessions with join-11.lua through pipelined EVALSHA (a few pipelines in
+ * Adds `count` queued sessions with join-12.lua through pipelined EVALSHA (a few pipelines in
  * flight, so Redis never waits for the client). User ids are `${userPrefix}${index}`.
  * `dropOutbox` deletes the QUEUE_JOINED entries as it goes (they are not what is measured).
  */

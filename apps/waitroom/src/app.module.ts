@@ -6,6 +6,7 @@ import { HttpExceptionFilter } from './http/http-exception.filter';
 import { AppConfigModule } from './config/config.module';
 import type { Environment } from './config/environment';
 import { EventsModule } from './events/events.module';
+import { GateModule } from './gate/gate.module';
 import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -23,6 +24,7 @@ import { WaitroomModule } from './waitroom/waitroom.module';
     ScheduleModule.forRoot(),
     TokensModule,
     WaitroomModule,
+    GateModule,
     EventsModule,
     AdmissionModule,
     HealthModule,

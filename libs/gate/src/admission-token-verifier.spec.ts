@@ -1,3 +1,4 @@
+import { createLocalJWKSet } from 'jose';
 import { AdmissionTokenVerifier } from './admission-token-verifier';
 import {
   admissionToken,
@@ -173,5 +174,44 @@ describe('AdmissionTokenVerifier.remote', () => {
         reason: 'malformed',
       });
     expect(jwks.fetches).toBe(before);
+  });
+});
+
+describe('AdmissionTokenVerifier remembering tokens that verified (rememberVerified)', () => {
+  let key: WaitroomKey;
+  beforeAll(async () => {
+    key = await waitroomKey();
+  });
+
+  it('verifies a token once, then answers from memory until its exp (with the tolerance)', async () => {
+    let lookups = 0;
+    let nowMs = Date.now();
+    const keySet = createLocalJWKSet({ keys: [key.jwk] });
+    const sut = new AdmissionTokenVerifier(
+      (header, token) => {
+        lookups++;
+        return keySet(header, token);
+      },
+      { rememberVerified: 2, clockToleranceSeconds: 5, now: () => nowMs },
+    );
+    const token = await admissionToken(key, { expSeconds: 60, nowMs });
+    const expected = { eventId: 'ev-1' };
+    for (let i = 0; i < 5; i++) expect((await sut.verify(token, expected)).ok).toBe(true);
+    expect(lookups).toBe(1);
+    // Another event expected: not the remembered verdict.
+    expect((await sut.verify(token, { eventId: 'ev-2' })).ok).toBe(false);
+    // Past exp and the tolerance: verified again, and refused as expired.
+    nowMs += 66_000;
+    expect(await sut.verify(token, expected)).toMatchObject({ ok: false, reason: 'expired' });
+  });
+
+  it('never remembers a refusal, and keeps at most the number asked for', async () => {
+    const sut = AdmissionTokenVerifier.local({ keys: [key.jwk] }, { rememberVerified: 2 });
+    const remembered = (sut as unknown as { verified: Map<string, unknown> }).verified;
+    await sut.verify('garbage', { eventId: 'ev-1' });
+    expect(remembered.size).toBe(0);
+    const tokens = await Promise.all([1, 2, 3].map((n) => admissionToken(key, { sub: `ev-1~s${n}` })));
+    for (const token of tokens) await sut.verify(token, { eventId: 'ev-1' });
+    expect(remembered.size).toBe(2);
   });
 });

@@ -39,6 +39,14 @@ export interface VerifierOptions {
   issuer?: string;
   /** The clock, in ms since the epoch (tests). */
   now?: () => number;
+  /**
+   * Remember up to this many tokens that verified (default 0: none), so the same pass checked
+   * again (every request of one person's visit) costs a map lookup and an `exp` comparison, not
+   * a signature. Only for keys that are never withdrawn while their tokens live (a verifier of
+   * pinned keys, or the waitroom's own): a remembered token stays valid until its `exp` even if
+   * its key leaves the key set.
+   */
+  rememberVerified?: number;
 }
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
@@ -66,6 +74,8 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 export class AdmissionTokenVerifier {
   private readonly clockTolerance: number;
+  /** Tokens that verified, by expected claims and token, oldest first (rememberVerified). */
+  private readonly verified = new Map<string, AdmissionClaims>();
 
   constructor(
     private readonly keys: JWTVerifyGetKey,
@@ -90,6 +100,25 @@ export class AdmissionTokenVerifier {
   }
 
   async verify(token: string, expected: ExpectedClaims): Promise<TokenVerdict> {
+    const remember = this.options.rememberVerified ?? 0;
+    const cacheKey = remember > 0 ? `${String(expected.eventId)}\n${expected.sessionId ?? ''}\n${token}` : '';
+    if (remember > 0) {
+      const claims = this.verified.get(cacheKey);
+      const nowMs = this.options.now ? this.options.now() : Date.now();
+      if (claims && claims.expiresAt.getTime() + this.clockTolerance * 1000 > nowMs)
+        return { ok: true, claims };
+      // Expired (verified again below, for its verdict) or not seen yet.
+      if (claims) this.verified.delete(cacheKey);
+    }
+    const verdict = await this.verifyNow(token, expected);
+    if (verdict.ok && remember > 0) {
+      if (this.verified.size >= remember) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(cacheKey, verdict.claims);
+    }
+    return verdict;
+  }
+
+  private async verifyNow(token: string, expected: ExpectedClaims): Promise<TokenVerdict> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token))
       return { ok: false, reason: 'malformed', message: 'the token is not a compact JWS' };
     let payload: JWTPayload;

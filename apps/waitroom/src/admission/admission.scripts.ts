@@ -31,7 +31,7 @@ interface AdmissionStepInput {
   messageIdPrefix: string;
 }
 
-/** admission-tick-8.lua: one atomic admission step for one event. */
+/** admission-tick-9.lua: one atomic admission step for one event. */
 export const admissionStepScript = defineScript({
   file: 'admission-tick',
   replicated: true,
@@ -45,6 +45,7 @@ export const admissionStepScript = defineScript({
       keys.pace,
       keys.outbox,
       keys.flow,
+      keys.endedCheckouts,
     ],
     args: [
       keys.sessionPrefix,

@@ -23,7 +23,7 @@ const MAX_COUNTER = 0xffffffff;
 /**
  * The bot check's proof of work, with the open ALTCHA protocol (altcha-lib, v2): challenges are
  * made and verified here, with one HMAC key shared by every instance; that a proof is used once
- * is decided atomically by the join script (join-11.lua), in the event's slot.
+ * is decided atomically by the join script (join-12.lua), in the event's slot.
  *
  * Challenges are SHA-256 in altcha-lib's deterministic mode: the server draws the counter the
  * solver must reach, signs the key it derives from it, and verifying a solution is two HMACs

@@ -1,5 +1,5 @@
 /**
- * The bot check's verdict on a join's proof of work, as the join script takes it (join-11.lua).
+ * The bot check's verdict on a join's proof of work, as the join script takes it (join-12.lua).
  * `valid`: signature, expiry and event checked; the script still refuses it if `id` was used.
  * `exempt`: a trusted caller. A bot check that is off ignores all of these.
  */

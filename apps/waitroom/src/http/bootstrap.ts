@@ -14,6 +14,7 @@ import { kafkaConsumerOptions } from '../events/kafka-options';
 import { MetricsService } from '../metrics/metrics.service';
 import { JoinFastLane, JOIN_ROUTE } from './join-fast-lane';
 import { PollFastLane, SESSION_ROUTE } from './poll-fast-lane';
+import { GateFastLane, GATE_ROUTE } from '../gate/gate-fast-lane';
 import { OPENAPI_PATH, setupOpenApi } from './openapi';
 import { ConsumerState, RawRecordKafkaServer } from '@waitroom/kafka-consumer';
 
@@ -24,14 +25,15 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbo
  * main.ts and the end-to-end tests start exactly the same thing.
  */
 export async function createApp(env: Environment): Promise<NestFastifyApplication> {
-  // Status polls of queued sessions and ordinary joins are answered before Fastify sees them
-  // (poll-fast-lane.ts, join-fast-lane.ts); the lanes exist once the application does, and
+  // Status polls of queued sessions, gate checks and ordinary joins are answered before Fastify
+  // sees them (poll-fast-lane.ts, gate/gate-fast-lane.ts, join-fast-lane.ts); the lanes exist once the application does, and
   // until then every request goes to Fastify.
-  const lanes: { poll?: PollFastLane; join?: JoinFastLane } = {};
+  const lanes: { poll?: PollFastLane; join?: JoinFastLane; gate?: GateFastLane } = {};
   const adapter = new FastifyAdapter({
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void) =>
       createServer((request, response) => {
         if (lanes.poll?.answer(request, response)) return;
+        if (lanes.gate?.answer(request, response)) return;
         if (lanes.join?.answer(request, response, () => handler(request, response))) return;
         handler(request, response);
       }),
@@ -65,7 +67,10 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   pollLane.onAnswered = metrics.httpRequestObserver('GET', SESSION_ROUTE, 200);
   const joinLane = app.get(JoinFastLane);
   joinLane.onAnswered = metrics.httpRequestRecorder('POST', JOIN_ROUTE);
+  const gateLane = app.get(GateFastLane);
+  gateLane.onAnswered = metrics.httpRequestRecorder('GET', GATE_ROUTE);
   lanes.poll = pollLane;
+  lanes.gate = gateLane;
   lanes.join = joinLane;
   acceptOnlyJsonBodies(app.getHttpAdapter().getInstance(), BODY_LIMIT_BYTES);
   addResponseHeaders(app.getHttpAdapter().getInstance(), `/${OPENAPI_PATH}`);

@@ -1,11 +1,19 @@
 import type { BotCheckErrorCode } from '../bot-check/bot-check-errors';
+import type { GateErrorCode } from '../gate/gate-errors';
+import type { IdentityErrorCode } from '../identity/identity-errors';
 import type { QueueErrorCode } from '../queue/queue-errors';
 import type { StoreErrorCode } from '../redis/store-errors';
 import type { TransportErrorCode } from './transport-errors';
 
 /** Every code an answer can carry. */
 export type ErrorCode =
-  QueueErrorCode | BotCheckErrorCode | StoreErrorCode | TransportErrorCode | 'VALIDATION_FAILED';
+  | QueueErrorCode
+  | BotCheckErrorCode
+  | GateErrorCode
+  | IdentityErrorCode
+  | StoreErrorCode
+  | TransportErrorCode
+  | 'VALIDATION_FAILED';
 
 /**
  * The one mapping from an error's code to its HTTP status. A code a module adds without a status
@@ -14,9 +22,12 @@ export type ErrorCode =
 export const HTTP_STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  PASS_REQUIRED: 401,
   PRIORITY_NOT_ALLOWED: 403,
   PROOF_REQUIRED: 403,
   PROOF_INVALID: 403,
+  IDENTITY_REQUIRED: 403,
+  IDENTITY_INVALID: 403,
   EVENT_NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,

@@ -136,6 +136,7 @@ export class JoinFastLane {
         trusted: false,
         clientAddress: clientAddress(request, this.trust) ?? '',
         altcha: body.altcha,
+        identityToken: body.identity_token,
       });
       status = created ? 201 : 200;
       text = JSON.stringify(view);

@@ -69,6 +69,9 @@ export function addResponseHeaders(fastify: FastifyInstance, docsPrefix: string)
   });
 }
 
+/** The security headers of an API answer, as writeHead takes them (the gate's 204 has no body, no type). */
+export const API_ANSWER_HEADERS: readonly string[] = Object.entries(API_HEADERS).flat();
+
 /** What Fastify sends with a JSON API answer besides its length and request id, as writeHead takes it. */
 const JSON_ANSWER_HEADERS = [
   ...Object.entries(API_HEADERS),

@@ -127,3 +127,87 @@ export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
+
+/**
+ * An origin exactly as a browser writes one (`https://shop.example.com`, `:port` when not the
+ * default; no path, query, user-info or trailing slash), https, or http for localhost: what
+ * gate_origins holds (CONTRACT.md, "Gate").
+ */
+export function isGateOrigin(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > 255) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.origin !== value) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+}
+
+export function IsGateOrigin(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isGateOrigin',
+      validator: {
+        validate: (value) => isGateOrigin(value),
+        defaultMessage: buildMessage(
+          (each) =>
+            `${each}$property must hold origins only: https://host[:port] (http:// only for localhost), ` +
+            'without a path or a trailing slash',
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** 32 bytes in unpadded base64url: an Ed25519 public key, or a P-256 coordinate. */
+const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
+const JWK_MEMBERS = new Set(['kty', 'crv', 'x', 'y', 'd', 'kid', 'alg', 'use', 'key_ops', 'ext']);
+
+/**
+ * Why a value is not a public JWK an event can hold as join_identity_jwk (Ed25519 `OKP` or
+ * P-256 `EC`, no private part), or null when it is one. Whether the point really is on the
+ * curve is checked by importing it (EventService).
+ */
+export function publicIdentityJwkProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JWK object';
+  const jwk = value as Record<string, unknown>;
+  if ('d' in jwk) return 'must be a public key: it has a private part (d)';
+  const unknown = Object.keys(jwk).filter((member) => !JWK_MEMBERS.has(member));
+  if (unknown.length > 0) return `has members a public JWK does not: ${unknown.slice(0, 5).join(', ')}`;
+  if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid.length > 200))
+    return 'kid must be a string of at most 200 characters';
+  if (jwk.use !== undefined && jwk.use !== 'sig') return 'use must be "sig"';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
+    if (typeof jwk.x !== 'string' || !COORDINATE.test(jwk.x)) return 'x must be 32 bytes of base64url';
+    if (jwk.y !== undefined) return 'an OKP key has no y';
+    if (jwk.alg !== undefined && jwk.alg !== 'EdDSA') return 'alg must be EdDSA for an Ed25519 key';
+    return null;
+  }
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') {
+    if (typeof jwk.x !== 'string' || !COORDINATE.test(jwk.x)) return 'x must be 32 bytes of base64url';
+    if (typeof jwk.y !== 'string' || !COORDINATE.test(jwk.y)) return 'y must be 32 bytes of base64url';
+    if (jwk.alg !== undefined && jwk.alg !== 'ES256') return 'alg must be ES256 for a P-256 key';
+    return null;
+  }
+  return 'must be an Ed25519 (kty OKP, crv Ed25519) or P-256 (kty EC, crv P-256) key';
+}
+
+export function IsPublicIdentityJwk(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPublicIdentityJwk',
+      validator: {
+        validate: (value) => publicIdentityJwkProblem(value) === null,
+        defaultMessage: buildMessage(
+          (each, args) => `${each}$property ${publicIdentityJwkProblem(args?.value) ?? 'is invalid'}`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}

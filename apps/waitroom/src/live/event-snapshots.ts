@@ -8,6 +8,26 @@ import { FlowSnapshot } from './queue-flow';
 const SNAPSHOT_IDLE_MS = 10_000;
 /** Members per heartbeat call, so one call never holds Redis for long. */
 const HEARTBEATS_PER_CALL = 1000;
+/**
+ * The gate's ended checkouts are read from the latest end seen minus this, so an end written
+ * with a slightly earlier Redis clock (a failover to another server) is still read.
+ */
+const ENDED_READ_OVERLAP_MS = 2000;
+/** The gate's knowledge of ended checkouts is never older than this when it answers (CONTRACT.md: 2 s). */
+const GATE_MAX_STALENESS_MS = 1500;
+/** How often the ended checkouts an instance remembers are trimmed to what can still verify. */
+const ENDED_TRIM_INTERVAL_MS = 10_000;
+
+/** The checkouts that ended, as the gate of this instance knows them (docs/decisions/0021-gate.md). */
+export interface EndedCheckouts {
+  /** member id -> when its checkout ended (Redis's clock, ms). */
+  members: Map<string, number>;
+  /** The next read asks for ends from here on. */
+  cursorMs: number;
+  /** When the last read that included them started (0: none yet). */
+  readStartedAt: number;
+  lastTrimmedAt: number;
+}
 
 /** One event's progress as this instance last read it, and the heartbeats it owes Redis. */
 export interface EventSnapshot {
@@ -19,6 +39,9 @@ export interface EventSnapshot {
   loading?: Promise<void>;
   lastPolledAt: number;
   lastStreamedAt: number;
+  lastGatedAt: number;
+  /** Null until a gate check of the event on this instance asks for them. */
+  ended: EndedCheckouts | null;
   /** Queued members polled or streamed since the last heartbeat call. */
   heartbeats: Set<string>;
   lastHeartbeatAt: number;
@@ -26,7 +49,7 @@ export interface EventSnapshot {
 
 /**
  * The per-event progress snapshots that status polls and server-sent streams both answer from
- * (event-progress-5.lua: admitted total, queue length, rate, state and flow buckets), and the
+ * (event-progress-6.lua: admitted total, queue length, rate, state and flow buckets), and the
  * heartbeats both owe for the queued people they answer, in one place: one read per event per
  * interval and one heartbeat call per event now and then, whatever the number of polls and
  * streams (docs/decisions/0013-live-positions.md, 0014-poll-fast-path.md).
@@ -81,6 +104,43 @@ export class EventSnapshots implements OnModuleDestroy {
     return snapshot;
   }
 
+  /**
+   * The snapshot for a gate check, with the checkouts that ended: read first when what it knows
+   * of them is older than GATE_MAX_STALENESS_MS (the first check, a quiet spell, a refresh
+   * loop slower than that); otherwise kept fresh by the refresh loop, so a check reads nothing.
+   */
+  async forGate(eventId: string): Promise<EventSnapshot> {
+    const snapshot = this.entry(eventId);
+    snapshot.lastGatedAt = Date.now();
+    snapshot.ended ??= { members: new Map(), cursorMs: 0, readStartedAt: 0, lastTrimmedAt: Date.now() };
+    const maxAge = this.gateMaxAgeMs();
+    // A read already under way may have started before the ended checkouts were wanted: then
+    // one more.
+    for (let reads = 0; reads < 2 && Date.now() - snapshot.ended.readStartedAt > maxAge; reads++)
+      await this.load(eventId, snapshot);
+    return snapshot;
+  }
+
+  /** The snapshot for a gate check answered without waiting: null unless a fresh one of an existing event is here. */
+  forGateNow(eventId: string): EventSnapshot | null {
+    const snapshot = this.snapshots.get(eventId);
+    if (!snapshot?.ended || !snapshot.progress) return null;
+    const now = Date.now();
+    if (now - snapshot.ended.readStartedAt > this.gateMaxAgeMs()) return null;
+    snapshot.lastGatedAt = now;
+    return snapshot;
+  }
+
+  /**
+   * Drops the snapshot of an event that does not exist, unless polls or streams use it: a gate
+   * check of a made-up event id then costs its one read, and no refresh loop after it.
+   */
+  forgetUnknown(eventId: string): void {
+    const snapshot = this.snapshots.get(eventId);
+    if (snapshot && !snapshot.progress && snapshot.lastPolledAt === 0 && snapshot.lastStreamedAt === 0)
+      this.snapshots.delete(eventId);
+  }
+
   /** A queued member answered here: its heartbeat goes out with the event's next heartbeat call. */
   beat(eventId: string, member: string): void {
     this.snapshots.get(eventId)?.heartbeats.add(member);
@@ -96,6 +156,8 @@ export class EventSnapshots implements OnModuleDestroy {
         loadedAt: 0,
         lastPolledAt: 0,
         lastStreamedAt: 0,
+        lastGatedAt: 0,
+        ended: null,
         heartbeats: new Set(),
         lastHeartbeatAt: now,
       };
@@ -105,15 +167,22 @@ export class EventSnapshots implements OnModuleDestroy {
     return snapshot;
   }
 
+  private gateMaxAgeMs(): number {
+    return Math.min(GATE_MAX_STALENESS_MS, 2 * this.env.POLL_SNAPSHOT_MS);
+  }
+
   /** One read at a time per event; concurrent callers share it. */
   private load(eventId: string, snapshot: EventSnapshot): Promise<void> {
+    const ended = snapshot.ended;
+    const startedAt = Date.now();
     snapshot.loading ??= this.repository
-      .eventProgress(eventId)
+      .eventProgress(eventId, ended?.cursorMs)
       .then((progress) => {
         this.stats.snapshots++;
         snapshot.progress = progress;
         snapshot.flow = progress && new FlowSnapshot(progress.flowPairs);
         snapshot.loadedAt = Date.now();
+        if (ended) rememberEnded(ended, progress, startedAt);
       })
       .finally(() => {
         snapshot.loading = undefined;
@@ -124,13 +193,14 @@ export class EventSnapshots implements OnModuleDestroy {
   private refreshAll(): void {
     const now = Date.now();
     for (const [eventId, snapshot] of this.snapshots) {
-      if (now - Math.max(snapshot.lastPolledAt, snapshot.lastStreamedAt) > SNAPSHOT_IDLE_MS) {
+      const lastAsked = Math.max(snapshot.lastPolledAt, snapshot.lastStreamedAt, snapshot.lastGatedAt);
+      if (now - lastAsked > SNAPSHOT_IDLE_MS) {
         void this.flushHeartbeats(eventId, snapshot, now, true);
         this.snapshots.delete(eventId);
         continue;
       }
-      // Streams read for themselves once per tick; polls want the snapshot kept fresh.
-      if (now - snapshot.lastPolledAt <= SNAPSHOT_IDLE_MS)
+      // Streams read for themselves once per tick; polls and gate checks want the snapshot kept fresh.
+      if (now - Math.max(snapshot.lastPolledAt, snapshot.lastGatedAt) <= SNAPSHOT_IDLE_MS)
         this.load(eventId, snapshot).catch((error: unknown) =>
           // A failed refresh leaves the old snapshot: polls then wait for the next one, or read.
           this.logger.debug(
@@ -164,5 +234,27 @@ export class EventSnapshots implements OnModuleDestroy {
         .heartbeats(eventId, members.slice(i, i + HEARTBEATS_PER_CALL))
         .catch(() => undefined); // a missed beat: the next poll's or tick's comes within the next interval
     }
+  }
+}
+
+/** Takes in the ended checkouts of a read that started at `startedAt`, and forgets those that cannot verify any more. */
+function rememberEnded(ended: EndedCheckouts, progress: EventProgress | null, startedAt: number): void {
+  ended.readStartedAt = startedAt;
+  if (!progress) {
+    ended.members.clear();
+    ended.cursorMs = 0;
+    return;
+  }
+  let latest = ended.cursorMs + ENDED_READ_OVERLAP_MS;
+  for (const { member, endedAtMs } of progress.endedCheckouts) {
+    ended.members.set(member, endedAtMs);
+    if (endedAtMs > latest) latest = endedAtMs;
+  }
+  ended.cursorMs = Math.max(0, latest - ENDED_READ_OVERLAP_MS);
+  if (progress.endedKeepMs !== null && startedAt - ended.lastTrimmedAt >= ENDED_TRIM_INTERVAL_MS) {
+    ended.lastTrimmedAt = startedAt;
+    // Redis trims by its own clock; this one keeps a minute more for clocks that differ.
+    const before = latest - progress.endedKeepMs - 60_000;
+    for (const [member, endedAtMs] of ended.members) if (endedAtMs < before) ended.members.delete(member);
   }
 }

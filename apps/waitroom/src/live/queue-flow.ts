@@ -3,7 +3,7 @@ import type { SessionRecord } from '../queue/session';
 
 /**
  * Live positions without a read per stream: the TypeScript side of the flow buckets kept by
- * join-11.lua, leave-7.lua and admission-tick-8.lua (redis/scripts/includes/queue-order.lua).
+ * join-12.lua, leave-8.lua and admission-tick-9.lua (redis/scripts/includes/queue-order.lua).
  *
  * A queued person's place only moves when someone ahead leaves the queue or someone lands
  * ahead. Admissions always take the head, so each one moves everybody up by one; departures
@@ -59,7 +59,7 @@ export class FlowSnapshot {
         if (Number.isFinite(head)) this.foldedBelow = head;
         continue;
       }
-      // `D…` and `J…` are per-band totals, for join-11.lua's baselines: not buckets.
+      // `D…` and `J…` are per-band totals, for join-12.lua's baselines: not buckets.
       if (field[0] !== 'd' && field[0] !== 'j') continue;
       const bucket = Number(field.slice(1));
       const value = Number(pairs[i + 1]);
@@ -135,7 +135,7 @@ export function positionBaseOf({
   };
 }
 
-/** What followPosition needs of the event's progress now (event-progress-5.lua). */
+/** What followPosition needs of the event's progress now (event-progress-6.lua). */
 export interface EventCounts {
   admittedTotal: number;
   /** When the event was created (null: not recorded). */

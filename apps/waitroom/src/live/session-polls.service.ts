@@ -57,7 +57,7 @@ type PollAnswer =
  *
  * A session id carries a signed ticket (session-ticket.ts): the person's user id, priority,
  * join time, and place and counters at joining. Each instance keeps, per event it answers polls
- * for, one progress snapshot (event-progress-5.lua: admitted total, queue length, rate, state,
+ * for, one progress snapshot (event-progress-6.lua: admitted total, queue length, rate, state,
  * flow buckets: event-snapshots.ts), refreshed every POLL_SNAPSHOT_MS while polls come; from the two it computes
  * the place now, exactly (queue-flow.ts). The session is read directly only when the snapshot
  * says it may have changed: nobody left ahead (admitted?), a departure or a join in its own

@@ -6,6 +6,7 @@ import { EVENT_ID_PATTERN } from '../queue/session-id';
 import { EventService } from '../queue/event.service';
 import { escapeHtml, fill, renderShell } from './html';
 import { pickLanguage } from './language';
+import { allowedReturnTo } from './return-to';
 import {
   LANGUAGE_NAMES,
   WAITING_LANGUAGES,
@@ -18,6 +19,8 @@ import { WebAssets } from './web-assets';
 
 const API_BASE = '/api/v1/waitroom';
 const MAX_USER_ID_LENGTH = 128;
+/** Far longer than any identity token a site mints (a JWS of sub, aud, iat, exp). */
+const MAX_IDENTITY_TOKEN_LENGTH = 2048;
 
 /**
  * The waiting page a person opens: GET /waitroom/:event_id. The server renders the shell in the
@@ -37,6 +40,8 @@ export class WaitingPageController {
     @Param('event_id') eventId: string,
     @Query('lang') langQuery: unknown,
     @Query('user_id') userIdQuery: unknown,
+    @Query('return_to') returnToQuery: unknown,
+    @Query('identity_token') identityTokenQuery: unknown,
     @Headers('accept-language') acceptLanguage: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
@@ -57,6 +62,7 @@ export class WaitingPageController {
       checkout_url: string | null;
       bot_check: string;
       bot_check_max_number: number;
+      gate_origins: string[];
     } | null = null;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
@@ -76,17 +82,32 @@ export class WaitingPageController {
       );
     }
 
+    // An identity token vouches for the user id it came with: without one, it has nothing to say.
+    const identityToken =
+      userId !== null &&
+      typeof identityTokenQuery === 'string' &&
+      identityTokenQuery.length > 0 &&
+      identityTokenQuery.length <= MAX_IDENTITY_TOKEN_LENGTH
+        ? identityTokenQuery
+        : null;
     const config: WaitingPageConfig = {
       lang,
       event_id: eventId,
       event_state: event.state,
       checkout_url: event.checkout_url,
+      return_to: allowedReturnTo(returnToQuery, event.checkout_url, event.gate_origins),
       user_id: userId,
+      identity_token: identityToken,
       api_base: API_BASE,
       bot_check: this.botCheck(event),
       strings: t,
     };
-    const body = `${this.header(lang, t, eventId, userId)}
+    // The language links keep what the page was opened with.
+    const kept = {
+      ...(config.return_to ? { return_to: config.return_to } : {}),
+      ...(identityToken ? { identity_token: identityToken } : {}),
+    };
+    const body = `${this.header(lang, t, eventId, userId, true, kept)}
 <main id="main" class="card" aria-labelledby="view-heading">
   <div id="view" class="view">
     <h2 id="view-heading" tabindex="-1">${escapeHtml(t.join)}</h2>
@@ -145,10 +166,12 @@ export class WaitingPageController {
     eventId: string,
     userId: string | null,
     showEvent = true,
+    kept: Record<string, string> = {},
   ): string {
     const links = WAITING_LANGUAGES.map((code) => {
       const query = new URLSearchParams({ lang: code });
       if (userId) query.set('user_id', userId);
+      for (const [name, value] of Object.entries(kept)) query.set(name, value);
       const href = `/waitroom/${encodeURIComponent(eventId)}?${query.toString()}`;
       const current = code === lang ? ' aria-current="true"' : '';
       return `<li><a href="${escapeHtml(href)}" lang="${code}" hreflang="${code}"${current}>${escapeHtml(LANGUAGE_NAMES[code])}</a></li>`;

@@ -273,8 +273,16 @@ export interface WaitingPageConfig {
   event_state: string;
   /** Where an admitted person goes (waitroom_token is added), or null: show the token. */
   checkout_url: string | null;
+  /**
+   * Where the gate sent the person from (?return_to=), once checked against checkout_url's origin
+   * and the event's gate_origins (pages/return-to.ts): an admitted person goes there (with
+   * waitroom_token) instead of checkout_url. Null: none, or one that was not allowed.
+   */
+  return_to: string | null;
   /** The embedding site's user id (?user_id=), or null: the page keeps an anonymous id. */
   user_id: string | null;
+  /** The site's identity token for user_id (?identity_token=), sent with the join; null: none. */
+  identity_token: string | null;
   api_base: string;
   /**
    * The event's bot check, when it asks for a proof of work at join: the solver worker's script

@@ -1,7 +1,7 @@
 /**
  * Estimated wait for the person at `position`, from the admission-rate estimate the admission
  * step keeps in Redis (people per second, an exponentially weighted moving average with a 30 s
- * time constant, see admission-tick-8.lua). Null while the rate is unknown or nobody moves
+ * time constant, see admission-tick-9.lua). Null while the rate is unknown or nobody moves
  * (paused, closed, not yet open): a guess there would be a promise we cannot keep.
  */
 export function estimatedWaitSeconds(

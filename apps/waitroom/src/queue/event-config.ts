@@ -9,6 +9,11 @@ export type BotCheck = (typeof BOT_CHECKS)[number];
  */
 export const DEFAULT_BOT_CHECK_MAX_NUMBER = 40_000;
 
+/** A site's public key for identity tokens, as stored: Ed25519 (`OKP`) or P-256 (`EC`), never a private part. */
+export type PublicIdentityJwk =
+  | { kty: 'OKP'; crv: 'Ed25519'; x: string; kid?: string; alg?: 'EdDSA' }
+  | { kty: 'EC'; crv: 'P-256'; x: string; y: string; kid?: string; alg?: 'ES256' };
+
 /** An event's operator configuration, as stored. */
 export interface EventConfig {
   eventId: string;
@@ -25,6 +30,12 @@ export interface EventConfig {
   botCheck: BotCheck;
   /** The challenges' difficulty: the hash count a solver needs is drawn from [max/2, max]. */
   botCheckMaxNumber: number;
+  /** Origins (besides checkout_url's) the waiting page may send an admitted person back to as return_to. */
+  gateOrigins: string[];
+  /** Admit a join at once while nobody is queued and capacity and rate allow (join-12.lua). */
+  passthroughWhenFree: boolean;
+  /** The public JWK that signs the event's identity tokens (gate/identity-tokens.ts), or null. */
+  joinIdentityJwk: PublicIdentityJwk | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -71,6 +82,9 @@ export function configToHashFields(
     'checkout_url', config.checkoutUrl ?? '',
     'bot_check', config.botCheck === 'proof_of_work' ? 'pow' : '',
     'bot_max', String(config.botCheckMaxNumber),
+    'gate_origins', config.gateOrigins.join(' '),
+    'passthrough', config.passthroughWhenFree ? '1' : '',
+    'identity_jwk', config.joinIdentityJwk ? JSON.stringify(config.joinIdentityJwk) : '',
   ]; // prettier-ignore
 }
 
@@ -89,6 +103,9 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     checkoutUrl: hash.checkout_url ? hash.checkout_url : null,
     botCheck: hash.bot_check === 'pow' ? 'proof_of_work' : 'off',
     botCheckMaxNumber: optionalNumber(hash.bot_max) ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+    gateOrigins: hash.gate_origins ? hash.gate_origins.split(' ') : [],
+    passthroughWhenFree: hash.passthrough === '1',
+    joinIdentityJwk: hash.identity_jwk ? (JSON.parse(hash.identity_jwk) as PublicIdentityJwk) : null,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };
@@ -108,6 +125,9 @@ export interface EventSettingsRequest {
   checkout_url?: string | null;
   bot_check?: BotCheck;
   bot_check_max_number?: number;
+  gate_origins?: string[] | null;
+  passthrough_when_free?: boolean;
+  join_identity_jwk?: Record<string, unknown> | null;
 }
 
 /** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
@@ -125,5 +145,26 @@ export function settingsFromRequest(
     checkoutUrl: request.checkout_url ?? null,
     botCheck: request.bot_check ?? 'off',
     botCheckMaxNumber: request.bot_check_max_number ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+    gateOrigins: [...new Set(request.gate_origins ?? [])],
+    passthroughWhenFree: request.passthrough_when_free ?? false,
+    joinIdentityJwk: request.join_identity_jwk ? publicIdentityJwk(request.join_identity_jwk) : null,
+  };
+}
+
+/**
+ * The members of a validated public JWK (http/validation.ts IsPublicIdentityJwk) that are kept:
+ * the key itself, its kid and alg; nothing else of what a site may have put in.
+ */
+export function publicIdentityJwk(jwk: Record<string, unknown>): PublicIdentityJwk {
+  const kid = typeof jwk.kid === 'string' ? { kid: jwk.kid } : {};
+  if (jwk.kty === 'OKP')
+    return { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x), ...kid, ...(jwk.alg ? { alg: 'EdDSA' } : {}) };
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: String(jwk.x),
+    y: String(jwk.y),
+    ...kid,
+    ...(jwk.alg ? { alg: 'ES256' } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ActiveEvents } from '../registry/active-events';
 import { EventRegistry } from '../registry/event-registry';
+import { InvalidInputError } from '../common/domain-error';
+import { importIdentityKey } from '../identity/identity-tokens';
 import { settingsFromRequest, type EventSettingsRequest } from './event-config';
 import { eventNotFound, QueueError } from './queue-errors';
 import { QueueRepository } from './queue.repository';
@@ -20,9 +22,16 @@ export class EventService {
 
   /** PUT /admin/events/:id: a full replacement of the event's settings (a field left out returns to its default). */
   async upsertEvent(eventId: string, request: EventSettingsRequest) {
+    const settings = settingsFromRequest(request);
+    // The DTO checked the JWK's shape; whether it is a point of its curve shows on import.
+    if (settings.joinIdentityJwk) {
+      await importIdentityKey(settings.joinIdentityJwk).catch(() => {
+        throw new InvalidInputError(['join_identity_jwk is not a usable public key of its curve']);
+      });
+    }
     // Registry first: if the config write then fails, every reader skips an id with no config.
     await this.registry.add(eventId);
-    const written = await this.repository.upsertEvent(eventId, settingsFromRequest(request));
+    const written = await this.repository.upsertEvent(eventId, settings);
     if ('drawFixed' in written) throw new QueueError('DRAW_FIXED', written.drawFixed);
     const { created, config } = written;
     // A state change (paused -> open) can give queued people somewhere to go.

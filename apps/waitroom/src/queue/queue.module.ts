@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BotCheckModule } from '../bot-check/bot-check.module';
+import { IdentityKeys } from '../identity/identity-keys';
 import { TokensModule } from '../tokens/tokens.module';
 import { EventService } from './event.service';
 import { QueueRepository } from './queue.repository';
@@ -10,7 +11,7 @@ import { SessionTicketKey } from './session-ticket-key';
 /** The queue itself: joining, leaving, checkout outcomes, the events' settings, and their Redis state. */
 @Module({
   imports: [TokensModule, BotCheckModule],
-  providers: [QueueRepository, QueueService, EventService, SessionChanges, SessionTicketKey],
+  providers: [QueueRepository, QueueService, EventService, SessionChanges, SessionTicketKey, IdentityKeys],
   exports: [QueueRepository, QueueService, EventService, SessionChanges],
 })
 export class QueueModule {}

@@ -19,6 +19,7 @@ import {
   finishCheckoutScript,
   getSessionScript,
   heartbeatScript,
+  identityJwkCommand,
   joinScript,
   leaveScript,
   removeEventScript,
@@ -30,6 +31,7 @@ import {
   type EventProgress,
   type StreamedSession,
   type EndReply,
+  type JoinIdentity,
   type JoinReply,
   type RemoveEventReply,
 } from './queue.scripts';
@@ -70,6 +72,7 @@ export class QueueRepository {
     priority: number,
     clientAddress: string | null,
     proof?: JoinProof,
+    identity?: JoinIdentity,
   ): Promise<JoinReply> {
     return this.redis.run(joinScript, {
       keys: this.redis.keys.forEvent(eventId),
@@ -81,6 +84,8 @@ export class QueueRepository {
       outboxLimit: this.env.OUTBOX_MAX_BACKLOG,
       joinsPerMinute: clientAddress === null ? 0 : this.env.JOIN_RATE_LIMIT_PER_MINUTE,
       proof,
+      identity,
+      readyMessageId: randomUUID(),
     });
   }
 
@@ -99,9 +104,17 @@ export class QueueRepository {
     });
   }
 
-  /** The event's progress, read once per tick for all the streams of this instance. */
-  eventProgress(eventId: string): Promise<EventProgress | null> {
-    return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId) });
+  /**
+   * The event's progress, read once per tick for all the streams of this instance; with
+   * `endedSinceMs`, also the checkouts that ended from then on (the gate's).
+   */
+  eventProgress(eventId: string, endedSinceMs?: number): Promise<EventProgress | null> {
+    return this.redis.run(eventProgressScript, { keys: this.redis.keys.forEvent(eventId), endedSinceMs });
+  }
+
+  /** The stored text of the event's join_identity_jwk, or null when it has none (or does not exist). */
+  identityJwk(eventId: string): Promise<string | null> {
+    return this.redis.run(identityJwkCommand, { keys: this.redis.keys.forEvent(eventId) });
   }
 
   /** The secret that signs session tickets: the one in Redis, or a fresh one written if there is none yet. */

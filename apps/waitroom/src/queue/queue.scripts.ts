@@ -30,18 +30,37 @@ interface JoinInput {
   joinsPerMinute: number;
   /** The join's proof of work as the bot check judged it (bot-check.service.ts); absent: none sent. */
   proof?: JoinProof;
+  /** QUEUE_READY's message id, used when the join is admitted at once (passthrough_when_free). */
+  readyMessageId: string;
+  /** The join's identity token as checked against the event's key (identity/identity-keys.ts); absent: none sent. */
+  identity?: JoinIdentity;
 }
+
+/** What the join script is told of the join's identity token (join-12.lua ARGV[10]). */
+export type JoinIdentity =
+  | { kind: 'none' | 'invalid' | 'exempt' }
+  /** Valid for the key whose stored JWK text has this SHA-1 (hex). */
+  | { kind: 'valid'; keyDigest: string };
 
 export type JoinReply =
   | { code: 'CREATED' | 'EXISTING'; session: SessionRecord }
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
-  | { code: 'EVENT_NOT_FOUND' | 'EVENT_CLOSED' | 'OUTBOX_FULL' | 'PROOF_REQUIRED' | 'PROOF_INVALID' };
+  | {
+      code:
+        | 'EVENT_NOT_FOUND'
+        | 'EVENT_CLOSED'
+        | 'OUTBOX_FULL'
+        | 'PROOF_REQUIRED'
+        | 'PROOF_INVALID'
+        | 'IDENTITY_REQUIRED'
+        | 'IDENTITY_INVALID';
+    };
 
-/** join-11.lua */
+/** join-12.lua */
 export const joinScript = defineScript({
   file: 'join',
   replicated: true,
-  build: ({ keys, proof = { kind: 'none' }, ...input }: JoinInput) => ({
+  build: ({ keys, proof = { kind: 'none' }, identity = { kind: 'none' }, ...input }: JoinInput) => ({
     keys: [
       keys.config,
       keys.queue,
@@ -54,6 +73,7 @@ export const joinScript = defineScript({
       keys.pace,
       keys.flow,
       keys.usedProof(proof.kind === 'valid' ? proof.id : ''),
+      keys.active,
     ],
     args: [
       input.memberId,
@@ -65,6 +85,8 @@ export const joinScript = defineScript({
       input.joinsPerMinute,
       proof.kind,
       proof.kind === 'valid' ? Math.max(1, Math.ceil(proof.ttlMs)) : 0,
+      identity.kind === 'valid' ? `valid:${identity.keyDigest}` : identity.kind,
+      input.readyMessageId,
     ],
   }),
   parse: (reply, { keys }): JoinReply => {
@@ -80,6 +102,8 @@ export const joinScript = defineScript({
       case 'OUTBOX_FULL':
       case 'PROOF_REQUIRED':
       case 'PROOF_INVALID':
+      case 'IDENTITY_REQUIRED':
+      case 'IDENTITY_INVALID':
         return { code };
       default:
         throw new UnexpectedScriptReply('join', reply);
@@ -104,7 +128,7 @@ export const getSessionScript = defineScript({
 
 export type EndReply = { code: 'NOT_FOUND' } | { code: 'CHANGED' | 'UNCHANGED'; status: SessionStatus };
 
-/** leave-7.lua */
+/** leave-8.lua */
 export const leaveScript = defineScript({
   file: 'leave',
   replicated: true,
@@ -117,6 +141,7 @@ export const leaveScript = defineScript({
       input.keys.stats,
       input.keys.outbox,
       input.keys.flow,
+      input.keys.endedCheckouts,
     ],
     args: [input.memberId, input.keys.userPrefix, input.messageId, input.retentionSeconds],
   }),
@@ -131,7 +156,7 @@ export const leaveScript = defineScript({
 
 export type CheckoutOutcome = 'completed' | 'failed' | 'expired';
 
-/** finish-checkout-4.lua */
+/** finish-checkout-5.lua */
 export const finishCheckoutScript = defineScript({
   file: 'finish-checkout',
   replicated: true,
@@ -142,7 +167,13 @@ export const finishCheckoutScript = defineScript({
     messageId: string;
     retentionSeconds: number;
   }) => ({
-    keys: [input.keys.session(input.memberId), input.keys.active, input.keys.stats, input.keys.outbox],
+    keys: [
+      input.keys.session(input.memberId),
+      input.keys.active,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.endedCheckouts,
+    ],
     args: [input.memberId, input.outcome, input.keys.userPrefix, input.messageId, input.retentionSeconds],
   }),
   parse: (reply): EndReply => {
@@ -303,7 +334,7 @@ export const streamSessionScript = defineScript({
   },
 });
 
-/** One event's progress for the streams of one instance (event-progress-5.lua). */
+/** One event's progress for the streams of one instance (event-progress-6.lua). */
 export interface EventProgress {
   admittedTotal: number;
   queueLength: number;
@@ -314,21 +345,40 @@ export interface EventProgress {
   flowPairs: unknown[];
   /** When this event was created (null: not recorded). */
   createdAtMs: number | null;
+  /**
+   * Checkouts that ended from the asked instant on (the gate's revocations): member ids and when
+   * each ended, in that order; empty when none were asked for.
+   */
+  endedCheckouts: { member: string; endedAtMs: number }[];
+  /** How long an ended checkout is remembered (includes/checkout-end.lua); null before the first. */
+  endedKeepMs: number | null;
 }
 
-/** event-progress-5.lua; null if the event does not exist. */
+/**
+ * event-progress-6.lua; null if the event does not exist. `endedSinceMs`: also the checkouts
+ * that ended from then on (the gate's); absent, none are read.
+ */
 export const eventProgressScript = defineScript({
   file: 'event-progress',
-  build: ({ keys }: { keys: EventKeys }) => ({
-    keys: [keys.config, keys.queue, keys.stats, keys.pace, keys.flow],
-    args: [],
+  build: ({ keys, endedSinceMs }: { keys: EventKeys; endedSinceMs?: number }) => ({
+    keys: [keys.config, keys.queue, keys.stats, keys.pace, keys.flow, keys.endedCheckouts],
+    args: [endedSinceMs === undefined ? '' : Math.max(0, Math.floor(endedSinceMs))],
   }),
   parse: (reply): EventProgress | null => {
     if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
     if (reply.length === 0) return null;
-    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt] = reply as unknown[];
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, ended, keep] =
+      reply as unknown[];
     const optional = (value: unknown) =>
-      value === '' || value === null ? null : replyNumber('event-progress', value);
+      value === '' || value === null || value === undefined ? null : replyNumber('event-progress', value);
+    const endedCheckouts: { member: string; endedAtMs: number }[] = [];
+    if (Array.isArray(ended)) {
+      for (let i = 0; i + 1 < ended.length; i += 2)
+        endedCheckouts.push({
+          member: String(ended[i]),
+          endedAtMs: replyNumber('event-progress', ended[i + 1]),
+        });
+    }
     return {
       admittedTotal: replyNumber('event-progress', admitted),
       queueLength: replyNumber('event-progress', queueLength),
@@ -338,8 +388,17 @@ export const eventProgressScript = defineScript({
       idleTimeoutSeconds: optional(idle),
       flowPairs: Array.isArray(flow) ? flow : [],
       createdAtMs: optional(createdAt),
+      endedCheckouts,
+      endedKeepMs: optional(keep),
     };
   },
+});
+
+/** HGET of the config's identity_jwk: the text of the event's identity key ('' or null: none). */
+export const identityJwkCommand = defineCommand({
+  command: 'HGET',
+  build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.config], args: ['identity_jwk'] }),
+  parse: (reply): string | null => (typeof reply === 'string' && reply !== '' ? reply : null),
 });
 
 /** heartbeat-1.lua: refreshes the heartbeats of queued sessions streamed by one instance. */

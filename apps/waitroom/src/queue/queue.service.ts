@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { BotCheckError } from '../bot-check/bot-check-errors';
 import { BotCheckService } from '../bot-check/bot-check.service';
 import type { JoinProof } from '../bot-check/join-proof';
+import { IdentityError } from '../identity/identity-errors';
+import { IdentityKeys } from '../identity/identity-keys';
 import { ActiveEvents } from '../registry/active-events';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
 import { eventNotFound, QueueError, sessionNotFound } from './queue-errors';
 import { QueueRepository, type CheckoutOutcome } from './queue.repository';
+import type { JoinIdentity } from './queue.scripts';
 import type { SessionRecord } from './session';
 import { SessionChanges } from './session-changes';
 import { parseSessionId } from './session-id';
@@ -24,6 +27,7 @@ export class QueueService {
     private readonly tokens: AdmissionTokenService,
     private readonly botCheck: BotCheckService,
     private readonly changes: SessionChanges,
+    private readonly identities: IdentityKeys,
   ) {}
 
   async join(input: {
@@ -34,6 +38,8 @@ export class QueueService {
     clientAddress: string;
     /** The bot check's proof of work (the ALTCHA payload), when the caller sent one. */
     altcha?: string;
+    /** The site's identity token for user_id (join_identity_jwk), when the caller sent one. */
+    identityToken?: string;
   }) {
     if (input.priority > 0 && !input.trusted) {
       throw new QueueError('PRIORITY_NOT_ALLOWED', 'priority above 0 needs a trusted caller (x-api-key)');
@@ -45,14 +51,31 @@ export class QueueService {
       : input.altcha === undefined
         ? { kind: 'none' }
         : this.botCheck.verify(input.eventId, input.altcha);
-    // A trusted caller (a gateway joining on behalf of many people) is not limited per address.
-    const reply = await this.repository.join(
-      input.eventId,
-      input.userId,
-      input.priority,
-      input.trusted ? null : input.clientAddress,
-      proof,
-    );
+    const identityInput = {
+      eventId: input.eventId,
+      userId: input.userId,
+      token: input.identityToken,
+      trusted: input.trusted,
+    };
+    const join = (identity: JoinIdentity) =>
+      // A trusted caller (a gateway joining on behalf of many people) is not limited per address.
+      this.repository.join(
+        input.eventId,
+        input.userId,
+        input.priority,
+        input.trusted ? null : input.clientAddress,
+        proof,
+        identity,
+      );
+    const identity = await this.identities.verdict(identityInput);
+    let reply = await join(identity);
+    // The key this instance knew (or its having none) is not the event's any more: set or
+    // changed within the last second. Once more with the key read now.
+    if (
+      (identity.kind === 'none' && input.identityToken !== undefined && reply.code === 'IDENTITY_REQUIRED') ||
+      (identity.kind === 'valid' && reply.code === 'IDENTITY_INVALID')
+    )
+      reply = await join(await this.identities.verdict(identityInput, true));
     switch (reply.code) {
       case 'CREATED':
       case 'EXISTING':
@@ -71,6 +94,16 @@ export class QueueService {
         throw new QueueError('EVENT_CLOSED', `event ${input.eventId} is closed to new joins`);
       case 'OUTBOX_FULL':
         throw new QueueError('OUTBOX_FULL', 'event publishing is backed up, retry shortly', [], 5);
+      case 'IDENTITY_REQUIRED':
+        throw new IdentityError(
+          'IDENTITY_REQUIRED',
+          `event ${input.eventId} admits only people its site vouches for: send identity_token, signed by the site for this user_id and event`,
+        );
+      case 'IDENTITY_INVALID':
+        throw new IdentityError(
+          'IDENTITY_INVALID',
+          'the identity_token is not valid for this user_id and event (wrong key, user or event, expired, or expiring more than an hour ahead)',
+        );
       case 'PROOF_REQUIRED':
         throw new BotCheckError(
           'PROOF_REQUIRED',

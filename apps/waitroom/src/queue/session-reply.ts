@@ -1,7 +1,7 @@
 import { formatSessionId } from './session-id';
 import type { EventState, SessionRecord, SessionStatus } from './session';
 
-/** Parses the session shape shared by join-11.lua, get-session-5.lua and stream-session-6.lua. */
+/** Parses the session shape shared by join-12.lua, get-session-5.lua and stream-session-6.lua. */
 export function parseSessionReply(eventId: string, reply: (string | number)[]): SessionRecord {
   const [
     ,

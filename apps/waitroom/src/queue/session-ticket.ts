@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * A session id is `<event_id>~<member>~<ticket>`. The ticket carries what a status poll needs
  * to be answered without reading the session: the person's user id, priority and join time,
  * and their place at the moment of joining with the event's counters then (the baseline that
- * join-11.lua stores as the session's `b`). An instance turns it, with its per-event progress
+ * join-12.lua stores as the session's `b`). An instance turns it, with its per-event progress
  * snapshot, into the place now (queue-flow.ts), and reads Redis only when the snapshot says
  * the session may have changed state.
  *
@@ -38,7 +38,7 @@ export interface TicketBasis {
   userId: string;
   priority: number;
   joinedAtMs: number;
-  /** join-11.lua's baseline: "position.admitted_total.bucket.departures_before.joins_before.departures_at.joins_at". */
+  /** join-12.lua's baseline: "position.admitted_total.bucket.departures_before.joins_before.departures_at.joins_at". */
   baseline: string;
 }
 

@@ -90,6 +90,9 @@ export function eventConfigView(config: EventConfig): EventConfigBody {
     checkout_url: config.checkoutUrl,
     bot_check: config.botCheck,
     bot_check_max_number: config.botCheckMaxNumber,
+    gate_origins: config.gateOrigins,
+    passthrough_when_free: config.passthroughWhenFree,
+    join_identity_jwk: config.joinIdentityJwk,
     created_at: isoTimeOrNull(config.createdAtMs),
     updated_at: isoTimeOrNull(config.updatedAtMs),
   };

@@ -32,6 +32,14 @@ export class EventKeys {
   get active(): string {
     return `${this.base}active`;
   }
+  /**
+   * Sorted set of admitted member ids whose checkout ended (completed, failed, expired, left),
+   * score = when it ended in ms, kept while their admission tokens could still verify: what the
+   * gate reads with its snapshot to stop a pass (redis/scripts/includes/checkout-end.lua).
+   */
+  get endedCheckouts(): string {
+    return `${this.base}ended`;
+  }
   /** Sorted set of queued member ids, score = last heartbeat in ms (idle timeout). */
   get heartbeats(): string {
     return `${this.base}seen`;
@@ -87,7 +95,7 @@ export class EventKeys {
   joinRateLimit(clientAddress: string): string {
     return `${this.base}rl:${clientAddress}`;
   }
-  /** String: marks a proof of work used for this event, until the proof expires (join-11.lua). */
+  /** String: marks a proof of work used for this event, until the proof expires (join-12.lua). */
   usedProof(proofId: string): string {
     return `${this.base}proof:${proofId}`;
   }

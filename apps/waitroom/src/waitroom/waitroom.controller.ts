@@ -68,7 +68,8 @@ export class WaitroomController {
     description:
       'PRIORITY_NOT_ALLOWED: priority above 0 without x-api-key; PROOF_REQUIRED: the event has bot_check ' +
       'proof_of_work and the join carries no altcha; PROOF_INVALID: the altcha is wrongly signed, expired, ' +
-      'for another event or already used',
+      'for another event or already used; IDENTITY_REQUIRED: the event has join_identity_jwk and the join ' +
+      'carries no identity_token; IDENTITY_INVALID: the identity_token is not valid for this user and event',
   })
   @ApiResponse({ status: 404, description: 'unknown event' })
   @ApiResponse({ status: 409, description: 'event closed' })
@@ -86,6 +87,7 @@ export class WaitroomController {
       trusted: isTrustedCaller(request, this.env),
       clientAddress: request.ip,
       altcha: body.altcha,
+      identityToken: body.identity_token,
     });
     void reply.status(created ? 201 : 200);
     return view;

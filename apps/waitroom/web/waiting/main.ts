@@ -119,6 +119,7 @@ async function postJoin(button: HTMLButtonElement): Promise<Response> {
       user_id: userId,
       event_id: config.event_id,
       ...(altcha === null ? {} : { altcha }),
+      ...(config.identity_token === null ? {} : { identity_token: config.identity_token }),
     });
   if (!proof) return send(null);
   const solved = async (fresh: boolean) => {
@@ -309,7 +310,9 @@ function showReady(session: SessionView): void {
   const text = fill(t.ready_text, { time: formatTime(session.expires_at) });
   let focus: HTMLElement;
   const parts: Node[] = [heading(t.status_ready), h('p', {}, text)];
-  const href = config.checkout_url && token ? checkoutHref(config.checkout_url, token) : null;
+  // return_to was checked by the server against the event's origins (pages/return-to.ts).
+  const destination = config.return_to ?? config.checkout_url;
+  const href = destination && token ? checkoutHref(destination, token) : null;
   if (href) {
     focus = h('a', { href, id: 'checkout', class: 'button button-primary checkout' }, t.checkout_link);
     parts.push(focus);

@@ -31,6 +31,12 @@ export interface EventConfigBody {
   checkout_url: string | null;
   bot_check: 'off' | 'proof_of_work';
   bot_check_max_number: number;
+  /** Origins the waiting page may send an admitted person back to (return_to), besides checkout_url's. */
+  gate_origins: string[];
+  /** Joins are admitted at once while nobody is queued and capacity and rate allow. */
+  passthrough_when_free: boolean;
+  /** The public JWK that signs the event's identity tokens, or null: joins need none. */
+  join_identity_jwk: Record<string, string> | null;
   created_at: string | null;
   updated_at: string | null;
 }

@@ -4,7 +4,7 @@
 -- ARGV[1] member id
 -- Returns {'NOT_FOUND'} or {'OK', member, user_id, priority, status, joined_at_ms, admitted_at_ms,
 --          expires_at_ms, position, queue_length, admission_rate_estimate, state, opens_at_ms, baseline}
--- (baseline: see join-11.lua)
+-- (baseline: see join-12.lua)
 -- @include clock
 
 local s = redis.call('HMGET', KEYS[1], 'uid', 'prio', 'st', 'jat', 'aat', 'eat', 'b')

@@ -18,7 +18,7 @@
 local created = redis.call('EXISTS', KEYS[1]) == 0
 local now = now_ms()
 if created then
-  -- `tickets`: this event's flow hash keeps the band totals that session tickets need (join-11.lua).
+  -- `tickets`: this event's flow hash keeps the band totals that session tickets need (join-12.lua).
   redis.call('HSET', KEYS[1], 'salt', ARGV[1], 'created_at', now, 'tickets', '1')
 else
   local new_shuffle, new_opens

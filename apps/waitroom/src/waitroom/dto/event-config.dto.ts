@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { IsCheckoutUrl, IsIsoInstant } from '../../http/validation';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { IsCheckoutUrl, IsGateOrigin, IsIsoInstant, IsPublicIdentityJwk } from '../../http/validation';
 import {
   BOT_CHECKS,
   DEFAULT_BOT_CHECK_MAX_NUMBER,
@@ -121,4 +132,43 @@ export class UpsertEventDto implements EventSettingsRequest {
   @Min(10)
   @Max(100_000_000)
   bot_check_max_number?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    maxItems: 10,
+    example: ['https://shop.example.com'],
+    description:
+      "origins (https://host[:port]; http only for localhost) besides checkout_url's that the waiting page may " +
+      'send an admitted person back to as return_to (the gate, GET /gate/{event_id}); any other return_to is ignored',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsGateOrigin({ each: true })
+  gate_origins?: string[] | null;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'while nobody of the event is queued and its capacity and rate allow, a join is admitted at once ' +
+      '(201 with status ready, expires_at and admission_token); a surge queues as usual',
+  })
+  @IsOptional()
+  @IsBoolean()
+  passthrough_when_free?: boolean;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    nullable: true,
+    additionalProperties: { type: 'string' },
+    example: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+    description:
+      "the public JWK (Ed25519 OKP or P-256 EC; 400 with a private part d) of the site that owns the event's " +
+      'users: a join then needs identity_token, a JWS by that key with sub = user_id, aud = event_id and exp at ' +
+      'most an hour ahead (403 IDENTITY_REQUIRED / IDENTITY_INVALID); x-api-key callers are exempt',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsPublicIdentityJwk()
+  join_identity_jwk?: Record<string, unknown> | null;
 }

@@ -78,6 +78,29 @@ export class EventConfigResponseDto {
   })
   bot_check_max_number!: number;
 
+  @ApiProperty({
+    type: [String],
+    example: ['https://shop.example.com'],
+    description:
+      "origins (besides checkout_url's) the waiting page may send an admitted person back to as return_to",
+  })
+  gate_origins!: string[];
+
+  @ApiProperty({
+    example: false,
+    description: 'a join is admitted at once while nobody is queued and capacity and rate allow',
+  })
+  passthrough_when_free!: boolean;
+
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: { type: 'string' },
+    example: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+    description: "the public JWK of the site's identity tokens; null: joins need none",
+  })
+  join_identity_jwk!: Record<string, string> | null;
+
   @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:00:00.000Z' })
   created_at!: string;
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { MAX_IDENTITY_TOKEN_LENGTH } from '../../identity/identity-tokens';
 import { EVENT_ID_PATTERN } from '../../queue/session-id';
 import { ALTCHA_MAX_LENGTH, ALTCHA_PATTERN } from './join.schema';
 
@@ -43,4 +44,15 @@ export class JoinRequestDto {
   @Length(1, ALTCHA_MAX_LENGTH)
   @Matches(ALTCHA_PATTERN, { message: 'altcha must be base64' })
   altcha?: string;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_IDENTITY_TOKEN_LENGTH,
+    description:
+      "for an event with join_identity_jwk: the site's identity token, a compact JWS signed by that key with " +
+      'sub = user_id, aud = event_id and exp at most an hour ahead (403 IDENTITY_REQUIRED / IDENTITY_INVALID)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_IDENTITY_TOKEN_LENGTH)
+  identity_token?: string;
 }

@@ -1,3 +1,4 @@
+import { MAX_IDENTITY_TOKEN_LENGTH } from '../../identity/identity-tokens';
 import { EVENT_ID_PATTERN } from '../../queue/session-id';
 
 /**
@@ -23,6 +24,8 @@ export const JOIN_BODY_SCHEMA = {
     event_id: { type: 'string', minLength: 1, maxLength: 64, pattern: EVENT_ID_PATTERN.source },
     priority: { type: 'integer', minimum: 0, maximum: 9 },
     altcha: { type: 'string', minLength: 1, maxLength: ALTCHA_MAX_LENGTH, pattern: ALTCHA_PATTERN.source },
+    // Any string: a garbage token is the identity check's 403 IDENTITY_INVALID, not a 400.
+    identity_token: { type: 'string', minLength: 1, maxLength: MAX_IDENTITY_TOKEN_LENGTH },
   },
 } as const;
 
@@ -31,4 +34,5 @@ export interface JoinRequestBody {
   event_id: string;
   priority?: number;
   altcha?: string;
+  identity_token?: string;
 }

@@ -1,15 +1,21 @@
--- Join an event's queue: one live place per (user, event), idempotent.
+-- Join an event's queue: one live place per (user, event), idempotent. With passthrough_when_free,
+-- a new place is admitted at once while nobody is queued and capacity and rate allow: decided here,
+-- atomically with the admission step's own checks, so no number of instances admits past capacity.
 -- KEYS[1] event config hash     KEYS[2] queue zset          KEYS[3] sequence counter
 -- KEYS[4] user index string     KEYS[5] stats hash          KEYS[6] outbox stream
 -- KEYS[7] heartbeat zset        KEYS[8] rate-limit counter  KEYS[9] pace hash (admission rate estimate)
 -- KEYS[10] flow hash (joins that land ahead of people already queued, per flow bucket)
 -- KEYS[11] used-proof string of this join's proof of work (written only for a new place at a bot-checked event)
+-- KEYS[12] active zset (admitted member ids, score = checkout deadline): for passthrough_when_free
 -- ARGV[1] new member id (random)  ARGV[2] session key prefix  ARGV[3] user_id  ARGV[4] priority 0..9
 -- ARGV[5] message id for QUEUE_JOINED  ARGV[6] outbox limit  ARGV[7] joins per client per minute (0 = off)
 -- ARGV[8] the proof of work, as checked by the caller: none | valid | invalid | exempt (trusted caller)
 -- ARGV[9] ms the used proof is remembered (until its challenge has expired everywhere; 0 unless valid)
+-- ARGV[10] the identity token, as checked by the caller against the key it knows for the event:
+--          none | invalid | exempt (trusted caller) | valid:<sha1 hex of the config's identity_jwk>
+-- ARGV[11] message id for QUEUE_READY (used only when the join is admitted at once)
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
---                      | PROOF_REQUIRED | PROOF_INVALID.
+--                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID.
 -- CREATED/EXISTING: {code, member, user_id, priority, status, joined_at_ms, admitted_at_ms, expires_at_ms,
 --                    position, queue_length, admission_rate_estimate, state, opens_at_ms, baseline}
 -- `baseline` ('' for sessions of events created before tickets): the position and counters at the
@@ -29,9 +35,20 @@ if limit > 0 then
   if count > limit then return {'RATE_LIMITED', redis.call('PTTL', KEYS[8])} end
 end
 
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check', 'tickets')
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check', 'tickets',
+                      'identity_jwk', 'passthrough', 'capacity', 'rate', 'timeout')
 local state = cfg[1]
 if not state then return {'EVENT_NOT_FOUND'} end
+
+-- Identity: the site vouches for the user id. Checked before anything answers with a session,
+-- a re-join included: a live place's session id is its holder's capability. The token's
+-- signature and claims were checked by the caller, against the key it read for the event; that
+-- the key is the event's key now is decided here (its digest), so a changed key is never honoured.
+local identity_jwk = cfg[8]
+if identity_jwk and identity_jwk ~= '' and ARGV[10] ~= 'exempt' then
+  if ARGV[10] == 'none' then return {'IDENTITY_REQUIRED'} end
+  if ARGV[10] ~= 'valid:' .. redis.sha1hex(identity_jwk) then return {'IDENTITY_INVALID'} end
+end
 
 local function describe(code, member)
   local session_key = ARGV[2] .. member
@@ -76,15 +93,44 @@ else
   score = arrival_score(priority, seq)
 end
 
-redis.call('ZADD', KEYS[2], score, member)
--- A priority or pre-open join can land ahead of people already queued: the live positions
--- (waitroom/queue-flow.ts) count it. A plain arrival is behind everyone and is not counted: it
--- is last in the queue, so its place is the queue's length.
-local queue_length = redis.call('ZCARD', KEYS[2])
-local position = queue_length
-if priority > 0 or score < arrival_score(priority, 0) then
-  count_join_ahead(KEYS[10], score)
-  position = redis.call('ZRANK', KEYS[2], member) + 1
+-- passthrough_when_free: nobody queued, the event open (and opened), a free checkout slot and a
+-- token of the admission rate's bucket (the admission step's bucket: admission-tick-9.lua).
+local deadline = nil
+if cfg[9] == '1' and state == 'open' and not (opens_at and now < opens_at)
+   and redis.call('ZCARD', KEYS[2]) == 0
+   and redis.call('ZCARD', KEYS[12]) < tonumber(cfg[10]) then
+  local rate_per_minute = tonumber(cfg[11] or '')
+  local admit = true
+  if rate_per_minute then
+    local pace = redis.call('HMGET', KEYS[9], 'tokens', 'refill_ms')
+    local burst = math.max(1, rate_per_minute / 60)
+    local last_refill = tonumber(pace[2] or '') or now
+    local tokens = math.min(burst, (tonumber(pace[1] or '') or 1) + (now - last_refill) * rate_per_minute / 60000)
+    if tokens >= 1 then
+      redis.call('HSET', KEYS[9], 'tokens', tokens - 1, 'refill_ms', now)
+    else
+      admit = false
+    end
+  end
+  if admit then deadline = now + tonumber(cfg[12]) * 1000 end
+end
+
+local position, queue_length
+if deadline then
+  -- Admitted at once: never queued. Its ticket's baseline reads as the head of an empty queue
+  -- taken by the next admission (this one), so a poll of its id goes to the session itself.
+  position = 1
+else
+  redis.call('ZADD', KEYS[2], score, member)
+  -- A priority or pre-open join can land ahead of people already queued: the live positions
+  -- (waitroom/queue-flow.ts) count it. A plain arrival is behind everyone and is not counted: it
+  -- is last in the queue, so its place is the queue's length.
+  queue_length = redis.call('ZCARD', KEYS[2])
+  position = queue_length
+  if priority > 0 or score < arrival_score(priority, 0) then
+    count_join_ahead(KEYS[10], score)
+    position = redis.call('ZRANK', KEYS[2], member) + 1
+  end
 end
 -- Events created before session tickets lack the band totals the baseline needs: no ticket.
 local session = {'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now}
@@ -95,13 +141,27 @@ if cfg[7] then
   session[#session + 1] = 'b'
   session[#session + 1] = baseline
 end
+if deadline then
+  session[6] = 'ready'
+  session[#session + 1] = 'aat'
+  session[#session + 1] = now
+  session[#session + 1] = 'eat'
+  session[#session + 1] = deadline
+end
 redis.call('HSET', ARGV[2] .. member, unpack(session))
 redis.call('SET', KEYS[4], member)
-if cfg[5] then redis.call('ZADD', KEYS[7], now, member) end
+if cfg[5] and not deadline then redis.call('ZADD', KEYS[7], now, member) end
 redis.call('HINCRBY', KEYS[5], 'joined_total', 1)
 
 outbox_append(KEYS[6], 'joined', ARGV[5], now, member, {user_id, priority, now, baseline}, position)
+if deadline then
+  redis.call('ZADD', KEYS[12], deadline, member)
+  redis.call('HINCRBY', KEYS[5], 'admitted_total', 1)
+  outbox_append(KEYS[6], 'ready', ARGV[11], now, member, {user_id, priority, now, baseline}, deadline)
+end
 
--- What describe() would read back, from what this join just wrote.
+-- Admitted at once (rare: the event was free): read back as an existing session is.
+if deadline then return describe('CREATED', member) end
+-- Queued: what describe() would read back, from what this join just wrote.
 return {'CREATED', member, user_id, priority, 'queued', now, '', '', position, queue_length,
         redis.call('HGET', KEYS[9], 'ewma') or '', state, cfg[2] or '', baseline}

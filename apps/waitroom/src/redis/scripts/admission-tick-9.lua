@@ -5,6 +5,7 @@
 -- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset (score = checkout deadline)
 -- KEYS[4] heartbeat zset     KEYS[5] stats hash  KEYS[6] pace hash (token bucket + rate estimate)
 -- KEYS[7] outbox stream      KEYS[8] flow hash (departures per flow bucket; folded behind the head here)
+-- KEYS[9] ended-checkouts zset (an expired window ends its gate pass: includes/checkout-end.lua)
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
 -- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
 -- Returns {'NO_EVENT', outbox_length} or
@@ -17,6 +18,7 @@
 -- that made them (admission.scheduler.ts), so a quiet event is not stepped every tick.
 -- @include clock
 -- @include end-session
+-- @include checkout-end
 -- @include outbox
 -- @include queue-order
 
@@ -63,6 +65,7 @@ end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, batch)
 for _, member in ipairs(expired) do
   redis.call('ZREM', KEYS[3], member)
+  remember_checkout_end(KEYS[9], KEYS[5], ARGV[1] .. member, member, now)
   local session = end_session(ARGV[1] .. member, member, ARGV[2], 'expired', now, retention)
   outbox_append(KEYS[7], 'left', next_message_id(), now, member, session, 'expired')
 end
