@@ -191,7 +191,7 @@ test-faults: ## Run the fault drills in test/faults/ (scripts/test-faults.sh): k
 
 .PHONY: soak
 soak: ## A whole sale while instances, the Redis master and the Kafka broker fail at random; invariants at the end (SOAK_SECONDS=600)
-	@SOAK_SECONDS=$(or $(SOAK_SECONDS),600) bash "$(ROOT)/scripts/soak.sh" $(ARGS)
+	@SOAK_SECONDS=$(or $(SOAK_SECONDS),600) SOAK_CHAOS_EVERY_SECONDS=$(or $(SOAK_CHAOS_EVERY_SECONDS),12) bash "$(ROOT)/scripts/soak.sh" $(ARGS)
 
 lint: ## Lint the TypeScript sources (npm run lint)
 	npm run lint
