@@ -127,6 +127,25 @@ describe('a site behind nginx and the Waitroom gate (browser)', () => {
     const basket = origin.seen.find((request) => request.path === '/shop/basket');
     expect(basket?.cookie).toContain(`waitroom_pass=${token}`);
 
+    // A form's POST passes on the same cookie (nginx asks the gate with a GET subrequest), its body
+    // reaching the site; without the cookie it is sent to the waiting page.
+    const posted = await context.request.post(`${nginx.baseUrl}/shop/order`, {
+      form: { item: '42' },
+      maxRedirects: 0,
+    });
+    expect(posted.status()).toBe(200);
+    expect(origin.seen.some((request) => request.path === '/shop/order')).toBe(true);
+    const anonymous = await browser.newContext();
+    const refused = await anonymous.request.post(`${nginx.baseUrl}/shop/order`, {
+      form: { item: '43' },
+      maxRedirects: 0,
+    });
+    expect(refused.status()).toBe(302);
+    expect(refused.headers().location).toBe(
+      `/waitroom/${eventId}?return_to=${encodeURIComponent(`${nginx.baseUrl}/shop/order`)}`,
+    );
+    await anonymous.close();
+
     // The checkout simulator completes the checkout (CHECKOUT_COMPLETED): the pass ends.
     const sessionId = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub as string;
     await waitroom.http.waitForStatus(sessionId, 'completed', 40_000);

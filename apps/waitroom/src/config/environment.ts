@@ -133,6 +133,12 @@ export class Environment {
    */
   @Transform(toBool) @IsBoolean() OUTBOX_READER_THREAD = true;
   /**
+   * Worker threads that verify joins' identity tokens (join_identity_jwk), so the signature check
+   * (about 40% of a join's CPU) runs beside the joins instead of on their thread. 0: on the
+   * main thread, the better choice for an instance limited to one core.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(16) IDENTITY_VERIFY_THREADS = 1;
+  /**
    * How the Lua scripts write outbox entries (docs/decisions/0017-packed-outbox-entries.md):
    * `packed`, one field per entry, or `fields`, the field-value pairs that versions before the
    * packed format read. Every version since reads both. Upgrading a running deployment from an

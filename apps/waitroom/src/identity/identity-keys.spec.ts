@@ -1,7 +1,9 @@
 import { generateIdentityKeyPair, mintIdentityToken, type IdentityKeyPair } from '@waitroom/gate';
 import { createHash } from 'node:crypto';
 import type { QueueRepository } from '../queue/queue.repository';
+import type { Environment } from '../config/environment';
 import { IdentityKeys } from './identity-keys';
+import { IdentityVerifiers } from './identity-verifiers';
 
 describe('IdentityKeys', () => {
   let stored: string | null;
@@ -25,12 +27,15 @@ describe('IdentityKeys', () => {
   beforeEach(() => {
     reads = 0;
     store(site);
-    sut = new IdentityKeys({
-      identityJwk: () => {
-        reads++;
-        return Promise.resolve(stored);
-      },
-    } as unknown as QueueRepository);
+    sut = new IdentityKeys(
+      {
+        identityJwk: () => {
+          reads++;
+          return Promise.resolve(stored);
+        },
+      } as unknown as QueueRepository,
+      new IdentityVerifiers({ IDENTITY_VERIFY_THREADS: 0 } as Environment),
+    );
   });
 
   it('reads nothing for a join without a token or from a trusted caller', async () => {

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { PublicIdentityJwk } from '../queue/event-config';
 import type { JoinIdentity } from '../queue/queue.scripts';
 import { QueueRepository } from '../queue/queue.repository';
-import { importIdentityKey, isValidIdentityToken, type IdentityKey } from './identity-tokens';
+import { importIdentityKey, type IdentityKey } from './identity-tokens';
+import { IdentityVerifiers } from './identity-verifiers';
 
 /** How long an event's key (or its having none) is used before it is read again. */
 const KEY_CACHE_MS = 1000;
@@ -13,7 +14,7 @@ const MAX_CACHED_EVENTS = 10_000;
 interface CachedKey {
   readAtMs: number;
   /** null: the event has no identity key (or does not exist). */
-  key: { identity: IdentityKey; digest: string } | null;
+  key: { identity: IdentityKey; digest: string; text: string } | null;
 }
 
 /**
@@ -29,7 +30,10 @@ export class IdentityKeys {
   private readonly cache = new Map<string, CachedKey>();
   private readonly reading = new Map<string, Promise<CachedKey>>();
 
-  constructor(private readonly repository: QueueRepository) {}
+  constructor(
+    private readonly repository: QueueRepository,
+    private readonly verifiers: IdentityVerifiers,
+  ) {}
 
   /** `fresh`: read the key again whatever the cache holds (the join script saw another one). */
   async verdict(
@@ -55,7 +59,7 @@ export class IdentityKeys {
   ): Promise<JoinIdentity> {
     // No key: the script answers for the event (a token where none is needed changes nothing).
     if (!key || input.token === undefined) return { kind: 'none' };
-    const valid = await isValidIdentityToken(input.token, key.identity, {
+    const valid = await this.verifiers.verify(input.token, key.identity, key.text, {
       userId: input.userId,
       eventId: input.eventId,
     });
@@ -83,7 +87,7 @@ export class IdentityKeys {
       key =
         previous?.digest === digest
           ? previous
-          : { identity: await importIdentityKey(JSON.parse(text) as PublicIdentityJwk), digest };
+          : { identity: await importIdentityKey(JSON.parse(text) as PublicIdentityJwk), digest, text };
     }
     if (this.cache.size >= MAX_CACHED_EVENTS) this.cache.clear();
     const entry = { readAtMs, key };

@@ -22,15 +22,20 @@ export interface IdentityKey {
 /** Imports an event's public JWK; throws when it is no usable key (a P-256 point off the curve). */
 export function importIdentityKey(jwk: PublicIdentityJwk): Promise<IdentityKey> {
   try {
-    const { kty, crv, x } = jwk;
-    const key = createPublicKey({
-      key: jwk.kty === 'EC' ? { kty, crv, x, y: jwk.y } : { kty, crv, x },
-      format: 'jwk',
-    });
-    return Promise.resolve({ key, algorithm: ALGORITHM_OF[jwk.kty] });
+    return Promise.resolve(importIdentityKeySync(jwk));
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/** importIdentityKey, synchronous (throws). */
+export function importIdentityKeySync(jwk: PublicIdentityJwk): IdentityKey {
+  const { kty, crv, x } = jwk;
+  const key = createPublicKey({
+    key: jwk.kty === 'EC' ? { kty, crv, x, y: jwk.y } : { kty, crv, x },
+    format: 'jwk',
+  });
+  return { key, algorithm: ALGORITHM_OF[jwk.kty] };
 }
 
 /**
@@ -51,7 +56,8 @@ export function isValidIdentityToken(
   return Promise.resolve(checkIdentityToken(token, identity, expected));
 }
 
-function checkIdentityToken(
+/** The check itself, synchronous: what the verifier threads run (identity-verify.thread.ts). */
+export function checkIdentityToken(
   token: string,
   identity: IdentityKey,
   expected: { userId: string; eventId: string; nowMs?: number },

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BotCheckModule } from '../bot-check/bot-check.module';
 import { IdentityKeys } from '../identity/identity-keys';
+import { IdentityVerifiers } from '../identity/identity-verifiers';
 import { TokensModule } from '../tokens/tokens.module';
 import { EventService } from './event.service';
 import { QueueRepository } from './queue.repository';
@@ -11,7 +12,15 @@ import { SessionTicketKey } from './session-ticket-key';
 /** The queue itself: joining, leaving, checkout outcomes, the events' settings, and their Redis state. */
 @Module({
   imports: [TokensModule, BotCheckModule],
-  providers: [QueueRepository, QueueService, EventService, SessionChanges, SessionTicketKey, IdentityKeys],
+  providers: [
+    QueueRepository,
+    QueueService,
+    EventService,
+    SessionChanges,
+    SessionTicketKey,
+    IdentityKeys,
+    IdentityVerifiers,
+  ],
   exports: [QueueRepository, QueueService, EventService, SessionChanges],
 })
 export class QueueModule {}
