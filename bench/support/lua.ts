@@ -73,6 +73,7 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     checkoutUrl: null,
     botCheck: 'off',
     botCheckMaxNumber: DEFAULT_BOT_CHECK_MAX_NUMBER,
+    message: null,
     ...overrides,
   };
 }

@@ -126,8 +126,35 @@ export class DashboardController {
         </div>
         <button type="submit" class="button button-primary">Save</button>
       </form>
+      <form id="message-form" class="form" novalidate>
+        <div class="field">
+          <label for="message">Message to everyone waiting</label>
+          <p class="hint" id="message-hint">Plain text, up to 500 characters, shown on every open waiting page within seconds. Empty: no message.</p>
+          <textarea id="message" name="message" rows="3" maxlength="500" aria-describedby="message-hint"></textarea>
+        </div>
+        <button type="submit" class="button">Save message</button>
+      </form>
+      <div class="sold-out">
+        <button type="button" class="button button-danger" id="sold-out">Sold out</button>
+        <p class="hint" id="sold-out-hint">Closes the event and ends every queued place with a sold-out notice; people in checkout keep their window. Asks for confirmation.</p>
+      </div>
     </section>
   </div>
+  <dialog id="sold-out-dialog" aria-labelledby="sold-out-title" aria-describedby="sold-out-text">
+    <h3 id="sold-out-title">Declare ${id} sold out?</h3>
+    <p id="sold-out-text">The event closes and everyone in the queue (<span id="sold-out-count">–</span>) is told it is sold out. People in checkout keep their window. Their places cannot be given back.</p>
+    <form id="sold-out-form" class="form" novalidate>
+      <div class="field">
+        <label for="sold-out-message">Message shown with the notice (optional)</label>
+        <p class="hint" id="sold-out-message-hint">Replaces the event's message; empty keeps the current one.</p>
+        <textarea id="sold-out-message" name="sold-out-message" rows="3" maxlength="500" aria-describedby="sold-out-message-hint"></textarea>
+      </div>
+      <div class="actions">
+        <button type="button" class="button" id="sold-out-cancel" autofocus>Cancel</button>
+        <button type="submit" class="button button-danger" id="sold-out-confirm">Yes, sold out</button>
+      </div>
+    </form>
+  </dialog>
   <section aria-labelledby="charts-heading">
     <h3 id="charts-heading">The last hour</h3>
     <p class="hint" id="charts-hint">One sample per interval while the event has work; an idle event is not sampled, so its charts have gaps.</p>

@@ -57,6 +57,7 @@ export class WaitingPageController {
       checkout_url: string | null;
       bot_check: string;
       bot_check_max_number: number;
+      message: string | null;
     } | null = null;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
@@ -88,6 +89,7 @@ export class WaitingPageController {
     };
     const body = `${this.header(lang, t, eventId, userId)}
 <main id="main" class="card" aria-labelledby="view-heading">
+  ${this.messageBox(t, event.message)}
   <div id="view" class="view">
     <h2 id="view-heading" tabindex="-1">${escapeHtml(t.join)}</h2>
     <p>${escapeHtml(t.intro)}</p>
@@ -105,6 +107,17 @@ export class WaitingPageController {
         config,
       }),
     );
+  }
+
+  /**
+   * The operator's message (plain text, escaped: never HTML), rendered with the page so it shows
+   * at once; the script keeps it current from every session body (event_message).
+   */
+  private messageBox(t: WaitingStrings, message: string | null): string {
+    return `<section id="event-message" class="event-message" aria-labelledby="event-message-label"${message ? '' : ' hidden'}>
+    <h2 id="event-message-label" class="event-message-label">${escapeHtml(t.message_label)}</h2>
+    <p id="event-message-text">${escapeHtml(message ?? '')}</p>
+  </section>`;
   }
 
   /** What the page needs to solve the event's proof of work in a worker (web/pow-solver), if any. */

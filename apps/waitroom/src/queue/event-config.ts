@@ -25,6 +25,8 @@ export interface EventConfig {
   botCheck: BotCheck;
   /** The challenges' difficulty: the hash count a solver needs is drawn from [max/2, max]. */
   botCheckMaxNumber: number;
+  /** The operator's message to everyone waiting (plain text, shown as text), or null. */
+  message: string | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -71,6 +73,7 @@ export function configToHashFields(
     'checkout_url', config.checkoutUrl ?? '',
     'bot_check', config.botCheck === 'proof_of_work' ? 'pow' : '',
     'bot_max', String(config.botCheckMaxNumber),
+    'msg', config.message ?? '',
   ]; // prettier-ignore
 }
 
@@ -89,6 +92,7 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     checkoutUrl: hash.checkout_url ? hash.checkout_url : null,
     botCheck: hash.bot_check === 'pow' ? 'proof_of_work' : 'off',
     botCheckMaxNumber: optionalNumber(hash.bot_max) ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+    message: hash.msg ? hash.msg : null,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };
@@ -108,6 +112,7 @@ export interface EventSettingsRequest {
   checkout_url?: string | null;
   bot_check?: BotCheck;
   bot_check_max_number?: number;
+  message?: string | null;
 }
 
 /** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
@@ -125,5 +130,7 @@ export function settingsFromRequest(
     checkoutUrl: request.checkout_url ?? null,
     botCheck: request.bot_check ?? 'off',
     botCheckMaxNumber: request.bot_check_max_number ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+    // An empty message is no message.
+    message: request.message ? request.message : null,
   };
 }

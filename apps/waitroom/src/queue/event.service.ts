@@ -50,6 +50,23 @@ export class EventService {
   }
 
   /**
+   * POST /admin/events/:id/sold-out: the event closes and every queued session ends as `left`
+   * (left_reason and QUEUE_LEFT reason `sold_out`), in bounded atomic slices; ready sessions keep
+   * their checkout window. `message` (when given) becomes the event's message, which the pages
+   * show with the notice. Repeating it ends nobody twice.
+   */
+  async soldOut(
+    eventId: string,
+    message?: string,
+  ): Promise<{ event_id: string; state: 'closed'; ended_sessions: number }> {
+    const reply = await this.repository.soldOut(eventId, message === undefined ? undefined : message || null);
+    if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
+    // The relay must publish the QUEUE_LEFT messages.
+    await this.activeEvents.touch(eventId, true);
+    return { event_id: eventId, state: 'closed', ended_sessions: reply.ended };
+  }
+
+  /**
    * GET /events/:id/draw: the commitment to the seed that orders the pre-queue, and from
    * opens_at on the seed itself and the algorithm, so anyone can recompute the order.
    */

@@ -23,6 +23,7 @@ import {
   leaveScript,
   removeEventScript,
   sessionTicketKeyCommand,
+  soldOutScript,
   streamSessionScript,
   upsertEventScript,
   type CheckoutOutcome,
@@ -32,6 +33,7 @@ import {
   type EndReply,
   type JoinReply,
   type RemoveEventReply,
+  type SoldOutReply,
 } from './queue.scripts';
 
 export type {
@@ -41,10 +43,11 @@ export type {
   EventProgress,
   JoinReply,
   RemoveEventReply,
+  SoldOutReply,
   StreamedSession,
 };
 
-/** Most sessions one remove-event call ends: bounds the time one script holds Redis. */
+/** Most sessions one remove-event or sold-out call ends: bounds the time one script holds Redis. */
 const SESSIONS_ENDED_PER_REMOVE_CALL = 1000;
 
 /**
@@ -187,6 +190,28 @@ export class QueueRepository {
       if (reply.code !== 'MORE' && reply.code !== 'REMOVED') return reply;
       ended += reply.ended;
       if (reply.code === 'REMOVED') return { code: 'REMOVED', ended };
+    }
+  }
+
+  /**
+   * Sold out, slice by slice (each slice one atomic script): the event closed, the message set
+   * when given (null clears it, undefined keeps it), every queued session ended. Returns the
+   * sessions ended over all slices.
+   */
+  async soldOut(eventId: string, message?: string | null): Promise<SoldOutReply> {
+    const keys = this.redis.keys.forEvent(eventId);
+    let ended = 0;
+    for (;;) {
+      const reply = await this.redis.run(soldOutScript, {
+        keys,
+        retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+        sessionsPerCall: SESSIONS_ENDED_PER_REMOVE_CALL,
+        messageIdPrefix: randomUUID(),
+        message,
+      });
+      if (reply.code === 'NOT_FOUND') return reply;
+      ended += reply.ended;
+      if (reply.code === 'DONE') return { code: 'DONE', ended };
     }
   }
 }

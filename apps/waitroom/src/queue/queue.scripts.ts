@@ -266,6 +266,47 @@ export const removeEventScript = defineScript({
   },
 });
 
+export type SoldOutReply = { code: 'NOT_FOUND' } | { code: 'MORE' | 'DONE'; ended: number };
+
+/**
+ * sold-out-6.lua: one bounded slice of a sold-out: the event closed, the message set when
+ * `message` is given (null clears it), up to `sessionsPerCall` queued sessions ended.
+ */
+export const soldOutScript = defineScript({
+  file: 'sold-out',
+  build: (input: {
+    keys: EventKeys;
+    retentionSeconds: number;
+    sessionsPerCall: number;
+    messageIdPrefix: string;
+    message?: string | null;
+  }) => ({
+    keys: [
+      input.keys.config,
+      input.keys.queue,
+      input.keys.heartbeats,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.flow,
+    ],
+    args: [
+      input.keys.sessionPrefix,
+      input.keys.userPrefix,
+      input.retentionSeconds,
+      input.sessionsPerCall,
+      input.messageIdPrefix,
+      input.message === undefined ? '0' : '1',
+      input.message ?? '',
+    ],
+  }),
+  parse: (reply): SoldOutReply => {
+    const [code, detail] = replyArray('sold-out', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'MORE' || code === 'DONE') return { code, ended: replyNumber('sold-out', detail) };
+    throw new UnexpectedScriptReply('sold-out', reply);
+  },
+});
+
 /** A streamed session with the event's progress at the same moment (stream-session-6.lua). */
 export interface StreamedSession {
   session: SessionRecord;
@@ -286,10 +327,12 @@ export const streamSessionScript = defineScript({
   parse: (reply, { keys }): StreamedSession | null => {
     const items = replyArray('stream-session', reply);
     if (items[0] === 'NOT_FOUND') return null;
-    if (items[0] !== 'OK' || items.length !== 18) throw new UnexpectedScriptReply('stream-session', reply);
-    const [score, admittedTotal, idle, flow] = items.slice(14);
+    if (items[0] !== 'OK' || items.length !== 20) throw new UnexpectedScriptReply('stream-session', reply);
+    const [score, admittedTotal, idle, flow, leftReason, message] = items.slice(14);
     return {
-      session: parseSessionReply(keys.eventId, items.slice(0, 14) as (string | number)[]),
+      session: parseSessionReply(keys.eventId, [...items.slice(0, 14), leftReason, message] as (
+        string | number
+      )[]),
       score: score === '' || score === null ? null : replyNumber('stream-session', score),
       admittedTotal: replyNumber('stream-session', admittedTotal),
       idleTimeoutSeconds: idle === '' ? null : replyNumber('stream-session', idle),
@@ -309,6 +352,8 @@ export interface EventProgress {
   flowPairs: unknown[];
   /** When this event was created (null: not recorded). */
   createdAtMs: number | null;
+  /** The operator's current message to the event's waiting people, or null. */
+  message: string | null;
 }
 
 /** event-progress-5.lua; null if the event does not exist. */
@@ -321,7 +366,7 @@ export const eventProgressScript = defineScript({
   parse: (reply): EventProgress | null => {
     if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
     if (reply.length === 0) return null;
-    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt] = reply as unknown[];
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, message] = reply as unknown[];
     const optional = (value: unknown) =>
       value === '' || value === null ? null : replyNumber('event-progress', value);
     return {
@@ -333,6 +378,7 @@ export const eventProgressScript = defineScript({
       idleTimeoutSeconds: optional(idle),
       flowPairs: Array.isArray(flow) ? flow : [],
       createdAtMs: optional(createdAt),
+      message: typeof message === 'string' && message !== '' ? message : null,
     };
   },
 });

@@ -1,14 +1,15 @@
-import { Body, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { InvalidInputError } from '../common/domain-error';
 import { AdminEventsApi } from './admin-events-api.decorator';
-import { UpsertEventDto } from './dto/event-config.dto';
+import { SoldOutDto, UpsertEventDto } from './dto/event-config.dto';
 import {
   EventConfigResponseDto,
   EventDetailsResponseDto,
   EventListResponseDto,
   RemoveEventResponseDto,
+  SoldOutResponseDto,
 } from './dto/event-response.dto';
 import { EVENT_ID_PATTERN } from '../queue/session-id';
 import { EventService } from '../queue/event.service';
@@ -40,6 +41,23 @@ export class AdminController {
     const { created, view } = await this.events.upsertEvent(eventId, body);
     void reply.status(created ? 201 : 200);
     return view;
+  }
+
+  @Post(':event_id/sold-out')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'soldOut',
+    summary: 'Sold out: close the event and end every queued session',
+    description:
+      'The event becomes closed; every queued session ends as left with left_reason sold_out and one QUEUE_LEFT ' +
+      '(reason sold_out); its page and stream show it with the message. Ready sessions keep their checkout ' +
+      'window. Repeating it ends nobody twice.',
+  })
+  @ApiResponse({ status: 200, type: SoldOutResponseDto, description: 'closed; the queued sessions ended' })
+  @ApiResponse({ status: 400, description: 'invalid body' })
+  @ApiResponse({ status: 404, description: 'unknown event' })
+  soldOut(@Param('event_id') eventId: string, @Body() body: SoldOutDto) {
+    return this.events.soldOut(eventId, body?.message);
   }
 
   @Delete(':event_id')

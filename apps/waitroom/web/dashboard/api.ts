@@ -59,6 +59,18 @@ export class AdminApi {
     return this.request('PUT', `/admin/events/${encodeURIComponent(eventId)}`, config);
   }
 
+  /** POST sold-out: the event closed, its queued sessions ended; `message` replaces the event's. */
+  soldOut(
+    eventId: string,
+    message: string | null,
+  ): Promise<{ event_id: string; state: 'closed'; ended_sessions: number }> {
+    return this.request(
+      'POST',
+      `/admin/events/${encodeURIComponent(eventId)}/sold-out`,
+      message === null ? {} : { message },
+    );
+  }
+
   /** With an explicit key, to try one before keeping it. */
   async request<T>(method: string, path: string, body?: unknown, key = this.key()): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };

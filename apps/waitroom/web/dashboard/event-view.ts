@@ -31,6 +31,12 @@ export class EventView {
   private readonly capacity = byId<HTMLInputElement>('capacity');
   private readonly rate = byId<HTMLInputElement>('rate');
   private readonly stateButtons = ['pause', 'resume', 'close'].map((id) => byId<HTMLButtonElement>(id));
+  private readonly messageForm = byId<HTMLFormElement>('message-form');
+  private readonly message = byId<HTMLTextAreaElement>('message');
+  private readonly soldOutButton = byId<HTMLButtonElement>('sold-out');
+  private readonly soldOutDialog = byId<HTMLDialogElement>('sold-out-dialog');
+  private readonly soldOutMessage = byId<HTMLTextAreaElement>('sold-out-message');
+  private messageEdited = false;
   /** Fields the operator has changed since the last save: refreshes leave them alone. */
   private readonly edited = new Set<HTMLInputElement>();
 
@@ -47,6 +53,22 @@ export class EventView {
     this.settings.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.save();
+    });
+    this.message.addEventListener('input', () => (this.messageEdited = true));
+    this.messageForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.saveMessage();
+    });
+    // Sold out asks first: it ends every queued place, which cannot be given back.
+    this.soldOutButton.addEventListener('click', () => {
+      this.soldOutMessage.value = '';
+      this.soldOutDialog.showModal();
+    });
+    byId('sold-out-cancel').addEventListener('click', () => this.soldOutDialog.close());
+    byId<HTMLFormElement>('sold-out-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.soldOutDialog.close();
+      void this.soldOut();
     });
   }
 
@@ -77,7 +99,7 @@ export class EventView {
         this.gone = true;
         showError(this.controlsError, error);
         this.announce(`Event ${this.eventId} does not exist any more.`);
-        for (const button of this.stateButtons) button.disabled = true;
+        for (const button of [...this.stateButtons, this.soldOutButton]) button.disabled = true;
         return false;
       }
       if (!(error instanceof ApiError && error.status === 401) && !this.failing)
@@ -132,6 +154,38 @@ export class EventView {
     if (!this.edited.has(this.rate) && document.activeElement !== this.rate)
       this.rate.value =
         details.admission_rate_per_minute === null ? '' : String(details.admission_rate_per_minute);
+    if (!this.messageEdited && document.activeElement !== this.message)
+      this.message.value = details.message ?? '';
+    byId('sold-out-count').textContent = `${this.numbers.format(s.queue_length)} now`;
+  }
+
+  private async saveMessage(): Promise<void> {
+    const text = this.message.value.trim();
+    const saved = await this.put(
+      { message: text === '' ? null : text },
+      text === ''
+        ? 'Message removed from the waiting pages.'
+        : 'Message saved: the waiting pages show it within seconds.',
+    );
+    if (saved) this.messageEdited = false;
+  }
+
+  private async soldOut(): Promise<void> {
+    clearError(this.controlsError);
+    const text = this.soldOutMessage.value.trim();
+    this.soldOutButton.setAttribute('aria-disabled', 'true');
+    try {
+      const result = await this.api.soldOut(this.eventId, text === '' ? null : text);
+      this.announce(
+        `Sold out: the event is closed and ${this.numbers.format(result.ended_sessions)} queued ${result.ended_sessions === 1 ? 'place' : 'places'} ended.`,
+      );
+      this.messageEdited = false;
+      await this.refresh();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) showError(this.controlsError, error, true);
+    } finally {
+      this.soldOutButton.removeAttribute('aria-disabled');
+    }
   }
 
   /** Pause, Resume, Close: PUT the current config with the new state (PUT replaces it all). */

@@ -353,20 +353,38 @@ async function copyToken(field: HTMLInputElement, note: HTMLElement): Promise<vo
 /** One session body from GET, the stream or a join: show what it says. */
 function show(session: SessionView, justJoined = false): void {
   const previous = shownStatus;
+  // A join's reply does not carry the event's message: the page keeps the one it shows.
+  if (!justJoined) showEventMessage(session.event_message);
   if (session.status === 'queued') {
     showQueued(session, justJoined);
   } else if (session.status === 'ready') {
     if (previous !== 'ready') showReady(session);
   } else {
-    showEnd(session.status);
+    showEnd(session.status, session.left_reason);
   }
   shownStatus = session.status;
 }
 
-function showEnd(status: string): void {
+/**
+ * The operator's message, above the view: set as text (never HTML), said aloud when it changes
+ * while the page is open. Hidden when there is none.
+ */
+function showEventMessage(message: string | null | undefined): void {
+  const box = byId('event-message');
+  const text = byId('event-message-text');
+  const next = message ?? '';
+  if (text.textContent === next && box.hidden === (next === '')) return;
+  text.textContent = next;
+  box.hidden = next === '';
+  if (next) announcer.say(`${t.message_label}: ${next}`);
+}
+
+function showEnd(status: string, reason: string | null = null): void {
   const again = () => joinButton(t.join_again);
   switch (status) {
     case 'left':
+      // Sold out: the event is closed, so there is nothing to join again.
+      if (reason === 'sold_out') return showMessage(t.sold_out_heading, t.sold_out_text);
       return showMessage(t.left_heading, t.left_text, again());
     case 'expired':
       return showMessage(t.expired_heading, t.expired_text, again());

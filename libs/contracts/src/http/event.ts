@@ -31,6 +31,8 @@ export interface EventConfigBody {
   checkout_url: string | null;
   bot_check: 'off' | 'proof_of_work';
   bot_check_max_number: number;
+  /** The operator's message to everyone waiting (plain text), or null. */
+  message: string | null;
   created_at: string | null;
   updated_at: string | null;
 }

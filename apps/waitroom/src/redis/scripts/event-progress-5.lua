@@ -5,11 +5,13 @@
 -- KEYS[5] flow hash
 -- Returns {} when the event does not exist, else
 -- {admitted_total, queue_length, admission_rate_estimate, state, opens_at_ms, idle_timeout_seconds,
---  flow field/value list, created_at_ms}
+--  flow field/value list, created_at_ms, message}
+-- The message is the operator's current message to the event's waiting people ('' when none):
+-- every poll and stream of the instance shows it from this one read.
 -- created_at tells the sessions of this event from those of an earlier, removed event of the
 -- same id, whose tickets count from that event's counters.
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'idle', 'created_at')
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'idle', 'created_at', 'msg')
 if not cfg[1] then return {} end
 return {redis.call('HGET', KEYS[3], 'admitted_total') or '0', redis.call('ZCARD', KEYS[2]),
         redis.call('HGET', KEYS[4], 'ewma') or '', cfg[1], cfg[2] or '', cfg[3] or '',
-        redis.call('HGETALL', KEYS[5]), cfg[4] or ''}
+        redis.call('HGETALL', KEYS[5]), cfg[4] or '', cfg[5] or ''}

@@ -1,6 +1,6 @@
 -- Removes a closed event, a bounded slice per call: every queued or ready session ends as `left`
--- with one QUEUE_LEFT (reason `removed`), then the event's state goes. Called again while it
--- answers MORE, so a huge queue never holds Redis for long. Sessions stay readable until their
+-- (left_reason `removed`) with one QUEUE_LEFT (reason `removed`), then the event's state goes.
+-- Called again while it answers MORE, so a huge queue never holds Redis for long. Sessions stay readable until their
 -- retention ends; the outbox stays until the relay has published it (trim-outbox drops it then).
 -- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset  KEYS[4] heartbeat zset
 -- KEYS[5] stats hash  KEYS[6] outbox stream  KEYS[7] sequence counter  KEYS[8] pace hash
@@ -26,6 +26,7 @@ for _, set in ipairs({KEYS[2], KEYS[3]}) do
     redis.call('ZREM', set, member)
     redis.call('ZREM', KEYS[4], member)
     local session = end_session(ARGV[1] .. member, member, ARGV[2], 'left', now, retention)
+    redis.call('HSET', ARGV[1] .. member, 'lr', 'removed')
     ended = ended + 1
     outbox_append(KEYS[6], 'left', ARGV[5] .. '.' .. ended, now, member, session, 'removed')
   end

@@ -1,12 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { IsCheckoutUrl, IsIsoInstant } from '../../http/validation';
+import { IsCheckoutUrl, IsIsoInstant, IsPlainText } from '../../http/validation';
 import {
   BOT_CHECKS,
   DEFAULT_BOT_CHECK_MAX_NUMBER,
   type BotCheck,
   type EventSettingsRequest,
 } from '../../queue/event-config';
+
+/** Longest event message, in characters (CONTRACT.md). */
+export const EVENT_MESSAGE_MAX_LENGTH = 500;
 
 export class UpsertEventDto implements EventSettingsRequest {
   @ApiProperty({
@@ -121,4 +124,34 @@ export class UpsertEventDto implements EventSettingsRequest {
   @Min(10)
   @Max(100_000_000)
   bot_check_max_number?: number;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'Doors open at 8 pm. Thank you for waiting!',
+    nullable: true,
+    maxLength: EVENT_MESSAGE_MAX_LENGTH,
+    description:
+      'a message to everyone waiting, plain text (shown as text, never as HTML; no control characters ' +
+      'but line breaks and tabs): on every open waiting page within 5 s, and as event_message in session bodies',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(EVENT_MESSAGE_MAX_LENGTH)
+  @IsPlainText()
+  message?: string | null;
+}
+
+/** The body of POST /admin/events/:id/sold-out (optional: no body is no message). */
+export class SoldOutDto {
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'All tickets are sold. Thank you for waiting.',
+    maxLength: EVENT_MESSAGE_MAX_LENGTH,
+    description:
+      "the event's new message (as PUT's `message`), shown with the sold-out notice; absent: the current one stays",
+  })
+  // Absent is fine, null is not: the contract's field is a string.
+  @ValidateIf((_, value) => value !== undefined)
+  @MaxLength(EVENT_MESSAGE_MAX_LENGTH)
+  @IsPlainText()
+  message?: string;
 }

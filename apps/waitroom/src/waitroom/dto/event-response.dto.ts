@@ -78,6 +78,14 @@ export class EventConfigResponseDto {
   })
   bot_check_max_number!: number;
 
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'Doors open at 8 pm.',
+    description: 'the message to everyone waiting (plain text); null: none',
+  })
+  message!: string | null;
+
   @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:00:00.000Z' })
   created_at!: string;
 
@@ -167,6 +175,23 @@ export class RemoveEventResponseDto {
     minimum: 0,
     example: 1200,
     description: 'queued and ready sessions ended as left (one QUEUE_LEFT each, reason removed)',
+  })
+  ended_sessions!: number;
+}
+
+/** POST /admin/events/:event_id/sold-out. */
+export class SoldOutResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ enum: ['closed'], example: 'closed' })
+  state!: 'closed';
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 1200,
+    description: 'queued sessions this call ended as left (left_reason sold_out, one QUEUE_LEFT each)',
   })
   ended_sessions!: number;
 }

@@ -1,0 +1,148 @@
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { eventually, startApp } from '../support/app-harness';
+import { BrowserSuite, screenshot, seriousA11yViolations, waitForText } from '../support/browser';
+import { ADMIN_KEY } from '../support/test-env';
+
+// What the page functions below touch in the browser (the test project has no DOM lib).
+declare const document: {
+  documentElement: { scrollWidth: number };
+  getElementById(id: string): { innerHTML: string } | null;
+};
+declare const window: { innerWidth: number };
+
+/**
+ * Issue 25 in the browser: the operator's live message appearing on an open waiting page without
+ * a reload (as text, never HTML), the sold-out notice with the message in English and German, and
+ * the dashboard's message field and Sold out button with its confirmation. Screenshots of every
+ * step land in test-results/screenshots/ (operator-*).
+ */
+describe('operator controls on the pages (browser)', () => {
+  const suite = BrowserSuite.forTests(() => startApp());
+  const admin = { 'x-api-key': ADMIN_KEY };
+
+  async function open(path: string, options: BrowserContextOptions = {}): Promise<Page> {
+    const { page, response } = await suite.open(path, options);
+    expect(response?.status()).toBe(200);
+    return page;
+  }
+
+  async function joinOnPage(eventId: string, userId: string, lang = 'en'): Promise<Page> {
+    const page = await open(`/waitroom/${eventId}?user_id=${userId}&lang=${lang}`, {
+      viewport: { width: 360, height: 740 },
+    });
+    await page.getByRole('button', { name: /Join|anstellen/ }).click();
+    await page.locator('#position').waitFor();
+    return page;
+  }
+
+  it('shows a new message live, as text, and the sold-out notice with it (English)', async () => {
+    const eventId = await suite.running.http.createEvent('op-page', { capacity: 1, state: 'paused' });
+    const page = await joinOnPage(eventId, 'reader-1');
+    await expect(page.locator('#event-message').isVisible()).resolves.toBe(false);
+
+    const text = 'Back in 5 minutes. <img src=x onerror="alert(1)"> Thanks for your patience!';
+    await suite.running.http.upsertEvent(eventId, { capacity: 1, state: 'paused', message: text });
+    await waitForText(page, '#event-message-text', (shown) => shown === text, 5000);
+    // Text, never markup: no element was made from it.
+    expect(await page.evaluate(() => document.getElementById('event-message-text')?.innerHTML)).not.toContain(
+      '<img',
+    );
+    await expect(page.getByRole('heading', { name: 'Message from the organiser' }).isVisible()).resolves.toBe(
+      true,
+    );
+    expect(await page.locator('[aria-live="polite"]').textContent()).toContain(text);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await screenshot(page, 'operator-01-message-live');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    const done = await suite.running.http.post(
+      `/api/v1/waitroom/admin/events/${eventId}/sold-out`,
+      { message: 'All tickets are gone. See you next tour!' },
+      admin,
+    );
+    expect(done.body.ended_sessions).toBe(1);
+    await page.getByRole('heading', { name: 'Sold out' }).waitFor({ timeout: 5000 });
+    await waitForText(
+      page,
+      '#event-message-text',
+      (shown) => shown === 'All tickets are gone. See you next tour!',
+    );
+    await expect(page.getByRole('button', { name: /Join/ }).count()).resolves.toBe(0);
+    await screenshot(page, 'operator-02-sold-out-en');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // A reload still says so.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sold out' }).waitFor();
+    await waitForText(page, '#event-message-text', (shown) => shown.startsWith('All tickets are gone'));
+  });
+
+  it('shows the sold-out notice in German, with the message', async () => {
+    const eventId = await suite.running.http.createEvent('op-page-de', { capacity: 1, state: 'paused' });
+    const page = await joinOnPage(eventId, 'leser-1', 'de');
+    await suite.running.http.post(
+      `/api/v1/waitroom/admin/events/${eventId}/sold-out`,
+      { message: 'Alle Karten sind verkauft.' },
+      admin,
+    );
+    await page.getByRole('heading', { name: 'Ausverkauft' }).waitFor({ timeout: 5000 });
+    await expect(
+      page.getByRole('heading', { name: 'Nachricht des Veranstalters' }).isVisible(),
+    ).resolves.toBe(true);
+    await waitForText(page, '#event-message-text', (shown) => shown === 'Alle Karten sind verkauft.');
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    await screenshot(page, 'operator-03-sold-out-de');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it('lets the operator set the message and declare sold out from the dashboard, after a confirmation', async () => {
+    const eventId = await suite.running.http.createEvent('op-dash', { capacity: 1, state: 'paused' });
+    await suite.running.http.joinMany(eventId, 3, 'waiting');
+    const visitor = await joinOnPage(eventId, 'visitor-1');
+
+    const { page } = await suite.open(`/admin/dashboard/${eventId}`, {
+      viewport: { width: 1280, height: 900 },
+    });
+    await page.getByLabel('Admin API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await waitForText(page, '#n-queue', (text) => text === '4');
+
+    await page.getByLabel('Message to everyone waiting').fill('Doors open at 8 pm.');
+    await page.getByRole('button', { name: 'Save message' }).click();
+    await waitForText(page, '#status', (text) => text.includes('Message saved'));
+    await waitForText(visitor, '#event-message-text', (shown) => shown === 'Doors open at 8 pm.', 5000);
+    await screenshot(page, 'operator-04-dashboard-message');
+
+    // Sold out asks first; Cancel changes nothing.
+    await page.getByRole('button', { name: 'Sold out' }).click();
+    const dialog = page.getByRole('dialog', { name: `Declare ${eventId} sold out?` });
+    await dialog.waitFor();
+    await waitForText(page, '#sold-out-count', (text) => text.startsWith('4'));
+    await screenshot(page, 'operator-05-dashboard-sold-out-confirm');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog.isVisible()).resolves.toBe(false);
+    expect((await suite.running.http.stats(eventId)).body).toMatchObject({
+      state: 'paused',
+      queue_length: 4,
+    });
+
+    await page.getByRole('button', { name: 'Sold out' }).click();
+    await dialog.getByLabel('Message shown with the notice (optional)').fill('Sold out, thank you!');
+    await dialog.getByRole('button', { name: 'Yes, sold out' }).click();
+    await waitForText(page, '#status', (text) => text.includes('4 queued places ended'));
+    await waitForText(page, '#n-state', (text) => text === 'closed');
+    await waitForText(page, '#n-queue', (text) => text === '0');
+    expect(await page.getByLabel('Message to everyone waiting').inputValue()).toBe('Sold out, thank you!');
+    await screenshot(page, 'operator-06-dashboard-sold-out-done');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    await visitor.getByRole('heading', { name: 'Sold out' }).waitFor({ timeout: 5000 });
+    await waitForText(visitor, '#event-message-text', (shown) => shown === 'Sold out, thank you!');
+    await screenshot(visitor, 'operator-07-visitor-sold-out');
+    await eventually(
+      () => suite.running.http.stats(eventId),
+      (r) => r.body.left_total === 4,
+    );
+  });
+});
