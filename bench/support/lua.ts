@@ -74,6 +74,7 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     botCheck: 'off',
     botCheckMaxNumber: DEFAULT_BOT_CHECK_MAX_NUMBER,
     message: null,
+    closesAtMs: null,
     ...overrides,
   };
 }

@@ -27,6 +27,8 @@ export interface EventConfig {
   botCheckMaxNumber: number;
   /** The operator's message to everyone waiting (plain text, shown as text), or null. */
   message: string | null;
+  /** When the event closes by itself (Redis's clock, once: dropped when applied), or null. */
+  closesAtMs: number | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -74,6 +76,7 @@ export function configToHashFields(
     'bot_check', config.botCheck === 'proof_of_work' ? 'pow' : '',
     'bot_max', String(config.botCheckMaxNumber),
     'msg', config.message ?? '',
+    'closes_at', config.closesAtMs === null ? '' : String(config.closesAtMs),
   ]; // prettier-ignore
 }
 
@@ -93,6 +96,7 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     botCheck: hash.bot_check === 'pow' ? 'proof_of_work' : 'off',
     botCheckMaxNumber: optionalNumber(hash.bot_max) ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
     message: hash.msg ? hash.msg : null,
+    closesAtMs: optionalNumber(hash.closes_at),
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };
@@ -113,6 +117,7 @@ export interface EventSettingsRequest {
   bot_check?: BotCheck;
   bot_check_max_number?: number;
   message?: string | null;
+  closes_at?: string | null;
 }
 
 /** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
@@ -132,5 +137,6 @@ export function settingsFromRequest(
     botCheckMaxNumber: request.bot_check_max_number ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
     // An empty message is no message.
     message: request.message ? request.message : null,
+    closesAtMs: request.closes_at ? isoInstantToEpochMs(request.closes_at, 'closes_at') : null,
   };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ActiveEvents } from '../registry/active-events';
 import { EventRegistry } from '../registry/event-registry';
+import { ScheduledCloses } from '../registry/scheduled-closes';
 import { settingsFromRequest, type EventSettingsRequest } from './event-config';
 import { eventNotFound, QueueError } from './queue-errors';
 import { QueueRepository } from './queue.repository';
@@ -16,13 +17,17 @@ export class EventService {
     private readonly repository: QueueRepository,
     private readonly registry: EventRegistry,
     private readonly activeEvents: ActiveEvents,
+    private readonly scheduledCloses: ScheduledCloses,
   ) {}
 
   /** PUT /admin/events/:id: a full replacement of the event's settings (a field left out returns to its default). */
   async upsertEvent(eventId: string, request: EventSettingsRequest) {
     // Registry first: if the config write then fails, every reader skips an id with no config.
     await this.registry.add(eventId);
-    const written = await this.repository.upsertEvent(eventId, settingsFromRequest(request));
+    const settings = settingsFromRequest(request);
+    // The index of scheduled closes before the config, for the same reason.
+    await this.scheduledCloses.schedule(eventId, settings.closesAtMs);
+    const written = await this.repository.upsertEvent(eventId, settings);
     if ('drawFixed' in written) throw new QueueError('DRAW_FIXED', written.drawFixed);
     const { created, config } = written;
     // A state change (paused -> open) can give queued people somewhere to go.

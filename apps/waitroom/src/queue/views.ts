@@ -101,6 +101,7 @@ export function eventConfigView(config: EventConfig): EventConfigBody {
     bot_check: config.botCheck,
     bot_check_max_number: config.botCheckMaxNumber,
     message: config.message,
+    closes_at: isoTimeOrNull(config.closesAtMs),
     created_at: isoTimeOrNull(config.createdAtMs),
     updated_at: isoTimeOrNull(config.updatedAtMs),
   };

@@ -113,6 +113,15 @@ export class RedisKeys {
     return `${this.prefix}active-events`;
   }
 
+  /**
+   * Sorted set of events with a scheduled close, score = closes_at in ms: what every instance's
+   * admission tick looks at to close them on time (registry/scheduled-closes.ts). An index only:
+   * the event's config holds the truth.
+   */
+  get scheduledCloses(): string {
+    return `${this.prefix}scheduled-closes`;
+  }
+
   /** String: the secret that signs session tickets, shared by every instance (session-ticket-key.ts). */
   get sessionTicketKey(): string {
     return `${this.prefix}session-ticket-key`;

@@ -33,6 +33,8 @@ export interface EventConfigBody {
   bot_check_max_number: number;
   /** The operator's message to everyone waiting (plain text), or null. */
   message: string | null;
+  /** When the event closes by itself (dropped once it has); null: no scheduled close. */
+  closes_at: string | null;
   created_at: string | null;
   updated_at: string | null;
 }

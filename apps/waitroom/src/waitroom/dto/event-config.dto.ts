@@ -138,6 +138,19 @@ export class UpsertEventDto implements EventSettingsRequest {
   @MaxLength(EVENT_MESSAGE_MAX_LENGTH)
   @IsPlainText()
   message?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: '2026-12-01T22:00:00Z',
+    nullable: true,
+    format: 'date-time',
+    description:
+      'the event becomes closed by itself at this instant (Redis clock, within one admission tick; once: it is ' +
+      'dropped when applied, so a later reopen stays open). A past instant closes it at once. RFC 3339 with Z or ±HH:MM',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsIsoInstant()
+  closes_at?: string | null;
 }
 
 /** The body of POST /admin/events/:id/sold-out (optional: no body is no message). */

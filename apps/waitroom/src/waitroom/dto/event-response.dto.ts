@@ -86,6 +86,15 @@ export class EventConfigResponseDto {
   })
   message!: string | null;
 
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'when the event closes by itself; null: no scheduled close (or it has happened)',
+  })
+  closes_at!: string | null;
+
   @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:00:00.000Z' })
   created_at!: string;
 
