@@ -16,8 +16,15 @@ declare const window: { innerWidth: number };
  * the dashboard's message field and Sold out button with its confirmation. Screenshots of every
  * step land in test-results/screenshots/ (operator-*).
  */
+const ALICE_KEY = 'alice-operator-key-0123456789';
+const VIEWER_KEY = 'night-viewer-key-0123456789ab';
+
 describe('operator controls on the pages (browser)', () => {
-  const suite = BrowserSuite.forTests(() => startApp());
+  const suite = BrowserSuite.forTests(() =>
+    startApp({
+      env: { ADMIN_API_KEYS: `alice:${ALICE_KEY}`, ADMIN_VIEWER_KEYS: `night-viewer:${VIEWER_KEY}` },
+    }),
+  );
   const admin = { 'x-api-key': ADMIN_KEY };
 
   async function open(path: string, options: BrowserContextOptions = {}): Promise<Page> {
@@ -144,5 +151,55 @@ describe('operator controls on the pages (browser)', () => {
       () => suite.running.http.stats(eventId),
       (r) => r.body.left_total === 4,
     );
+  });
+
+  async function dashboardAs(eventId: string, key: string): Promise<Page> {
+    const { page } = await suite.open(`/admin/dashboard/${eventId}`, {
+      viewport: { width: 1280, height: 900 },
+    });
+    await page.getByLabel('Admin API key').fill(key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByRole('heading', { name: `Event ${eventId}` }).waitFor();
+    return page;
+  }
+
+  it("shows a viewer the numbers and the Changes list, with every control disabled; an operator's change appears in the list", async () => {
+    const eventId = `op-audit-${Date.now()}`;
+    const created = await suite.running.http.put(
+      `/api/v1/waitroom/admin/events/${eventId}`,
+      { capacity: 1, state: 'paused' },
+      { 'x-api-key': ALICE_KEY },
+    );
+    expect(created.status).toBe(201);
+    await suite.running.http.joinMany(eventId, 2, 'seen');
+
+    const viewer = await dashboardAs(eventId, VIEWER_KEY);
+    await waitForText(viewer, '#n-queue', (text) => text === '2');
+    await viewer.locator('#role-note').waitFor();
+    for (const name of ['Pause', 'Resume', 'Close', 'Save', 'Save message', 'Sold out'])
+      await expect(viewer.getByRole('button', { name, exact: true }).isDisabled()).resolves.toBe(true);
+    await expect(viewer.getByLabel('Capacity').isDisabled()).resolves.toBe(true);
+    await expect(viewer.getByLabel('Message to everyone waiting').isDisabled()).resolves.toBe(true);
+    await waitForText(viewer, '#changes', (text) => text.includes('alice created the event'));
+    await screenshot(viewer, 'operator-08-viewer-dashboard');
+    expect(await seriousA11yViolations(viewer)).toEqual([]);
+
+    // An operator saves a new capacity from the dashboard: the viewer's list shows who did what.
+    const operator = await dashboardAs(eventId, ALICE_KEY);
+    await expect(operator.locator('#role-note').isVisible()).resolves.toBe(false);
+    await operator.getByLabel('Capacity').fill('5');
+    await operator.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(operator, '#status', (text) => text.includes('Saved'));
+    await waitForText(viewer, '#changes li:first-child', (text) =>
+      text.includes('alice changed: capacity 1 → 5'),
+    );
+    // Newest first: the change, then the creation.
+    const items = viewer.locator('#changes').getByRole('listitem');
+    expect(await items.count()).toBe(2);
+    expect(await items.nth(1).textContent()).toContain('alice created the event');
+    await screenshot(viewer, 'operator-09-viewer-sees-change');
+    expect(
+      (await suite.running.http.get(`/api/v1/waitroom/admin/events/${eventId}/audit`, admin)).body.entries,
+    ).toHaveLength(2);
   });
 });

@@ -14,6 +14,7 @@ export type ErrorCode =
 export const HTTP_STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   PRIORITY_NOT_ALLOWED: 403,
   PROOF_REQUIRED: 403,
   PROOF_INVALID: 403,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ActiveEvents } from '../registry/active-events';
 import { EventRegistry } from '../registry/event-registry';
 import { ScheduledCloses } from '../registry/scheduled-closes';
+import { auditEntryView, type AuditEntryView } from './audit';
 import { settingsFromRequest, type EventSettingsRequest } from './event-config';
 import { eventNotFound, QueueError } from './queue-errors';
 import { QueueRepository } from './queue.repository';
@@ -20,14 +21,17 @@ export class EventService {
     private readonly scheduledCloses: ScheduledCloses,
   ) {}
 
-  /** PUT /admin/events/:id: a full replacement of the event's settings (a field left out returns to its default). */
-  async upsertEvent(eventId: string, request: EventSettingsRequest) {
+  /**
+   * PUT /admin/events/:id: a full replacement of the event's settings (a field left out returns
+   * to its default). `actor` is the admin key's name, for the audit log.
+   */
+  async upsertEvent(eventId: string, request: EventSettingsRequest, actor: string) {
     // Registry first: if the config write then fails, every reader skips an id with no config.
     await this.registry.add(eventId);
     const settings = settingsFromRequest(request);
     // The index of scheduled closes before the config, for the same reason.
     await this.scheduledCloses.schedule(eventId, settings.closesAtMs);
-    const written = await this.repository.upsertEvent(eventId, settings);
+    const written = await this.repository.upsertEvent(eventId, settings, actor);
     if ('drawFixed' in written) throw new QueueError('DRAW_FIXED', written.drawFixed);
     const { created, config } = written;
     // A state change (paused -> open) can give queued people somewhere to go.
@@ -40,8 +44,11 @@ export class EventService {
    * `removed`), its state goes, and it leaves the registry. The event stays marked active until
    * the relay has published those messages; then it costs nothing anywhere.
    */
-  async removeEvent(eventId: string): Promise<{ event_id: string; removed: true; ended_sessions: number }> {
-    const reply = await this.repository.removeEvent(eventId);
+  async removeEvent(
+    eventId: string,
+    actor: string,
+  ): Promise<{ event_id: string; removed: true; ended_sessions: number }> {
+    const reply = await this.repository.removeEvent(eventId, actor);
     if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
     if (reply.code === 'NOT_CLOSED') {
       throw new QueueError(
@@ -62,9 +69,14 @@ export class EventService {
    */
   async soldOut(
     eventId: string,
+    actor: string,
     message?: string,
   ): Promise<{ event_id: string; state: 'closed'; ended_sessions: number }> {
-    const reply = await this.repository.soldOut(eventId, message === undefined ? undefined : message || null);
+    const reply = await this.repository.soldOut(
+      eventId,
+      actor,
+      message === undefined ? undefined : message || null,
+    );
     if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
     // The relay must publish the QUEUE_LEFT messages.
     await this.activeEvents.touch(eventId, true);
@@ -79,6 +91,19 @@ export class EventService {
     const reply = await this.repository.draw(eventId);
     if (reply.code !== 'DRAW') throw eventNotFound(eventId);
     return drawView(eventId, reply.opensAtMs, reply.seed, reply.revealed);
+  }
+
+  /**
+   * GET /admin/events/:id/audit: the newest `limit` admin changes, newest first. A removed
+   * event's log (its last entry the removal) stays readable until its retention ends.
+   */
+  async audit(eventId: string, limit: number): Promise<{ event_id: string; entries: AuditEntryView[] }> {
+    const reply = await this.repository.auditEntries(eventId, limit);
+    if (reply.code === 'NOT_FOUND') throw eventNotFound(eventId);
+    return {
+      event_id: eventId,
+      entries: reply.entries.map(auditEntryView).filter((entry) => entry !== null),
+    };
   }
 
   async eventStats(eventId: string) {

@@ -154,16 +154,22 @@ export const finishCheckoutScript = defineScript({
 type UpsertEventReply =
   { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> } | { code: 'DRAW_FIXED'; reason: string };
 
+/** Who made an admin change, for its audit entry, and how many entries the event's log keeps. */
+export interface AuditInput {
+  actor: string;
+  auditCap: number;
+}
+
 /**
- * upsert-event-2.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is
+ * upsert-event-3.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is
  * kept unless the event is new or turns shuffle_at_open on; changes that would break the
- * published pre-queue draw are refused (DRAW_FIXED).
+ * published pre-queue draw are refused (DRAW_FIXED). The change is recorded in the audit log.
  */
 export const upsertEventScript = defineScript({
   file: 'upsert-event',
-  build: (input: { keys: EventKeys; seed: string; fields: string[] }) => ({
-    keys: [input.keys.config, input.keys.sequence],
-    args: [input.seed, ...input.fields],
+  build: (input: { keys: EventKeys; seed: string; fields: string[] } & AuditInput) => ({
+    keys: [input.keys.config, input.keys.sequence, input.keys.audit],
+    args: [input.seed, input.actor, input.auditCap, ...input.fields],
   }),
   parse: (reply): UpsertEventReply => {
     const [code, detail] = replyArray('upsert-event', reply);
@@ -228,15 +234,17 @@ export const eventStatsScript = defineScript({
 export type RemoveEventReply =
   { code: 'NOT_FOUND' } | { code: 'NOT_CLOSED'; state: string } | { code: 'MORE' | 'REMOVED'; ended: number };
 
-/** remove-event-10.lua: one bounded slice of removing a closed event. */
+/** remove-event-11.lua: one bounded slice of removing a closed event (the last one audited). */
 export const removeEventScript = defineScript({
   file: 'remove-event',
-  build: (input: {
-    keys: EventKeys;
-    retentionSeconds: number;
-    sessionsPerCall: number;
-    messageIdPrefix: string;
-  }) => ({
+  build: (
+    input: {
+      keys: EventKeys;
+      retentionSeconds: number;
+      sessionsPerCall: number;
+      messageIdPrefix: string;
+    } & AuditInput,
+  ) => ({
     keys: [
       input.keys.config,
       input.keys.queue,
@@ -248,6 +256,7 @@ export const removeEventScript = defineScript({
       input.keys.pace,
       input.keys.history,
       input.keys.flow,
+      input.keys.audit,
     ],
     args: [
       input.keys.sessionPrefix,
@@ -255,6 +264,8 @@ export const removeEventScript = defineScript({
       input.retentionSeconds,
       input.sessionsPerCall,
       input.messageIdPrefix,
+      input.actor,
+      input.auditCap,
     ],
   }),
   parse: (reply): RemoveEventReply => {
@@ -269,18 +280,22 @@ export const removeEventScript = defineScript({
 export type SoldOutReply = { code: 'NOT_FOUND' } | { code: 'MORE' | 'DONE'; ended: number };
 
 /**
- * sold-out-6.lua: one bounded slice of a sold-out: the event closed, the message set when
- * `message` is given (null clears it), up to `sessionsPerCall` queued sessions ended.
+ * sold-out-7.lua: one bounded slice of a sold-out: the event closed, the message set when
+ * `message` is given (null clears it), up to `sessionsPerCall` queued sessions ended; the
+ * request's first slice records it in the audit log.
  */
 export const soldOutScript = defineScript({
   file: 'sold-out',
-  build: (input: {
-    keys: EventKeys;
-    retentionSeconds: number;
-    sessionsPerCall: number;
-    messageIdPrefix: string;
-    message?: string | null;
-  }) => ({
+  build: (
+    input: {
+      keys: EventKeys;
+      retentionSeconds: number;
+      sessionsPerCall: number;
+      messageIdPrefix: string;
+      message?: string | null;
+      firstSlice: boolean;
+    } & AuditInput,
+  ) => ({
     keys: [
       input.keys.config,
       input.keys.queue,
@@ -288,6 +303,7 @@ export const soldOutScript = defineScript({
       input.keys.stats,
       input.keys.outbox,
       input.keys.flow,
+      input.keys.audit,
     ],
     args: [
       input.keys.sessionPrefix,
@@ -297,6 +313,9 @@ export const soldOutScript = defineScript({
       input.messageIdPrefix,
       input.message === undefined ? '0' : '1',
       input.message ?? '',
+      input.actor,
+      input.auditCap,
+      input.firstSlice ? '1' : '0',
     ],
   }),
   parse: (reply): SoldOutReply => {
@@ -408,5 +427,22 @@ export const sessionTicketKeyCommand = defineCommand({
     if (reply === null) return candidate;
     if (typeof reply !== 'string') throw new UnexpectedScriptReply('session-ticket-key', reply);
     return Buffer.from(reply, 'base64url');
+  },
+});
+
+export type AuditReadReply = { code: 'NOT_FOUND' } | { code: 'OK'; entries: string[] };
+
+/** audit-read-2.lua: the newest `limit` entries of the event's audit log (JSON text each). */
+export const auditReadScript = defineScript({
+  file: 'audit-read',
+  build: ({ keys, limit }: { keys: EventKeys; limit: number }) => ({
+    keys: [keys.config, keys.audit],
+    args: [limit],
+  }),
+  parse: (reply): AuditReadReply => {
+    const [code, ...entries] = replyArray('audit-read', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code !== 'OK') throw new UnexpectedScriptReply('audit-read', reply);
+    return { code, entries: entries.map(String) };
   },
 });

@@ -131,7 +131,7 @@ export function eventStatsView(config: EventConfig, counters: EventCounters): Ev
 
 /**
  * GET /events/:id/draw: the commitment always, the seed and the algorithm only once revealed.
- * The seed never changes once anybody has joined (upsert-event-2.lua), so the commitment
+ * The seed never changes once anybody has joined (upsert-event-3.lua), so the commitment
  * published before opening is the one the revealed seed matches.
  */
 export function drawView(eventId: string, opensAtMs: number | null, seed: string, revealed: boolean) {

@@ -69,6 +69,13 @@ export class EventKeys {
   get history(): string {
     return `${this.base}history`;
   }
+  /**
+   * List: the event's audit log, newest first, capped (includes/audit.lua). Kept for the
+   * retention period after the event's removal; a new event of the same id goes on with it.
+   */
+  get audit(): string {
+    return `${this.base}audit`;
+  }
   /** Prefix of session hashes; the full key is this plus the member id. */
   get sessionPrefix(): string {
     return `${this.base}s:`;

@@ -1,12 +1,35 @@
-import { byId } from '../shared/dom';
-import { ApiError, configOf, type AdminApi, type EventDetails } from './api';
+import { byId, h } from '../shared/dom';
+import { ApiError, configOf, type AdminApi, type AuditBody, type EventDetails } from './api';
 import { HistoryCharts } from './charts';
 import { clearError, describeError, showError } from './feedback';
 import type { KeyGate } from './key-gate';
 import { numberOrText } from './list-view';
 import { poll } from './poller';
+import { isReadOnly } from './role';
 
 const DETAILS_REFRESH_MS = 2000;
+/** Entries of the "Changes" list. */
+const CHANGES_SHOWN = 20;
+const ACTION_WORDS: Record<string, string> = {
+  create: 'created the event',
+  update: 'changed',
+  sold_out: 'declared it sold out',
+  delete: 'removed the event',
+};
+
+/** "capacity 10 → 20" for each change, as text nodes and code elements (never HTML). */
+function describeChanges(changes: Record<string, { old: unknown; new: unknown }>): Node[] {
+  const shown = (value: unknown) => (value === null || value === '' ? 'none' : JSON.stringify(value));
+  const parts: Node[] = [];
+  for (const [field, change] of Object.entries(changes)) {
+    parts.push(
+      document.createTextNode(parts.length === 0 ? ': ' : '; '),
+      h('code', {}, field),
+      document.createTextNode(` ${shown(change.old)} → ${shown(change.new)}`),
+    );
+  }
+  return parts;
+}
 const STATE_WORDS: Record<string, string> = {
   open: 'Resumed: the event is open and admits people.',
   paused: 'Paused: joins are still accepted, nobody is admitted.',
@@ -92,6 +115,7 @@ export class EventView {
   private async refresh(): Promise<boolean> {
     try {
       this.render(await this.api.event(this.eventId));
+      void this.refreshChanges();
       if (this.failing) this.announce('Connected again: the numbers are live.');
       this.failing = false;
     } catch (error) {
@@ -107,6 +131,34 @@ export class EventView {
       this.failing = true;
     }
     return true;
+  }
+
+  /** The "Changes" list: the newest entries of the event's audit log. */
+  private async refreshChanges(): Promise<void> {
+    let audit: AuditBody;
+    try {
+      audit = await this.api.audit(this.eventId, CHANGES_SHOWN);
+    } catch {
+      return; // refresh() reports failures
+    }
+    const list = byId('changes');
+    const fingerprint = JSON.stringify(audit.entries);
+    if (list.dataset.fingerprint === fingerprint) return;
+    list.dataset.fingerprint = fingerprint;
+    list.replaceChildren(
+      ...audit.entries.map((entry) =>
+        h(
+          'li',
+          {},
+          h('time', { datetime: entry.at ?? '' }, entry.at ? this.time.format(new Date(entry.at)) : '–'),
+          ' ',
+          h('strong', { class: 'actor' }, entry.actor),
+          ` ${ACTION_WORDS[entry.action] ?? entry.action}`,
+          ...describeChanges(entry.changes),
+        ),
+      ),
+    );
+    byId('changes-empty').hidden = audit.entries.length > 0;
   }
 
   private async pollHistory(): Promise<boolean> {
@@ -148,7 +200,8 @@ export class EventView {
     byId('n-state').className = `state state-${s.state}`;
     byId('updated-at').textContent = this.time.format(new Date());
     // The button of the current state is disabled: it would change nothing.
-    for (const button of this.stateButtons) button.disabled = button.dataset.state === details.state;
+    for (const button of this.stateButtons)
+      button.disabled = isReadOnly() || button.dataset.state === details.state;
     if (!this.edited.has(this.capacity) && document.activeElement !== this.capacity)
       this.capacity.value = String(details.capacity);
     if (!this.edited.has(this.rate) && document.activeElement !== this.rate)

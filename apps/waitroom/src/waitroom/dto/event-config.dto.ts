@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { IsCheckoutUrl, IsIsoInstant, IsPlainText } from '../../http/validation';
 import {
   BOT_CHECKS,
@@ -167,4 +177,15 @@ export class SoldOutDto {
   @MaxLength(EVENT_MESSAGE_MAX_LENGTH)
   @IsPlainText()
   message?: string;
+}
+
+/** The query of GET /admin/events/:id/audit. */
+export class AuditQueryDto {
+  @ApiPropertyOptional({
+    example: '50',
+    description: 'most entries returned, newest first: an integer 1-10000 (default: all, at most 10,000)',
+  })
+  @IsOptional()
+  @Matches(/^(?:[1-9]\d{0,3}|10000)$/, { message: 'limit must be an integer from 1 to 10000' })
+  limit?: string;
 }

@@ -204,3 +204,41 @@ export class SoldOutResponseDto {
   })
   ended_sessions!: number;
 }
+
+/** One entry of the audit log. */
+export class AuditEntryDto {
+  @ApiProperty({ type: 'string', format: 'date-time', example: '2026-12-01T21:58:03.120Z' })
+  at!: string;
+
+  @ApiProperty({
+    example: 'alice',
+    description: 'the name of the admin key that made the change (never the key)',
+  })
+  actor!: string;
+
+  @ApiProperty({ enum: ['create', 'update', 'sold_out', 'delete'], example: 'update' })
+  action!: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        old: { description: 'the value before the change (null: not set)' },
+        new: { description: 'the value after the change (null: not set)' },
+      },
+    },
+    example: { capacity: { old: 100, new: 150 }, message: { old: null, new: 'Doors open at 8 pm.' } },
+    description: 'each changed field (the PUT body names) with its old and new value',
+  })
+  changes!: Record<string, { old: unknown; new: unknown }>;
+}
+
+/** GET /admin/events/:event_id/audit. */
+export class AuditResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ type: [AuditEntryDto], description: 'newest first, at most 10,000' })
+  entries!: AuditEntryDto[];
+}
