@@ -75,6 +75,9 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     botCheckMaxNumber: DEFAULT_BOT_CHECK_MAX_NUMBER,
     message: null,
     closesAtMs: null,
+    displayName: null,
+    brandColor: null,
+    logoUrl: null,
     ...overrides,
   };
 }

@@ -115,7 +115,7 @@ describe('operator controls on the pages (browser)', () => {
     await waitForText(page, '#n-queue', (text) => text === '4');
 
     await page.getByLabel('Message to everyone waiting').fill('Doors open at 8 pm.');
-    await page.getByRole('button', { name: 'Save message' }).click();
+    await page.getByRole('button', { name: 'Publish message' }).click();
     await waitForText(page, '#status', (text) => text.includes('Message saved'));
     await waitForText(visitor, '#event-message-text', (shown) => shown === 'Doors open at 8 pm.', 5000);
     await screenshot(page, 'operator-04-dashboard-message');
@@ -176,7 +176,7 @@ describe('operator controls on the pages (browser)', () => {
     const viewer = await dashboardAs(eventId, VIEWER_KEY);
     await waitForText(viewer, '#n-queue', (text) => text === '2');
     await viewer.locator('#role-note').waitFor();
-    for (const name of ['Pause', 'Resume', 'Close', 'Save', 'Save message', 'Sold out'])
+    for (const name of ['Pause', 'Resume', 'Close', 'Save', 'Publish message', 'Sold out'])
       await expect(viewer.getByRole('button', { name, exact: true }).isDisabled()).resolves.toBe(true);
     await expect(viewer.getByLabel('Capacity').isDisabled()).resolves.toBe(true);
     await expect(viewer.getByLabel('Message to everyone waiting').isDisabled()).resolves.toBe(true);
@@ -202,4 +202,79 @@ describe('operator controls on the pages (browser)', () => {
       (await suite.running.http.get(`/api/v1/waitroom/admin/events/${eventId}/audit`, admin)).body.entries,
     ).toHaveLength(2);
   });
+
+  /** A 1×1 PNG, served for the logo's origin (the browser has no network here). */
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+    'base64',
+  );
+
+  it.each([
+    ['light', '#ffeb3b'],
+    ['dark', '#0b1f3a'],
+  ])(
+    'shows a branded page (%s brand colour) at 360 px: heading, logo with alt text, readable accent, axe clean',
+    async (tone, color) => {
+      const eventId = await suite.running.http.createEvent(`op-brand-${tone}`, {
+        capacity: 1,
+        state: 'paused',
+        display_name: 'Stadium Tour 2026',
+        brand_color: color,
+        logo_url: 'https://cdn.example.test/tour/logo.png',
+      });
+      const page = await suite.newPage({ viewport: { width: 360, height: 740 } });
+      const blocked: string[] = [];
+      await page.route('https://**/*.png', (route) =>
+        route.fulfill({ status: 200, contentType: 'image/png', body: PNG }),
+      );
+      page.on('console', (message) => {
+        if (/Content Security Policy/.test(message.text())) blocked.push(message.text());
+      });
+      await page.goto(`${suite.running.baseUrl}/waitroom/${eventId}`);
+      await expect(
+        page.getByRole('heading', { level: 1, name: 'Stadium Tour 2026' }).isVisible(),
+      ).resolves.toBe(true);
+      const logo = page.getByRole('img', { name: 'Stadium Tour 2026' });
+      await logo.waitFor();
+      await eventually(
+        () => logo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+        (width) => width === 1,
+      );
+      expect(await page.title()).toContain('Stadium Tour 2026');
+
+      // The accent is the brand colour, darkened only as far as text contrast needs.
+      const join = page.getByRole('button', { name: /Join/ });
+      const colors = await join.evaluate((button) => {
+        const style = (
+          globalThis as unknown as {
+            getComputedStyle(e: unknown): { backgroundColor: string; color: string };
+          }
+        ).getComputedStyle(button);
+        return { background: style.backgroundColor, text: style.color };
+      });
+      expect(colors.text).toBe('rgb(255, 255, 255)');
+      if (tone === 'dark') expect(colors.background).toBe('rgb(11, 31, 58)');
+      else expect(colors.background).not.toBe('rgb(255, 235, 59)');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await screenshot(page, `operator-10-branded-${tone}`);
+      expect(await seriousA11yViolations(page)).toEqual([]);
+
+      // Another origin's image is refused by the page's CSP.
+      // (a decorative image, so axe has nothing to say about it)
+      await page.evaluate(
+        "(() => { const img = document.createElement('img'); img.alt = ''; img.src = 'https://elsewhere.example.test/tracker.png'; document.body.append(img); })()",
+      );
+      await eventually(
+        async () => blocked.length,
+        (count) => count > 0,
+        5000,
+      );
+      expect(blocked.join(' ')).toContain('elsewhere.example.test');
+
+      await join.click();
+      await page.locator('#position').waitFor();
+      await screenshot(page, `operator-11-branded-${tone}-queued`);
+      expect(await seriousA11yViolations(page)).toEqual([]);
+    },
+  );
 });

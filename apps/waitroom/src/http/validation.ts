@@ -152,3 +152,34 @@ export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
+
+/**
+ * An absolute https URL without credentials (logo_url): the waiting page loads it as an image and
+ * its CSP allows exactly its origin for images, so plain http (mixed content) is refused.
+ */
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'https:' && url.hostname !== '' && !url.username && !url.password;
+}
+
+export function IsHttpsUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isHttpsUrl',
+      validator: {
+        validate: (value) => isHttpsUrl(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an absolute https:// URL without credentials`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}

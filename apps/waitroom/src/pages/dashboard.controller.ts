@@ -124,6 +124,24 @@ export class DashboardController {
           <p class="hint" id="rate-hint">Empty: no rate limit, only capacity.</p>
           <input data-change type="number" id="rate" name="rate" min="1" step="1" inputmode="numeric" aria-describedby="rate-hint">
         </div>
+        <fieldset class="branding">
+          <legend>Waiting page branding</legend>
+          <div class="field">
+            <label for="display-name">Display name</label>
+            <p class="hint" id="display-name-hint">The waiting page's heading and the logo's alt text, up to 100 characters. Empty: "Waiting room".</p>
+            <input data-change type="text" id="display-name" name="display-name" maxlength="100" autocomplete="off" aria-describedby="display-name-hint">
+          </div>
+          <div class="field">
+            <label for="brand-color">Brand colour</label>
+            <p class="hint" id="brand-color-hint">#rrggbb, e.g. #c2185b. The page darkens it as far as needed for readable text. Empty: the default blue.</p>
+            <input data-change type="text" id="brand-color" name="brand-color" maxlength="7" autocomplete="off" spellcheck="false" aria-describedby="brand-color-hint">
+          </div>
+          <div class="field">
+            <label for="logo-url">Logo URL</label>
+            <p class="hint" id="logo-url-hint">An https:// image; the page allows images from its origin only. Empty: no logo.</p>
+            <input data-change type="url" id="logo-url" name="logo-url" maxlength="2048" autocomplete="off" spellcheck="false" aria-describedby="logo-url-hint">
+          </div>
+        </fieldset>
         <button type="submit" class="button button-primary" data-change>Save</button>
       </form>
       <form id="message-form" class="form" novalidate>
@@ -132,7 +150,7 @@ export class DashboardController {
           <p class="hint" id="message-hint">Plain text, up to 500 characters, shown on every open waiting page within seconds. Empty: no message.</p>
           <textarea data-change id="message" name="message" rows="3" maxlength="500" aria-describedby="message-hint"></textarea>
         </div>
-        <button type="submit" class="button" data-change>Save message</button>
+        <button type="submit" class="button" data-change>Publish message</button>
       </form>
       <div class="sold-out">
         <button type="button" class="button button-danger" id="sold-out" data-change>Sold out</button>

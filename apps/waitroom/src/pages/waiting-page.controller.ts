@@ -4,6 +4,8 @@ import type { FastifyReply } from 'fastify';
 import { QueueError } from '../queue/queue-errors';
 import { EVENT_ID_PATTERN } from '../queue/session-id';
 import { EventService } from '../queue/event.service';
+import { pageContentSecurityPolicy } from '../http/response-headers';
+import { brandAccent } from './brand';
 import { escapeHtml, fill, renderShell } from './html';
 import { pickLanguage } from './language';
 import {
@@ -58,6 +60,9 @@ export class WaitingPageController {
       bot_check: string;
       bot_check_max_number: number;
       message: string | null;
+      display_name: string | null;
+      brand_color: string | null;
+      logo_url: string | null;
     } | null = null;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
@@ -77,9 +82,14 @@ export class WaitingPageController {
       );
     }
 
+    // The logo's origin, and no other, may serve images to this page.
+    if (event.logo_url)
+      void reply.header('content-security-policy', pageContentSecurityPolicy(new URL(event.logo_url).origin));
+    const brand = { name: event.display_name, logo: event.logo_url };
     const config: WaitingPageConfig = {
       lang,
       event_id: eventId,
+      brand: event.brand_color ? brandAccent(event.brand_color) : null,
       event_state: event.state,
       checkout_url: event.checkout_url,
       user_id: userId,
@@ -87,7 +97,7 @@ export class WaitingPageController {
       bot_check: this.botCheck(event),
       strings: t,
     };
-    const body = `${this.header(lang, t, eventId, userId)}
+    const body = `${this.header(lang, t, eventId, userId, true, brand)}
 <main id="main" class="card" aria-labelledby="view-heading">
   ${this.messageBox(t, event.message)}
   <div id="view" class="view">
@@ -101,7 +111,9 @@ export class WaitingPageController {
     return void reply.send(
       renderShell({
         lang,
-        title: fill(t.title, { event: eventId }),
+        title: event.display_name
+          ? `${event.display_name} · ${t.heading}`
+          : fill(t.title, { event: eventId }),
         assets: this.assets.of('waiting'),
         body,
         config,
@@ -158,6 +170,7 @@ export class WaitingPageController {
     eventId: string,
     userId: string | null,
     showEvent = true,
+    brand: { name: string | null; logo: string | null } = { name: null, logo: null },
   ): string {
     const links = WAITING_LANGUAGES.map((code) => {
       const query = new URLSearchParams({ lang: code });
@@ -169,8 +182,12 @@ export class WaitingPageController {
     const event = showEvent
       ? `<p class="event"><span class="event-label">${escapeHtml(t.event_label)}:</span> <strong>${escapeHtml(eventId)}</strong></p>`
       : '';
+    // The logo's alt text is the display name (the event id without one): it names the sale.
+    const logo = brand.logo
+      ? `<img class="brand-logo" src="${escapeHtml(brand.logo)}" alt="${escapeHtml(brand.name ?? eventId)}">`
+      : '';
     return `<header class="page-header">
-  <h1>${escapeHtml(t.heading)}</h1>
+  ${logo}<h1>${escapeHtml(brand.name ?? t.heading)}</h1>
   ${event}
   <nav aria-label="${escapeHtml(t.language_label)}"><ul class="languages">${links}</ul></nav>
 </header>`;

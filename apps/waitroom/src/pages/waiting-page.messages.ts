@@ -293,5 +293,7 @@ export interface WaitingPageConfig {
    * and the challenges' difficulty (for the progress shown). Null: joins need no proof.
    */
   bot_check: { solver_url: string; max_number: number } | null;
+  /** The event's brand accent, contrast-checked on the server (pages/brand.ts), or null. */
+  brand: { accent: string; hover: string; onAccent: string } | null;
   strings: WaitingStrings;
 }

@@ -29,6 +29,10 @@ export interface EventConfig {
   message: string | null;
   /** When the event closes by itself (Redis's clock, once: dropped when applied), or null. */
   closesAtMs: number | null;
+  /** Branding of the waiting page: its heading, accent colour (`#rrggbb`) and logo (https). */
+  displayName: string | null;
+  brandColor: string | null;
+  logoUrl: string | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -77,6 +81,9 @@ export function configToHashFields(
     'bot_max', String(config.botCheckMaxNumber),
     'msg', config.message ?? '',
     'closes_at', config.closesAtMs === null ? '' : String(config.closesAtMs),
+    'display_name', config.displayName ?? '',
+    'brand_color', config.brandColor ?? '',
+    'logo_url', config.logoUrl ?? '',
   ]; // prettier-ignore
 }
 
@@ -97,6 +104,9 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     botCheckMaxNumber: optionalNumber(hash.bot_max) ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
     message: hash.msg ? hash.msg : null,
     closesAtMs: optionalNumber(hash.closes_at),
+    displayName: hash.display_name ? hash.display_name : null,
+    brandColor: hash.brand_color ? hash.brand_color : null,
+    logoUrl: hash.logo_url ? hash.logo_url : null,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };
@@ -118,6 +128,9 @@ export interface EventSettingsRequest {
   bot_check_max_number?: number;
   message?: string | null;
   closes_at?: string | null;
+  display_name?: string | null;
+  brand_color?: string | null;
+  logo_url?: string | null;
 }
 
 /** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
@@ -138,5 +151,9 @@ export function settingsFromRequest(
     // An empty message is no message.
     message: request.message ? request.message : null,
     closesAtMs: request.closes_at ? isoInstantToEpochMs(request.closes_at, 'closes_at') : null,
+    displayName: request.display_name ? request.display_name : null,
+    // One spelling, so an unchanged colour is no change in the audit log.
+    brandColor: request.brand_color ? request.brand_color.toLowerCase() : null,
+    logoUrl: request.logo_url ? request.logo_url : null,
   };
 }

@@ -102,6 +102,9 @@ export function eventConfigView(config: EventConfig): EventConfigBody {
     bot_check_max_number: config.botCheckMaxNumber,
     message: config.message,
     closes_at: isoTimeOrNull(config.closesAtMs),
+    display_name: config.displayName,
+    brand_color: config.brandColor,
+    logo_url: config.logoUrl,
     created_at: isoTimeOrNull(config.createdAtMs),
     updated_at: isoTimeOrNull(config.updatedAtMs),
   };

@@ -53,6 +53,12 @@ export class EventView {
   private readonly settings = byId<HTMLFormElement>('settings-form');
   private readonly capacity = byId<HTMLInputElement>('capacity');
   private readonly rate = byId<HTMLInputElement>('rate');
+  /** The branding fields: input → the config field it edits. */
+  private readonly branding: [HTMLInputElement, 'display_name' | 'brand_color' | 'logo_url'][] = [
+    [byId<HTMLInputElement>('display-name'), 'display_name'],
+    [byId<HTMLInputElement>('brand-color'), 'brand_color'],
+    [byId<HTMLInputElement>('logo-url'), 'logo_url'],
+  ];
   private readonly stateButtons = ['pause', 'resume', 'close'].map((id) => byId<HTMLButtonElement>(id));
   private readonly messageForm = byId<HTMLFormElement>('message-form');
   private readonly message = byId<HTMLTextAreaElement>('message');
@@ -71,7 +77,7 @@ export class EventView {
   ) {
     for (const button of this.stateButtons)
       button.addEventListener('click', () => void this.setState(button.dataset.state as string));
-    for (const input of [this.capacity, this.rate])
+    for (const input of [this.capacity, this.rate, ...this.branding.map(([field]) => field)])
       input.addEventListener('input', () => this.edited.add(input));
     this.settings.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -207,6 +213,8 @@ export class EventView {
     if (!this.edited.has(this.rate) && document.activeElement !== this.rate)
       this.rate.value =
         details.admission_rate_per_minute === null ? '' : String(details.admission_rate_per_minute);
+    for (const [input, field] of this.branding)
+      if (!this.edited.has(input) && document.activeElement !== input) input.value = details[field] ?? '';
     if (!this.messageEdited && document.activeElement !== this.message)
       this.message.value = details.message ?? '';
     byId('sold-out-count').textContent = `${this.numbers.format(s.queue_length)} now`;
@@ -252,8 +260,15 @@ export class EventView {
       {
         capacity: numberOrText(this.capacity.value),
         admission_rate_per_minute: rate === '' ? null : numberOrText(rate),
+        // Empty is none; anything else goes as typed, for the API to accept or explain.
+        ...Object.fromEntries(
+          this.branding.map(([input, field]) => [
+            field,
+            input.value.trim() === '' ? null : input.value.trim(),
+          ]),
+        ),
       },
-      'Saved: capacity and admission rate updated.',
+      'Saved: capacity, admission rate and branding updated.',
     );
     if (saved) this.edited.clear();
   }

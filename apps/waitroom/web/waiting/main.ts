@@ -14,6 +14,13 @@ import type { ApiError, SessionView } from './types';
  */
 
 const config = readPageConfig<WaitingPageConfig>();
+// The event's accent, through the CSSOM (the CSP allows no inline style in the markup).
+if (config.brand) {
+  const root = document.documentElement.style;
+  root.setProperty('--primary', config.brand.accent);
+  root.setProperty('--primary-hover', config.brand.hover);
+  root.setProperty('--on-primary', config.brand.onAccent);
+}
 const t: WaitingStrings = config.strings;
 const api = config.api_base;
 const view = byId('view');

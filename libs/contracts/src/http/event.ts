@@ -35,6 +35,12 @@ export interface EventConfigBody {
   message: string | null;
   /** When the event closes by itself (dropped once it has); null: no scheduled close. */
   closes_at: string | null;
+  /** The waiting page's heading (plain text), or null: the default one. */
+  display_name: string | null;
+  /** The waiting page's accent colour `#rrggbb` (contrast-adjusted on the page), or null. */
+  brand_color: string | null;
+  /** An https image shown on the waiting page, alt text the display name, or null. */
+  logo_url: string | null;
   created_at: string | null;
   updated_at: string | null;
 }

@@ -10,7 +10,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { IsCheckoutUrl, IsIsoInstant, IsPlainText } from '../../http/validation';
+import { IsCheckoutUrl, IsHttpsUrl, IsIsoInstant, IsPlainText } from '../../http/validation';
 import {
   BOT_CHECKS,
   DEFAULT_BOT_CHECK_MAX_NUMBER,
@@ -161,6 +161,44 @@ export class UpsertEventDto implements EventSettingsRequest {
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsIsoInstant()
   closes_at?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'Stadium Tour 2026',
+    nullable: true,
+    maxLength: 100,
+    description: "the waiting page's heading and the logo's alt text (plain text, shown as text)",
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(100)
+  @IsPlainText()
+  display_name?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: '#c2185b',
+    nullable: true,
+    pattern: '^#[0-9a-fA-F]{6}$',
+    description:
+      "the waiting page's accent colour, #rrggbb; the page darkens it as far as needed for 4.5:1 text contrast",
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'brand_color must be a colour #rrggbb' })
+  brand_color?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'https://cdn.example.com/tour/logo.png',
+    nullable: true,
+    maxLength: 2048,
+    description:
+      "an https image on the waiting page, with the display name as its alt text; the page's CSP allows " +
+      'exactly its origin for images',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(2048)
+  @IsHttpsUrl()
+  logo_url?: string | null;
 }
 
 /** The body of POST /admin/events/:id/sold-out (optional: no body is no message). */

@@ -95,6 +95,25 @@ export class EventConfigResponseDto {
   })
   closes_at!: string | null;
 
+  @ApiProperty({ type: 'string', nullable: true, example: null, description: "the waiting page's heading" })
+  display_name!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description: "the waiting page's accent, #rrggbb",
+  })
+  brand_color!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description: 'an https logo on the waiting page',
+  })
+  logo_url!: string | null;
+
   @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:00:00.000Z' })
   created_at!: string;
 
