@@ -1,17 +1,18 @@
 /**
  * What a sold-out costs (issue 25, item 1): --queued sessions of one event ended by sold-out-7.lua
- * in slices of 1,000, as QueueRepository.soldOut calls it, on a Redis of this benchmark's own, while
+ * in slices of --slice (QueueRepository.soldOut's size by default), on a Redis of this benchmark's own, while
  * another event takes joins one at a time (the latency a person joining another sale sees).
  * Reported: the time to end them all, Redis CPU over that time (used_cpu_sys + used_cpu_user),
  * the slices, the longest slice, and the other event's join latency (p50, p99, max) before and
  * during the sold-out.
  *
- *   npm run bench:sold-out -- [--queued=100000] [--baseline-seconds=2]
+ *   npm run bench:sold-out -- [--queued=100000] [--baseline-seconds=2] [--slice=250]
  *
  * Writes bench-results/sold-out.json.
  */
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { SESSIONS_ENDED_PER_SOLD_OUT_CALL } from '../apps/waitroom/src/queue/queue.repository';
 import { soldOutScript } from '../apps/waitroom/src/queue/queue.scripts';
 import { benchOptions, fmt, log, printTable, runBenchmark, sleep, writeResult } from './support/common';
 import {
@@ -26,8 +27,12 @@ import {
 } from './support/lua';
 import { openOwnRedisRun } from './support/own-redis';
 
-const OPTIONS = benchOptions({ queued: 100_000, baselineSeconds: 2 });
-const SLICE = 1000;
+const OPTIONS = benchOptions({
+  queued: 100_000,
+  baselineSeconds: 2,
+  slice: SESSIONS_ENDED_PER_SOLD_OUT_CALL,
+});
+const SLICE = OPTIONS.slice;
 
 async function cpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
