@@ -218,4 +218,26 @@ describe('sold out and the live message', () => {
       expect(refused.body.code).toBe('VALIDATION_FAILED');
     }
   });
+
+  it('answers an event notice (state and message) from the snapshot, and 404 for unknown or malformed ids', async () => {
+    const eventId = await svc.http.createEvent('notice', { capacity: 1, message: 'Hello, queue.' });
+    const notice = (id: string) => svc.http.get(`/api/v1/waitroom/events/${encodeURIComponent(id)}/notice`);
+    expect((await notice(eventId)).body).toEqual({
+      event_id: eventId,
+      state: 'open',
+      message: 'Hello, queue.',
+    });
+    expect((await notice(eventId)).headers.get('cache-control')).toBe('no-store');
+    await soldOut(eventId, { message: 'Gone.' });
+    await eventually(
+      async () => (await notice(eventId)).body,
+      (body) => body.state === 'closed' && body.message === 'Gone.',
+      5000,
+    );
+    for (const id of [`${eventId}-nope`, 'bad id!', 'x'.repeat(65)]) {
+      const missing = await notice(id);
+      expect({ id, status: missing.status }).toEqual({ id, status: 404 });
+      expect(missing.body.code).toBe('EVENT_NOT_FOUND');
+    }
+  });
 });

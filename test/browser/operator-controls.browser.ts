@@ -84,6 +84,27 @@ describe('operator controls on the pages (browser)', () => {
     await waitForText(page, '#event-message-text', (shown) => shown.startsWith('All tickets are gone'));
   });
 
+  it('keeps a page that has not joined current: the message appears, and the join offer turns into the closed notice', async () => {
+    const eventId = await suite.running.http.createEvent('op-idle', { capacity: 1, state: 'paused' });
+    const page = await open(`/waitroom/${eventId}`, { viewport: { width: 360, height: 740 } });
+    await page.getByRole('button', { name: /Join/ }).waitFor();
+    await suite.running.http.upsertEvent(eventId, {
+      capacity: 1,
+      state: 'paused',
+      message: 'Sale starts at 10:00.',
+    });
+    await waitForText(page, '#event-message-text', (shown) => shown === 'Sale starts at 10:00.', 6000);
+    await suite.running.http.post(
+      `/api/v1/waitroom/admin/events/${eventId}/sold-out`,
+      { message: 'Sold out before it began.' },
+      admin,
+    );
+    await page.getByRole('heading', { name: 'This queue is closed' }).waitFor({ timeout: 6000 });
+    await waitForText(page, '#event-message-text', (shown) => shown === 'Sold out before it began.', 6000);
+    await screenshot(page, 'operator-12-idle-page-closed');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
   it('shows the sold-out notice in German, with the message', async () => {
     const eventId = await suite.running.http.createEvent('op-page-de', { capacity: 1, state: 'paused' });
     const page = await joinOnPage(eventId, 'leser-1', 'de');

@@ -5,7 +5,7 @@ import { drawNumber, fetchDraw, type DrawInfo } from './draw';
 import { SessionFeed } from './feed';
 import { ProofFailed, ProofOfWork } from './proof';
 import { checkoutHref, loadSaved, save, forget, userIdFor, type SavedSession } from './storage';
-import type { ApiError, SessionView } from './types';
+import type { ApiError, EventNotice, SessionView } from './types';
 
 /**
  * The waiting page: join with one button, then follow the session live (SessionFeed: the stream,
@@ -38,6 +38,11 @@ let shownPosition: number | null = null;
 let draw: DrawInfo | null | undefined;
 let drawTimer: number | undefined;
 let retryTimer: number | undefined;
+/** How often a page that follows no session asks for the event's notice (state and message). */
+const NOTICE_EVERY_MS = 4000;
+let noticeTimer: number | undefined;
+/** The view the notice may replace: the join offer (the event closed) or the closed notice (reopened). */
+let noticeView: 'idle' | 'closed' | null = null;
 /** The event's bot check (proof of work), if it has one: solved in a worker while the person reads. */
 const proof = config.bot_check
   ? new ProofOfWork({
@@ -71,6 +76,34 @@ function joinButton(label: string): HTMLButtonElement {
 function showIdle(): void {
   const button = joinButton(t.join);
   render([heading(t.join), h('p', {}, t.intro), ...proofCheck(button), button]);
+  noticeView = 'idle';
+}
+
+/**
+ * While the page follows no session (before joining, closed, ended), the event's message and
+ * state come from GET /events/:id/notice now and then (answered from the snapshot polls share):
+ * the message is kept current, the join offer turns into the closed notice and back.
+ */
+function watchNotice(): void {
+  window.clearTimeout(noticeTimer);
+  noticeTimer = window.setTimeout(() => void checkNotice(), NOTICE_EVERY_MS);
+}
+
+async function checkNotice(): Promise<void> {
+  if (!feed) {
+    try {
+      const response = await request('GET', `/events/${encodeURIComponent(config.event_id)}/notice`);
+      if (response.ok && !feed) {
+        const notice = (await response.json()) as EventNotice;
+        showEventMessage(notice.message);
+        if (noticeView === 'idle' && notice.state === 'closed') showClosed();
+        else if (noticeView === 'closed' && notice.state !== 'closed') showIdle();
+      }
+    } catch {
+      // no network: the next round
+    }
+  }
+  watchNotice();
 }
 
 /**
@@ -419,6 +452,7 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
 
 async function join(button: HTMLButtonElement): Promise<void> {
   window.clearTimeout(retryTimer);
+  noticeView = null;
   button.disabled = true;
   button.textContent = t.joining;
   let response: Response;
@@ -457,6 +491,7 @@ function showClosed(): void {
   const check = h('button', { type: 'button', class: 'button' }, t.check_again);
   check.addEventListener('click', () => window.location.reload());
   showMessage(t.closed_heading, t.closed_text, check);
+  noticeView = 'closed';
 }
 
 function showRateLimited(seconds: number): void {
@@ -593,3 +628,4 @@ async function start(): Promise<void> {
 
 buildLeaveDialog();
 void start();
+watchNotice();

@@ -1,5 +1,13 @@
 export type EventState = 'open' | 'paused' | 'closed';
 
+/** GET /events/:id/notice: what an open waiting page shows live before (or without) joining. */
+export interface EventNoticeBody {
+  event_id: string;
+  state: EventState;
+  /** The operator's current message (plain text), or null. */
+  message: string | null;
+}
+
 /** GET /events/:id/stats, and `stats` of the admin views. */
 export interface EventStatsBody {
   event_id: string;

@@ -121,6 +121,23 @@ export class EventConfigResponseDto {
   updated_at!: string;
 }
 
+/** GET /events/:event_id/notice. */
+export class EventNoticeResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ enum: EVENT_STATES, example: 'open' })
+  state!: EventState;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'Doors open at 8 pm.',
+    description: "the operator's current message (plain text), or null",
+  })
+  message!: string | null;
+}
+
 /** GET /events/:event_id/stats: live counts (cluster-wide, from Redis) and totals since creation. */
 export class EventStatsResponseDto {
   @ApiProperty({ example: 'concert-2024' })
