@@ -1,7 +1,7 @@
 -- Removes a closed event, a bounded slice per call: every queued or ready session ends as `left`
 -- (left_reason `removed`) with one QUEUE_LEFT (reason `removed`), then the event's state goes.
--- Called again while it answers MORE, so a huge queue never holds Redis for long. Sessions stay readable until their
--- retention ends; the outbox stays until the relay has published it (trim-outbox drops it then).
+-- Called again while it answers MORE, so a huge queue never holds Redis for long. Sessions stay
+-- readable until their retention ends; the outbox stays until the relay has published it (trim-outbox drops it then).
 -- KEYS[1] event config hash  KEYS[2] queue zset  KEYS[3] active zset  KEYS[4] heartbeat zset
 -- KEYS[5] stats hash  KEYS[6] outbox stream  KEYS[7] sequence counter  KEYS[8] pace hash
 -- KEYS[9] history stream     KEYS[10] flow hash  KEYS[11] audit list
