@@ -8,7 +8,10 @@
  *
  * Reports: joins, polls/s, admissions/s, completions, p50/p99 poll latency, the service's CPU
  * (cores), Redis commands/s, and whether every admitted session ended (completed, failed or
- * expired) by the end of a short grace period after the crowd stops.
+ * expired) by the end of a short grace period after the crowd stops. Also the error of the
+ * estimated wait each person was told at join against the wait they had (admitted_at - joined_at,
+ * the service's own times), median and p90, over those who waited at least a second: with the
+ * default rate the sale is rate-bound, with --rate=0 (no rate limit) capacity-bound.
  *
  *   npm run bench:sale -- [--people=3000] [--arrival=20] [--duration=90] [--rate=1200]
  *                         [--capacity=100] [--idle-timeout=15] [--give-up=0.1] [--grace=20]
@@ -81,6 +84,30 @@ interface Person {
   plan: 'stay' | 'leave' | 'abandon';
   leaveAt: number;
   admitted: boolean;
+  /** estimated_wait_seconds of the join's answer, and the service's times of join and admission. */
+  estimate?: number | null;
+  joinedAtIso?: string;
+  admittedAtIso?: string;
+}
+
+/** Median and p90 of |estimate - wait| / wait over the people who waited at least a second. */
+function etaErrors(people: Person[]) {
+  const errors = people
+    .flatMap((person) => {
+      if (
+        person.estimate === null ||
+        person.estimate === undefined ||
+        !person.joinedAtIso ||
+        !person.admittedAtIso
+      )
+        return [];
+      const waited = (Date.parse(person.admittedAtIso) - Date.parse(person.joinedAtIso)) / 1000;
+      return waited >= 1 ? [Math.abs(person.estimate - waited) / waited] : [];
+    })
+    .sort((a, b) => a - b);
+  const at = (p: number) =>
+    errors.length === 0 ? null : errors[Math.min(errors.length - 1, Math.floor(p * errors.length))];
+  return { people: errors.length, median: at(0.5), p90: at(0.9) };
 }
 
 const jitter = (from: number, to: number) => from + Math.random() * (to - from);
@@ -119,7 +146,8 @@ async function main(): Promise<void> {
   const simulatorPid = await startSimulator(service.baseUrl, eventId);
   const eventConfig = {
     capacity: OPTIONS.capacity,
-    admission_rate_per_minute: OPTIONS.admissionRatePerMinute,
+    // 0: no rate limit, so capacity (the checkouts) binds.
+    admission_rate_per_minute: OPTIONS.admissionRatePerMinute || null,
     checkout_timeout_seconds: 30,
     idle_timeout_seconds: OPTIONS.idleTimeoutSeconds,
     state: 'open',
@@ -159,6 +187,8 @@ async function main(): Promise<void> {
     counts.joins++;
     person.sessionId = (joined.body as { session_id: string }).session_id;
     person.status = (joined.body as { status: string }).status;
+    person.estimate = (joined.body as { estimated_wait_seconds: number | null }).estimated_wait_seconds;
+    person.joinedAtIso = (joined.body as { joined_at: string }).joined_at;
     const path = `${service.baseUrl}${API}/sessions/${encodeURIComponent(person.sessionId)}`;
     for (;;) {
       await sleep(jitter(4000, 6000));
@@ -178,13 +208,14 @@ async function main(): Promise<void> {
         await response?.text();
         continue;
       }
-      const body = (await response.json()) as { status: string };
+      const body = (await response.json()) as { status: string; admitted_at: string | null };
       pollLatency.push(performance.now() - at);
       counts.polls++;
       person.status = body.status;
       if (body.status !== 'queued' && !person.admitted) {
         person.admitted = body.status !== 'left' && body.status !== 'abandoned';
         if (person.admitted) counts.admittedSeen++;
+        if (body.admitted_at) person.admittedAtIso = body.admitted_at;
       }
       if (TERMINAL.has(body.status)) return;
     }
@@ -271,6 +302,7 @@ async function main(): Promise<void> {
     everyAdmittedEnded,
     graceUsedSeconds: (performance.now() - graceStarted) / 1000,
     eventStatsAtEnd: stats2,
+    estimatedWaitError: etaErrors(people),
   };
   printTable(
     `Mixed sale: ${OPTIONS.people} people over ${OPTIONS.arrivalSeconds} s, polls every 4-6 s, ${OPTIONS.giveUpShare * 100}% give up, ${OPTIONS.admissionRatePerMinute} admissions/min, ${fmt(windowS, 0)} s`,
@@ -296,6 +328,18 @@ async function main(): Promise<void> {
         fmt(result.serviceCores),
         fmt(result.redisCommandsPerSecond, 0),
         `${everyAdmittedEnded ? 'yes' : 'no'} ${JSON.stringify(finalStatus)}`,
+      ],
+    ],
+  );
+  const eta = result.estimatedWaitError;
+  printTable(
+    `Estimated wait at join vs the wait people had (${OPTIONS.admissionRatePerMinute ? 'rate' : 'capacity'}-bound)`,
+    ['people', 'median error', 'p90 error'],
+    [
+      [
+        eta.people,
+        eta.median === null ? '–' : `${fmt(eta.median * 100, 1)} %`,
+        eta.p90 === null ? '–' : `${fmt(eta.p90 * 100, 1)} %`,
       ],
     ],
   );

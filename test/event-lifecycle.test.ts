@@ -67,16 +67,22 @@ describe('event lifecycle: DELETE /admin/events/:event_id', () => {
     expect((await svc.http.get(`/api/v1/waitroom/admin/events/${eventId}`, admin)).status).toBe(404);
     expect((await remove(eventId)).status).toBe(404);
 
-    // Once its messages are published nothing of it is left but the sessions (until retention),
-    // and it is off the list of events with work, so no instance visits it.
+    // Once its messages are published nothing of it is left but the sessions and its audit log
+    // (both until retention: who removed it stays answerable), and it is off the list of events
+    // with work, so no instance visits it.
     const keyPrefix = `${svc.env.REDIS_KEY_PREFIX}{${eventId}}:`;
     await eventually(
       async () =>
-        (await redis.client.keys(`${keyPrefix}*`)).filter((key) => !key.startsWith(`${keyPrefix}s:`)),
+        (await redis.client.keys(`${keyPrefix}*`)).filter(
+          (key) => !key.startsWith(`${keyPrefix}s:`) && key !== `${keyPrefix}audit`,
+        ),
       (keys) => keys.length === 0,
       20000,
       200,
     );
+    const auditTtl = await redis.client.ttl(`${keyPrefix}audit`);
+    expect(auditTtl).toBeGreaterThan(0);
+    expect(auditTtl).toBeLessThanOrEqual(svc.env.SESSION_RETENTION_SECONDS);
     await eventually(
       () => redis.client.zscore(redis.keys.activeEvents, eventId),
       (score) => score === null,

@@ -78,6 +78,11 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     gateOrigins: [],
     passthroughWhenFree: false,
     joinIdentityJwk: null,
+    message: null,
+    closesAtMs: null,
+    displayName: null,
+    brandColor: null,
+    logoUrl: null,
     ...overrides,
   };
 }
@@ -109,7 +114,7 @@ export interface ScriptedRedis {
 }
 
 /**
- * Writes an event's config with upsert-event-2.lua, as QueueRepository.upsertEvent does.
+ * Writes an event's config with upsert-event-3.lua, as QueueRepository.upsertEvent does.
  * `register` adds it to the event registry and marks it active, which is what makes the
  * service's admission scheduler and outbox relay look at it (the admin API always does both).
  */
@@ -125,6 +130,8 @@ export async function upsertEvent(
     keys: keys.forEvent(eventId),
     seed: randomBytes(16).toString('hex'),
     fields: configToHashFields(settings),
+    actor: 'bench',
+    auditCap: 10_000,
   });
   await redis.evalsha(upsert.sha, call.keys.length, ...call.keys, ...call.args);
 }

@@ -83,7 +83,9 @@ kafka_wait_started() {
   from="$(cat "${pid_file%.pid}.logstart" 2>/dev/null || echo 0)"
   for _ in $(seq 1 240); do
     pidfile_running "$pid_file" || die "$name exited during start; see $log_file"
-    if port_open "$port" && tail -n +"$((from + 1))" "$log_file" | grep -q "Kafka Server started"; then
+    # grep -c reads to the end: grep -q would exit at the first match and, with pipefail, tail's
+    # SIGPIPE on a log grown past a pipe buffer would read as "not started".
+    if port_open "$port" && tail -n +"$((from + 1))" "$log_file" | grep -c "Kafka Server started" >/dev/null; then
       return 0
     fi
     sleep 0.25

@@ -1,3 +1,4 @@
+import type { SessionBody } from '@waitroom/contracts';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis, { Cluster } from 'ioredis';
 import { createApp } from '../../apps/waitroom/src/http/bootstrap';
@@ -133,7 +134,7 @@ export class HttpClient {
 
 /** One open live stream (GET /sessions/:id/stream), collecting the session bodies it receives. */
 export class SessionStream {
-  readonly bodies: { status: string; position: number | null }[] = [];
+  readonly bodies: SessionBody[] = [];
   ended = false;
   private readonly controller = new AbortController();
 

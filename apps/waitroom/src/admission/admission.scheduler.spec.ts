@@ -1,6 +1,7 @@
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { Environment } from '../config/environment';
 import type { ActiveEvents, WorkListener } from '../registry/active-events';
+import type { ScheduledCloses } from '../registry/scheduled-closes';
 import { AdmissionScheduler, QUIET_EVENT_STEP_MAX_MS } from './admission.scheduler';
 import type { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult } from './admission.scripts';
@@ -37,9 +38,14 @@ describe('AdmissionScheduler: which events a tick steps', () => {
       sweep: async () => 0,
     } as unknown as ActiveEvents;
     const registry = { addInterval: () => undefined } as unknown as SchedulerRegistry;
-    scheduler = new AdmissionScheduler({ step } as unknown as AdmissionRepository, activeEvents, registry, {
-      ADMISSION_TICK_MS: 100,
-    } as Environment);
+    const scheduledCloses = { closeDue: async () => [] } as unknown as ScheduledCloses;
+    scheduler = new AdmissionScheduler(
+      { step } as unknown as AdmissionRepository,
+      activeEvents,
+      scheduledCloses,
+      registry,
+      { ADMISSION_TICK_MS: 100 } as Environment,
+    );
     jest.spyOn(global, 'setInterval').mockReturnValue(0 as unknown as NodeJS.Timeout);
     scheduler.onApplicationBootstrap();
   });

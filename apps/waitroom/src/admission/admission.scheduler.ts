@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
 import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../registry/active-events';
+import { ScheduledCloses } from '../registry/scheduled-closes';
 import { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult, NoEventResult } from './admission.scripts';
 
@@ -27,7 +28,8 @@ const WAKE_UP_KEPT_MS = 10_000;
  * so several instances ticking at once only share the work. The interval is registered with
  * @nestjs/schedule's registry (the tick length is configuration, which a decorator cannot read),
  * and a tick that is still running makes the next one skip: intervals do not wait.
- * One event's failing step never stops the others'.
+ * One event's failing step never stops the others'. Each tick also closes the events whose
+ * `closes_at` has come (ScheduledCloses), so that happens within one tick of the time.
  */
 @Injectable()
 export class AdmissionScheduler implements OnApplicationBootstrap {
@@ -47,6 +49,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   constructor(
     private readonly admission: AdmissionRepository,
     private readonly activeEvents: ActiveEvents,
+    private readonly scheduledCloses: ScheduledCloses,
     private readonly scheduler: SchedulerRegistry,
     private readonly env: Environment,
   ) {}
@@ -74,6 +77,8 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     this.ticking = true;
     this.sweepIfDue();
     try {
+      // Scheduled closes first, so an event closed now admits nobody in this tick.
+      await this.scheduledCloses.closeDue();
       const eventIds = this.dueEvents(await this.activeEvents.ids());
       const steps = await Promise.allSettled(eventIds.map((eventId) => this.stepEvent(eventId)));
       const failed = steps.filter((step): step is PromiseRejectedResult => step.status === 'rejected');

@@ -10,6 +10,8 @@ import {
   toInt,
 } from '../../../../libs/service-kit/src/environment';
 
+import { AdminKeys, AdminKeysError } from '../http/admin-keys';
+
 export { InvalidConfigurationError };
 
 /** host:port,host:port (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
@@ -89,6 +91,10 @@ export class Environment {
 
   /** Key for `x-api-key` on admin and trusted calls. Unset: admin calls are refused (401). */
   @OptionalVariable() @IsString() @MinLength(16) @MaxLength(256) ADMIN_API_KEY?: string;
+  /** More operator keys, `name:key,name:key` (http/admin-keys.ts; checked in validateEnvironment). */
+  @OptionalVariable() @IsString() @MaxLength(16384) ADMIN_API_KEYS?: string;
+  /** Read-only keys, `name:key,...`: admin GETs and the dashboard's numbers; changes are 403 FORBIDDEN. */
+  @OptionalVariable() @IsString() @MaxLength(16384) ADMIN_VIEWER_KEYS?: string;
 
   /** Joins per client address (per event) per minute; 0 turns the limit off. */
   @Transform(toInt) @IsInt() @Min(0) JOIN_RATE_LIMIT_PER_MINUTE = 120;
@@ -176,6 +182,8 @@ const OPTIONAL_VARIABLES = [
   'KAFKA_SASL_USERNAME',
   'KAFKA_SASL_PASSWORD',
   'ADMIN_API_KEY',
+  'ADMIN_API_KEYS',
+  'ADMIN_VIEWER_KEYS',
   'ADMISSION_TOKEN_PRIVATE_KEY',
   'ADMISSION_TOKEN_PREVIOUS_PUBLIC_KEYS',
   'ALTCHA_HMAC_KEY',
@@ -208,6 +216,12 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     throw new InvalidConfigurationError(
       'Invalid configuration: KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
     );
+  }
+  try {
+    new AdminKeys(env);
+  } catch (error) {
+    if (!(error instanceof AdminKeysError)) throw error;
+    throw new InvalidConfigurationError(`Invalid configuration: ${error.message}`);
   }
   if (env.NODE_ENV === 'production' && !env.ADMISSION_TOKEN_PRIVATE_KEY) {
     throw new InvalidConfigurationError(

@@ -32,9 +32,17 @@ const DOCS_HEADERS: Readonly<Record<string, string>> = {
  */
 const PAGE_HEADERS: Readonly<Record<string, string>> = {
   ...API_HEADERS,
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; worker-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy': pageContentSecurityPolicy(),
 };
+
+/**
+ * The pages' CSP; `imageOrigin` adds exactly one more origin for images (an event's logo_url,
+ * an https origin as URL.origin spells it). A page that sets its own CSP keeps it (onSend below).
+ */
+export function pageContentSecurityPolicy(imageOrigin: string | null = null): string {
+  const images = imageOrigin ? `'self' data: ${imageOrigin}` : "'self' data:";
+  return `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src ${images}; worker-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+}
 
 const HEADERS_AHEAD_KEY = 'waitroomHeadersAhead';
 /** Route config (`@RouteConfig(HEADERS_AHEAD)`) of a route whose answer skips onSend: server-sent events. */
@@ -61,9 +69,11 @@ export function addResponseHeaders(fastify: FastifyInstance, docsPrefix: string)
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const url = request.url;
-    void reply.headers(
-      url.startsWith(docsPrefix) ? DOCS_HEADERS : PAGE_PATH.test(url) ? PAGE_HEADERS : API_HEADERS,
-    );
+    const page = !url.startsWith(docsPrefix) && PAGE_PATH.test(url);
+    // A page's own CSP (pageContentSecurityPolicy with its logo's origin) stays.
+    const own = page ? reply.getHeader('content-security-policy') : undefined;
+    void reply.headers(url.startsWith(docsPrefix) ? DOCS_HEADERS : page ? PAGE_HEADERS : API_HEADERS);
+    if (typeof own === 'string') void reply.header('content-security-policy', own);
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });

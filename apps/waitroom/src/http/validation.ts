@@ -83,6 +83,31 @@ export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** C0 controls but tab, line feed and carriage return, and DEL. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * Plain text an operator writes for people to read: any characters but the control ones (a
+ * line break and a tab are fine). Pages show it as text, never as HTML, so markup is harmless;
+ * control characters would only garble what a screen reader or a log shows.
+ */
+export function IsPlainText(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPlainText',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && !CONTROL_CHARACTERS.test(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be plain text (no control characters but line breaks and tabs)`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
 /** One reason per ajv error, naming the field as the class-validator messages do. */
 export function describeSchemaErrors(
   errors: { instancePath?: string; keyword: string; message?: string; params?: Record<string, unknown> }[],
@@ -204,6 +229,37 @@ export function IsPublicIdentityJwk(options?: ValidationOptions): PropertyDecora
         validate: (value) => publicIdentityJwkProblem(value) === null,
         defaultMessage: buildMessage(
           (each, args) => `${each}$property ${publicIdentityJwkProblem(args?.value) ?? 'is invalid'}`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * An absolute https URL without credentials (logo_url): the waiting page loads it as an image and
+ * its CSP allows exactly its origin for images, so plain http (mixed content) is refused.
+ */
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'https:' && url.hostname !== '' && !url.username && !url.password;
+}
+
+export function IsHttpsUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isHttpsUrl',
+      validator: {
+        validate: (value) => isHttpsUrl(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an absolute https:// URL without credentials`,
           options,
         ),
       },

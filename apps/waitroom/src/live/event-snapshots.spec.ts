@@ -14,6 +14,7 @@ describe('EventSnapshots for the gate', () => {
           admittedTotal: 0,
           queueLength: 0,
           admissionRatePerSecond: null,
+          message: null,
           state: 'open',
           opensAtMs: null,
           idleTimeoutSeconds: null,

@@ -88,6 +88,18 @@ export class EventSnapshots implements OnModuleDestroy {
     return snapshot;
   }
 
+  /**
+   * The snapshot for an event notice (GET /events/:id/notice: a waiting page that has not joined
+   * asks for the event's state and message): as for a poll, but an id that names no event leaves
+   * no entry behind, so made-up ids cost one read each and are not refreshed afterwards.
+   */
+  async forNotice(eventId: string): Promise<EventSnapshot> {
+    const known = this.snapshots.has(eventId);
+    const snapshot = await this.forPoll(eventId);
+    if (!known && !snapshot.progress) this.snapshots.delete(eventId);
+    return snapshot;
+  }
+
   /** The snapshot for a poll answered without waiting: null unless a fresh one is here. */
   forPollNow(eventId: string): EventSnapshot | null {
     const snapshot = this.snapshots.get(eventId);

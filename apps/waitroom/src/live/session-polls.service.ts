@@ -195,6 +195,8 @@ export class SessionPollService {
         admissionRatePerSecond: progress.admissionRatePerSecond,
         eventState: progress.state,
         opensAtMs: progress.opensAtMs,
+        leftReason: null,
+        eventMessage: progress.message,
       },
     };
   }

@@ -202,6 +202,7 @@ export class SessionStreamService implements OnModuleDestroy {
       admissionRatePerSecond: progress.admissionRatePerSecond,
       eventState: progress.state,
       opensAtMs: progress.opensAtMs,
+      eventMessage: progress.message,
     };
     this.send(stream, now);
   }
@@ -212,7 +213,12 @@ export class SessionStreamService implements OnModuleDestroy {
     progress: EventProgress,
     now: number,
   ): void {
-    stream.record = { ...record, queueLength: progress.queueLength, eventState: progress.state };
+    stream.record = {
+      ...record,
+      queueLength: progress.queueLength,
+      eventState: progress.state,
+      eventMessage: progress.message,
+    };
     this.send(stream, now);
   }
 
@@ -268,7 +274,8 @@ export class SessionStreamService implements OnModuleDestroy {
   private send(stream: Stream, now: number): void {
     const record = stream.record;
     if (!record) return;
-    const fingerprint = `${record.status}|${record.position}|${record.eventState}`;
+    // The message last: it is free text, so it cannot run into the fields before it.
+    const fingerprint = `${record.status}|${record.position}|${record.eventState}|${record.eventMessage}`;
     if (fingerprint === stream.fingerprint) return this.keepAlive(stream, now);
     stream.fingerprint = fingerprint;
     stream.lastSentAt = now;

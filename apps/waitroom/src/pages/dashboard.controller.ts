@@ -108,26 +108,77 @@ export class DashboardController {
       <div id="controls-error" class="error-summary" role="alert" tabindex="-1" hidden></div>
       <div class="state-buttons" role="group" aria-labelledby="state-label">
         <p id="state-label" class="label">State</p>
-        <button type="button" class="button" id="pause" data-state="paused">Pause</button>
-        <button type="button" class="button" id="resume" data-state="open">Resume</button>
-        <button type="button" class="button button-danger" id="close" data-state="closed">Close</button>
+        <button type="button" class="button" id="pause" data-state="paused" data-change>Pause</button>
+        <button type="button" class="button" id="resume" data-state="open" data-change>Resume</button>
+        <button type="button" class="button button-danger" id="close" data-state="closed" data-change>Close</button>
       </div>
       <p class="hint">Pause: joins are accepted, nobody is admitted. Close: joins are refused; people already queued keep their place. Resume: open again.</p>
       <form id="settings-form" class="form" novalidate>
         <div class="field">
           <label for="capacity">Capacity</label>
           <p class="hint" id="capacity-hint">Most people in checkout at once.</p>
-          <input type="number" id="capacity" name="capacity" min="1" step="1" inputmode="numeric" required aria-describedby="capacity-hint">
+          <input data-change type="number" id="capacity" name="capacity" min="1" step="1" inputmode="numeric" required aria-describedby="capacity-hint">
         </div>
         <div class="field">
           <label for="rate">Admission rate per minute</label>
           <p class="hint" id="rate-hint">Empty: no rate limit, only capacity.</p>
-          <input type="number" id="rate" name="rate" min="1" step="1" inputmode="numeric" aria-describedby="rate-hint">
+          <input data-change type="number" id="rate" name="rate" min="1" step="1" inputmode="numeric" aria-describedby="rate-hint">
         </div>
-        <button type="submit" class="button button-primary">Save</button>
+        <fieldset class="branding">
+          <legend>Waiting page branding</legend>
+          <div class="field">
+            <label for="display-name">Display name</label>
+            <p class="hint" id="display-name-hint">The waiting page's heading and the logo's alt text, up to 100 characters. Empty: "Waiting room".</p>
+            <input data-change type="text" id="display-name" name="display-name" maxlength="100" autocomplete="off" aria-describedby="display-name-hint">
+          </div>
+          <div class="field">
+            <label for="brand-color">Brand colour</label>
+            <p class="hint" id="brand-color-hint">#rrggbb, e.g. #c2185b. The page darkens it as far as needed for readable text. Empty: the default blue.</p>
+            <input data-change type="text" id="brand-color" name="brand-color" maxlength="7" autocomplete="off" spellcheck="false" aria-describedby="brand-color-hint">
+          </div>
+          <div class="field">
+            <label for="logo-url">Logo URL</label>
+            <p class="hint" id="logo-url-hint">An https:// image; the page allows images from its origin only. Empty: no logo.</p>
+            <input data-change type="url" id="logo-url" name="logo-url" maxlength="2048" autocomplete="off" spellcheck="false" aria-describedby="logo-url-hint">
+          </div>
+        </fieldset>
+        <button type="submit" class="button button-primary" data-change>Save</button>
       </form>
+      <form id="message-form" class="form" novalidate>
+        <div class="field">
+          <label for="message">Message to everyone waiting</label>
+          <p class="hint" id="message-hint">Plain text, up to 500 characters, shown on every open waiting page within seconds. Empty: no message.</p>
+          <textarea data-change id="message" name="message" rows="3" maxlength="500" aria-describedby="message-hint"></textarea>
+        </div>
+        <button type="submit" class="button" data-change>Publish message</button>
+      </form>
+      <div class="sold-out">
+        <button type="button" class="button button-danger" id="sold-out" data-change>Sold out</button>
+        <p class="hint" id="sold-out-hint">Closes the event and ends every queued place with a sold-out notice; people in checkout keep their window. Asks for confirmation.</p>
+      </div>
     </section>
   </div>
+  <section class="card changes-card" aria-labelledby="changes-heading">
+    <h3 id="changes-heading">Changes</h3>
+    <p class="hint" id="changes-hint">Every change of this event (settings, sold out), newest first: when, by which key's name, and what changed. The last 20 are shown.</p>
+    <ol id="changes" class="changes" aria-describedby="changes-hint"></ol>
+    <p id="changes-empty" class="hint">No changes recorded yet.</p>
+  </section>
+  <dialog id="sold-out-dialog" aria-labelledby="sold-out-title" aria-describedby="sold-out-text">
+    <h3 id="sold-out-title">Declare ${id} sold out?</h3>
+    <p id="sold-out-text">The event closes and everyone in the queue (<span id="sold-out-count">–</span>) is told it is sold out. People in checkout keep their window. Their places cannot be given back.</p>
+    <form id="sold-out-form" class="form" novalidate>
+      <div class="field">
+        <label for="sold-out-message">Message shown with the notice (optional)</label>
+        <p class="hint" id="sold-out-message-hint">Replaces the event's message; empty keeps the current one.</p>
+        <textarea id="sold-out-message" name="sold-out-message" rows="3" maxlength="500" aria-describedby="sold-out-message-hint"></textarea>
+      </div>
+      <div class="actions">
+        <button type="button" class="button" id="sold-out-cancel" autofocus>Cancel</button>
+        <button type="submit" class="button button-danger" id="sold-out-confirm">Yes, sold out</button>
+      </div>
+    </form>
+  </dialog>
   <section aria-labelledby="charts-heading">
     <h3 id="charts-heading">The last hour</h3>
     <p class="hint" id="charts-hint">One sample per interval while the event has work; an idle event is not sampled, so its charts have gaps.</p>
@@ -176,6 +227,7 @@ export class DashboardController {
   <button type="button" id="forget-key" class="button button-small" hidden>Forget key</button>
 </header>
 <div id="status" class="status" role="status" aria-live="polite" aria-atomic="true"></div>
+<p id="role-note" class="notice" hidden>This is a read-only key: you see the numbers and the changes, but the controls are disabled. Changes need an operator key.</p>
 ${keyPanel}${main}`;
     void reply.send(
       renderShell({
@@ -221,7 +273,7 @@ function createForm(): string {
       )}
       ${field('new-checkout-url', 'Checkout URL (optional)', '<input type="url" id="new-checkout-url" name="new-checkout-url" autocomplete="off" spellcheck="false" aria-describedby="new-checkout-url-hint">', 'Where admitted people go, https:// (http:// only for localhost).')}
       <div id="create-error" class="error-summary" role="alert" tabindex="-1" hidden></div>
-      <button type="submit" class="button button-primary">Create event</button>
+      <button type="submit" class="button button-primary" data-change>Create event</button>
     </form>
   </section>`;
 }

@@ -4,6 +4,8 @@ import type { FastifyReply } from 'fastify';
 import { QueueError } from '../queue/queue-errors';
 import { EVENT_ID_PATTERN } from '../queue/session-id';
 import { EventService } from '../queue/event.service';
+import { pageContentSecurityPolicy } from '../http/response-headers';
+import { brandAccent } from './brand';
 import { escapeHtml, fill, renderShell } from './html';
 import { pickLanguage } from './language';
 import { allowedReturnTo } from './return-to';
@@ -63,6 +65,10 @@ export class WaitingPageController {
       bot_check: string;
       bot_check_max_number: number;
       gate_origins: string[];
+      message: string | null;
+      display_name: string | null;
+      brand_color: string | null;
+      logo_url: string | null;
     } | null = null;
     if (eventId.length <= 64 && EVENT_ID_PATTERN.test(eventId)) {
       try {
@@ -90,9 +96,14 @@ export class WaitingPageController {
       identityTokenQuery.length <= MAX_IDENTITY_TOKEN_LENGTH
         ? identityTokenQuery
         : null;
+    // The logo's origin, and no other, may serve images to this page.
+    if (event.logo_url)
+      void reply.header('content-security-policy', pageContentSecurityPolicy(new URL(event.logo_url).origin));
+    const brand = { name: event.display_name, logo: event.logo_url };
     const config: WaitingPageConfig = {
       lang,
       event_id: eventId,
+      brand: event.brand_color ? brandAccent(event.brand_color) : null,
       event_state: event.state,
       checkout_url: event.checkout_url,
       return_to: allowedReturnTo(returnToQuery, event.checkout_url, event.gate_origins),
@@ -107,8 +118,9 @@ export class WaitingPageController {
       ...(config.return_to ? { return_to: config.return_to } : {}),
       ...(identityToken ? { identity_token: identityToken } : {}),
     };
-    const body = `${this.header(lang, t, eventId, userId, true, kept)}
+    const body = `${this.header(lang, t, eventId, userId, true, kept, brand)}
 <main id="main" class="card" aria-labelledby="view-heading">
+  ${this.messageBox(t, event.message)}
   <div id="view" class="view">
     <h2 id="view-heading" tabindex="-1">${escapeHtml(t.join)}</h2>
     <p>${escapeHtml(t.intro)}</p>
@@ -120,12 +132,25 @@ export class WaitingPageController {
     return void reply.send(
       renderShell({
         lang,
-        title: fill(t.title, { event: eventId }),
+        title: event.display_name
+          ? `${event.display_name} · ${t.heading}`
+          : fill(t.title, { event: eventId }),
         assets: this.assets.of('waiting'),
         body,
         config,
       }),
     );
+  }
+
+  /**
+   * The operator's message (plain text, escaped: never HTML), rendered with the page so it shows
+   * at once; the script keeps it current from every session body (event_message).
+   */
+  private messageBox(t: WaitingStrings, message: string | null): string {
+    return `<section id="event-message" class="event-message" aria-labelledby="event-message-label"${message ? '' : ' hidden'}>
+    <h2 id="event-message-label" class="event-message-label">${escapeHtml(t.message_label)}</h2>
+    <p id="event-message-text">${escapeHtml(message ?? '')}</p>
+  </section>`;
   }
 
   /** What the page needs to solve the event's proof of work in a worker (web/pow-solver), if any. */
@@ -167,6 +192,7 @@ export class WaitingPageController {
     userId: string | null,
     showEvent = true,
     kept: Record<string, string> = {},
+    brand: { name: string | null; logo: string | null } = { name: null, logo: null },
   ): string {
     const links = WAITING_LANGUAGES.map((code) => {
       const query = new URLSearchParams({ lang: code });
@@ -179,8 +205,12 @@ export class WaitingPageController {
     const event = showEvent
       ? `<p class="event"><span class="event-label">${escapeHtml(t.event_label)}:</span> <strong>${escapeHtml(eventId)}</strong></p>`
       : '';
+    // The logo's alt text is the display name (the event id without one): it names the sale.
+    const logo = brand.logo
+      ? `<img class="brand-logo" src="${escapeHtml(brand.logo)}" alt="${escapeHtml(brand.name ?? eventId)}">`
+      : '';
     return `<header class="page-header">
-  <h1>${escapeHtml(t.heading)}</h1>
+  ${logo}<h1>${escapeHtml(brand.name ?? t.heading)}</h1>
   ${event}
   <nav aria-label="${escapeHtml(t.language_label)}"><ul class="languages">${links}</ul></nav>
 </header>`;

@@ -65,6 +65,10 @@ const en = {
   leave_confirm_no: 'Stay in the queue',
   left_heading: 'You left the queue',
   left_text: 'You no longer have a place in this queue.',
+  sold_out_heading: 'Sold out',
+  sold_out_text:
+    'Everything for this event has been sold, so the queue has ended. We are sorry you did not get a turn.',
+  message_label: 'Message from the organiser',
   join_again: 'Join the queue again',
   expired_heading: 'Your checkout time ran out',
   expired_text: 'The time to complete checkout has passed and your place was released.',
@@ -149,6 +153,10 @@ const de: WaitingStrings = {
   leave_confirm_no: 'In der Warteschlange bleiben',
   left_heading: 'Sie haben die Warteschlange verlassen',
   left_text: 'Sie haben keinen Platz mehr in dieser Warteschlange.',
+  sold_out_heading: 'Ausverkauft',
+  sold_out_text:
+    'Für diese Veranstaltung ist alles verkauft, die Warteschlange ist beendet. Es tut uns leid, dass Sie nicht an die Reihe gekommen sind.',
+  message_label: 'Nachricht des Veranstalters',
   join_again: 'Erneut beitreten (Join)',
   expired_heading: 'Ihre Zeit an der Kasse ist abgelaufen',
   expired_text: 'Die Zeit für den Kauf ist verstrichen, Ihr Platz wurde freigegeben.',
@@ -233,6 +241,10 @@ const fr: WaitingStrings = {
   leave_confirm_no: 'Rester dans la file',
   left_heading: 'Vous avez quitté la file',
   left_text: 'Vous n’avez plus de place dans cette file.',
+  sold_out_heading: 'Complet',
+  sold_out_text:
+    'Tout a été vendu pour cet événement : la file est terminée. Nous sommes désolés que votre tour ne soit pas venu.',
+  message_label: 'Message de l’organisateur',
   join_again: 'Rejoindre la file à nouveau (Join)',
   expired_heading: 'Votre temps de paiement est écoulé',
   expired_text: 'Le délai pour finaliser l’achat est passé et votre place a été libérée.',
@@ -289,5 +301,7 @@ export interface WaitingPageConfig {
    * and the challenges' difficulty (for the progress shown). Null: joins need no proof.
    */
   bot_check: { solver_url: string; max_number: number } | null;
+  /** The event's brand accent, contrast-checked on the server (pages/brand.ts), or null. */
+  brand: { accent: string; hover: string; onAccent: string } | null;
   strings: WaitingStrings;
 }

@@ -36,6 +36,14 @@ export interface EventConfig {
   passthroughWhenFree: boolean;
   /** The public JWK that signs the event's identity tokens (gate/identity-tokens.ts), or null. */
   joinIdentityJwk: PublicIdentityJwk | null;
+  /** The operator's message to everyone waiting (plain text, shown as text), or null. */
+  message: string | null;
+  /** When the event closes by itself (Redis's clock, once: dropped when applied), or null. */
+  closesAtMs: number | null;
+  /** Branding of the waiting page: its heading, accent colour (`#rrggbb`) and logo (https). */
+  displayName: string | null;
+  brandColor: string | null;
+  logoUrl: string | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -85,6 +93,11 @@ export function configToHashFields(
     'gate_origins', config.gateOrigins.join(' '),
     'passthrough', config.passthroughWhenFree ? '1' : '',
     'identity_jwk', config.joinIdentityJwk ? JSON.stringify(config.joinIdentityJwk) : '',
+    'msg', config.message ?? '',
+    'closes_at', config.closesAtMs === null ? '' : String(config.closesAtMs),
+    'display_name', config.displayName ?? '',
+    'brand_color', config.brandColor ?? '',
+    'logo_url', config.logoUrl ?? '',
   ]; // prettier-ignore
 }
 
@@ -106,6 +119,11 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     gateOrigins: hash.gate_origins ? hash.gate_origins.split(' ') : [],
     passthroughWhenFree: hash.passthrough === '1',
     joinIdentityJwk: hash.identity_jwk ? (JSON.parse(hash.identity_jwk) as PublicIdentityJwk) : null,
+    message: hash.msg ? hash.msg : null,
+    closesAtMs: optionalNumber(hash.closes_at),
+    displayName: hash.display_name ? hash.display_name : null,
+    brandColor: hash.brand_color ? hash.brand_color : null,
+    logoUrl: hash.logo_url ? hash.logo_url : null,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };
@@ -128,6 +146,11 @@ export interface EventSettingsRequest {
   gate_origins?: string[] | null;
   passthrough_when_free?: boolean;
   join_identity_jwk?: Record<string, unknown> | null;
+  message?: string | null;
+  closes_at?: string | null;
+  display_name?: string | null;
+  brand_color?: string | null;
+  logo_url?: string | null;
 }
 
 /** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
@@ -145,6 +168,13 @@ export function settingsFromRequest(
     checkoutUrl: request.checkout_url ?? null,
     botCheck: request.bot_check ?? 'off',
     botCheckMaxNumber: request.bot_check_max_number ?? DEFAULT_BOT_CHECK_MAX_NUMBER,
+    // An empty message is no message.
+    message: request.message ? request.message : null,
+    closesAtMs: request.closes_at ? isoInstantToEpochMs(request.closes_at, 'closes_at') : null,
+    displayName: request.display_name ? request.display_name : null,
+    // One spelling, so an unchanged colour is no change in the audit log.
+    brandColor: request.brand_color ? request.brand_color.toLowerCase() : null,
+    logoUrl: request.logo_url ? request.logo_url : null,
     gateOrigins: [...new Set(request.gate_origins ?? [])],
     passthroughWhenFree: request.passthrough_when_free ?? false,
     joinIdentityJwk: request.join_identity_jwk ? publicIdentityJwk(request.join_identity_jwk) : null,

@@ -7,7 +7,7 @@ export type QueueErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'EVENT_CLOSED'
   | 'EVENT_NOT_CLOSED'
-  /** A config change that would break the published pre-queue draw (upsert-event-2.lua). */
+  /** A config change that would break the published pre-queue draw (upsert-event-3.lua). */
   | 'DRAW_FIXED'
   /** Too many joins from one client address (JOIN_RATE_LIMIT_PER_MINUTE). */
   | 'RATE_LIMITED'

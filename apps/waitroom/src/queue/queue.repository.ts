@@ -13,6 +13,7 @@ import {
 import { newMemberId, type SessionRef } from './session-id';
 import type { SessionRecord } from './session';
 import {
+  auditReadScript,
   drawScript,
   eventProgressScript,
   eventStatsScript,
@@ -24,6 +25,7 @@ import {
   leaveScript,
   removeEventScript,
   sessionTicketKeyCommand,
+  soldOutScript,
   streamSessionScript,
   upsertEventScript,
   type CheckoutOutcome,
@@ -34,20 +36,32 @@ import {
   type JoinIdentity,
   type JoinReply,
   type RemoveEventReply,
+  type SoldOutReply,
+  type AuditReadReply,
 } from './queue.scripts';
 
 export type {
+  AuditReadReply,
   CheckoutOutcome,
   DrawReply,
   EndReply,
   EventProgress,
   JoinReply,
   RemoveEventReply,
+  SoldOutReply,
   StreamedSession,
 };
 
 /** Most sessions one remove-event call ends: bounds the time one script holds Redis. */
 const SESSIONS_ENDED_PER_REMOVE_CALL = 1000;
+/**
+ * Most sessions one sold-out slice ends. A sold-out happens while the sale is busy, so a slice
+ * must not hold Redis long: about 17 µs of Redis time per session (npm run bench:sold-out), so
+ * 250 hold it ~4 ms, which is what another event's join may wait behind it.
+ */
+export const SESSIONS_ENDED_PER_SOLD_OUT_CALL = 250;
+/** Most entries an event's audit log keeps (CONTRACT.md); the oldest go first. */
+export const AUDIT_LOG_CAP = 10_000;
 
 /**
  * Queue state in Redis. Every state change is one Lua script (redis/scripts), so it is atomic
@@ -150,15 +164,19 @@ export class QueueRepository {
     });
   }
 
+  /** `actor`: the admin key's name, for the audit log. */
   async upsertEvent(
     eventId: string,
     config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
+    actor: string,
   ): Promise<{ created: boolean; config: EventConfig } | { drawFixed: string }> {
     const reply = await this.redis.run(upsertEventScript, {
       keys: this.redis.keys.forEvent(eventId),
       // The pre-queue draw's secret seed (used only for a new event or when shuffle turns on).
       seed: randomBytes(16).toString('hex'),
       fields: configToHashFields(config),
+      actor,
+      auditCap: AUDIT_LOG_CAP,
     });
     if (reply.code === 'DRAW_FIXED') return { drawFixed: reply.reason };
     return { created: reply.code === 'CREATED', config: configFromHash(eventId, reply.hash) };
@@ -187,7 +205,7 @@ export class QueueRepository {
    * Removes a closed event, slice by slice (each slice one atomic script). Returns the last
    * slice's reply with the sessions ended over all slices.
    */
-  async removeEvent(eventId: string): Promise<RemoveEventReply> {
+  async removeEvent(eventId: string, actor: string): Promise<RemoveEventReply> {
     const keys = this.redis.keys.forEvent(eventId);
     let ended = 0;
     for (;;) {
@@ -196,10 +214,42 @@ export class QueueRepository {
         retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
         sessionsPerCall: SESSIONS_ENDED_PER_REMOVE_CALL,
         messageIdPrefix: randomUUID(),
+        actor,
+        auditCap: AUDIT_LOG_CAP,
       });
       if (reply.code !== 'MORE' && reply.code !== 'REMOVED') return reply;
       ended += reply.ended;
       if (reply.code === 'REMOVED') return { code: 'REMOVED', ended };
     }
+  }
+
+  /**
+   * Sold out, slice by slice (each slice one atomic script): the event closed, the message set
+   * when given (null clears it, undefined keeps it), every queued session ended. Returns the
+   * sessions ended over all slices.
+   */
+  async soldOut(eventId: string, actor: string, message?: string | null): Promise<SoldOutReply> {
+    const keys = this.redis.keys.forEvent(eventId);
+    let ended = 0;
+    for (let slice = 0; ; slice++) {
+      const reply = await this.redis.run(soldOutScript, {
+        keys,
+        retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
+        sessionsPerCall: SESSIONS_ENDED_PER_SOLD_OUT_CALL,
+        messageIdPrefix: randomUUID(),
+        message,
+        actor,
+        auditCap: AUDIT_LOG_CAP,
+        firstSlice: slice === 0,
+      });
+      if (reply.code === 'NOT_FOUND') return reply;
+      ended += reply.ended;
+      if (reply.code === 'DONE') return { code: 'DONE', ended };
+    }
+  }
+
+  /** The newest `limit` entries of the event's audit log, as stored (JSON each). */
+  auditEntries(eventId: string, limit: number): Promise<AuditReadReply> {
+    return this.redis.run(auditReadScript, { keys: this.redis.keys.forEvent(eventId), limit });
   }
 }

@@ -188,17 +188,23 @@ export const finishCheckoutScript = defineScript({
 type UpsertEventReply =
   { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> } | { code: 'DRAW_FIXED'; reason: string };
 
+/** Who made an admin change, for its audit entry, and how many entries the event's log keeps. */
+export interface AuditInput {
+  actor: string;
+  auditCap: number;
+}
+
 /**
- * upsert-event-2.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is
+ * upsert-event-3.lua: `fields` are config hash field/value pairs; '' removes a field. `seed` is
  * kept unless the event is new or turns shuffle_at_open on; changes that would break the
- * published pre-queue draw are refused (DRAW_FIXED).
+ * published pre-queue draw are refused (DRAW_FIXED). The change is recorded in the audit log.
  */
 export const upsertEventScript = defineScript({
   file: 'upsert-event',
   replicated: true,
-  build: (input: { keys: EventKeys; seed: string; fields: string[] }) => ({
-    keys: [input.keys.config, input.keys.sequence],
-    args: [input.seed, ...input.fields],
+  build: (input: { keys: EventKeys; seed: string; fields: string[] } & AuditInput) => ({
+    keys: [input.keys.config, input.keys.sequence, input.keys.audit],
+    args: [input.seed, input.actor, input.auditCap, ...input.fields],
   }),
   parse: (reply): UpsertEventReply => {
     const [code, detail] = replyArray('upsert-event', reply);
@@ -263,16 +269,18 @@ export const eventStatsScript = defineScript({
 export type RemoveEventReply =
   { code: 'NOT_FOUND' } | { code: 'NOT_CLOSED'; state: string } | { code: 'MORE' | 'REMOVED'; ended: number };
 
-/** remove-event-10.lua: one bounded slice of removing a closed event. */
+/** remove-event-11.lua: one bounded slice of removing a closed event (the last one audited). */
 export const removeEventScript = defineScript({
   file: 'remove-event',
   replicated: true,
-  build: (input: {
-    keys: EventKeys;
-    retentionSeconds: number;
-    sessionsPerCall: number;
-    messageIdPrefix: string;
-  }) => ({
+  build: (
+    input: {
+      keys: EventKeys;
+      retentionSeconds: number;
+      sessionsPerCall: number;
+      messageIdPrefix: string;
+    } & AuditInput,
+  ) => ({
     keys: [
       input.keys.config,
       input.keys.queue,
@@ -284,6 +292,7 @@ export const removeEventScript = defineScript({
       input.keys.pace,
       input.keys.history,
       input.keys.flow,
+      input.keys.audit,
     ],
     args: [
       input.keys.sessionPrefix,
@@ -291,6 +300,8 @@ export const removeEventScript = defineScript({
       input.retentionSeconds,
       input.sessionsPerCall,
       input.messageIdPrefix,
+      input.actor,
+      input.auditCap,
     ],
   }),
   parse: (reply): RemoveEventReply => {
@@ -299,6 +310,56 @@ export const removeEventScript = defineScript({
     if (code === 'NOT_CLOSED') return { code, state: String(detail) };
     if (code === 'MORE' || code === 'REMOVED') return { code, ended: replyNumber('remove-event', detail) };
     throw new UnexpectedScriptReply('remove-event', reply);
+  },
+});
+
+export type SoldOutReply = { code: 'NOT_FOUND' } | { code: 'MORE' | 'DONE'; ended: number };
+
+/**
+ * sold-out-7.lua: one bounded slice of a sold-out: the event closed, the message set when
+ * `message` is given (null clears it), up to `sessionsPerCall` queued sessions ended; the
+ * request's first slice records it in the audit log.
+ */
+export const soldOutScript = defineScript({
+  file: 'sold-out',
+  replicated: true,
+  build: (
+    input: {
+      keys: EventKeys;
+      retentionSeconds: number;
+      sessionsPerCall: number;
+      messageIdPrefix: string;
+      message?: string | null;
+      firstSlice: boolean;
+    } & AuditInput,
+  ) => ({
+    keys: [
+      input.keys.config,
+      input.keys.queue,
+      input.keys.heartbeats,
+      input.keys.stats,
+      input.keys.outbox,
+      input.keys.flow,
+      input.keys.audit,
+    ],
+    args: [
+      input.keys.sessionPrefix,
+      input.keys.userPrefix,
+      input.retentionSeconds,
+      input.sessionsPerCall,
+      input.messageIdPrefix,
+      input.message === undefined ? '0' : '1',
+      input.message ?? '',
+      input.actor,
+      input.auditCap,
+      input.firstSlice ? '1' : '0',
+    ],
+  }),
+  parse: (reply): SoldOutReply => {
+    const [code, detail] = replyArray('sold-out', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code === 'MORE' || code === 'DONE') return { code, ended: replyNumber('sold-out', detail) };
+    throw new UnexpectedScriptReply('sold-out', reply);
   },
 });
 
@@ -322,10 +383,12 @@ export const streamSessionScript = defineScript({
   parse: (reply, { keys }): StreamedSession | null => {
     const items = replyArray('stream-session', reply);
     if (items[0] === 'NOT_FOUND') return null;
-    if (items[0] !== 'OK' || items.length !== 18) throw new UnexpectedScriptReply('stream-session', reply);
-    const [score, admittedTotal, idle, flow] = items.slice(14);
+    if (items[0] !== 'OK' || items.length !== 20) throw new UnexpectedScriptReply('stream-session', reply);
+    const [score, admittedTotal, idle, flow, leftReason, message] = items.slice(14);
     return {
-      session: parseSessionReply(keys.eventId, items.slice(0, 14) as (string | number)[]),
+      session: parseSessionReply(keys.eventId, [...items.slice(0, 14), leftReason, message] as (
+        string | number
+      )[]),
       score: score === '' || score === null ? null : replyNumber('stream-session', score),
       admittedTotal: replyNumber('stream-session', admittedTotal),
       idleTimeoutSeconds: idle === '' ? null : replyNumber('stream-session', idle),
@@ -352,6 +415,8 @@ export interface EventProgress {
   endedCheckouts: { member: string; endedAtMs: number }[];
   /** How long an ended checkout is remembered (includes/checkout-end.lua); null before the first. */
   endedKeepMs: number | null;
+  /** The operator's current message to the event's waiting people, or null. */
+  message: string | null;
 }
 
 /**
@@ -367,7 +432,7 @@ export const eventProgressScript = defineScript({
   parse: (reply): EventProgress | null => {
     if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
     if (reply.length === 0) return null;
-    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, ended, keep] =
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, ended, keep, message] =
       reply as unknown[];
     const optional = (value: unknown) =>
       value === '' || value === null || value === undefined ? null : replyNumber('event-progress', value);
@@ -390,6 +455,7 @@ export const eventProgressScript = defineScript({
       createdAtMs: optional(createdAt),
       endedCheckouts,
       endedKeepMs: optional(keep),
+      message: typeof message === 'string' && message !== '' ? message : null,
     };
   },
 });
@@ -426,5 +492,22 @@ export const sessionTicketKeyCommand = defineCommand({
     if (reply === null) return candidate;
     if (typeof reply !== 'string') throw new UnexpectedScriptReply('session-ticket-key', reply);
     return Buffer.from(reply, 'base64url');
+  },
+});
+
+export type AuditReadReply = { code: 'NOT_FOUND' } | { code: 'OK'; entries: string[] };
+
+/** audit-read-2.lua: the newest `limit` entries of the event's audit log (JSON text each). */
+export const auditReadScript = defineScript({
+  file: 'audit-read',
+  build: ({ keys, limit }: { keys: EventKeys; limit: number }) => ({
+    keys: [keys.config, keys.audit],
+    args: [limit],
+  }),
+  parse: (reply): AuditReadReply => {
+    const [code, ...entries] = replyArray('audit-read', reply);
+    if (code === 'NOT_FOUND') return { code };
+    if (code !== 'OK') throw new UnexpectedScriptReply('audit-read', reply);
+    return { code, entries: entries.map(String) };
   },
 });

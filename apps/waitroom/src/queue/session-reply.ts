@@ -1,7 +1,11 @@
 import { formatSessionId } from './session-id';
-import type { EventState, SessionRecord, SessionStatus } from './session';
+import { leftReasonOf, type EventState, type SessionRecord, type SessionStatus } from './session';
 
-/** Parses the session shape shared by join-12.lua, get-session-5.lua and stream-session-6.lua. */
+/**
+ * Parses the session shape shared by join-12.lua, get-session-5.lua and stream-session-6.lua:
+ * 14 values, then (get-session, and stream-session's parser puts them there) the stored
+ * left_reason and the event's message; a join's reply has neither.
+ */
 export function parseSessionReply(eventId: string, reply: (string | number)[]): SessionRecord {
   const [
     ,
@@ -18,6 +22,8 @@ export function parseSessionReply(eventId: string, reply: (string | number)[]): 
     state,
     opensAt,
     baseline,
+    leftReason,
+    message,
   ] = reply;
   const optional = (value: string | number) => (value === '' || value === undefined ? null : Number(value));
   return {
@@ -42,5 +48,7 @@ export function parseSessionReply(eventId: string, reply: (string | number)[]): 
     admissionRatePerSecond: optional(rate),
     eventState: state === '' ? null : (state as EventState),
     opensAtMs: optional(opensAt),
+    leftReason: leftReasonOf(status as SessionStatus, leftReason === undefined ? null : String(leftReason)),
+    eventMessage: message === undefined || message === '' ? null : String(message),
   };
 }

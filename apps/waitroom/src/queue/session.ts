@@ -1,6 +1,6 @@
-import type { EventState, SessionStatus } from '@waitroom/contracts';
+import type { EventState, LeftReason, SessionStatus } from '@waitroom/contracts';
 
-export type { EventState, SessionStatus };
+export type { EventState, LeftReason, SessionStatus };
 
 /** Session statuses and the transitions between them (the contract's "Session statuses"). */
 export const SessionStatuses = [
@@ -49,6 +49,20 @@ export interface SessionRecord {
   admissionRatePerSecond: number | null;
   eventState: EventState | null;
   opensAtMs: number | null;
+  /** Why a `left` or `abandoned` session ended (leftReasonOf); null otherwise. */
+  leftReason: LeftReason | null;
+  /** The event's current message to its waiting people, or null. */
+  eventMessage: string | null;
+}
+
+/**
+ * The left_reason of a session: what sold-out and removal stored with it (`lr`), else what its
+ * status says (a `left` session without one left by itself; leave-7.lua stores none).
+ */
+export function leftReasonOf(status: SessionStatus, stored: string | null | undefined): LeftReason | null {
+  if (status === 'abandoned') return 'abandoned';
+  if (status !== 'left') return null;
+  return stored === 'sold_out' || stored === 'removed' ? stored : 'user';
 }
 
 const HEARTBEAT_MAX_INTERVAL_MS = 30000;

@@ -16,6 +16,8 @@ describe('the queued-session body of the poll fast lane', () => {
     admissionRatePerSecond: 3.3,
     eventState: 'open',
     opensAtMs: null,
+    leftReason: null,
+    eventMessage: null,
   };
 
   it.each<[string, Partial<SessionRecord>]>([
@@ -24,10 +26,45 @@ describe('the queued-session body of the poll fast lane', () => {
     ['paused', { eventState: 'paused' }],
     ['not yet open', { opensAtMs: Date.now() + 60_000 }],
     ['a user id JSON must escape', { userId: 'é"\\\n\u2028🎟', priority: 9 }],
+    ['with a message', { eventMessage: 'Doors open at 8 pm.' }],
+    ['a message JSON must escape', { eventMessage: '<b>"sold"</b>\n\\ \u2028 🎟' }],
   ])('is byte for byte the JSON of the view: %s', (_label, change) => {
     const record = { ...base, ...change };
     expect(renderQueuedSession(queuedSessionTemplate(record), record)).toBe(
       JSON.stringify(sessionView(record, null)),
     );
+  });
+});
+
+describe('left_reason and event_message of the session body', () => {
+  const record = (change: Partial<SessionRecord>): SessionRecord => ({
+    sessionId: 'e~AAAAAAAAAAAAAAAAAAAAAA',
+    eventId: 'e',
+    userId: 'u',
+    priority: 0,
+    status: 'left',
+    joinedAtMs: 1795780000123,
+    admittedAtMs: null,
+    expiresAtMs: null,
+    position: null,
+    queueLength: 0,
+    admissionRatePerSecond: null,
+    eventState: 'closed',
+    opensAtMs: null,
+    leftReason: 'sold_out',
+    eventMessage: 'All tickets are gone.',
+    ...change,
+  });
+
+  it('carries both as they were read', () => {
+    expect(sessionView(record({}), null)).toMatchObject({
+      status: 'left',
+      left_reason: 'sold_out',
+      event_message: 'All tickets are gone.',
+    });
+    expect(sessionView(record({ leftReason: null, eventMessage: null }), null)).toMatchObject({
+      left_reason: null,
+      event_message: null,
+    });
   });
 });

@@ -13,7 +13,7 @@ function isMoving(record: Pick<SessionRecord, 'eventState' | 'opensAtMs'>, nowMs
 
 function joinView(
   record: SessionRecord,
-): Omit<SessionBody, 'admitted_at' | 'expires_at' | 'admission_token'> {
+): Omit<SessionBody, 'admitted_at' | 'expires_at' | 'admission_token' | 'left_reason' | 'event_message'> {
   return {
     session_id: record.sessionId,
     user_id: record.userId,
@@ -38,13 +38,15 @@ export function sessionView(record: SessionRecord, admissionToken: string | null
     admitted_at: isoTimeOrNull(record.admittedAtMs),
     expires_at: ready ? isoTimeOrNull(record.expiresAtMs) : null,
     admission_token: ready ? admissionToken : null,
+    left_reason: record.leftReason,
+    event_message: record.eventMessage,
   };
 }
 export type SessionView = SessionBody;
 
 /**
- * The body of GET /sessions/:id for a queued session, as text cut around the three numbers that
- * change from poll to poll: what the poll fast lane sends. Rendering a body is then two string
+ * The body of GET /sessions/:id for a queued session, as text cut around the three numbers and
+ * the event's message that change from poll to poll: what the poll fast lane sends. Rendering a body is then two string
  * concatenations instead of building and serialising the view (a visible share of a fast
  * poll's CPU). renderQueuedSession(queuedSessionTemplate(r), …) is byte for byte
  * JSON.stringify(sessionView(r, null)) for a queued record r (views.spec.ts).
@@ -62,7 +64,7 @@ export function queuedSessionTemplate(
     `"event_id":${JSON.stringify(record.eventId)},"priority":${record.priority},"status":"queued","position":`;
   const tail =
     `,"joined_at":${JSON.stringify(isoTimeOrNull(record.joinedAtMs))},` +
-    `"admitted_at":null,"expires_at":null,"admission_token":null}`;
+    `"admitted_at":null,"expires_at":null,"admission_token":null,"left_reason":null,"event_message":`;
   return { head, tail };
 }
 
@@ -70,11 +72,19 @@ export function renderQueuedSession(
   template: QueuedSessionTemplate,
   record: Pick<
     SessionRecord,
-    'position' | 'queueLength' | 'admissionRatePerSecond' | 'eventState' | 'opensAtMs'
+    'position' | 'queueLength' | 'admissionRatePerSecond' | 'eventState' | 'opensAtMs' | 'eventMessage'
   >,
 ): string {
   const wait = estimatedWaitSeconds(record.position, record.admissionRatePerSecond, isMoving(record));
-  return `${template.head}${record.position},"queue_length":${record.queueLength},"estimated_wait_seconds":${wait}${template.tail}`;
+  const message = record.eventMessage === null ? 'null' : messageJson(record.eventMessage);
+  return `${template.head}${record.position},"queue_length":${record.queueLength},"estimated_wait_seconds":${wait}${template.tail}${message}}`;
+}
+
+/** The last message encoded: every poll of an event shows the same one, so it is encoded once. */
+let lastMessage = { text: '', json: '""' };
+function messageJson(text: string): string {
+  if (lastMessage.text !== text) lastMessage = { text, json: JSON.stringify(text) };
+  return lastMessage.json;
 }
 
 export function eventConfigView(config: EventConfig): EventConfigBody {
@@ -93,6 +103,11 @@ export function eventConfigView(config: EventConfig): EventConfigBody {
     gate_origins: config.gateOrigins,
     passthrough_when_free: config.passthroughWhenFree,
     join_identity_jwk: config.joinIdentityJwk,
+    message: config.message,
+    closes_at: isoTimeOrNull(config.closesAtMs),
+    display_name: config.displayName,
+    brand_color: config.brandColor,
+    logo_url: config.logoUrl,
     created_at: isoTimeOrNull(config.createdAtMs),
     updated_at: isoTimeOrNull(config.updatedAtMs),
   };
@@ -122,7 +137,7 @@ export function eventStatsView(config: EventConfig, counters: EventCounters): Ev
 
 /**
  * GET /events/:id/draw: the commitment always, the seed and the algorithm only once revealed.
- * The seed never changes once anybody has joined (upsert-event-2.lua), so the commitment
+ * The seed never changes once anybody has joined (upsert-event-3.lua), so the commitment
  * published before opening is the one the revealed seed matches.
  */
 export function drawView(eventId: string, opensAtMs: number | null, seed: string, revealed: boolean) {

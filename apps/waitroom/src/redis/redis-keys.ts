@@ -77,6 +77,13 @@ export class EventKeys {
   get history(): string {
     return `${this.base}history`;
   }
+  /**
+   * List: the event's audit log, newest first, capped (includes/audit.lua). Kept for the
+   * retention period after the event's removal; a new event of the same id goes on with it.
+   */
+  get audit(): string {
+    return `${this.base}audit`;
+  }
   /** Prefix of session hashes; the full key is this plus the member id. */
   get sessionPrefix(): string {
     return `${this.base}s:`;
@@ -119,6 +126,15 @@ export class RedisKeys {
    */
   get activeEvents(): string {
     return `${this.prefix}active-events`;
+  }
+
+  /**
+   * Sorted set of events with a scheduled close, score = closes_at in ms: what every instance's
+   * admission tick looks at to close them on time (registry/scheduled-closes.ts). An index only:
+   * the event's config holds the truth.
+   */
+  get scheduledCloses(): string {
+    return `${this.prefix}scheduled-closes`;
   }
 
   /** String: the secret that signs session tickets, shared by every instance (session-ticket-key.ts). */

@@ -81,3 +81,53 @@ function stringList(name: string, reply: unknown): string[] {
     throw new UnexpectedScriptReply(name, reply);
   return reply;
 }
+
+/** ZADD to the scheduled-closes index: the event closes at `closesAtMs` (registry/scheduled-closes.ts). */
+export const scheduleCloseCommand = defineCommand({
+  command: 'ZADD',
+  build: (input: { key: string; eventId: string; closesAtMs: number }) => ({
+    keys: [input.key],
+    args: [input.closesAtMs, input.eventId],
+  }),
+  parse: () => undefined,
+});
+
+/** due-closes-1.lua: the events whose scheduled close has come, by Redis's clock. */
+export const dueClosesScript = defineScript({
+  file: 'due-closes',
+  build: (input: { key: string; limit: number }) => ({ keys: [input.key], args: [input.limit] }),
+  parse: (reply): { eventId: string; closesAtMs: number }[] => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('due-closes', reply);
+    const due: { eventId: string; closesAtMs: number }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      due.push({ eventId: String(reply[i]), closesAtMs: replyNumber('due-closes', reply[i + 1]) });
+    return due;
+  },
+});
+
+/** unschedule-close-1.lua: drops the handled entry (only if its score is still the handled one). */
+export const unscheduleCloseScript = defineScript({
+  file: 'unschedule-close',
+  build: (input: { key: string; eventId: string; closesAtMs: number }) => ({
+    keys: [input.key],
+    args: [input.eventId, input.closesAtMs],
+  }),
+  parse: (reply) => replyNumber('unschedule-close', reply) === 1,
+});
+
+export type CloseWhenDueReply =
+  { code: 'NONE' | 'CLOSED' | 'WAS_CLOSED' } | { code: 'LATER'; closesAtMs: number };
+
+/** close-when-due-1.lua: closes the event if its closes_at has come (and drops closes_at: once). */
+export const closeWhenDueScript = defineScript({
+  file: 'close-when-due',
+  replicated: true,
+  build: (keys: EventKeys) => ({ keys: [keys.config], args: [] }),
+  parse: (reply): CloseWhenDueReply => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('close-when-due', reply);
+    const [code, detail] = reply as unknown[];
+    if (code === 'NONE' || code === 'CLOSED' || code === 'WAS_CLOSED') return { code };
+    if (code === 'LATER') return { code, closesAtMs: replyNumber('close-when-due', detail) };
+    throw new UnexpectedScriptReply('close-when-due', reply);
+  },
+});

@@ -22,12 +22,13 @@ import { Environment } from '../config/environment';
 import { API_KEY_SCHEME } from '../http/openapi';
 import { ChallengeResponseDto } from './dto/challenge-response.dto';
 import { DrawResponseDto } from './dto/draw-response.dto';
-import { EventStatsResponseDto } from './dto/event-response.dto';
+import { EventNoticeResponseDto, EventStatsResponseDto } from './dto/event-response.dto';
 import { JoinRequestDto } from './dto/join.dto';
 import { JOIN_BODY_SCHEMA, type JoinRequestBody } from './dto/join.schema';
 import { LeaveResponseDto, SessionResponseDto } from './dto/session-response.dto';
 import { ENDED_STREAM_RETRY_MS, SessionStreamService } from '../live/session-stream.service';
 import { SessionPollService } from '../live/session-polls.service';
+import { EventNotices } from '../live/event-notices';
 import { EventService } from '../queue/event.service';
 import { QueueService } from '../queue/queue.service';
 
@@ -43,6 +44,7 @@ export class WaitroomController {
     private readonly events: EventService,
     private readonly polls: SessionPollService,
     private readonly streams: SessionStreamService,
+    private readonly notices: EventNotices,
     private readonly env: Environment,
   ) {}
 
@@ -158,6 +160,24 @@ export class WaitroomController {
   @ApiResponse({ status: 404, description: 'unknown event, or one without bot_check proof_of_work' })
   challenge(@Param('event_id') eventId: string) {
     return this.queue.challenge(eventId);
+  }
+
+  @Get('events/:event_id/notice')
+  @Header('cache-control', 'no-store')
+  @PublicOperation(
+    'getEventNotice',
+    "An event's state and the operator's message, as a waiting page shows them",
+  )
+  @ApiResponse({
+    status: 200,
+    type: EventNoticeResponseDto,
+    description:
+      '{event_id, state, message}: what a waiting page that has not joined shows live (the message as text); ' +
+      'answered from the per-event snapshot status polls share, at most about two POLL_SNAPSHOT_MS old',
+  })
+  @ApiResponse({ status: 404, description: 'unknown event' })
+  notice(@Param('event_id') eventId: string) {
+    return this.notices.notice(eventId);
   }
 
   @Get('events/:event_id/stats')

@@ -1,5 +1,6 @@
 /** The admin API as the dashboard uses it: JSON only, the key as x-api-key, errors as words. */
 import type { EventDetailsBody, HistoryBody } from '@waitroom/contracts/http';
+import type { Role } from './role';
 
 /** An answer other than 2xx, with the API's own words (`message`, `errors`) when it gave them. */
 export class ApiError extends Error {
@@ -20,6 +21,17 @@ class NetworkError extends Error {}
 export type EventDetails = EventDetailsBody;
 export type History = HistoryBody;
 
+/** GET /admin/events/:id/audit. */
+export interface AuditBody {
+  event_id: string;
+  entries: {
+    at: string | null;
+    actor: string;
+    action: string;
+    changes: Record<string, { old: unknown; new: unknown }>;
+  }[];
+}
+
 /** Fields of GET /admin/events/:id that are not part of the config a PUT takes. */
 const NOT_CONFIG = new Set(['event_id', 'created_at', 'updated_at', 'stats']);
 
@@ -39,6 +51,8 @@ export class AdminApi {
     private readonly key: () => string | null,
     /** Called on a 401: the key is wrong or was rotated. */
     private readonly onUnauthorized: (error: ApiError) => void,
+    /** Called with the key's role (`x-admin-role`) on every answer that names one. */
+    private readonly onRole: (role: Role) => void = () => undefined,
   ) {}
 
   listEvents(): Promise<{ events: EventDetails[] }> {
@@ -59,6 +73,23 @@ export class AdminApi {
     return this.request('PUT', `/admin/events/${encodeURIComponent(eventId)}`, config);
   }
 
+  /** POST sold-out: the event closed, its queued sessions ended; `message` replaces the event's. */
+  soldOut(
+    eventId: string,
+    message: string | null,
+  ): Promise<{ event_id: string; state: 'closed'; ended_sessions: number }> {
+    return this.request(
+      'POST',
+      `/admin/events/${encodeURIComponent(eventId)}/sold-out`,
+      message === null ? {} : { message },
+    );
+  }
+
+  /** GET audit: the newest `limit` changes of the event. */
+  audit(eventId: string, limit: number): Promise<AuditBody> {
+    return this.request('GET', `/admin/events/${encodeURIComponent(eventId)}/audit?limit=${limit}`);
+  }
+
   /** With an explicit key, to try one before keeping it. */
   async request<T>(method: string, path: string, body?: unknown, key = this.key()): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -76,6 +107,8 @@ export class AdminApi {
     } catch {
       throw new NetworkError('The service did not answer. Check the connection; the page keeps trying.');
     }
+    const role = response.headers.get('x-admin-role');
+    if (role === 'operator' || role === 'viewer') this.onRole(role);
     const text = await response.text();
     let parsed: unknown = null;
     try {

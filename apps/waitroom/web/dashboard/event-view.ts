@@ -1,12 +1,35 @@
-import { byId } from '../shared/dom';
-import { ApiError, configOf, type AdminApi, type EventDetails } from './api';
+import { byId, h } from '../shared/dom';
+import { ApiError, configOf, type AdminApi, type AuditBody, type EventDetails } from './api';
 import { HistoryCharts } from './charts';
 import { clearError, describeError, showError } from './feedback';
 import type { KeyGate } from './key-gate';
 import { numberOrText } from './list-view';
 import { poll } from './poller';
+import { isReadOnly } from './role';
 
 const DETAILS_REFRESH_MS = 2000;
+/** Entries of the "Changes" list. */
+const CHANGES_SHOWN = 20;
+const ACTION_WORDS: Record<string, string> = {
+  create: 'created the event',
+  update: 'changed',
+  sold_out: 'declared it sold out',
+  delete: 'removed the event',
+};
+
+/** "capacity 10 → 20" for each change, as text nodes and code elements (never HTML). */
+function describeChanges(changes: Record<string, { old: unknown; new: unknown }>): Node[] {
+  const shown = (value: unknown) => (value === null || value === '' ? 'none' : JSON.stringify(value));
+  const parts: Node[] = [];
+  for (const [field, change] of Object.entries(changes)) {
+    parts.push(
+      document.createTextNode(parts.length === 0 ? ': ' : '; '),
+      h('code', {}, field),
+      document.createTextNode(` ${shown(change.old)} → ${shown(change.new)}`),
+    );
+  }
+  return parts;
+}
 const STATE_WORDS: Record<string, string> = {
   open: 'Resumed: the event is open and admits people.',
   paused: 'Paused: joins are still accepted, nobody is admitted.',
@@ -30,7 +53,19 @@ export class EventView {
   private readonly settings = byId<HTMLFormElement>('settings-form');
   private readonly capacity = byId<HTMLInputElement>('capacity');
   private readonly rate = byId<HTMLInputElement>('rate');
+  /** The branding fields: input → the config field it edits. */
+  private readonly branding: [HTMLInputElement, 'display_name' | 'brand_color' | 'logo_url'][] = [
+    [byId<HTMLInputElement>('display-name'), 'display_name'],
+    [byId<HTMLInputElement>('brand-color'), 'brand_color'],
+    [byId<HTMLInputElement>('logo-url'), 'logo_url'],
+  ];
   private readonly stateButtons = ['pause', 'resume', 'close'].map((id) => byId<HTMLButtonElement>(id));
+  private readonly messageForm = byId<HTMLFormElement>('message-form');
+  private readonly message = byId<HTMLTextAreaElement>('message');
+  private readonly soldOutButton = byId<HTMLButtonElement>('sold-out');
+  private readonly soldOutDialog = byId<HTMLDialogElement>('sold-out-dialog');
+  private readonly soldOutMessage = byId<HTMLTextAreaElement>('sold-out-message');
+  private messageEdited = false;
   /** Fields the operator has changed since the last save: refreshes leave them alone. */
   private readonly edited = new Set<HTMLInputElement>();
 
@@ -42,11 +77,27 @@ export class EventView {
   ) {
     for (const button of this.stateButtons)
       button.addEventListener('click', () => void this.setState(button.dataset.state as string));
-    for (const input of [this.capacity, this.rate])
+    for (const input of [this.capacity, this.rate, ...this.branding.map(([field]) => field)])
       input.addEventListener('input', () => this.edited.add(input));
     this.settings.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.save();
+    });
+    this.message.addEventListener('input', () => (this.messageEdited = true));
+    this.messageForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.saveMessage();
+    });
+    // Sold out asks first: it ends every queued place, which cannot be given back.
+    this.soldOutButton.addEventListener('click', () => {
+      this.soldOutMessage.value = '';
+      this.soldOutDialog.showModal();
+    });
+    byId('sold-out-cancel').addEventListener('click', () => this.soldOutDialog.close());
+    byId<HTMLFormElement>('sold-out-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.soldOutDialog.close();
+      void this.soldOut();
     });
   }
 
@@ -70,6 +121,7 @@ export class EventView {
   private async refresh(): Promise<boolean> {
     try {
       this.render(await this.api.event(this.eventId));
+      void this.refreshChanges();
       if (this.failing) this.announce('Connected again: the numbers are live.');
       this.failing = false;
     } catch (error) {
@@ -77,7 +129,7 @@ export class EventView {
         this.gone = true;
         showError(this.controlsError, error);
         this.announce(`Event ${this.eventId} does not exist any more.`);
-        for (const button of this.stateButtons) button.disabled = true;
+        for (const button of [...this.stateButtons, this.soldOutButton]) button.disabled = true;
         return false;
       }
       if (!(error instanceof ApiError && error.status === 401) && !this.failing)
@@ -85,6 +137,34 @@ export class EventView {
       this.failing = true;
     }
     return true;
+  }
+
+  /** The "Changes" list: the newest entries of the event's audit log. */
+  private async refreshChanges(): Promise<void> {
+    let audit: AuditBody;
+    try {
+      audit = await this.api.audit(this.eventId, CHANGES_SHOWN);
+    } catch {
+      return; // refresh() reports failures
+    }
+    const list = byId('changes');
+    const fingerprint = JSON.stringify(audit.entries);
+    if (list.dataset.fingerprint === fingerprint) return;
+    list.dataset.fingerprint = fingerprint;
+    list.replaceChildren(
+      ...audit.entries.map((entry) =>
+        h(
+          'li',
+          {},
+          h('time', { datetime: entry.at ?? '' }, entry.at ? this.time.format(new Date(entry.at)) : '–'),
+          ' ',
+          h('strong', { class: 'actor' }, entry.actor),
+          ` ${ACTION_WORDS[entry.action] ?? entry.action}`,
+          ...describeChanges(entry.changes),
+        ),
+      ),
+    );
+    byId('changes-empty').hidden = audit.entries.length > 0;
   }
 
   private async pollHistory(): Promise<boolean> {
@@ -126,12 +206,47 @@ export class EventView {
     byId('n-state').className = `state state-${s.state}`;
     byId('updated-at').textContent = this.time.format(new Date());
     // The button of the current state is disabled: it would change nothing.
-    for (const button of this.stateButtons) button.disabled = button.dataset.state === details.state;
+    for (const button of this.stateButtons)
+      button.disabled = isReadOnly() || button.dataset.state === details.state;
     if (!this.edited.has(this.capacity) && document.activeElement !== this.capacity)
       this.capacity.value = String(details.capacity);
     if (!this.edited.has(this.rate) && document.activeElement !== this.rate)
       this.rate.value =
         details.admission_rate_per_minute === null ? '' : String(details.admission_rate_per_minute);
+    for (const [input, field] of this.branding)
+      if (!this.edited.has(input) && document.activeElement !== input) input.value = details[field] ?? '';
+    if (!this.messageEdited && document.activeElement !== this.message)
+      this.message.value = details.message ?? '';
+    byId('sold-out-count').textContent = `${this.numbers.format(s.queue_length)} now`;
+  }
+
+  private async saveMessage(): Promise<void> {
+    const text = this.message.value.trim();
+    const saved = await this.put(
+      { message: text === '' ? null : text },
+      text === ''
+        ? 'Message removed from the waiting pages.'
+        : 'Message saved: the waiting pages show it within seconds.',
+    );
+    if (saved) this.messageEdited = false;
+  }
+
+  private async soldOut(): Promise<void> {
+    clearError(this.controlsError);
+    const text = this.soldOutMessage.value.trim();
+    this.soldOutButton.setAttribute('aria-disabled', 'true');
+    try {
+      const result = await this.api.soldOut(this.eventId, text === '' ? null : text);
+      this.announce(
+        `Sold out: the event is closed and ${this.numbers.format(result.ended_sessions)} queued ${result.ended_sessions === 1 ? 'place' : 'places'} ended.`,
+      );
+      this.messageEdited = false;
+      await this.refresh();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) showError(this.controlsError, error, true);
+    } finally {
+      this.soldOutButton.removeAttribute('aria-disabled');
+    }
   }
 
   /** Pause, Resume, Close: PUT the current config with the new state (PUT replaces it all). */
@@ -145,8 +260,15 @@ export class EventView {
       {
         capacity: numberOrText(this.capacity.value),
         admission_rate_per_minute: rate === '' ? null : numberOrText(rate),
+        // Empty is none; anything else goes as typed, for the API to accept or explain.
+        ...Object.fromEntries(
+          this.branding.map(([input, field]) => [
+            field,
+            input.value.trim() === '' ? null : input.value.trim(),
+          ]),
+        ),
       },
-      'Saved: capacity and admission rate updated.',
+      'Saved: capacity, admission rate and branding updated.',
     );
     if (saved) this.edited.clear();
   }

@@ -5,6 +5,7 @@ import { AdminApi } from './api';
 import { EventView } from './event-view';
 import { KeyGate } from './key-gate';
 import { ListView } from './list-view';
+import { applyRole } from './role';
 
 /**
  * The operator dashboard (src/pages/dashboard.controller.ts renders the shells): the admin key is
@@ -20,6 +21,7 @@ const api = new AdminApi(
   config.api_base,
   () => gate?.current() ?? null,
   (error) => gate?.refused(error),
+  (role) => applyRole(role, announce),
 );
 gate = new KeyGate(async (key) => {
   await api.request('GET', '/admin/events', undefined, key);

@@ -5,7 +5,7 @@ import { drawNumber, fetchDraw, type DrawInfo } from './draw';
 import { SessionFeed } from './feed';
 import { ProofFailed, ProofOfWork } from './proof';
 import { checkoutHref, loadSaved, save, forget, userIdFor, type SavedSession } from './storage';
-import type { ApiError, SessionView } from './types';
+import type { ApiError, EventNotice, SessionView } from './types';
 
 /**
  * The waiting page: join with one button, then follow the session live (SessionFeed: the stream,
@@ -14,6 +14,13 @@ import type { ApiError, SessionView } from './types';
  */
 
 const config = readPageConfig<WaitingPageConfig>();
+// The event's accent, through the CSSOM (the CSP allows no inline style in the markup).
+if (config.brand) {
+  const root = document.documentElement.style;
+  root.setProperty('--primary', config.brand.accent);
+  root.setProperty('--primary-hover', config.brand.hover);
+  root.setProperty('--on-primary', config.brand.onAccent);
+}
 const t: WaitingStrings = config.strings;
 const api = config.api_base;
 const view = byId('view');
@@ -31,6 +38,11 @@ let shownPosition: number | null = null;
 let draw: DrawInfo | null | undefined;
 let drawTimer: number | undefined;
 let retryTimer: number | undefined;
+/** How often a page that follows no session asks for the event's notice (state and message). */
+const NOTICE_EVERY_MS = 4000;
+let noticeTimer: number | undefined;
+/** The view the notice may replace: the join offer (the event closed) or the closed notice (reopened). */
+let noticeView: 'idle' | 'closed' | null = null;
 /** The event's bot check (proof of work), if it has one: solved in a worker while the person reads. */
 const proof = config.bot_check
   ? new ProofOfWork({
@@ -64,6 +76,34 @@ function joinButton(label: string): HTMLButtonElement {
 function showIdle(): void {
   const button = joinButton(t.join);
   render([heading(t.join), h('p', {}, t.intro), ...proofCheck(button), button]);
+  noticeView = 'idle';
+}
+
+/**
+ * While the page follows no session (before joining, closed, ended), the event's message and
+ * state come from GET /events/:id/notice now and then (answered from the snapshot polls share):
+ * the message is kept current, the join offer turns into the closed notice and back.
+ */
+function watchNotice(): void {
+  window.clearTimeout(noticeTimer);
+  noticeTimer = window.setTimeout(() => void checkNotice(), NOTICE_EVERY_MS);
+}
+
+async function checkNotice(): Promise<void> {
+  if (!feed) {
+    try {
+      const response = await request('GET', `/events/${encodeURIComponent(config.event_id)}/notice`);
+      if (response.ok && !feed) {
+        const notice = (await response.json()) as EventNotice;
+        showEventMessage(notice.message);
+        if (noticeView === 'idle' && notice.state === 'closed') showClosed();
+        else if (noticeView === 'closed' && notice.state !== 'closed') showIdle();
+      }
+    } catch {
+      // no network: the next round
+    }
+  }
+  watchNotice();
 }
 
 /**
@@ -356,20 +396,38 @@ async function copyToken(field: HTMLInputElement, note: HTMLElement): Promise<vo
 /** One session body from GET, the stream or a join: show what it says. */
 function show(session: SessionView, justJoined = false): void {
   const previous = shownStatus;
+  // A join's reply does not carry the event's message: the page keeps the one it shows.
+  if (!justJoined) showEventMessage(session.event_message);
   if (session.status === 'queued') {
     showQueued(session, justJoined);
   } else if (session.status === 'ready') {
     if (previous !== 'ready') showReady(session);
   } else {
-    showEnd(session.status);
+    showEnd(session.status, session.left_reason);
   }
   shownStatus = session.status;
 }
 
-function showEnd(status: string): void {
+/**
+ * The operator's message, above the view: set as text (never HTML), said aloud when it changes
+ * while the page is open. Hidden when there is none.
+ */
+function showEventMessage(message: string | null | undefined): void {
+  const box = byId('event-message');
+  const text = byId('event-message-text');
+  const next = message ?? '';
+  if (text.textContent === next && box.hidden === (next === '')) return;
+  text.textContent = next;
+  box.hidden = next === '';
+  if (next) announcer.say(`${t.message_label}: ${next}`);
+}
+
+function showEnd(status: string, reason: string | null = null): void {
   const again = () => joinButton(t.join_again);
   switch (status) {
     case 'left':
+      // Sold out: the event is closed, so there is nothing to join again.
+      if (reason === 'sold_out') return showMessage(t.sold_out_heading, t.sold_out_text);
       return showMessage(t.left_heading, t.left_text, again());
     case 'expired':
       return showMessage(t.expired_heading, t.expired_text, again());
@@ -397,6 +455,7 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
 
 async function join(button: HTMLButtonElement): Promise<void> {
   window.clearTimeout(retryTimer);
+  noticeView = null;
   button.disabled = true;
   button.textContent = t.joining;
   let response: Response;
@@ -435,6 +494,7 @@ function showClosed(): void {
   const check = h('button', { type: 'button', class: 'button' }, t.check_again);
   check.addEventListener('click', () => window.location.reload());
   showMessage(t.closed_heading, t.closed_text, check);
+  noticeView = 'closed';
 }
 
 function showRateLimited(seconds: number): void {
@@ -571,3 +631,4 @@ async function start(): Promise<void> {
 
 buildLeaveDialog();
 void start();
+watchNotice();

@@ -1,4 +1,7 @@
-import type { ErrorBody, SessionBody } from '@waitroom/contracts/http';
+import type { ErrorBody, EventNoticeBody, SessionBody } from '@waitroom/contracts/http';
+
+/** GET /events/:id/notice: the event's state and message, for a page that follows no session. */
+export type EventNotice = EventNoticeBody;
 
 /** The session body of GET /sessions/:id, the stream's events and POST /join. */
 export type SessionView = SessionBody;

@@ -1,5 +1,13 @@
 export type EventState = 'open' | 'paused' | 'closed';
 
+/** GET /events/:id/notice: what an open waiting page shows live before (or without) joining. */
+export interface EventNoticeBody {
+  event_id: string;
+  state: EventState;
+  /** The operator's current message (plain text), or null. */
+  message: string | null;
+}
+
 /** GET /events/:id/stats, and `stats` of the admin views. */
 export interface EventStatsBody {
   event_id: string;
@@ -37,6 +45,16 @@ export interface EventConfigBody {
   passthrough_when_free: boolean;
   /** The public JWK that signs the event's identity tokens, or null: joins need none. */
   join_identity_jwk: Record<string, string> | null;
+  /** The operator's message to everyone waiting (plain text), or null. */
+  message: string | null;
+  /** When the event closes by itself (dropped once it has); null: no scheduled close. */
+  closes_at: string | null;
+  /** The waiting page's heading (plain text), or null: the default one. */
+  display_name: string | null;
+  /** The waiting page's accent colour `#rrggbb` (contrast-adjusted on the page), or null. */
+  brand_color: string | null;
+  /** An https image shown on the waiting page, alt text the display name, or null. */
+  logo_url: string | null;
   created_at: string | null;
   updated_at: string | null;
 }

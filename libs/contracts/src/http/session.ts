@@ -1,6 +1,9 @@
 /** queued -> ready -> completed | failed | expired; queued -> left | abandoned; ready -> left | expired. */
 export type SessionStatus = 'queued' | 'ready' | 'completed' | 'failed' | 'expired' | 'left' | 'abandoned';
 
+/** Why a `left` or `abandoned` session ended. */
+export type LeftReason = 'user' | 'abandoned' | 'removed' | 'sold_out';
+
 /**
  * The body of GET /sessions/:id, of every event of its stream and of POST /join (the contract's
  * join fields are its first ones).
@@ -21,4 +24,8 @@ export interface SessionBody {
   expires_at: string | null;
   /** The signed token checkout verifies, while ready. */
   admission_token: string | null;
+  /** Why a `left` or `abandoned` session ended; null for every other status. */
+  left_reason: LeftReason | null;
+  /** The operator's current message to the event's waiting people (plain text), or null. */
+  event_message: string | null;
 }

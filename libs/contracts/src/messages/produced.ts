@@ -22,14 +22,15 @@ export class QueueJoinedMessage extends ProducedMessage {
   @IsISO8601({ strict: true }) joined_at!: string;
 }
 
-export const LeaveReasons = ['user', 'abandoned', 'expired', 'removed'] as const;
+export const LeaveReasons = ['user', 'abandoned', 'expired', 'removed', 'sold_out'] as const;
 export type LeaveReason = (typeof LeaveReasons)[number];
 
 /**
  * QUEUE_LEFT: a session left the queue or its checkout slot.
  * `user`: DELETE /sessions/:id; `abandoned`: stopped polling past the event's idle timeout;
  * `expired`: admitted but the checkout window passed (or checkout reported CHECKOUT_EXPIRED);
- * `removed`: the operator removed the (closed) event while the session was queued or ready.
+ * `removed`: the operator removed the (closed) event while the session was queued or ready;
+ * `sold_out`: the operator declared the event sold out while the session was queued.
  */
 export class QueueLeftMessage extends ProducedMessage {
   @IsIn(LeaveReasons) reason!: LeaveReason;

@@ -102,8 +102,10 @@ if cfg[1] ~= 'open' or (opens_at and now < opens_at) then
 end
 
 -- 3. Admit: within free capacity, the step size, and (if set) the token bucket of the rate.
-local pace = redis.call('HMGET', KEYS[6], 'tokens', 'refill_ms', 'ewma', 'ewma_ms')
-local allowance = math.min(tonumber(cfg[2]) - redis.call('ZCARD', KEYS[3]), batch, queued)
+local pace = redis.call('HMGET', KEYS[6], 'tokens', 'refill_ms', 'ewma', 'ewma_ms', 'full', 'warm_n', 'warm_t')
+local capacity = tonumber(cfg[2])
+local free = capacity - redis.call('ZCARD', KEYS[3])
+local allowance = math.min(free, batch, queued)
 local rate_per_minute = tonumber(cfg[3] or '')
 local tokens
 if rate_per_minute then
@@ -135,27 +137,61 @@ if allowance > 0 then
 end
 if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_ms', now) end
 
--- 4. Admission-rate estimate (people per second), learned only while someone is waiting.
-if queued > 0 then
-  local last = tonumber(pace[4] or '')
-  -- A gap longer than a few ticks means no scheduler ran (deploy, outage): nothing was learned
-  -- about the rate in it, so it restarts the measurement instead of reading as a near-zero rate.
-  if last and now > last and now - last <= RATE_ESTIMATE_MAX_GAP_MS then
-    local dt = (now - last) / 1000
-    local instant = admitted / dt
-    local estimate = tonumber(pace[3] or '')
-    if not estimate then
-      estimate = instant
-      if rate_per_minute then estimate = math.min(estimate, rate_per_minute / 60) end
-    else
-      estimate = estimate + (1 - math.exp(-dt / RATE_ESTIMATE_TAU_SECONDS)) * (instant - estimate)
-    end
-    redis.call('HSET', KEYS[6], 'ewma', estimate, 'ewma_ms', now)
-  else
+-- 4. Admission-rate estimate (people per second), learned only while someone is waiting, from
+-- what bound this step's admissions:
+--   * the rate (the token bucket was the tightest limit): the rate is the configured one, so
+--     the estimate is exactly that, from the first step of the sale (no ramp from nothing);
+--   * capacity (free slots were the limit, and the event was full after the previous step):
+--     each admission took a slot that a checkout freed since then, so admitted / dt samples the
+--     completion rate. The samples of the first RATE_ESTIMATE_TAU_SECONDS are averaged over
+--     their whole time (no single tick's noise), then the moving average takes over. Steps
+--     after which the event was not full (the opening burst into empty slots, a queue that ran
+--     out) say nothing about the completion rate and are not learned from;
+--   * anything else (the step size): the moving average, as before.
+local full_before = pace[5] == '1'
+local full_after = free - admitted <= 0
+redis.call('HSET', KEYS[6], 'full', full_after and '1' or '0')
+local function learned(estimate)
+  redis.call('HSET', KEYS[6], 'ewma', estimate, 'ewma_ms', now)
+end
+local last = tonumber(pace[4] or '')
+-- A gap longer than a few ticks means no scheduler ran (deploy, outage): nothing was learned
+-- about the rate in it, so it restarts the measurement instead of reading as a near-zero rate.
+local dt = (last and now > last and now - last <= RATE_ESTIMATE_MAX_GAP_MS) and (now - last) / 1000 or nil
+local rate_bound = tokens ~= nil and math.floor(tokens) < math.min(free, batch, queued)
+local capacity_bound = not rate_bound and free <= math.min(batch, queued)
+local estimate = tonumber(pace[3] or '')
+if queued == 0 then
+  redis.call('HSET', KEYS[6], 'ewma_ms', now)
+elseif rate_bound then
+  learned(rate_per_minute / 60)
+elseif not dt then
+  redis.call('HSET', KEYS[6], 'ewma_ms', now)
+elseif capacity_bound then
+  if not full_before then
     redis.call('HSET', KEYS[6], 'ewma_ms', now)
+  else
+    local warm_t = tonumber(pace[7] or '') or 0
+    if warm_t < RATE_ESTIMATE_TAU_SECONDS then
+      local warm_n = (tonumber(pace[6] or '') or 0) + admitted
+      warm_t = warm_t + dt
+      redis.call('HSET', KEYS[6], 'warm_n', warm_n, 'warm_t', warm_t)
+      -- A second of samples at least before the average replaces an estimate.
+      if warm_t >= 1 or not estimate then learned(warm_n / warm_t) else redis.call('HSET', KEYS[6], 'ewma_ms', now) end
+    else
+      local before = estimate or admitted / dt
+      learned(before + (1 - math.exp(-dt / RATE_ESTIMATE_TAU_SECONDS)) * (admitted / dt - before))
+    end
   end
 else
-  redis.call('HSET', KEYS[6], 'ewma_ms', now)
+  local instant = admitted / dt
+  if not estimate then
+    estimate = instant
+    if rate_per_minute then estimate = math.min(estimate, rate_per_minute / 60) end
+  else
+    estimate = estimate + (1 - math.exp(-dt / RATE_ESTIMATE_TAU_SECONDS)) * (instant - estimate)
+  end
+  learned(estimate)
 end
 
 -- 5. When the next step is due. Someone still queued with a free slot waits for a token (or

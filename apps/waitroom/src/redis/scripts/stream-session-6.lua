@@ -6,10 +6,11 @@
 -- ARGV[1] member id
 -- Returns {'NOT_FOUND'} or {'OK', member, user_id, priority, status, joined_at_ms, admitted_at_ms,
 --          expires_at_ms, position, queue_length, admission_rate_estimate, state, opens_at_ms, baseline,
---          score, admitted_total, idle_timeout_seconds, flow field/value list}
-local s = redis.call('HMGET', KEYS[1], 'uid', 'prio', 'st', 'jat', 'aat', 'eat', 'b')
+--          score, admitted_total, idle_timeout_seconds, flow field/value list, left_reason, event message}
+-- (left_reason and the message as in get-session-5.lua)
+local s = redis.call('HMGET', KEYS[1], 'uid', 'prio', 'st', 'jat', 'aat', 'eat', 'b', 'lr')
 if not s[3] then return {'NOT_FOUND'} end
-local cfg = redis.call('HMGET', KEYS[2], 'state', 'opens_at', 'idle')
+local cfg = redis.call('HMGET', KEYS[2], 'state', 'opens_at', 'idle', 'msg')
 local position, score = '', ''
 if s[3] == 'queued' then
   local rank = redis.call('ZRANK', KEYS[3], ARGV[1])
@@ -20,4 +21,5 @@ if s[3] == 'queued' then
 end
 return {'OK', ARGV[1], s[1], s[2], s[3], s[4], s[5] or '', s[6] or '', position, redis.call('ZCARD', KEYS[3]),
         redis.call('HGET', KEYS[4], 'ewma') or '', cfg[1] or '', cfg[2] or '', s[7] or '',
-        score, redis.call('HGET', KEYS[5], 'admitted_total') or '0', cfg[3] or '', redis.call('HGETALL', KEYS[6])}
+        score, redis.call('HGET', KEYS[5], 'admitted_total') or '0', cfg[3] or '', redis.call('HGETALL', KEYS[6]),
+        s[8] or '', cfg[4] or ''}

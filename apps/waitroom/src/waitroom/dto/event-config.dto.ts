@@ -6,18 +6,29 @@ import {
   IsIn,
   IsInt,
   IsOptional,
+  Matches,
   Max,
   MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
-import { IsCheckoutUrl, IsGateOrigin, IsIsoInstant, IsPublicIdentityJwk } from '../../http/validation';
+import {
+  IsCheckoutUrl,
+  IsGateOrigin,
+  IsHttpsUrl,
+  IsIsoInstant,
+  IsPlainText,
+  IsPublicIdentityJwk,
+} from '../../http/validation';
 import {
   BOT_CHECKS,
   DEFAULT_BOT_CHECK_MAX_NUMBER,
   type BotCheck,
   type EventSettingsRequest,
 } from '../../queue/event-config';
+
+/** Longest event message, in characters (CONTRACT.md). */
+export const EVENT_MESSAGE_MAX_LENGTH = 500;
 
 export class UpsertEventDto implements EventSettingsRequest {
   @ApiProperty({
@@ -171,4 +182,96 @@ export class UpsertEventDto implements EventSettingsRequest {
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsPublicIdentityJwk()
   join_identity_jwk?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'Doors open at 8 pm. Thank you for waiting!',
+    nullable: true,
+    maxLength: EVENT_MESSAGE_MAX_LENGTH,
+    description:
+      'a message to everyone waiting, plain text (shown as text, never as HTML; no control characters ' +
+      'but line breaks and tabs): on every open waiting page within 5 s, and as event_message in session bodies',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(EVENT_MESSAGE_MAX_LENGTH)
+  @IsPlainText()
+  message?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: '2026-12-01T22:00:00Z',
+    nullable: true,
+    format: 'date-time',
+    description:
+      'the event becomes closed by itself at this instant (Redis clock, within one admission tick; once: it is ' +
+      'dropped when applied, so a later reopen stays open). A past instant closes it at once. RFC 3339 with Z or ±HH:MM',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsIsoInstant()
+  closes_at?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'Stadium Tour 2026',
+    nullable: true,
+    maxLength: 100,
+    description: "the waiting page's heading and the logo's alt text (plain text, shown as text)",
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(100)
+  @IsPlainText()
+  display_name?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: '#c2185b',
+    nullable: true,
+    pattern: '^#[0-9a-fA-F]{6}$',
+    description:
+      "the waiting page's accent colour, #rrggbb; the page darkens it as far as needed for 4.5:1 text contrast",
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'brand_color must be a colour #rrggbb' })
+  brand_color?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'https://cdn.example.com/tour/logo.png',
+    nullable: true,
+    maxLength: 2048,
+    description:
+      "an https image on the waiting page, with the display name as its alt text; the page's CSP allows " +
+      'exactly its origin for images',
+  })
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @MaxLength(2048)
+  @IsHttpsUrl()
+  logo_url?: string | null;
+}
+
+/** The body of POST /admin/events/:id/sold-out (optional: no body is no message). */
+export class SoldOutDto {
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'All tickets are sold. Thank you for waiting.',
+    maxLength: EVENT_MESSAGE_MAX_LENGTH,
+    description:
+      "the event's new message (as PUT's `message`), shown with the sold-out notice; absent: the current one stays",
+  })
+  // Absent is fine, null is not: the contract's field is a string.
+  @ValidateIf((_, value) => value !== undefined)
+  @MaxLength(EVENT_MESSAGE_MAX_LENGTH)
+  @IsPlainText()
+  message?: string;
+}
+
+/** The query of GET /admin/events/:id/audit. */
+export class AuditQueryDto {
+  @ApiPropertyOptional({
+    example: '50',
+    description: 'most entries returned, newest first: an integer 1-10000 (default: all, at most 10,000)',
+  })
+  @IsOptional()
+  @Matches(/^(?:[1-9]\d{0,3}|10000)$/, { message: 'limit must be an integer from 1 to 10000' })
+  limit?: string;
 }

@@ -101,11 +101,64 @@ export class EventConfigResponseDto {
   })
   join_identity_jwk!: Record<string, string> | null;
 
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'Doors open at 8 pm.',
+    description: 'the message to everyone waiting (plain text); null: none',
+  })
+  message!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'when the event closes by itself; null: no scheduled close (or it has happened)',
+  })
+  closes_at!: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, example: null, description: "the waiting page's heading" })
+  display_name!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description: "the waiting page's accent, #rrggbb",
+  })
+  brand_color!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description: 'an https logo on the waiting page',
+  })
+  logo_url!: string | null;
+
   @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:00:00.000Z' })
   created_at!: string;
 
   @ApiProperty({ type: 'string', format: 'date-time', example: '2026-11-01T09:30:00.000Z' })
   updated_at!: string;
+}
+
+/** GET /events/:event_id/notice. */
+export class EventNoticeResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ enum: EVENT_STATES, example: 'open' })
+  state!: EventState;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'Doors open at 8 pm.',
+    description: "the operator's current message (plain text), or null",
+  })
+  message!: string | null;
 }
 
 /** GET /events/:event_id/stats: live counts (cluster-wide, from Redis) and totals since creation. */
@@ -192,4 +245,59 @@ export class RemoveEventResponseDto {
     description: 'queued and ready sessions ended as left (one QUEUE_LEFT each, reason removed)',
   })
   ended_sessions!: number;
+}
+
+/** POST /admin/events/:event_id/sold-out. */
+export class SoldOutResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ enum: ['closed'], example: 'closed' })
+  state!: 'closed';
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 1200,
+    description: 'queued sessions this call ended as left (left_reason sold_out, one QUEUE_LEFT each)',
+  })
+  ended_sessions!: number;
+}
+
+/** One entry of the audit log. */
+export class AuditEntryDto {
+  @ApiProperty({ type: 'string', format: 'date-time', example: '2026-12-01T21:58:03.120Z' })
+  at!: string;
+
+  @ApiProperty({
+    example: 'alice',
+    description: 'the name of the admin key that made the change (never the key)',
+  })
+  actor!: string;
+
+  @ApiProperty({ enum: ['create', 'update', 'sold_out', 'delete'], example: 'update' })
+  action!: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        old: { description: 'the value before the change (null: not set)' },
+        new: { description: 'the value after the change (null: not set)' },
+      },
+    },
+    example: { capacity: { old: 100, new: 150 }, message: { old: null, new: 'Doors open at 8 pm.' } },
+    description: 'each changed field (the PUT body names) with its old and new value',
+  })
+  changes!: Record<string, { old: unknown; new: unknown }>;
+}
+
+/** GET /admin/events/:event_id/audit. */
+export class AuditResponseDto {
+  @ApiProperty({ example: 'concert-2024' })
+  event_id!: string;
+
+  @ApiProperty({ type: [AuditEntryDto], description: 'newest first, at most 10,000' })
+  entries!: AuditEntryDto[];
 }

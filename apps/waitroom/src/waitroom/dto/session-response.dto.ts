@@ -77,6 +77,24 @@ export class SessionResponseDto {
       'exp = expires_at, user_id; set only while ready',
   })
   admission_token!: string | null;
+
+  @ApiProperty({
+    enum: ['user', 'abandoned', 'removed', 'sold_out'],
+    nullable: true,
+    example: null,
+    description:
+      'why a left or abandoned session ended: user (it left), abandoned (stopped polling), removed (the event ' +
+      'was removed), sold_out (the operator declared the event sold out); null for every other status',
+  })
+  left_reason!: 'user' | 'abandoned' | 'removed' | 'sold_out' | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description: "the operator's current message to the event's waiting people (plain text), or null",
+  })
+  event_message!: string | null;
 }
 
 /** DELETE /sessions/:session_id. */

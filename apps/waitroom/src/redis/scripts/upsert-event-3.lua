@@ -1,7 +1,9 @@
--- Create or update an event's configuration in one step.
+-- Create or update an event's configuration in one step, with its audit entry (action `create`,
+-- or `update` naming each changed field; a PUT that changes nothing records nothing).
 -- KEYS[1] event config hash  KEYS[2] the event's join sequence counter (> 0 once anybody joined)
--- ARGV[1] a fresh seed for the pre-open draw  ARGV[2..] field, value pairs;
--- a value of '' removes the field (an optional setting turned off).
+-- KEYS[3] audit list
+-- ARGV[1] a fresh seed for the pre-open draw  ARGV[2] actor (the key's name)  ARGV[3] audit cap
+-- ARGV[4..] field, value pairs; a value of '' removes the field (an optional setting turned off).
 -- Returns {'CREATED' | 'UPDATED', config field/value list} or {'DRAW_FIXED', reason}.
 --
 -- The seed (`salt`) orders the pre-queue of a shuffle_at_open event and is revealed once
@@ -14,6 +16,9 @@
 --   * turning shuffle on draws a fresh seed, so a seed revealed at an earlier opening never
 --     orders a new pre-queue.
 -- @include clock
+-- @include audit
+
+local FIRST_PAIR = 4
 
 local created = redis.call('EXISTS', KEYS[1]) == 0
 local now = now_ms()
@@ -22,7 +27,7 @@ if created then
   redis.call('HSET', KEYS[1], 'salt', ARGV[1], 'created_at', now, 'tickets', '1')
 else
   local new_shuffle, new_opens
-  for i = 2, #ARGV, 2 do
+  for i = FIRST_PAIR, #ARGV, 2 do
     if ARGV[i] == 'shuffle' then new_shuffle = ARGV[i + 1]
     elseif ARGV[i] == 'opens_at' then new_opens = ARGV[i + 1] end
   end
@@ -41,9 +46,19 @@ else
     end
   end
 end
-for i = 2, #ARGV, 2 do
+local changes = {}
+for i = FIRST_PAIR, #ARGV, 2 do
+  local old = redis.call('HGET', KEYS[1], ARGV[i]) or ''
+  if old ~= ARGV[i + 1] then changes[ARGV[i]] = {old, ARGV[i + 1]} end
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
 redis.call('HSET', KEYS[1], 'updated_at', now)
+if created then
+  -- A new event of an id that was removed: its log goes on (the removal is its last entry).
+  redis.call('PERSIST', KEYS[3])
+  audit_append(KEYS[3], tonumber(ARGV[3]), now, ARGV[2], 'create', changes)
+elseif next(changes) ~= nil then
+  audit_append(KEYS[3], tonumber(ARGV[3]), now, ARGV[2], 'update', changes)
+end
 return {created and 'CREATED' or 'UPDATED', redis.call('HGETALL', KEYS[1])}
