@@ -118,6 +118,10 @@ describe('operator dashboard (browser)', () => {
     await page.getByRole('heading', { name: `Event ${eventId}` }).waitFor();
     await expect(page.getByLabel('Admin API key').isVisible()).resolves.toBe(false);
     await waitForText(page, '#n-active', (text) => text === '1');
+    // Nobody admitted so far was told a wait (the first joined an empty, free event).
+    await waitForText(page, '#estimate-accuracy', (text) =>
+      text.startsWith('Estimated waits: not measured yet'),
+    );
     await eventually(
       () => points(page, 'queue'),
       (n) => n >= 2,

@@ -101,6 +101,7 @@ export class DashboardController {
         ${number('joined', 'Joined')}${number('admitted', 'Admitted')}${number('completed', 'Completed')}
         ${number('failed', 'Failed')}${number('expired', 'Expired')}${number('left', 'Left')}${number('abandoned', 'Abandoned')}
       </dl>
+      <p class="hint" id="estimate-accuracy">Estimated waits: not measured yet.</p>
       <p class="hint">Updated <span id="updated-at">–</span></p>
     </section>
     <section class="card" aria-labelledby="controls-heading">

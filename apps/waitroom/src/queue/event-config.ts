@@ -75,6 +75,30 @@ export function totalsFromHash(hash: Record<string, string>): Record<`${EventTot
   return totals;
 }
 
+/**
+ * How far off the waits people were told at join were, counted at their admission by
+ * admission-tick-9.lua: how many were off by at most 10%, 25%, 50% and 100% of the wait they had
+ * (each band's count alone), and by more.
+ */
+export interface EstimateErrors {
+  within10: number;
+  within25: number;
+  within50: number;
+  within100: number;
+  beyond100: number;
+}
+
+export function estimateErrorsFromHash(hash: Record<string, string>): EstimateErrors {
+  const count = (field: string) => Number(hash[field] ?? 0);
+  return {
+    within10: count('eta_10'),
+    within25: count('eta_25'),
+    within50: count('eta_50'),
+    within100: count('eta_100'),
+    beyond100: count('eta_more'),
+  };
+}
+
 /** Field names of the config hash (short: they repeat in every event's hash). */
 export function configToHashFields(
   config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,

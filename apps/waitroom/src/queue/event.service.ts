@@ -8,7 +8,7 @@ import { auditEntryView, type AuditEntryView } from './audit';
 import { settingsFromRequest, type EventSettingsRequest } from './event-config';
 import { eventNotFound, QueueError } from './queue-errors';
 import { QueueRepository } from './queue.repository';
-import { drawView, eventConfigView, eventStatsView, type DrawView } from './views';
+import { drawView, eventConfigView, eventDetailsView, eventStatsView, type DrawView } from './views';
 
 /**
  * An event (a sale) as operators and pages see it: its settings, its figures and its pre-queue
@@ -123,19 +123,14 @@ export class EventService {
   async eventDetails(eventId: string) {
     const event = await this.repository.getEvent(eventId);
     if (!event) throw eventNotFound(eventId);
-    return { ...eventConfigView(event.config), stats: eventStatsView(event.config, event.counters) };
+    return eventDetailsView(event);
   }
 
   async listEvents() {
     const ids = await this.registry.ids();
     const events = await Promise.all(ids.map((id) => this.repository.getEvent(id)));
     return {
-      events: events
-        .filter((event) => event !== null)
-        .map((event) => ({
-          ...eventConfigView(event.config),
-          stats: eventStatsView(event.config, event.counters),
-        })),
+      events: events.filter((event) => event !== null).map((event) => eventDetailsView(event)),
     };
   }
 }

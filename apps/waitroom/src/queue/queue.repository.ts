@@ -7,6 +7,8 @@ import {
   configFromHash,
   configToHashFields,
   totalsFromHash,
+  estimateErrorsFromHash,
+  type EstimateErrors,
   type EventConfig,
   type EventCounters,
 } from './event-config';
@@ -187,7 +189,9 @@ export class QueueRepository {
     return this.redis.run(drawScript, { keys: this.redis.keys.forEvent(eventId) });
   }
 
-  async getEvent(eventId: string): Promise<{ config: EventConfig; counters: EventCounters } | null> {
+  async getEvent(
+    eventId: string,
+  ): Promise<{ config: EventConfig; counters: EventCounters; estimateErrors: EstimateErrors } | null> {
     const snapshot = await this.redis.run(eventStatsScript, { keys: this.redis.keys.forEvent(eventId) });
     if (!snapshot) return null;
     return {
@@ -198,6 +202,7 @@ export class QueueRepository {
         ...totalsFromHash(snapshot.statsHash),
         admissionRatePerSecond: snapshot.admissionRatePerSecond,
       },
+      estimateErrors: estimateErrorsFromHash(snapshot.statsHash),
     };
   }
 

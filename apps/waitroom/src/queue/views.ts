@@ -1,6 +1,6 @@
-import type { EventConfigBody, EventStatsBody, SessionBody } from '@waitroom/contracts';
+import type { EstimateAccuracyBody, EventConfigBody, EventStatsBody, SessionBody } from '@waitroom/contracts';
 import { isoTimeOrNull } from '../common/iso-time';
-import type { EventConfig, EventCounters } from './event-config';
+import type { EstimateErrors, EventConfig, EventCounters } from './event-config';
 import { DRAW_ALGORITHM, seedCommitment } from './queue-order';
 import { estimatedWaitSeconds } from './estimated-wait';
 import type { SessionRecord } from './session';
@@ -132,6 +132,34 @@ export function eventStatsView(config: EventConfig, counters: EventCounters): Ev
       counters.admissionRatePerSecond === null
         ? null
         : Math.round(counters.admissionRatePerSecond * 60 * 10) / 10,
+  };
+}
+
+/** GET /admin/events/:id (and each event of the list): the settings, the figures, the estimates' accuracy. */
+export function eventDetailsView(event: {
+  config: EventConfig;
+  counters: EventCounters;
+  estimateErrors: EstimateErrors;
+}) {
+  return {
+    ...eventConfigView(event.config),
+    stats: eventStatsView(event.config, event.counters),
+    estimate_accuracy: estimateAccuracyView(event.estimateErrors),
+  };
+}
+
+/** The admin details' estimate_accuracy: the bands of estimateErrorsFromHash, cumulative. */
+export function estimateAccuracyView(errors: EstimateErrors): EstimateAccuracyBody {
+  const within10 = errors.within10;
+  const within25 = within10 + errors.within25;
+  const within50 = within25 + errors.within50;
+  const within100 = within50 + errors.within100;
+  return {
+    admitted_with_estimate: within100 + errors.beyond100,
+    within_10_percent: within10,
+    within_25_percent: within25,
+    within_50_percent: within50,
+    within_100_percent: within100,
   };
 }
 

@@ -204,6 +204,9 @@ export class EventView {
       if (cell.textContent !== text) cell.textContent = text;
     }
     byId('n-state').className = `state state-${s.state}`;
+    const accuracy = byId('estimate-accuracy');
+    const accuracyText = estimateAccuracyText(details.estimate_accuracy, this.numbers);
+    if (accuracy.textContent !== accuracyText) accuracy.textContent = accuracyText;
     byId('updated-at').textContent = this.time.format(new Date());
     // The button of the current state is disabled: it would change nothing.
     for (const button of this.stateButtons)
@@ -295,4 +298,22 @@ export class EventView {
       for (const control of controls) control.removeAttribute('aria-disabled');
     }
   }
+}
+
+/**
+ * How far off the waits told at join were, for the people admitted so far who were told one: the
+ * share within 25% of the wait they had (the issue's yardstick for the median person) and 50%.
+ */
+export function estimateAccuracyText(
+  accuracy: EventDetails['estimate_accuracy'],
+  numbers: Intl.NumberFormat,
+): string {
+  const told = accuracy.admitted_with_estimate;
+  if (told === 0)
+    return 'Estimated waits: not measured yet (nobody admitted so far was told a wait at join).';
+  const share = (count: number) => `${Math.round((count / told) * 100)}%`;
+  return (
+    `Estimated waits told at join: ${share(accuracy.within_25_percent)} within 25% of the actual wait, ` +
+    `${share(accuracy.within_50_percent)} within 50% (${numbers.format(told)} admitted).`
+  );
 }

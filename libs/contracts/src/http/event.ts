@@ -59,9 +59,22 @@ export interface EventConfigBody {
   updated_at: string | null;
 }
 
+/**
+ * How far off the waits told at join were, for the people admitted so far who were told one:
+ * how many were within 10, 25, 50 and 100% of the wait they had (cumulative), and in all.
+ */
+export interface EstimateAccuracyBody {
+  admitted_with_estimate: number;
+  within_10_percent: number;
+  within_25_percent: number;
+  within_50_percent: number;
+  within_100_percent: number;
+}
+
 /** GET /admin/events/:id: the settings and the figures. */
 export interface EventDetailsBody extends EventConfigBody {
   stats: EventStatsBody;
+  estimate_accuracy: EstimateAccuracyBody;
 }
 
 /** GET /admin/events. */

@@ -118,6 +118,23 @@ if rate_per_minute then
 end
 if allowance < 0 then allowance = 0 end
 
+-- How far off the wait each admitted person was told at join was (join-12.lua's `ew`), as a
+-- share of the wait they had: counted in the stats hash per band (`eta_10`: within 10%, `eta_25`,
+-- `eta_50`, `eta_100`, `eta_more`), for the dashboard. People told no wait are not counted.
+local estimate_errors = {}
+local function count_estimate_error(joined)
+  local joined_at, told = tonumber(joined[1] or ''), tonumber(joined[2] or '')
+  if not joined_at or not told then return end
+  local waited = math.max(1, (now - joined_at) / 1000)
+  local error_share = math.abs(told - waited) / waited
+  local band = 'eta_more'
+  if error_share <= 0.1 then band = 'eta_10'
+  elseif error_share <= 0.25 then band = 'eta_25'
+  elseif error_share <= 0.5 then band = 'eta_50'
+  elseif error_share <= 1 then band = 'eta_100' end
+  estimate_errors[band] = (estimate_errors[band] or 0) + 1
+end
+
 local admitted = 0
 if allowance > 0 then
   local deadline = now + tonumber(cfg[4]) * 1000
@@ -125,6 +142,7 @@ if allowance > 0 then
   for i = 1, #popped, 2 do
     local member = popped[i]
     local session_key = ARGV[1] .. member
+    count_estimate_error(redis.call('HMGET', session_key, 'jat', 'ew'))
     redis.call('HSET', session_key, 'st', 'ready', 'aat', now, 'eat', deadline)
     redis.call('ZADD', KEYS[3], deadline, member)
     redis.call('ZREM', KEYS[4], member)
@@ -133,6 +151,7 @@ if allowance > 0 then
     admitted = admitted + 1
   end
   redis.call('HINCRBY', KEYS[5], 'admitted_total', admitted)
+  for field, count in pairs(estimate_errors) do redis.call('HINCRBY', KEYS[5], field, count) end
   fold_flow_behind_head(KEYS[8], KEYS[2])
 end
 if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_ms', now) end

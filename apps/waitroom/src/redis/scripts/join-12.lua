@@ -134,6 +134,14 @@ else
 end
 -- Events created before session tickets lack the band totals the baseline needs: no ticket.
 local session = {'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now}
+-- The wait this join is told (estimated-wait.ts: the place over the admission-rate estimate,
+-- while the event moves), kept so the admission can say how far off it was (admission-tick-9.lua).
+local rate_estimate = redis.call('HGET', KEYS[9], 'ewma') or ''
+local moving = state == 'open' and not (opens_at and now < opens_at)
+if moving and not deadline and (tonumber(rate_estimate) or 0) > 0 then
+  session[#session + 1] = 'ew'
+  session[#session + 1] = math.ceil(position / tonumber(rate_estimate))
+end
 local baseline = ''
 if cfg[7] then
   baseline = position .. '.' .. (redis.call('HGET', KEYS[5], 'admitted_total') or '0') .. '.' ..
@@ -164,4 +172,4 @@ end
 if deadline then return describe('CREATED', member) end
 -- Queued: what describe() would read back, from what this join just wrote.
 return {'CREATED', member, user_id, priority, 'queued', now, '', '', position, queue_length,
-        redis.call('HGET', KEYS[9], 'ewma') or '', state, cfg[2] or '', baseline}
+        rate_estimate, state, cfg[2] or '', baseline}

@@ -218,10 +218,34 @@ export class EventStatsResponseDto {
   observed_admissions_per_minute!: number | null;
 }
 
+/** How far off the waits told at join were, for those admitted so far who were told one. */
+export class EstimateAccuracyResponseDto {
+  @ApiProperty({
+    example: 120,
+    description: 'people admitted who were told an estimated wait when they joined',
+  })
+  admitted_with_estimate!: number;
+
+  @ApiProperty({ example: 40, description: 'of them, told a wait within 10% of the one they had' })
+  within_10_percent!: number;
+
+  @ApiProperty({ example: 96, description: 'within 25% (those within 10% included)' })
+  within_25_percent!: number;
+
+  @ApiProperty({ example: 114, description: 'within 50%' })
+  within_50_percent!: number;
+
+  @ApiProperty({ example: 119, description: 'within 100%' })
+  within_100_percent!: number;
+}
+
 /** GET /admin/events/:event_id and each item of GET /admin/events: the configuration with its stats. */
 export class EventDetailsResponseDto extends EventConfigResponseDto {
   @ApiProperty({ type: EventStatsResponseDto })
   stats!: EventStatsResponseDto;
+
+  @ApiProperty({ type: EstimateAccuracyResponseDto })
+  estimate_accuracy!: EstimateAccuracyResponseDto;
 }
 
 /** GET /admin/events. */
