@@ -33,7 +33,7 @@ export interface AuditBody {
 }
 
 /** Fields of GET /admin/events/:id that are not part of the config a PUT takes. */
-const NOT_CONFIG = new Set(['event_id', 'created_at', 'updated_at', 'stats']);
+const NOT_CONFIG = new Set(['event_id', 'created_at', 'updated_at', 'stats', 'estimate_accuracy']);
 
 /**
  * The PUT body that keeps an event's config as it is: PUT is a full replacement (a field left out
