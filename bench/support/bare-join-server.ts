@@ -111,6 +111,8 @@ async function minimalJoinOf(eventId: string, userId: string, response: ServerRe
     admitted_at: null,
     expires_at: null,
     admission_token: null,
+    left_reason: null,
+    event_message: null,
   });
 }
 
