@@ -436,7 +436,7 @@ function markdown(suite: Record<string, any>): string {
     '',
     '![Each figure against its target](docs/bench-suite.svg)',
     '',
-    '## Targets (issue 12)',
+    '## Targets',
     '',
   );
   table(
