@@ -239,16 +239,21 @@ export class RedisClusterProcesses {
  */
 export class RedisSentinelProcesses {
   readonly masterName = 'drill';
-  /** The two data nodes; which one is the master changes with each failover. */
-  readonly nodes: [RedisProcess, RedisProcess];
+  /** The data nodes (the first master, then its replicas); which one is the master changes with each failover. */
+  readonly nodes: RedisProcess[];
   readonly sentinelPorts: number[];
   private readonly sentinelDir = mkdtempSync(join(tmpdir(), 'waitroom-sentinel-'));
   private readonly sentinelPids: number[] = [];
 
-  constructor(basePort: number, options: RedisProcessOptions = {}) {
+  /** `replicas` replicas of the first master, on the ports after `basePort`. */
+  constructor(basePort: number, options: RedisProcessOptions & { replicas?: number } = {}) {
+    const replicas = options.replicas ?? 1;
     this.nodes = [
       new RedisProcess(basePort, [], options),
-      new RedisProcess(basePort + 1, ['--replicaof', '127.0.0.1', String(basePort)], options),
+      ...Array.from(
+        { length: replicas },
+        (_, i) => new RedisProcess(basePort + 1 + i, ['--replicaof', '127.0.0.1', String(basePort)], options),
+      ),
     ];
     this.sentinelPorts = [20000, 20001, 20002].map((offset) => basePort + offset);
   }
@@ -260,7 +265,7 @@ export class RedisSentinelProcesses {
 
   async start(): Promise<void> {
     for (const node of this.nodes) await node.start();
-    await this.waitForReplicaLink(this.nodes[1]);
+    for (const replica of this.nodes.slice(1)) await this.waitForReplicaLink(replica);
     for (const port of this.sentinelPorts) {
       const file = join(this.sentinelDir, `sentinel-${port}.conf`);
       writeFileSync(
@@ -293,7 +298,7 @@ export class RedisSentinelProcesses {
           },
         ).split('\n');
         const field = (name: string) => Number(fields[fields.indexOf(name) + 1]);
-        if (field('num-slaves') >= 1 && field('num-other-sentinels') >= 2) break;
+        if (field('num-slaves') >= this.nodes.length - 1 && field('num-other-sentinels') >= 2) break;
         if (Date.now() > deadline) throw new Error(`sentinel ${port} did not see the replica and its peers`);
         await new Promise((r) => setTimeout(r, 200));
       }
