@@ -66,19 +66,34 @@ function undeclaredFields(value: unknown, metatype: ArgumentMetadata['metatype']
   return Object.keys(value).filter((key) => !declared.has(key));
 }
 
-/** An instant in the one ISO-8601 rule of common/iso-instant.ts (offset or Z required). */
-export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
+/**
+ * A property decorator from one rule: `validate` says whether a value passes, `reason` how the
+ * message goes on after the property's name. Each rule below is one of these.
+ */
+function rule(
+  name: string,
+  validate: (value: unknown) => boolean,
+  reason: (value: unknown) => string,
+  options?: ValidationOptions,
+): PropertyDecorator {
   return ValidateBy(
     {
-      name: 'isIsoInstant',
+      name,
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && parseIsoInstant(value) !== undefined,
-        defaultMessage: buildMessage(
-          (each) => `${each}$property must be ${ISO_INSTANT_DESCRIPTION}`,
-          options,
-        ),
+        validate,
+        defaultMessage: buildMessage((each, args) => `${each}$property ${reason(args?.value)}`, options),
       },
     },
+    options,
+  );
+}
+
+/** An instant in the one ISO-8601 rule of common/iso-instant.ts (offset or Z required). */
+export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
+  return rule(
+    'isIsoInstant',
+    (value) => typeof value === 'string' && parseIsoInstant(value) !== undefined,
+    () => `must be ${ISO_INSTANT_DESCRIPTION}`,
     options,
   );
 }
@@ -93,17 +108,10 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
  * control characters would only garble what a screen reader or a log shows.
  */
 export function IsPlainText(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isPlainText',
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && !CONTROL_CHARACTERS.test(value),
-        defaultMessage: buildMessage(
-          (each) => `${each}$property must be plain text (no control characters but line breaks and tabs)`,
-          options,
-        ),
-      },
-    },
+  return rule(
+    'isPlainText',
+    (value) => typeof value === 'string' && !CONTROL_CHARACTERS.test(value),
+    () => 'must be plain text (no control characters but line breaks and tabs)',
     options,
   );
 }
@@ -121,34 +129,37 @@ export function describeSchemaErrors(
   });
 }
 
-/** Hosts for which a plain-http checkout_url is allowed (a developer's own machine). */
+/** Hosts for which a plain-http URL is allowed (a developer's own machine). */
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** True for an absolute https URL, or an http one on localhost (shared CONTRACT.md, checkout_url). */
-function isCheckoutUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
+/** `value` as an absolute URL without user-info, or null. */
+function parseUrl(value: unknown): URL | null {
+  if (typeof value !== 'string') return null;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return false;
+    return null;
   }
-  if (url.username || url.password) return false;
+  return url.username || url.password ? null : url;
+}
+
+/** https, or http on localhost. */
+function isSecureOrLocal(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
 }
 
+/** True for an absolute https URL, or an http one on localhost (shared CONTRACT.md, checkout_url). */
+function isCheckoutUrl(value: unknown): boolean {
+  const url = parseUrl(value);
+  return url !== null && isSecureOrLocal(url);
+}
+
 export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isCheckoutUrl',
-      validator: {
-        validate: (value) => isCheckoutUrl(value),
-        defaultMessage: buildMessage(
-          (each) => `${each}$property must be an absolute https:// URL (http:// only for localhost)`,
-          options,
-        ),
-      },
-    },
+  return rule(
+    'isCheckoutUrl',
+    isCheckoutUrl,
+    () => 'must be an absolute https:// URL (http:// only for localhost)',
     options,
   );
 }
@@ -160,30 +171,16 @@ export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
  */
 export function isGateOrigin(value: unknown): boolean {
   if (typeof value !== 'string' || value.length > 255) return false;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.origin !== value) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+  const url = parseUrl(value);
+  return url !== null && url.origin === value && isSecureOrLocal(url);
 }
 
 export function IsGateOrigin(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isGateOrigin',
-      validator: {
-        validate: (value) => isGateOrigin(value),
-        defaultMessage: buildMessage(
-          (each) =>
-            `${each}$property must hold origins only: https://host[:port] (http:// only for localhost), ` +
-            'without a path or a trailing slash',
-          options,
-        ),
-      },
-    },
+  return rule(
+    'isGateOrigin',
+    isGateOrigin,
+    () =>
+      'must hold origins only: https://host[:port] (http:// only for localhost), without a path or a trailing slash',
     options,
   );
 }
@@ -222,17 +219,10 @@ export function publicIdentityJwkProblem(value: unknown): string | null {
 }
 
 export function IsPublicIdentityJwk(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isPublicIdentityJwk',
-      validator: {
-        validate: (value) => publicIdentityJwkProblem(value) === null,
-        defaultMessage: buildMessage(
-          (each, args) => `${each}$property ${publicIdentityJwkProblem(args?.value) ?? 'is invalid'}`,
-          options,
-        ),
-      },
-    },
+  return rule(
+    'isPublicIdentityJwk',
+    (value) => publicIdentityJwkProblem(value) === null,
+    (value) => publicIdentityJwkProblem(value) ?? 'is invalid',
     options,
   );
 }
@@ -242,28 +232,15 @@ export function IsPublicIdentityJwk(options?: ValidationOptions): PropertyDecora
  * its CSP allows exactly its origin for images, so plain http (mixed content) is refused.
  */
 function isHttpsUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  return url.protocol === 'https:' && url.hostname !== '' && !url.username && !url.password;
+  const url = parseUrl(value);
+  return url !== null && url.protocol === 'https:' && url.hostname !== '';
 }
 
 export function IsHttpsUrl(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isHttpsUrl',
-      validator: {
-        validate: (value) => isHttpsUrl(value),
-        defaultMessage: buildMessage(
-          (each) => `${each}$property must be an absolute https:// URL without credentials`,
-          options,
-        ),
-      },
-    },
+  return rule(
+    'isHttpsUrl',
+    isHttpsUrl,
+    () => 'must be an absolute https:// URL without credentials',
     options,
   );
 }
