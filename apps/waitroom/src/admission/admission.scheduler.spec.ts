@@ -103,6 +103,14 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     expect(step).toHaveBeenCalledTimes(3);
   });
 
+  it("does not step again for the note of its own step (that work is the relay's)", async () => {
+    noteWork.mockImplementation((eventId: string) => listeners.forEach((listener) => listener(eventId)));
+    step.mockResolvedValue({ ...quietStep(1500), moving: true, admitted: 1 });
+    await scheduler.tick();
+    await scheduler.tick();
+    expect(step).toHaveBeenCalledTimes(1);
+  });
+
   it('tells the relay when a step moved someone (its outbox has new entries)', async () => {
     step.mockResolvedValue({ ...quietStep(0), moving: true, admitted: 2 });
     await scheduler.tick();

@@ -131,8 +131,14 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     this.totals.abandoned += result.abandoned;
     const wakeInMs = Math.min(result.wakeInMs ?? QUIET_EVENT_STEP_MAX_MS, QUIET_EVENT_STEP_MAX_MS);
     this.dueAt.set(eventId, Date.now() + wakeInMs);
-    // What the step moved went to the event's outbox: the relay publishes it now.
-    if (result.admitted + result.expired + result.abandoned > 0) this.activeEvents.noteWork(eventId);
+    // What the step moved went to the event's outbox: the relay publishes it now. The note reaches
+    // this scheduler too, which must not take its own step for new work (a join during the step
+    // already woke it, and stays so).
+    if (result.admitted + result.expired + result.abandoned > 0) {
+      const wokenDuringStep = this.woken.has(eventId);
+      this.activeEvents.noteWork(eventId);
+      if (!wokenDuringStep) this.woken.delete(eventId);
+    }
     if (isIdle(result)) await this.activeEvents.retire(eventId);
   }
 

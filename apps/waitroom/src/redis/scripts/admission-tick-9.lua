@@ -122,8 +122,8 @@ if allowance < 0 then allowance = 0 end
 -- share of the wait they had: counted in the stats hash per band (`eta_10`: within 10%, `eta_25`,
 -- `eta_50`, `eta_100`, `eta_more`), for the dashboard. People told no wait are not counted.
 local estimate_errors = {}
-local function count_estimate_error(joined)
-  local joined_at, told = tonumber(joined[1] or ''), tonumber(joined[2] or '')
+local function count_estimate_error(joined_at, told)
+  joined_at, told = tonumber(joined_at or ''), tonumber(told or '')
   if not joined_at or not told then return end
   local waited = math.max(1, (now - joined_at) / 1000)
   local error_share = math.abs(told - waited) / waited
@@ -142,11 +142,12 @@ if allowance > 0 then
   for i = 1, #popped, 2 do
     local member = popped[i]
     local session_key = ARGV[1] .. member
-    count_estimate_error(redis.call('HMGET', session_key, 'jat', 'ew'))
+    -- What QUEUE_READY names the session by, and the wait it was told at join: one read.
+    local session = session_naming(session_key, 'ew')
+    count_estimate_error(session[3], session[5])
     redis.call('HSET', session_key, 'st', 'ready', 'aat', now, 'eat', deadline)
     redis.call('ZADD', KEYS[3], deadline, member)
     redis.call('ZREM', KEYS[4], member)
-    local session = session_naming(session_key)
     outbox_append(KEYS[7], 'ready', next_message_id(), now, member, session, deadline)
     admitted = admitted + 1
   end

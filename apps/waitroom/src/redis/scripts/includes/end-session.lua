@@ -1,7 +1,7 @@
 -- What names a session in messages: {uid, prio, jat, b}, from which the relay rebuilds the id
--- the person holds (outbox_append_session).
-local function session_naming(session_key)
-  return redis.call('HMGET', session_key, 'uid', 'prio', 'jat', 'b')
+-- the person holds (outbox_append_session); the fields `...` follow, read in the same call.
+local function session_naming(session_key, ...)
+  return redis.call('HMGET', session_key, 'uid', 'prio', 'jat', 'b', ...)
 end
 
 -- Moves a live session to a terminal status and releases what it held.
