@@ -35,13 +35,7 @@ function sentinelSetup(basePort: number, replicas: number): FailoverSetup {
     env: { REDIS_SENTINELS: redis.sentinelsSetting, REDIS_SENTINEL_MASTER: redis.masterName },
     masterPortOf: async () => redis.masterPort(),
     node: (port) => redis.node(port),
-    async restartAsReplica(node, newMaster) {
-      await node.start();
-      const client = new Redis(node.port, '127.0.0.1');
-      await client.replicaof('127.0.0.1', newMaster);
-      client.disconnect();
-      await redis.waitForReplicaLink(node);
-    },
+    restartAsReplica: (node, newMaster) => redis.rejoinAsReplica(node, newMaster),
     cleanup: () => redis.cleanup(),
   };
 }

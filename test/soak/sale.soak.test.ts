@@ -158,18 +158,7 @@ describe('a whole sale while things fail at random (make soak)', () => {
       } else if (kind === 'redis-master-kill') {
         const oldMaster = redis.masterPort();
         await redis.node(oldMaster).kill();
-        const newMaster = await eventually(
-          async () => redis.masterPort(),
-          (port) => port !== oldMaster,
-          30_000,
-          100,
-        );
-        const restarted = redis.node(oldMaster);
-        await restarted.start();
-        const client = new Redis(restarted.port, '127.0.0.1');
-        await client.replicaof('127.0.0.1', newMaster);
-        client.disconnect();
-        await redis.waitForReplicaLink(restarted);
+        await redis.rejoinAsReplica(redis.node(oldMaster), await redis.newMasterAfter(oldMaster));
       } else {
         await killKafkaBroker();
         await sleep(2000);

@@ -322,6 +322,30 @@ export class RedisSentinelProcesses {
     return node;
   }
 
+  /** Resolves with the master's port once the Sentinels name another one than `oldMaster`. */
+  async newMasterAfter(oldMaster: number, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const port = this.masterPort();
+      if (port !== oldMaster) return port;
+      if (Date.now() > deadline)
+        throw new Error(`the Sentinels still name ${oldMaster} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Starts `node` (a dead one, empty) as a replica of the master on `masterPort`, synced. */
+  async rejoinAsReplica(node: RedisProcess, masterPort: number): Promise<void> {
+    await node.start();
+    const client = new Redis(node.port, '127.0.0.1');
+    try {
+      await client.replicaof('127.0.0.1', masterPort);
+    } finally {
+      client.disconnect();
+    }
+    await this.waitForReplicaLink(node);
+  }
+
   /** Waits until `replica` has finished its first sync with its master. */
   async waitForReplicaLink(replica: RedisProcess, timeoutMs = 20000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
