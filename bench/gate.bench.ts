@@ -12,7 +12,7 @@
  * Targets and rounds are interleaved so noise on the box hits all of them alike.
  *
  *   npm run bench:gate -- [--connections=50] [--duration=8] [--rounds=2] [--joins=6000]
- *                         [--build=auto|always|never]
+ *                         [--build=auto|always|never] [--cpu-prof=1]
  *
  * Writes bench-results/gate.json. Loopback only; everything it starts is stopped at the end.
  */
@@ -34,6 +34,7 @@ import {
   writeResult,
 } from './support/common';
 import { JOIN_PATH, runLoad, type LoadRun } from './support/load';
+import { serviceProfiler } from './support/cpuprofile-summary';
 import { commandsProcessed, openOwnRedisRun, startServiceOn } from './support/own-redis';
 
 const OPTIONS = benchOptions({ connections: 50, duration: 8, rounds: 2, joins: 6000 });
@@ -95,7 +96,8 @@ function figures(runs: { run: LoadRun; cpuMs: number | null; commands: number | 
 
 async function main(): Promise<void> {
   const { redis, url, facts } = await openOwnRedisRun('gate-bench', OPTIONS);
-  const service = await startServiceOn(url);
+  const profiler = serviceProfiler('gate-bench');
+  const service = await startServiceOn(url, profiler.nodeArgs);
   const servicePid = service.child.pid!;
 
   // ---- gate: one admitted session; its token is the pass every check carries.
@@ -251,7 +253,9 @@ async function main(): Promise<void> {
     ]),
   );
   console.log(`ratios: ${JSON.stringify(ratios)}`);
-  log(`wrote ${writeResult('gate', { facts, options: OPTIONS, gate, joins, ratios })}`);
+  await service.stop();
+  const serviceCpuProfile = profiler.report(log);
+  log(`wrote ${writeResult('gate', { facts, options: OPTIONS, gate, joins, ratios, serviceCpuProfile })}`);
 }
 
 runBenchmark(main);

@@ -97,8 +97,8 @@ export async function openOwnRedisRun(
 export const SERVICE_PREFIX = 'wr:';
 
 /** The built service on the Redis at `url`, its keys under SERVICE_PREFIX, errors only in its log. */
-export function startServiceOn(url: string): Promise<ServiceProcess> {
-  return startService(SERVICE_PREFIX, { REDIS_URL: url, LOG_LEVEL: 'error' });
+export function startServiceOn(url: string, nodeArgs: string[] = []): Promise<ServiceProcess> {
+  return startService(SERVICE_PREFIX, { REDIS_URL: url, LOG_LEVEL: 'error' }, nodeArgs);
 }
 
 /**

@@ -205,6 +205,26 @@ describe('AdmissionTokenVerifier remembering tokens that verified (rememberVerif
     expect(await sut.verify(token, expected)).toMatchObject({ ok: false, reason: 'expired' });
   });
 
+  it('answers verifiedBefore without waiting only for a remembered, unexpired token of the same event', async () => {
+    let nowMs = Date.now();
+    const sut = AdmissionTokenVerifier.local(
+      { keys: [key.jwk] },
+      { rememberVerified: 2, clockToleranceSeconds: 5, now: () => nowMs },
+    );
+    const token = await admissionToken(key, { expSeconds: 60, nowMs });
+    expect(sut.verifiedBefore(token, { eventId: 'ev-1' })).toBeNull();
+    expect((await sut.verify(token, { eventId: 'ev-1' })).ok).toBe(true);
+    expect(sut.verifiedBefore(token, { eventId: 'ev-1' })).toMatchObject({ eventId: 'ev-1' });
+    expect(sut.verifiedBefore(token, { eventId: 'ev-2' })).toBeNull();
+    expect(sut.verifiedBefore(`${token}x`, { eventId: 'ev-1' })).toBeNull();
+    nowMs += 66_000;
+    expect(sut.verifiedBefore(token, { eventId: 'ev-1' })).toBeNull();
+    // A verifier that remembers nothing never answers without verifying.
+    const forgetful = AdmissionTokenVerifier.local({ keys: [key.jwk] });
+    expect((await forgetful.verify(token, { eventId: 'ev-1' })).ok).toBe(true);
+    expect(forgetful.verifiedBefore(token, { eventId: 'ev-1' })).toBeNull();
+  });
+
   it('never remembers a refusal, and keeps at most the number asked for', async () => {
     const sut = AdmissionTokenVerifier.local({ keys: [key.jwk] }, { rememberVerified: 2 });
     const remembered = (sut as unknown as { verified: Map<string, unknown> }).verified;

@@ -74,8 +74,11 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 export class AdmissionTokenVerifier {
   private readonly clockTolerance: number;
-  /** Tokens that verified, by expected claims and token, oldest first (rememberVerified). */
-  private readonly verified = new Map<string, AdmissionClaims>();
+  /**
+   * Tokens that verified, oldest first (rememberVerified), with the expected claims they were
+   * verified against: keyed by the token alone, which a lookup hashes anyway.
+   */
+  private readonly verified = new Map<string, { expected: ExpectedClaims; claims: AdmissionClaims }>();
 
   constructor(
     private readonly keys: JWTVerifyGetKey,
@@ -101,21 +104,40 @@ export class AdmissionTokenVerifier {
 
   async verify(token: string, expected: ExpectedClaims): Promise<TokenVerdict> {
     const remember = this.options.rememberVerified ?? 0;
-    const cacheKey = remember > 0 ? `${String(expected.eventId)}\n${expected.sessionId ?? ''}\n${token}` : '';
     if (remember > 0) {
-      const claims = this.verified.get(cacheKey);
-      const nowMs = this.options.now ? this.options.now() : Date.now();
-      if (claims && claims.expiresAt.getTime() + this.clockTolerance * 1000 > nowMs)
-        return { ok: true, claims };
-      // Expired (verified again below, for its verdict) or not seen yet.
-      if (claims) this.verified.delete(cacheKey);
+      const claims = this.rememberedClaims(token, expected);
+      if (claims) return { ok: true, claims };
     }
     const verdict = await this.verifyNow(token, expected);
     if (verdict.ok && remember > 0) {
+      // A token verified again for other expectations replaces its entry (one per token).
+      this.verified.delete(token);
       if (this.verified.size >= remember) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(cacheKey, verdict.claims);
+      const { eventId, sessionId } = expected;
+      const copy = { eventId: typeof eventId === 'string' ? eventId : [...eventId], sessionId };
+      this.verified.set(token, { expected: copy, claims: verdict.claims });
     }
     return verdict;
+  }
+
+  /**
+   * The claims of a token that verified before against the same expectations and has not
+   * expired since, without waiting (rememberVerified); null when it would take a verification.
+   * For a caller answering synchronously what it can, and going to verify() with the rest.
+   */
+  verifiedBefore(token: string, expected: ExpectedClaims): AdmissionClaims | null {
+    if (!(this.options.rememberVerified ?? 0)) return null;
+    return this.rememberedClaims(token, expected);
+  }
+
+  private rememberedClaims(token: string, expected: ExpectedClaims): AdmissionClaims | null {
+    const entry = this.verified.get(token);
+    if (!entry || !sameExpectations(entry.expected, expected)) return null;
+    const nowMs = this.options.now ? this.options.now() : Date.now();
+    if (entry.claims.expiresAt.getTime() + this.clockTolerance * 1000 > nowMs) return entry.claims;
+    // Expired: verified again by verify(), for its verdict.
+    this.verified.delete(token);
+    return null;
   }
 
   private async verifyNow(token: string, expected: ExpectedClaims): Promise<TokenVerdict> {
@@ -157,6 +179,12 @@ export class AdmissionTokenVerifier {
       },
     };
   }
+}
+
+function sameExpectations(a: ExpectedClaims, b: ExpectedClaims): boolean {
+  if (a.sessionId !== b.sessionId) return false;
+  if (typeof a.eventId === 'string' || typeof b.eventId === 'string') return a.eventId === b.eventId;
+  return a.eventId.length === b.eventId.length && a.eventId.every((id, i) => id === b.eventId[i]);
 }
 
 function classify(error: unknown): RejectReason {

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_ANSWER_HEADERS, requestIdOf, sendJsonAnswer } from '../http/response-headers';
 import { GateService, type GateAnswer } from './gate.service';
-import { originalUrlOf } from './original-url';
 
 const GATE_PATH = '/api/v1/waitroom/gate/';
 /** The route template the HTTP metrics name these requests by, as for the framework's route. */
 export const GATE_ROUTE = '/api/v1/waitroom/gate/:event_id';
+/** The 204's headers, the request id last. */
+const PASS_HEADERS = [...API_ANSWER_HEADERS, 'cache-control', 'no-store', 'x-request-id', ''];
 /** The 401's body, the same as the controller's. */
 export const PASS_REQUIRED_BODY = JSON.stringify({
   status: 401,
@@ -36,11 +37,12 @@ export class GateFastLane {
     const eventId = url.slice(GATE_PATH.length);
     if (eventId.includes('/') || eventId.includes('?') || eventId.includes('%')) return false;
     const started = performance.now();
-    const answer = this.gate.answerNow(eventId, {
-      originalUrl: originalUrlOf(request.headers),
-      cookieHeader: request.headers.cookie,
-    });
+    const answer = this.gate.answerNow(eventId, request.headers);
     if (!answer) return false;
+    if (!(answer instanceof Promise)) {
+      this.send(request, response, answer, started);
+      return true;
+    }
     // The check never rejects (verification failures are verdicts); should writing fail, the connection goes.
     answer
       .then((decision) => this.send(request, response, decision, started))
@@ -57,14 +59,12 @@ export class GateFastLane {
     if (response.destroyed) return;
     const requestId = requestIdOf(request);
     if (answer.pass) {
-      response.writeHead(204, [
-        ...API_ANSWER_HEADERS,
-        'cache-control',
-        'no-store',
-        'x-request-id',
-        requestId,
-        ...(answer.setCookie ? ['set-cookie', answer.setCookie] : []),
-      ]);
+      // writeHead reads the list before it returns: one list serves every answer.
+      PASS_HEADERS[PASS_HEADERS.length - 1] = requestId;
+      response.writeHead(
+        204,
+        answer.setCookie ? [...PASS_HEADERS, 'set-cookie', answer.setCookie] : PASS_HEADERS,
+      );
       response.end();
     } else {
       sendJsonAnswer(response, 401, PASS_REQUIRED_BODY, requestId, [

@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { AdmissionTokenVerifier, WaitroomGate, type AdmissionClaims } from '@waitroom/gate';
+import {
+  AdmissionTokenVerifier,
+  cookieValues,
+  PASS_COOKIE,
+  TOKEN_PARAMETER,
+  WaitroomGate,
+  type AdmissionClaims,
+} from '@waitroom/gate';
 import { Environment } from '../config/environment';
 import { EventSnapshots, type EventSnapshot } from '../live/event-snapshots';
-import { EVENT_ID_PATTERN, parseSessionId } from '../queue/session-id';
+import { EVENT_ID_PATTERN, parseSessionId, type SessionRef } from '../queue/session-id';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
+import { originalUrlOf, single, type ForwardedHeaders } from './original-url';
 
 /**
  * How far past its `exp` this service's own gate still honours a token: its tokens' `exp` comes
@@ -62,11 +70,36 @@ export class GateService {
   /**
    * The answer from the snapshot this instance holds, when it is fresh enough to answer without
    * reading (the fast lane, gate-fast-lane.ts); null otherwise: then check() (which may read).
+   * A pass cookie verified before, with no token in the original URL, is answered at once:
+   * that is every request of a person's visit but the first.
    */
-  answerNow(eventId: string, request: GateCheck): Promise<GateAnswer> | null {
+  answerNow(eventId: string, headers: ForwardedHeaders): GateAnswer | Promise<GateAnswer> | null {
     if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId)) return null;
     const snapshot = this.snapshots.forGateNow(eventId);
-    return snapshot && this.decide(eventId, snapshot, request);
+    if (!snapshot) return null;
+    const cookieHeader = single(headers.cookie);
+    if (this.remembersPass(eventId, snapshot, cookieHeader, headers)) return REMEMBERED_PASS;
+    return this.decide(eventId, snapshot, { originalUrl: originalUrlOf(headers), cookieHeader });
+  }
+
+  /**
+   * Whether a pass cookie of the request verified before and still holds, when the original URL
+   * brings no token: the full check would pass on it too (it passes on any valid candidate and
+   * sets a cookie only for the URL's token), so its answer is the same 204 without a Set-Cookie.
+   */
+  private remembersPass(
+    eventId: string,
+    snapshot: EventSnapshot,
+    cookieHeader: string | undefined,
+    headers: ForwardedHeaders,
+  ): boolean {
+    if (!cookieHeader || mayCarryToken(headers)) return false;
+    const verifier = this.tokenVerifier();
+    for (const token of cookieValues(cookieHeader, PASS_COOKIE)) {
+      const claims = verifier.verifiedBefore(token, { eventId });
+      if (claims && !isRevoked(claims, eventId, snapshot)) return true;
+    }
+    return false;
   }
 
   private async decide(eventId: string, snapshot: EventSnapshot, request: GateCheck): Promise<GateAnswer> {
@@ -100,6 +133,22 @@ export class GateService {
   }
 }
 
+const REMEMBERED_PASS: GateAnswer = { pass: true, setCookie: null };
+
+/**
+ * Whether the headers that name the original URL might hold a waitroom_token (in any spelling a
+ * URL parser would decode to it): then only the full check knows which token passes.
+ */
+function mayCarryToken(headers: ForwardedHeaders): boolean {
+  for (const name of ORIGINAL_URL_HEADERS) {
+    const value = single(headers[name]);
+    if (value !== undefined && (value.includes(TOKEN_PARAMETER) || value.includes('%'))) return true;
+  }
+  return false;
+}
+
+const ORIGINAL_URL_HEADERS = ['x-original-url', 'x-original-uri', 'x-forwarded-uri'] as const;
+
 /** The waiting page of the event, relative (the proxy serves it on the site's origin), with return_to. */
 export function waitingPageLocation(eventId: string, original: URL | null): string {
   const page = `/waitroom/${encodeURIComponent(eventId)}`;
@@ -111,10 +160,22 @@ export function waitingPageLocation(eventId: string, original: URL | null): stri
  * event, or it was issued before the event (of this id) was created: an earlier, removed one's.
  */
 export function isRevoked(claims: AdmissionClaims, eventId: string, snapshot: EventSnapshot): boolean {
-  const ref = parseSessionId(claims.sessionId);
+  const ref = sessionOf(claims);
   if (!ref || ref.eventId !== eventId) return true;
   if (snapshot.ended?.members.has(ref.member)) return true;
   const createdAtMs = snapshot.progress?.createdAtMs;
   // iat is in whole seconds, rounded down from the admission.
   return Boolean(createdAtMs && claims.issuedAt && claims.issuedAt.getTime() < createdAtMs - 1000);
+}
+
+/** Remembered claims come back as the same object: their session id is parsed once. */
+const parsedSessions = new WeakMap<AdmissionClaims, SessionRef | null>();
+
+function sessionOf(claims: AdmissionClaims): SessionRef | null {
+  let ref = parsedSessions.get(claims);
+  if (ref === undefined) {
+    ref = parseSessionId(claims.sessionId);
+    parsedSessions.set(claims, ref);
+  }
+  return ref;
 }

@@ -35,6 +35,7 @@ function absoluteHttpUrl(text: string): URL | null {
   return url;
 }
 
-function single(value: string | string[] | undefined): string | undefined {
+/** The first of a header's values. */
+export function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
