@@ -18,6 +18,7 @@
  */
 import { generateIdentityKeyPair, mintIdentityToken } from '@waitroom/gate';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   benchOptions,
   childServer,
@@ -204,6 +205,9 @@ async function main(): Promise<void> {
       },
     });
   };
+  // The service's main thread alone: the join path's own capacity once verification has cores
+  // of its own (IDENTITY_VERIFY_THREADS worker threads), which this 2-core box cannot give it.
+  const eventLoopMs = { with: 0, without: 0 };
   const joinRuns = {
     with: [] as Parameters<typeof figures>[0],
     without: [] as Parameters<typeof figures>[0],
@@ -212,20 +216,28 @@ async function main(): Promise<void> {
     await waitForQuiet(`identity round ${round + 1}`, 0.1);
     for (const kind of round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)) {
       const meter = new CpuMeter({ server: servicePid });
+      const eventLoopBefore = mainThreadCpuMs(servicePid);
       const run = await joinLoad(kind, round);
       const { cpuMs } = meter.stop();
       joinRuns[kind].push({ run, cpuMs: cpuMs.server, commands: null });
+      eventLoopMs[kind] += mainThreadCpuMs(servicePid) - eventLoopBefore;
       log(
         `round ${round + 1}/${OPTIONS.rounds} joins ${kind} identity: ${fmt(run.perSecond, 0)} joins/s ${JSON.stringify(run.statusCounts)}`,
       );
     }
   }
   const joins = { with: figures(joinRuns.with), without: figures(joinRuns.without) };
+  const eventLoopUsPerJoin = {
+    with: (eventLoopMs.with * 1000) / Math.max(1, joins.with.ok),
+    without: (eventLoopMs.without * 1000) / Math.max(1, joins.without.ok),
+  };
 
   const ratios = {
     gateOverStatic: ratio(gate.service.perSecond, gate.static.perSecond),
     gateRounds: gateRounds.map((rates) => ratio(rates.service, rates.static)),
     joinsWithIdentityOverWithout: ratio(joins.with.perSecond, joins.without.perSecond),
+    /** Joins/s of a join path bounded by its event loop (verification on spare cores): with ÷ without. */
+    eventLoopJoinsWithIdentityOverWithout: ratio(eventLoopUsPerJoin.without, eventLoopUsPerJoin.with),
   };
   printTable(
     `Gate check (a valid pass, X-Original-URL), ${OPTIONS.connections} connections, ${OPTIONS.duration} s per server in ${OPTIONS.rounds} rounds`,
@@ -242,20 +254,32 @@ async function main(): Promise<void> {
   );
   printTable(
     `Joins with and without join_identity_jwk (each with its own token), ${perRound * OPTIONS.rounds} per kind, ${OPTIONS.connections} connections`,
-    ['joins', 'joins/s', 'p50 ms', 'p99 ms', 'CPU µs/join', 'x without'],
+    ['joins', 'joins/s', 'p50 ms', 'p99 ms', 'CPU µs/join', 'main thread µs/join', 'x without', 'x without, main thread'],
     (['with', 'without'] as const).map((kind) => [
       `${kind} identity`,
       fmt(joins[kind].perSecond, 0),
       fmt(joins[kind].p50),
       fmt(joins[kind].p99),
       fmt(joins[kind].cpuUsPerRequest, 0),
+      fmt(eventLoopUsPerJoin[kind], 0),
       fmt(ratio(joins[kind].perSecond, joins.without.perSecond)),
+      fmt(ratio(eventLoopUsPerJoin.without, eventLoopUsPerJoin[kind])),
     ]),
   );
   console.log(`ratios: ${JSON.stringify(ratios)}`);
   await service.stop();
   const serviceCpuProfile = profiler.report(log);
-  log(`wrote ${writeResult('gate', { facts, options: OPTIONS, gate, joins, ratios, serviceCpuProfile })}`);
+  log(
+    `wrote ${writeResult('gate', { facts, options: OPTIONS, gate, joins, eventLoopUsPerJoin, ratios, serviceCpuProfile })}`,
+  );
+}
+
+/**
+ * CPU time of a process's main thread (its JavaScript event loop), in ms: Linux's per-thread
+ * schedstat (nanoseconds on a CPU), where the main thread's id is the process's.
+ */
+function mainThreadCpuMs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 }
 
 runBenchmark(main);
