@@ -76,9 +76,14 @@ export class AdmissionTokenVerifier {
   private readonly clockTolerance: number;
   /**
    * Tokens that verified, oldest first (rememberVerified), with the expected claims they were
-   * verified against: keyed by the token alone, which a lookup hashes anyway.
+   * verified against. Keyed by the token's last characters (its signature's: the key of a
+   * lookup is hashed, and hashing a whole token was a visible share of a gate check); the entry
+   * holds the whole token, which a lookup compares.
    */
-  private readonly verified = new Map<string, { expected: ExpectedClaims; claims: AdmissionClaims }>();
+  private readonly verified = new Map<
+    string,
+    { token: string; expected: ExpectedClaims; claims: AdmissionClaims }
+  >();
 
   constructor(
     private readonly keys: JWTVerifyGetKey,
@@ -111,11 +116,12 @@ export class AdmissionTokenVerifier {
     const verdict = await this.verifyNow(token, expected);
     if (verdict.ok && remember > 0) {
       // A token verified again for other expectations replaces its entry (one per token).
-      this.verified.delete(token);
+      const key = rememberedKey(token);
+      this.verified.delete(key);
       if (this.verified.size >= remember) this.verified.delete(this.verified.keys().next().value!);
       const { eventId, sessionId } = expected;
       const copy = { eventId: typeof eventId === 'string' ? eventId : [...eventId], sessionId };
-      this.verified.set(token, { expected: copy, claims: verdict.claims });
+      this.verified.set(key, { token, expected: copy, claims: verdict.claims });
     }
     return verdict;
   }
@@ -131,12 +137,13 @@ export class AdmissionTokenVerifier {
   }
 
   private rememberedClaims(token: string, expected: ExpectedClaims): AdmissionClaims | null {
-    const entry = this.verified.get(token);
-    if (!entry || !sameExpectations(entry.expected, expected)) return null;
+    const key = rememberedKey(token);
+    const entry = this.verified.get(key);
+    if (!entry || entry.token !== token || !sameExpectations(entry.expected, expected)) return null;
     const nowMs = this.options.now ? this.options.now() : Date.now();
     if (entry.claims.expiresAt.getTime() + this.clockTolerance * 1000 > nowMs) return entry.claims;
     // Expired: verified again by verify(), for its verdict.
-    this.verified.delete(token);
+    this.verified.delete(key);
     return null;
   }
 
@@ -179,6 +186,11 @@ export class AdmissionTokenVerifier {
       },
     };
   }
+}
+
+/** A signature's last 24 characters: 144 bits, unique among tokens that verified in practice. */
+function rememberedKey(token: string): string {
+  return token.length > 24 ? token.slice(-24) : token;
 }
 
 function sameExpectations(a: ExpectedClaims, b: ExpectedClaims): boolean {
