@@ -121,8 +121,8 @@ describe('coalesced Redis writes', () => {
       );
       const reads = (await readsByRedis()) - before - 1;
       expect(joins.every(({ created }) => created)).toBe(true);
-      expect(new Set(joins.map(({ view }) => view.session_id)).size).toBe(30);
-      expect(joins.map(({ view }) => view.position).sort((a, b) => Number(a) - Number(b))).toEqual(
+      expect(new Set(joins.map(({ session }) => session.sessionId)).size).toBe(30);
+      expect(joins.map(({ session }) => session.position).sort((a, b) => Number(a) - Number(b))).toEqual(
         Array.from({ length: 30 }, (_, i) => i + 1),
       );
       // The service's own background work (relay, admission, snapshots) may add a read or two.

@@ -128,7 +128,7 @@ export class JoinFastLane {
     let text: string;
     let retryAfterSeconds: number | undefined;
     try {
-      const { created, view } = await this.waitroom.join({
+      const { created, session } = await this.waitroom.join({
         userId: body.user_id,
         eventId: body.event_id,
         priority: body.priority ?? 0,
@@ -139,7 +139,7 @@ export class JoinFastLane {
         identityToken: body.identity_token,
       });
       status = created ? 201 : 200;
-      text = JSON.stringify(view);
+      text = this.waitroom.sessionJson(session);
     } catch (error) {
       const failure = errorResponse(error, requestId, this.logger);
       status = failure.body.status;

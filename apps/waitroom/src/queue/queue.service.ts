@@ -12,7 +12,7 @@ import type { JoinIdentity } from './queue.scripts';
 import type { SessionRecord } from './session';
 import { SessionChanges } from './session-changes';
 import { parseSessionId } from './session-id';
-import { sessionView, type SessionView } from './views';
+import { queuedSessionTemplate, renderQueuedSession, sessionView, type SessionView } from './views';
 
 /**
  * A person's way through the queue: join, leave, and checkout's verdict once admitted. HTTP
@@ -80,7 +80,7 @@ export class QueueService {
       case 'CREATED':
       case 'EXISTING':
         if (reply.code === 'CREATED') this.activeEvents.touchSoon(input.eventId);
-        return { created: reply.code === 'CREATED', view: this.view(reply.session) };
+        return { created: reply.code === 'CREATED', session: reply.session };
       case 'RATE_LIMITED':
         throw new QueueError(
           'RATE_LIMITED',
@@ -148,6 +148,16 @@ export class QueueService {
     // An expiry appends QUEUE_LEFT to the outbox: the relay must visit the event.
     this.activeEvents.touchSoon(ref.eventId);
     return 'applied';
+  }
+
+  /**
+   * The session body as JSON text: a queued one cut from its template (what the poll fast lane
+   * sends, byte for byte JSON.stringify of view(): views.spec.ts), the rest from view().
+   */
+  sessionJson(session: SessionRecord): string {
+    return session.status === 'queued'
+      ? renderQueuedSession(queuedSessionTemplate(session), session)
+      : JSON.stringify(this.view(session));
   }
 
   /** The contract's session body (with a fresh token while ready) for a record read elsewhere. */

@@ -82,7 +82,7 @@ export class WaitroomController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const { created, view } = await this.queue.join({
+    const { created, session } = await this.queue.join({
       userId: body.user_id,
       eventId: body.event_id,
       priority: body.priority ?? 0,
@@ -92,7 +92,7 @@ export class WaitroomController {
       identityToken: body.identity_token,
     });
     void reply.status(created ? 201 : 200);
-    return view;
+    return this.queue.view(session);
   }
 
   @Get('sessions/:session_id')
