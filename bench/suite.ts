@@ -13,6 +13,8 @@
  *   sale     bench/sale.bench.ts: a mixed realistic sale with the checkout simulator
  *   idle     bench/idle.bench.ts (short options): what idle, removed and quiet events (people
  *            waiting, nothing happening) cost one instance; QUEUE_JOINED latency at rest
+ *   gate     bench/gate.bench.ts: the gate check vs a static 204 with the same headers; joins
+ *            with an identity token vs joins without (the process and its main thread)
  *   replicated  bench/replicated.bench.ts: joins with REDIS_WAIT_REPLICAS=1 vs 0 on a master with
  *            a replica of its own
  *   ceiling  (here) Redis's own ceiling for the join and get-session scripts: pipelined EVALSHA
@@ -23,7 +25,7 @@
  * still run. Writes bench-results/suite.json, then regenerates BENCHMARKS.md (repo root),
  * docs/bench-suite.svg and docs/bench-suite.json.
  *
- *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,replicated,ceiling] [--render-only=1]
+ *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,gate,replicated,ceiling] [--render-only=1]
  *   (make bench runs it under `flock /tmp/waitroom-bench.lock` so no two benchmarks overlap)
  */
 import { spawn } from 'node:child_process';
@@ -54,7 +56,7 @@ import {
 import { startOwnRedis } from './support/own-redis';
 import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 
-const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,idle,replicated,ceiling').split(','));
+const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,idle,gate,replicated,ceiling').split(','));
 const RENDER_ONLY = option('render-only', '') !== '';
 const SUITE_JSON = join(RESULTS_DIR, 'suite.json');
 
@@ -104,6 +106,12 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
     name: 'idle',
     file: 'bench/idle.bench.ts',
     args: ['--events=200', '--window=10', '--quiet-events=200', '--quiet-people=20', '--probe-joins=200'],
+    timeoutS: 240,
+  },
+  {
+    name: 'gate',
+    file: 'bench/gate.bench.ts',
+    args: ['--duration=6', '--rounds=4', '--joins=4000', '--quiet-wait=20'],
     timeoutS: 240,
   },
   {
@@ -355,6 +363,24 @@ function targets(steps: Record<string, StepResult>): Target[] {
       direction: 'atMost',
       unit: '',
       source: 'idle',
+    },
+    {
+      id: 'gate-static',
+      label: 'gate check ÷ static 204',
+      value: num(r('gate')?.ratios?.gateOverStatic),
+      target: 0.8,
+      direction: 'atLeast',
+      unit: 'x',
+      source: 'gate',
+    },
+    {
+      id: 'identity-joins',
+      label: 'joins with an identity token ÷ without',
+      value: num(r('gate')?.ratios?.joinsWithIdentityOverWithout),
+      target: 0.9,
+      direction: 'atLeast',
+      unit: 'x',
+      source: 'gate',
     },
     {
       id: 'relay-raw',
@@ -670,6 +696,39 @@ function markdown(suite: Record<string, any>): string {
           `${fmt(idle.joinedLatency?.p50, 1)} / ${fmt(idle.joinedLatency?.p99, 1)} / ${fmt(idle.joinedLatency?.max, 1)}`,
         ],
       ],
+    );
+  }
+
+  const gate = section('The gate and identity-bound joins', 'gate');
+  if (gate) {
+    lines.push(
+      `The gate check (a valid pass cookie, X-Original-URL) at ${gate.options.connections} connections against a static ` +
+        "node:http 204 with the gate's own headers, in interleaved rounds; then joins to a paused event with " +
+        'join_identity_jwk (each with a token of its own) against joins to one without. "Main thread" is the ' +
+        "service's event loop alone (Linux schedstat): the join path's cost once verification has cores of its own.",
+      '',
+    );
+    table(
+      ['server', 'checks/s', 'p50 ms', 'p99 ms', 'CPU µs/check', '× static'],
+      (['service', 'static'] as const).map((key) => [
+        key === 'service' ? 'gate check' : 'static node:http 204, same headers',
+        fmt(gate.gate?.[key]?.perSecond, 0),
+        fmt(gate.gate?.[key]?.p50),
+        fmt(gate.gate?.[key]?.p99),
+        fmt(gate.gate?.[key]?.cpuUsPerRequest, 0),
+        fmt(gate.gate?.[key]?.perSecond / gate.gate?.static?.perSecond),
+      ]),
+    );
+    table(
+      ['joins', 'joins/s', 'CPU µs/join', 'main thread µs/join', '× without', '× without, main thread'],
+      (['with', 'without'] as const).map((kind) => [
+        `${kind} identity`,
+        fmt(gate.joins?.[kind]?.perSecond, 0),
+        fmt(gate.joins?.[kind]?.cpuUsPerRequest, 0),
+        fmt(gate.eventLoopUsPerJoin?.[kind], 0),
+        fmt(gate.joins?.[kind]?.perSecond / gate.joins?.without?.perSecond),
+        fmt(gate.eventLoopUsPerJoin?.without / gate.eventLoopUsPerJoin?.[kind]),
+      ]),
     );
   }
 
