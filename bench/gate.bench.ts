@@ -254,7 +254,16 @@ async function main(): Promise<void> {
   );
   printTable(
     `Joins with and without join_identity_jwk (each with its own token), ${perRound * OPTIONS.rounds} per kind, ${OPTIONS.connections} connections`,
-    ['joins', 'joins/s', 'p50 ms', 'p99 ms', 'CPU µs/join', 'main thread µs/join', 'x without', 'x without, main thread'],
+    [
+      'joins',
+      'joins/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU µs/join',
+      'main thread µs/join',
+      'x without',
+      'x without, main thread',
+    ],
     (['with', 'without'] as const).map((kind) => [
       `${kind} identity`,
       fmt(joins[kind].perSecond, 0),

@@ -1,3 +1,4 @@
+import { AdmissionTokenVerifier } from './admission-token-verifier';
 import { refusalResponse, WaitroomGate, type GateRequest, type WaitroomGateOptions } from './waitroom-gate';
 import {
   admissionToken,
@@ -190,6 +191,28 @@ describe('WaitroomGate.checkRequest', () => {
       retryAfterSeconds: 7,
       reason: 'revocation_check_failed',
     });
+  });
+
+  it('checkRemembered: a pass cookie verified before, unrevoked, with no token in the URL; else null', async () => {
+    let revoked: boolean | Promise<boolean> = false;
+    const gate = make({
+      verifier: AdmissionTokenVerifier.local({ keys: [key.jwk] }, { rememberVerified: 10, now: () => NOW }),
+      isRevoked: () => revoked,
+    });
+    const withCookie = (url = '/checkout?item=7') => ({ url, cookieHeader: `a=1; waitroom_pass=${token}` });
+    // Not verified yet: the full check decides.
+    expect(gate.checkRemembered(withCookie())).toBeNull();
+    await expect(gate.checkRequest(request(withCookie()))).resolves.toMatchObject({ action: 'pass' });
+    expect(gate.checkRemembered(withCookie())).toMatchObject({ action: 'pass', setCookie: null });
+    expect(gate.checkRemembered(withCookie('https://shop.example.com/a'))).toMatchObject({ action: 'pass' });
+    // A token in the URL (however spelled) is the full check's: it may set a cookie.
+    expect(gate.checkRemembered(withCookie(`/p?waitroom_token=${token}`))).toBeNull();
+    expect(gate.checkRemembered(withCookie('/p?waitroom%5Ftoken=x'))).toBeNull();
+    expect(gate.checkRemembered({ url: '/', cookieHeader: undefined })).toBeNull();
+    revoked = true;
+    expect(gate.checkRemembered(withCookie())).toBeNull();
+    revoked = Promise.resolve(false);
+    expect(gate.checkRemembered(withCookie())).toBeNull();
   });
 
   it('refuses a configuration it cannot fetch keys for', () => {

@@ -165,6 +165,31 @@ export class WaitroomGate {
     };
   }
 
+  /**
+   * The decision when memory settles it without waiting, else null (then checkRequest): a pass
+   * cookie whose token verified before (a verifier with `rememberVerified`) and that `isRevoked`
+   * answers synchronously is not revoked, on a request whose URL carries no token. checkRequest
+   * would pass the same request with the same decision; a URL's token (a cookie to set) and
+   * anything that needs a verification or an awaited `isRevoked` are left to it.
+   */
+  checkRemembered(request: Pick<GateRequest, 'url' | 'cookieHeader'>): GateDecision | null {
+    if (!request.cookieHeader) return null;
+    // A token only comes in a query: most requests have none, and need no parse.
+    if (request.url.includes('?') && queryToken(requestTarget(request.url)) !== null) return null;
+    for (const token of cookieValues(request.cookieHeader, PASS_COOKIE)) {
+      const claims = this.verifier.verifiedBefore(token, { eventId: this.eventId });
+      if (!claims) continue;
+      let revoked: boolean | Promise<boolean>;
+      try {
+        revoked = this.options.isRevoked?.(claims) ?? false;
+      } catch {
+        return null;
+      }
+      if (revoked === false) return { action: 'pass', claims, setCookie: null };
+    }
+    return null;
+  }
+
   /** The waiting page of the event, which sends an admitted person back to `returnTo`. */
   waitingPageUrl(returnTo: string): string {
     return (

@@ -1,5 +1,9 @@
 import type { AdmissionClaims } from '@waitroom/gate';
-import { admissionToken, waitroomKey, type WaitroomKey } from '@waitroom/gate/testing/admission-token-fixtures';
+import {
+  admissionToken,
+  waitroomKey,
+  type WaitroomKey,
+} from '@waitroom/gate/testing/admission-token-fixtures';
 import type { Environment } from '../config/environment';
 import type { EventSnapshot, EventSnapshots } from '../live/event-snapshots';
 import type { AdmissionTokenService } from '../tokens/admission-token.service';
@@ -89,15 +93,23 @@ describe('the gate service answering from memory (answerNow)', () => {
     ])
       expect(gate.answerNow('ev-1', headers({ 'x-original-url': url }))).toBeInstanceOf(Promise);
     expect(
-      gate.answerNow('ev-1', { ...headers(), 'x-original-url': undefined, 'x-original-uri': '/?waitroom_token=x' }),
+      gate.answerNow('ev-1', {
+        ...headers(),
+        'x-original-url': undefined,
+        'x-original-uri': '/?waitroom_token=x',
+      }),
     ).toBeInstanceOf(Promise);
   });
 
   it('never answers from memory for another event or an unknown pass', async () => {
     await gate.answerNow('ev-1', headers());
     expect(gate.answerNow('ev-2', headers())).toBeInstanceOf(Promise);
-    expect(gate.answerNow('ev-1', headers({ cookie: 'waitroom_pass=forged.token.here' }))).toBeInstanceOf(Promise);
-    expect(await gate.answerNow('ev-1', headers({ cookie: 'waitroom_pass=forged.token.here' }))).toMatchObject({
+    expect(gate.answerNow('ev-1', headers({ cookie: 'waitroom_pass=forged.token.here' }))).toBeInstanceOf(
+      Promise,
+    );
+    expect(
+      await gate.answerNow('ev-1', headers({ cookie: 'waitroom_pass=forged.token.here' })),
+    ).toMatchObject({
       pass: false,
     });
   });

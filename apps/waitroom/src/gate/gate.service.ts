@@ -1,17 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import {
-  AdmissionTokenVerifier,
-  cookieValues,
-  PASS_COOKIE,
-  TOKEN_PARAMETER,
-  WaitroomGate,
-  type AdmissionClaims,
-} from '@waitroom/gate';
+import { AdmissionTokenVerifier, WaitroomGate, type AdmissionClaims } from '@waitroom/gate';
 import { Environment } from '../config/environment';
 import { EventSnapshots, type EventSnapshot } from '../live/event-snapshots';
 import { EVENT_ID_PATTERN, parseSessionId, type SessionRef } from '../queue/session-id';
 import { AdmissionTokenService } from '../tokens/admission-token.service';
-import { originalUrlOf, single, type ForwardedHeaders } from './original-url';
+import { originalTargetOf, originalUrlOf, single, type ForwardedHeaders } from './original-url';
 
 /**
  * How far past its `exp` this service's own gate still honours a token: its tokens' `exp` comes
@@ -45,6 +38,7 @@ export type GateAnswer =
 @Injectable()
 export class GateService {
   private verifier?: AdmissionTokenVerifier;
+  private readonly gates = new WeakMap<EventSnapshot, WaitroomGate>();
 
   constructor(
     private readonly snapshots: EventSnapshots,
@@ -70,47 +64,25 @@ export class GateService {
   /**
    * The answer from the snapshot this instance holds, when it is fresh enough to answer without
    * reading (the fast lane, gate-fast-lane.ts); null otherwise: then check() (which may read).
-   * A pass cookie verified before, with no token in the original URL, is answered at once:
-   * that is every request of a person's visit but the first.
+   * A pass cookie verified before, with no token in the original URL, is answered at once
+   * (WaitroomGate.checkRemembered): that is every request of a person's visit but the first.
    */
   answerNow(eventId: string, headers: ForwardedHeaders): GateAnswer | Promise<GateAnswer> | null {
     if (eventId.length > 64 || !EVENT_ID_PATTERN.test(eventId)) return null;
     const snapshot = this.snapshots.forGateNow(eventId);
     if (!snapshot) return null;
     const cookieHeader = single(headers.cookie);
-    if (this.remembersPass(eventId, snapshot, cookieHeader, headers)) return REMEMBERED_PASS;
+    // Only the query of the original URL matters to a remembered pass: the header as sent will
+    // do (a token anywhere in it takes the full check, which parses and validates the URL).
+    const target = originalTargetOf(headers);
+    const remembered = this.gateOf(eventId, snapshot).checkRemembered({ url: target, cookieHeader });
+    if (remembered) return REMEMBERED_PASS;
     return this.decide(eventId, snapshot, { originalUrl: originalUrlOf(headers), cookieHeader });
-  }
-
-  /**
-   * Whether a pass cookie of the request verified before and still holds, when the original URL
-   * brings no token: the full check would pass on it too (it passes on any valid candidate and
-   * sets a cookie only for the URL's token), so its answer is the same 204 without a Set-Cookie.
-   */
-  private remembersPass(
-    eventId: string,
-    snapshot: EventSnapshot,
-    cookieHeader: string | undefined,
-    headers: ForwardedHeaders,
-  ): boolean {
-    if (!cookieHeader || mayCarryToken(headers)) return false;
-    const verifier = this.tokenVerifier();
-    for (const token of cookieValues(cookieHeader, PASS_COOKIE)) {
-      const claims = verifier.verifiedBefore(token, { eventId });
-      if (claims && !isRevoked(claims, eventId, snapshot)) return true;
-    }
-    return false;
   }
 
   private async decide(eventId: string, snapshot: EventSnapshot, request: GateCheck): Promise<GateAnswer> {
     const original = request.originalUrl;
-    const gate = new WaitroomGate({
-      eventId,
-      waitroomUrl: '',
-      verifier: this.tokenVerifier(),
-      isRevoked: (claims) => isRevoked(claims, eventId, snapshot),
-    });
-    const decision = await gate.checkRequest({
+    const decision = await this.gateOf(eventId, snapshot).checkRequest({
       url: original ? `${original.pathname}${original.search}` : '/',
       host: original?.host,
       protocol: original?.protocol === 'http:' ? 'http' : 'https',
@@ -118,6 +90,24 @@ export class GateService {
     });
     if (decision.action === 'pass') return { pass: true, setCookie: decision.setCookie };
     return { pass: false, location: waitingPageLocation(eventId, original) };
+  }
+
+  /**
+   * The event's gate, one per snapshot (which lives as long as the instance keeps the event, and
+   * is updated in place): its revocation reads that snapshot.
+   */
+  private gateOf(eventId: string, snapshot: EventSnapshot): WaitroomGate {
+    let gate = this.gates.get(snapshot);
+    if (gate?.eventId !== eventId) {
+      gate = new WaitroomGate({
+        eventId,
+        waitroomUrl: '',
+        verifier: this.tokenVerifier(),
+        isRevoked: (claims) => isRevoked(claims, eventId, snapshot),
+      });
+      this.gates.set(snapshot, gate);
+    }
+    return gate;
   }
 
   /** Built on first use: the keys exist once AdmissionTokenService has started. */
@@ -134,20 +124,6 @@ export class GateService {
 }
 
 const REMEMBERED_PASS: GateAnswer = { pass: true, setCookie: null };
-
-/**
- * Whether the headers that name the original URL might hold a waitroom_token (in any spelling a
- * URL parser would decode to it): then only the full check knows which token passes.
- */
-function mayCarryToken(headers: ForwardedHeaders): boolean {
-  for (const name of ORIGINAL_URL_HEADERS) {
-    const value = single(headers[name]);
-    if (value !== undefined && (value.includes(TOKEN_PARAMETER) || value.includes('%'))) return true;
-  }
-  return false;
-}
-
-const ORIGINAL_URL_HEADERS = ['x-original-url', 'x-original-uri', 'x-forwarded-uri'] as const;
 
 /** The waiting page of the event, relative (the proxy serves it on the site's origin), with return_to. */
 export function waitingPageLocation(eventId: string, original: URL | null): string {

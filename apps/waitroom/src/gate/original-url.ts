@@ -21,6 +21,20 @@ export function originalUrlOf(headers: ForwardedHeaders): URL | null {
   return absoluteHttpUrl(`${proto}://${host}${uri}`);
 }
 
+/**
+ * The original request's target as the proxy sent it, unparsed and unchecked (`X-Original-URL`,
+ * else `X-Original-URI` or `X-Forwarded-Uri`; "/" when none): enough to see whether its query
+ * holds a token. What becomes return_to is originalUrlOf's.
+ */
+export function originalTargetOf(headers: ForwardedHeaders): string {
+  return (
+    single(headers['x-original-url']) ??
+    single(headers['x-original-uri']) ??
+    single(headers['x-forwarded-uri']) ??
+    '/'
+  );
+}
+
 function absoluteHttpUrl(text: string): URL | null {
   // Control characters (CR/LF, as sent or once decoded by a proxy) never make a URL here.
   // eslint-disable-next-line no-control-regex
