@@ -17,11 +17,9 @@
  * Writes bench-results/gate.json. Loopback only; everything it starts is stopped at the end.
  */
 import { generateIdentityKeyPair, mintIdentityToken } from '@waitroom/gate';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   benchOptions,
-  childServer,
   CpuMeter,
   fmt,
   httpJson,
@@ -31,6 +29,7 @@ import {
   ratio,
   runBenchmark,
   sleep,
+  startStaticServer,
   waitForQuiet,
   writeResult,
 } from './support/common';
@@ -40,25 +39,6 @@ import { commandsProcessed, openOwnRedisRun, startServiceOn } from './support/ow
 
 const OPTIONS = benchOptions({ connections: 50, duration: 8, rounds: 2, joins: 6000 });
 OPTIONS.rounds = Math.max(1, Math.round(OPTIONS.rounds));
-
-/** A node:http server that answers every request 204 with `headers` (name, value pairs). */
-async function startStatic204(headers: string[]): Promise<{ baseUrl: string; pid: number }> {
-  const code = `
-    const headers = JSON.parse(process.env.STATIC_HEADERS);
-    const server = require('node:http').createServer((request, response) => {
-      response.writeHead(204, headers);
-      response.end();
-    });
-    server.keepAliveTimeout = 30000;
-    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-    process.on('disconnect', () => process.exit(0));
-    process.on('SIGTERM', () => process.exit(0));`;
-  const child = spawn(process.execPath, ['-e', code], {
-    env: { PATH: process.env.PATH ?? '', STATIC_HEADERS: JSON.stringify(headers) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  return childServer(child, 'static 204');
-}
 
 interface Figures {
   perSecond: number;
@@ -127,7 +107,8 @@ async function main(): Promise<void> {
   const sample = await fetch(`${service.baseUrl}${gatePath}`, { headers: gateHeaders });
   if (sample.status !== 204) throw new Error(`gate: ${sample.status} ${await sample.text()}`);
   // The static answer: the gate's own headers (node:http adds date and keep-alive to both).
-  const staticServer = await startStatic204(
+  const staticServer = await startStaticServer(
+    204,
     [...sample.headers]
       .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name))
       .flat(),

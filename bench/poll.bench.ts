@@ -18,12 +18,10 @@
  *
  * Writes bench-results/poll.json. Loopback only; everything it starts is stopped at the end.
  */
-import { spawn } from 'node:child_process';
 import {
   CpuMeter,
   Samples,
   benchOptions,
-  childServer,
   fmt,
   httpJson,
   log,
@@ -33,6 +31,7 @@ import {
   runBenchmark,
   sleep,
   startBareJoinServer,
+  startStaticServer,
   summarize,
   waitForQuiet,
   writeResult,
@@ -83,27 +82,12 @@ function pathLoad(
  * A node:http server that answers every request with the same bytes, `headers` (name, value
  * pairs) and `body`: the poll's ceiling.
  */
-async function startStaticServer(
+async function startStaticVariant(
   body: string,
   headers: string[],
   variant: { key: string; label: string },
 ): Promise<Server> {
-  const code = `
-    const body = Buffer.from(process.env.STATIC_BODY);
-    const headers = JSON.parse(process.env.STATIC_HEADERS);
-    const server = require('node:http').createServer((request, response) => {
-      response.writeHead(200, headers);
-      response.end(body);
-    });
-    server.keepAliveTimeout = 30000;
-    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-    process.on('disconnect', () => process.exit(0));
-    process.on('SIGTERM', () => process.exit(0));`;
-  const child = spawn(process.execPath, ['-e', code], {
-    env: { PATH: process.env.PATH ?? '', STATIC_BODY: body, STATIC_HEADERS: JSON.stringify(headers) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const { baseUrl, pid } = await childServer(child, 'static');
+  const { baseUrl, pid } = await startStaticServer(200, headers, body);
   return { ...variant, baseUrl, pid };
 }
 
@@ -187,7 +171,7 @@ async function main(): Promise<void> {
   const sampleBody = await sample.text();
   if (sample.status !== 200) throw new Error(`GET session: ${sample.status} ${sampleBody}`);
   // The static answer: the same number of bytes (a copy of a real poll's body).
-  const staticServer = await startStaticServer(
+  const staticServer = await startStaticVariant(
     sampleBody,
     [
       'content-type',
@@ -199,7 +183,7 @@ async function main(): Promise<void> {
   );
   // And the same answer byte for byte: the service's headers too (node:http adds date and
   // keep-alive to both), so only the work of answering differs.
-  const staticSameHeaders = await startStaticServer(
+  const staticSameHeaders = await startStaticVariant(
     sampleBody,
     [...sample.headers]
       .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name))

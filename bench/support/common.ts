@@ -275,6 +275,40 @@ export async function childServer(
 }
 
 /**
+ * The static baseline: a node:http server (a child process, so it has a core of its own as the
+ * service does) answering every request with `status`, `headers` (name, value pairs, as
+ * writeHead takes them) and `body`, nothing else done.
+ */
+export function startStaticServer(
+  status: number,
+  headers: string[],
+  body = '',
+): Promise<{ baseUrl: string; pid: number; stop: () => Promise<void> }> {
+  const code = `
+    const body = Buffer.from(process.env.STATIC_BODY);
+    const headers = JSON.parse(process.env.STATIC_HEADERS);
+    const status = Number(process.env.STATIC_STATUS);
+    const server = require('node:http').createServer((request, response) => {
+      response.writeHead(status, headers);
+      response.end(body);
+    });
+    server.keepAliveTimeout = 30000;
+    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+    process.on('disconnect', () => process.exit(0));
+    process.on('SIGTERM', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['-e', code], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      STATIC_STATUS: String(status),
+      STATIC_BODY: body,
+      STATIC_HEADERS: JSON.stringify(headers),
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  return childServer(child, `static ${status}`);
+}
+
+/**
  * The baseline server (bench/support/bare-join-server.ts, node:http + ioredis running the app's
  * scripts) on `redisUrl`, its keys under `prefix`; `variant` names a what-if (`auto-pipelining`,
  * `coalesced`), plain without one.
