@@ -180,7 +180,6 @@ export function joinCall(
     keys,
     memberId: newMemberId(),
     messageId: randomUUID(),
-    readyMessageId: randomUUID(),
     userId,
     priority: options.priority ?? 0,
     clientAddress: options.clientAddress ?? '127.0.0.1',

@@ -101,7 +101,6 @@ export class QueueRepository {
       joinsPerMinute: clientAddress === null ? 0 : this.env.JOIN_RATE_LIMIT_PER_MINUTE,
       proof,
       identity,
-      readyMessageId: randomUUID(),
     });
   }
 

@@ -30,8 +30,6 @@ interface JoinInput {
   joinsPerMinute: number;
   /** The join's proof of work as the bot check judged it (bot-check.service.ts); absent: none sent. */
   proof?: JoinProof;
-  /** QUEUE_READY's message id, used when the join is admitted at once (passthrough_when_free). */
-  readyMessageId: string;
   /** The join's identity token as checked against the event's key (identity/identity-keys.ts); absent: none sent. */
   identity?: JoinIdentity;
 }
@@ -86,7 +84,6 @@ export const joinScript = defineScript({
       proof.kind,
       proof.kind === 'valid' ? Math.max(1, Math.ceil(proof.ttlMs)) : 0,
       identity.kind === 'valid' ? `valid:${identity.keyDigest}` : identity.kind,
-      input.readyMessageId,
     ],
   }),
   parse: (reply, { keys }): JoinReply => {

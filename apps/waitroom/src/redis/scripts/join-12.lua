@@ -8,12 +8,12 @@
 -- KEYS[11] used-proof string of this join's proof of work (written only for a new place at a bot-checked event)
 -- KEYS[12] active zset (admitted member ids, score = checkout deadline): for passthrough_when_free
 -- ARGV[1] new member id (random)  ARGV[2] session key prefix  ARGV[3] user_id  ARGV[4] priority 0..9
--- ARGV[5] message id for QUEUE_JOINED  ARGV[6] outbox limit  ARGV[7] joins per client per minute (0 = off)
+-- ARGV[5] message id for QUEUE_JOINED (a join admitted at once: QUEUE_READY's is it .. '.ready')
+-- ARGV[6] outbox limit  ARGV[7] joins per client per minute (0 = off)
 -- ARGV[8] the proof of work, as checked by the caller: none | valid | invalid | exempt (trusted caller)
 -- ARGV[9] ms the used proof is remembered (until its challenge has expired everywhere; 0 unless valid)
 -- ARGV[10] the identity token, as checked by the caller against the key it knows for the event:
 --          none | invalid | exempt (trusted caller) | valid:<sha1 hex of the config's identity_jwk>
--- ARGV[11] message id for QUEUE_READY (used only when the join is admitted at once)
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
 --                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID.
 -- CREATED/EXISTING: {code, member, user_id, priority, status, joined_at_ms, admitted_at_ms, expires_at_ms,
@@ -165,7 +165,8 @@ outbox_append(KEYS[6], 'joined', ARGV[5], now, member, {user_id, priority, now, 
 if deadline then
   redis.call('ZADD', KEYS[12], deadline, member)
   redis.call('HINCRBY', KEYS[5], 'admitted_total', 1)
-  outbox_append(KEYS[6], 'ready', ARGV[11], now, member, {user_id, priority, now, baseline}, deadline)
+  -- Its message id follows the join's, as the admission step numbers its messages after a prefix.
+  outbox_append(KEYS[6], 'ready', ARGV[5] .. '.ready', now, member, {user_id, priority, now, baseline}, deadline)
 end
 
 -- Admitted at once (rare: the event was free): read back as an existing session is.
