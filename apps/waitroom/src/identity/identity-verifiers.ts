@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerThreadEntry } from '../common/worker-thread-entry';
 import { Environment } from '../config/environment';
 import { checkIdentityToken, type IdentityKey } from './identity-tokens';
 import type { VerifyReply, VerifyRequest } from './identity-verify.thread';
@@ -67,7 +67,7 @@ export class IdentityVerifiers implements OnModuleDestroy {
     const index = this.next++ % this.threads.length;
     const existing = this.threads[index];
     if (existing) return existing;
-    const { file, execArgv, env } = threadEntry();
+    const { file, execArgv, env } = workerThreadEntry(__dirname, 'identity-verify');
     const worker = new Worker(file, { execArgv, env });
     // Shutdown terminates it; it must not keep the process alive on its own.
     worker.unref();
@@ -89,16 +89,4 @@ export class IdentityVerifiers implements OnModuleDestroy {
     worker.on('exit', (code) => failed(new Error(`exited (code ${code})`)));
     return thread;
   }
-}
-
-/** The thread's entry point: the compiled .js, or under ts-node/Jest the .ts through ts-node. */
-function threadEntry(): { file: string; execArgv?: string[]; env?: NodeJS.ProcessEnv } {
-  const extension = extname(__filename);
-  const file = join(__dirname, `identity-verify.thread${extension}`);
-  if (extension !== '.ts') return { file };
-  return {
-    file,
-    execArgv: ['--require', 'ts-node/register/transpile-only', '--require', 'tsconfig-paths/register'],
-    env: { ...process.env, TS_NODE_PROJECT: join(__dirname, '../../../../tsconfig.json') },
-  };
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerThreadEntry } from '../../common/worker-thread-entry';
 import { Environment } from '../../config/environment';
 import { redisConnectionSettings } from '../../redis/redis-client';
 import { AdmissionTokenService } from '../../tokens/admission-token.service';
@@ -116,7 +116,7 @@ export class OutboxReader implements OnApplicationBootstrap, OnApplicationShutdo
 
   private startThread(): void {
     if (this.stopped) return;
-    const { file, execArgv, env } = threadEntry();
+    const { file, execArgv, env } = workerThreadEntry(__dirname, 'outbox-reader');
     const thread = new Worker(file, { workerData: READER_THREAD_MARK, execArgv, env });
     this.stats.threadStarts++;
     // The thread must not keep the process alive on its own: shutdown stops it, and an exit does not wait.
@@ -191,20 +191,4 @@ function fromWire({ size, lastId, topics, values, messageIds, unreadable }: Wire
   for (let i = 0; i < values.length; i++)
     messages[i] = { topic: topics[i], value: values[i], messageId: messageIds[i] };
   return { messages, size, lastId, unreadable };
-}
-
-/**
- * The thread's entry file beside this one: compiled JavaScript in a build; the TypeScript source
- * when the service runs from source (the integration tests), loaded by ts-node as `npm run
- * bench:*` loads the benchmarks.
- */
-function threadEntry(): { file: string; execArgv?: string[]; env?: NodeJS.ProcessEnv } {
-  const extension = extname(__filename);
-  const file = join(__dirname, `outbox-reader.thread${extension}`);
-  if (extension !== '.ts') return { file };
-  return {
-    file,
-    execArgv: ['--require', 'ts-node/register/transpile-only', '--require', 'tsconfig-paths/register'],
-    env: { ...process.env, TS_NODE_PROJECT: join(__dirname, '../../../../../tsconfig.json') },
-  };
 }
