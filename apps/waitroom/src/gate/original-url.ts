@@ -1,3 +1,5 @@
+import { httpUrl } from '../common/http-url';
+
 /** What a reverse proxy tells the gate about the request it checks (CONTRACT.md, "Gate"). */
 export type ForwardedHeaders = Record<string, string | string[] | undefined>;
 
@@ -39,14 +41,7 @@ function absoluteHttpUrl(text: string): URL | null {
   // Control characters (CR/LF, as sent or once decoded by a proxy) never make a URL here.
   // eslint-disable-next-line no-control-regex
   if (text.length > MAX_ORIGINAL_URL_LENGTH || /[\u0000-\u001f\u007f\s]/.test(text)) return null;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return null;
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) return null;
-  return url;
+  return httpUrl(text);
 }
 
 /** The first of a header's values. */

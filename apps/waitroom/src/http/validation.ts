@@ -3,6 +3,7 @@ import { flattenValidationErrors } from '@waitroom/contracts';
 import { buildMessage, getMetadataStorage, ValidateBy, type ValidationOptions } from 'class-validator';
 import { InvalidInputError } from '../common/domain-error';
 import { ISO_INSTANT_DESCRIPTION, parseIsoInstant } from '../common/iso-instant';
+import { httpUrl } from '../common/http-url';
 
 /**
  * How route schemas (the join body) are compiled by Fastify's ajv (bootstrap.ts) and by the join
@@ -132,18 +133,6 @@ export function describeSchemaErrors(
 /** Hosts for which a plain-http URL is allowed (a developer's own machine). */
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** `value` as an absolute URL without user-info, or null. */
-function parseUrl(value: unknown): URL | null {
-  if (typeof value !== 'string') return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return null;
-  }
-  return url.username || url.password ? null : url;
-}
-
 /** https, or http on localhost. */
 function isSecureOrLocal(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
@@ -151,7 +140,7 @@ function isSecureOrLocal(url: URL): boolean {
 
 /** True for an absolute https URL, or an http one on localhost (shared CONTRACT.md, checkout_url). */
 function isCheckoutUrl(value: unknown): boolean {
-  const url = parseUrl(value);
+  const url = httpUrl(value);
   return url !== null && isSecureOrLocal(url);
 }
 
@@ -171,7 +160,7 @@ export function IsCheckoutUrl(options?: ValidationOptions): PropertyDecorator {
  */
 export function isGateOrigin(value: unknown): boolean {
   if (typeof value !== 'string' || value.length > 255) return false;
-  const url = parseUrl(value);
+  const url = httpUrl(value);
   return url !== null && url.origin === value && isSecureOrLocal(url);
 }
 
@@ -232,7 +221,7 @@ export function IsPublicIdentityJwk(options?: ValidationOptions): PropertyDecora
  * its CSP allows exactly its origin for images, so plain http (mixed content) is refused.
  */
 function isHttpsUrl(value: unknown): boolean {
-  const url = parseUrl(value);
+  const url = httpUrl(value);
   return url !== null && url.protocol === 'https:' && url.hostname !== '';
 }
 

@@ -1,3 +1,5 @@
+import { httpUrl } from '../common/http-url';
+
 /** Longer return_to values are ignored: no proxy sends one, and it would only bloat the page. */
 export const MAX_RETURN_TO_LENGTH = 4096;
 
@@ -16,14 +18,8 @@ export function allowedReturnTo(
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO_LENGTH) return null;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f-\u009f\\]/.test(value)) return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return null;
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) return null;
-  if (url.origin === 'null') return null;
+  const url = httpUrl(value);
+  if (!url || url.origin === 'null') return null;
   const allowed = new Set(gateOrigins);
   if (checkoutUrl) {
     try {
