@@ -5,6 +5,7 @@ import { QueueError } from '../queue/queue-errors';
 import { EVENT_ID_PATTERN } from '../queue/session-id';
 import { EventService } from '../queue/event.service';
 import { pageContentSecurityPolicy } from '../http/response-headers';
+import { MAX_IDENTITY_TOKEN_LENGTH } from '../identity/identity-tokens';
 import { brandAccent } from './brand';
 import { escapeHtml, fill, renderShell } from './html';
 import { pickLanguage } from './language';
@@ -21,8 +22,6 @@ import { WebAssets } from './web-assets';
 
 const API_BASE = '/api/v1/waitroom';
 const MAX_USER_ID_LENGTH = 128;
-/** Far longer than any identity token a site mints (a JWS of sub, aud, iat, exp). */
-const MAX_IDENTITY_TOKEN_LENGTH = 2048;
 
 /**
  * The waiting page a person opens: GET /waitroom/:event_id. The server renders the shell in the
