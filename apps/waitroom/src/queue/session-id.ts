@@ -18,7 +18,12 @@ export interface SessionRef {
 }
 
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-const MEMBER_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** 22 characters of randomness; a session of a sharded event has its shard's character before them. */
+const MEMBER_PATTERN = /^[A-Za-z0-9_-]{22,23}$/;
+/** The base64url alphabet: a sharded member's first character is its shard's index in it (0..63). */
+const SHARD_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Most parts (hash slots) one event's live state can be split into (CONTRACT.md's `shards`). */
+export const MAX_SHARDS = SHARD_DIGITS.length;
 
 // randomBytes(16) per join is a synchronous system call each time (visible in the join
 // benchmark's profile, docs/benchmarks.md). Draw entropy in 4 KiB blocks instead, as
@@ -34,6 +39,36 @@ export function newMemberId(): string {
   }
   offset += 16;
   return entropy.toString('base64url', offset - 16, offset);
+}
+
+/**
+ * A member id of one shard of a sharded event (docs/decisions/0023-sharded-events.md): the
+ * shard's digit, then 128 random bits as for any member. The id then routes itself: a poll, a
+ * leave or a checkout outcome finds the shard's slot without an index, whatever the event's
+ * number of shards. Shard 0 of an unsharded event keeps the 22-character ids it always had.
+ */
+export function newMemberIdInShard(shard: number, shards: number): string {
+  return shards > 1 ? SHARD_DIGITS[shard] + newMemberId() : newMemberId();
+}
+
+/** The shard a member id lives in (0 for every id of an unsharded event). */
+export function shardOfMember(member: string): number {
+  return member.length === 23 ? SHARD_DIGITS.indexOf(member[0]) : 0;
+}
+
+/**
+ * The shard of a user's place in an event of `shards` shards: FNV-1a of the id's UTF-16 code
+ * units, so one user always lands in the same shard (one live place per person is one script
+ * in one slot) and users spread evenly.
+ */
+export function shardOfUser(userId: string, shards: number): number {
+  if (shards <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    hash ^= userId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
 }
 
 /** The id of a session: with its ticket when it has a basis for one (sessions of ticketed events). */

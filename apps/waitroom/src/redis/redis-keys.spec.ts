@@ -1,4 +1,4 @@
-import { RedisKeys } from './redis-keys';
+import { eventOfScope, RedisKeys, shardOfScope, shardScopes } from './redis-keys';
 
 // The CRC16 hash slot Redis Cluster uses (https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/).
 function hashSlot(key: string): number {
@@ -60,5 +60,28 @@ describe('RedisKeys', () => {
   it('computes the same slot as Redis for a known key', () => {
     // Redis: CLUSTER KEYSLOT foo -> 12182
     expect(hashSlot('foo')).toBe(12182);
+  });
+});
+
+describe('shard scopes', () => {
+  const sut = new RedisKeys('wr:');
+
+  it('keeps shard 0 under the event tag and gives every other shard a slot of its own', () => {
+    expect(shardScopes('gig', 3)).toEqual(['gig', 'gig#1', 'gig#2']);
+    expect(sut.forShard('gig', 0).queue).toBe('wr:{gig}:queue');
+    expect(sut.forShard('gig', 2).queue).toBe('wr:{gig#2}:queue');
+    const slots = shardScopes('gig', 16).map((scope) => hashSlot(sut.forEvent(scope).queue));
+    expect(new Set(slots).size).toBe(16);
+    const shard = sut.forShard('gig', 2);
+    expect(hashSlot(shard.session('x'))).toBe(hashSlot(shard.user('u')));
+  });
+
+  it('names the event and the shard of any scope', () => {
+    expect(eventOfScope('tour:2025.paris-1#12')).toBe('tour:2025.paris-1');
+    expect(shardOfScope('tour:2025.paris-1#12')).toBe(12);
+    expect(eventOfScope('gig')).toBe('gig');
+    expect(shardOfScope('gig')).toBe(0);
+    expect(sut.forShard('gig', 5).eventId).toBe('gig');
+    expect(sut.forShard('gig', 5).shard).toBe(5);
   });
 });

@@ -5,15 +5,56 @@
  * slot and every per-event script can touch them atomically. The cross-event keys (the registry
  * of event ids, the set of events with work, the sweep's lease) are written on their own.
  */
+/**
+ * A sharded event keeps shard 0 under its own tag `{event_id}` and shard i under `{event_id#i}`
+ * (docs/decisions/0023-sharded-events.md): each in its own hash slot. `#` cannot appear in an
+ * event id, so no event's keys meet another's shard. A shard's "scope" is that tag's content:
+ * what forEvent takes, and what the registry of events with work and the outbox relay name.
+ */
+const SHARD_SEPARATOR = '#';
+
+/** The scope of shard `shard` of an event: the event id itself for shard 0. */
+export function shardScope(eventId: string, shard: number): string {
+  return shard === 0 ? eventId : `${eventId}${SHARD_SEPARATOR}${shard}`;
+}
+
+/** The scopes of every shard of an event, shard 0 first. */
+export function shardScopes(eventId: string, shards: number): string[] {
+  return Array.from({ length: Math.max(1, shards) }, (_, shard) => shardScope(eventId, shard));
+}
+
+/** The event a scope belongs to. */
+export function eventOfScope(scope: string): string {
+  const separator = scope.indexOf(SHARD_SEPARATOR);
+  return separator < 0 ? scope : scope.slice(0, separator);
+}
+
+/** The shard a scope names (0: the event's own tag). */
+export function shardOfScope(scope: string): number {
+  const separator = scope.indexOf(SHARD_SEPARATOR);
+  return separator < 0 ? 0 : Number(scope.slice(separator + 1));
+}
+
 export class EventKeys {
-  /** `<prefix>{<event_id>}:` */
+  /** `<prefix>{<scope>}:` */
   private readonly base: string;
 
+  /** `scope`: the event id, or one shard's scope (shardScope). */
   constructor(
     prefix: string,
-    readonly eventId: string,
+    readonly scope: string,
   ) {
-    this.base = `${prefix}{${eventId}}:`;
+    this.base = `${prefix}{${scope}}:`;
+  }
+
+  /** The event these keys belong to (the same for every shard of it). */
+  get eventId(): string {
+    return eventOfScope(this.scope);
+  }
+
+  /** Which shard of the event these keys are (0: the event's own tag). */
+  get shard(): number {
+    return shardOfScope(this.scope);
   }
 
   /** Hash: the operator's configuration of the event. */
@@ -111,8 +152,14 @@ export class EventKeys {
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  forEvent(eventId: string): EventKeys {
-    return new EventKeys(this.prefix, eventId);
+  /** The keys of an event (its shard 0), or of one shard of it given its scope (shardScope). */
+  forEvent(scope: string): EventKeys {
+    return new EventKeys(this.prefix, scope);
+  }
+
+  /** The keys of shard `shard` of an event. */
+  forShard(eventId: string, shard: number): EventKeys {
+    return new EventKeys(this.prefix, shardScope(eventId, shard));
   }
 
   /** Set of every configured event id: what the admin list and the sweep walk. */
