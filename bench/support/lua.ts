@@ -77,6 +77,7 @@ export function eventSettings(overrides: Partial<EventSettings> = {}): EventSett
     botCheckMaxNumber: DEFAULT_BOT_CHECK_MAX_NUMBER,
     gateOrigins: [],
     passthroughWhenFree: false,
+    shards: 1,
     joinIdentityJwk: null,
     message: null,
     closesAtMs: null,
@@ -179,6 +180,7 @@ export function joinCall(
   const call = joinScript.build({
     keys,
     memberId: newMemberId(),
+    shards: 1,
     messageId: randomUUID(),
     userId,
     priority: options.priority ?? 0,

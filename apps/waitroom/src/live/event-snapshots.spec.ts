@@ -22,6 +22,7 @@ describe('EventSnapshots for the gate', () => {
           createdAtMs: 1,
           endedCheckouts: endedSinceMs === undefined ? [] : ended.filter((e) => e.endedAtMs >= endedSinceMs),
           endedKeepMs: 660_000,
+          shards: 1,
         }
       : null;
 

@@ -3,7 +3,9 @@ import { Environment } from '../config/environment';
 import { EventSnapshots, type EventSnapshot } from './event-snapshots';
 import { followPosition, positionBaseOf, type PositionBase } from './queue-flow';
 import type { SessionRecord } from '../queue/session';
-import { parseSessionId, type SessionRef } from '../queue/session-id';
+import { parseSessionId, shardOfMember, type SessionRef } from '../queue/session-id';
+import { ShardRanks, type Elsewhere } from '../queue/shard-ranks';
+import { shardScope } from '../redis/redis-keys';
 import { decodeTicket, type SessionTicket } from '../queue/session-ticket';
 import { queuedSessionTemplate, type QueuedSessionTemplate, type SessionView } from '../queue/views';
 import type { StreamedSession } from '../queue/queue.repository';
@@ -31,6 +33,10 @@ const CHANGED_REMEMBERED = 10_000;
 interface VerifiedTicket {
   eventId: string;
   member: string;
+  /** The scope of the session's shard (shardScope): what its snapshot is kept under. */
+  scope: string;
+  /** The session's shard (0 for an unsharded event's). */
+  shard: number;
   /** `<event_id>~<member>`: the key of the maps about the session. */
   id: string;
   /** The whole id, ticket included. */
@@ -79,6 +85,7 @@ export class SessionPollService {
     private readonly repository: QueueRepository,
     private readonly queue: QueueService,
     private readonly snapshots: EventSnapshots,
+    private readonly shardRanks: ShardRanks,
     changes: SessionChanges,
     private readonly env: Environment,
   ) {
@@ -99,7 +106,7 @@ export class SessionPollService {
     if (answer.learn) {
       const read = await this.repository.streamSession(ref);
       if (read) this.learn(ref, read);
-      session = read?.session ?? null;
+      session = read && (await this.repository.inEvent(ref, read.session));
     } else {
       session = await this.repository.getSession(ref);
     }
@@ -112,8 +119,13 @@ export class SessionPollService {
     const verified = ref.ticket === undefined ? null : this.verify(ref.eventId, ref.member, ref.ticket);
     let answer: PollAnswer = { kind: 'read', learn: false };
     if (verified && !this.changedRecently(verified.id)) {
-      const snapshot = await this.snapshots.forPoll(ref.eventId);
-      answer = this.fromSnapshot(verified, snapshot);
+      const snapshot = await this.snapshots.forPoll(verified.scope);
+      const shards = snapshot.progress?.shards ?? 1;
+      const elsewhere =
+        shards > 1
+          ? await this.shardRanks.elsewhere(ref.eventId, verified.shard, shards, verified.ticket.score)
+          : null;
+      answer = this.fromSnapshot(verified, snapshot, elsewhere);
     }
     if (answer.kind === 'read') this.stats.reads++;
     else this.stats.answered++;
@@ -135,9 +147,20 @@ export class SessionPollService {
       if (!verified) return null;
     }
     if (this.changedRecently(verified.id)) return null;
-    const snapshot = this.snapshots.forPollNow(verified.eventId);
+    const snapshot = this.snapshots.forPollNow(verified.scope);
     if (!snapshot) return null;
-    const answer = this.fromSnapshot(verified, snapshot);
+    const shards = snapshot.progress?.shards ?? 1;
+    let elsewhere: Elsewhere | null = null;
+    if (shards > 1) {
+      elsewhere = this.shardRanks.elsewhereNow(
+        verified.eventId,
+        verified.shard,
+        shards,
+        verified.ticket.score,
+      );
+      if (!elsewhere) return null;
+    }
+    const answer = this.fromSnapshot(verified, snapshot, elsewhere);
     if (answer.kind !== 'answered') return null;
     this.stats.answered++;
     verified.template ??= queuedSessionTemplate(answer.session);
@@ -161,13 +184,20 @@ export class SessionPollService {
     if (known) return known;
     const ticket = decodeTicket(eventId, member, text);
     if (!ticket) return null;
-    const verified: VerifiedTicket = { eventId, member, id, sessionId, ticket };
+    const shard = shardOfMember(member);
+    const scope = shardScope(eventId, shard);
+    const verified: VerifiedTicket = { eventId, member, scope, shard, id, sessionId, ticket };
     this.verified.set(sessionId, verified);
     if (this.verified.size > VERIFIED_TICKETS_MAX) this.verified.delete(this.verified.keys().next().value!);
     return verified;
   }
 
-  private fromSnapshot(verified: VerifiedTicket, snapshot: EventSnapshot): PollAnswer {
+  /** `elsewhere`: for a session of a sharded event, what the other shards add (ShardRanks). */
+  private fromSnapshot(
+    verified: VerifiedTicket,
+    snapshot: EventSnapshot,
+    elsewhere: Elsewhere | null,
+  ): PollAnswer {
     const { progress, flow } = snapshot;
     if (!progress || !flow) return { kind: 'read', learn: false };
     const { id, ticket } = verified;
@@ -178,7 +208,8 @@ export class SessionPollService {
       const mayBeAdmitted = base.position - (progress.admittedTotal - base.admittedTotal) <= 0;
       return { kind: 'read', learn: !mayBeAdmitted };
     }
-    if (progress.idleTimeoutSeconds !== null) this.snapshots.beat(verified.eventId, verified.member);
+    if (progress.idleTimeoutSeconds !== null) this.snapshots.beat(verified.scope, verified.member);
+    const place = position + (elsewhere?.ahead ?? 0);
     return {
       kind: 'answered',
       session: {
@@ -190,13 +221,14 @@ export class SessionPollService {
         joinedAtMs: ticket.joinedAtMs,
         admittedAtMs: null,
         expiresAtMs: null,
-        position,
-        queueLength: progress.queueLength,
+        position: place,
+        queueLength: elsewhere ? Math.max(elsewhere.queueLength, place) : progress.queueLength,
         admissionRatePerSecond: progress.admissionRatePerSecond,
         eventState: progress.state,
         opensAtMs: progress.opensAtMs,
         leftReason: null,
         eventMessage: progress.message,
+        score: ticket.score,
       },
     };
   }
@@ -212,7 +244,8 @@ export class SessionPollService {
     if (!base) return;
     this.learnt.set(id, base);
     if (this.learnt.size > LEARNT_BASES_MAX) this.learnt.delete(this.learnt.keys().next().value!);
-    if (read.idleTimeoutSeconds !== null) this.snapshots.beat(ref.eventId, ref.member);
+    if (read.idleTimeoutSeconds !== null)
+      this.snapshots.beat(shardScope(ref.eventId, shardOfMember(ref.member)), ref.member);
   }
 
   /** A change made through this instance (a leave): its polls read directly until every snapshot shows it. */

@@ -4,7 +4,12 @@ import { Environment } from '../config/environment';
 import { EventSnapshots, type EventSnapshot } from './event-snapshots';
 import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
 import { isTerminal, type SessionRecord } from '../queue/session';
-import { parseSessionId, type SessionRef } from '../queue/session-id';
+import { parseSessionId, shardOfMember, type SessionRef } from '../queue/session-id';
+import { ShardRanks, type Elsewhere } from '../queue/shard-ranks';
+import { eventOfScope, shardScope } from '../redis/redis-keys';
+
+/** What the other shards of a sharded event add to a place in one shard (ShardRanks.counter). */
+type ElsewhereCounter = (shard: number, score: number | null) => Elsewhere;
 import type { EventProgress } from '../queue/queue.scripts';
 import { QueueRepository } from '../queue/queue.repository';
 import { QueueService } from '../queue/queue.service';
@@ -25,6 +30,8 @@ export const ENDED_STREAM_RETRY_MS = 60_000;
 
 interface Stream {
   ref: SessionRef;
+  /** The scope of the session's shard (shardScope): streams are grouped, and snapshots kept, by it. */
+  scope: string;
   subscriber: Subscriber<MessageEvent>;
   /** Last direct read, updated from progress snapshots in between. */
   record?: SessionRecord;
@@ -71,6 +78,7 @@ export class SessionStreamService implements OnModuleDestroy {
     private readonly waitroom: QueueService,
     private readonly repository: QueueRepository,
     private readonly snapshots: EventSnapshots,
+    private readonly shardRanks: ShardRanks,
     private readonly env: Environment,
   ) {}
 
@@ -99,6 +107,7 @@ export class SessionStreamService implements OnModuleDestroy {
       }
       const stream: Stream = {
         ref,
+        scope: shardScope(ref.eventId, shardOfMember(ref.member)),
         subscriber,
         stale: true,
         reading: false,
@@ -113,10 +122,10 @@ export class SessionStreamService implements OnModuleDestroy {
   }
 
   private add(stream: Stream): void {
-    let event = this.events.get(stream.ref.eventId);
+    let event = this.events.get(stream.scope);
     if (!event) {
       event = { streams: new Set() };
-      this.events.set(stream.ref.eventId, event);
+      this.events.set(stream.scope, event);
     }
     event.streams.add(stream);
     // While a tick runs, it schedules the next one itself when it ends.
@@ -126,10 +135,10 @@ export class SessionStreamService implements OnModuleDestroy {
 
   private remove(stream: Stream): void {
     this.readQueue.delete(stream);
-    const event = this.events.get(stream.ref.eventId);
+    const event = this.events.get(stream.scope);
     if (!event) return;
     event.streams.delete(stream);
-    if (event.streams.size === 0) this.events.delete(stream.ref.eventId);
+    if (event.streams.size === 0) this.events.delete(stream.scope);
     if (this.events.size === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -151,7 +160,7 @@ export class SessionStreamService implements OnModuleDestroy {
     this.timer = undefined;
     this.ticking = true;
     try {
-      await Promise.all([...this.events].map(([eventId, event]) => this.tickEvent(eventId, event)));
+      await Promise.all([...this.events].map(([scope, event]) => this.tickEvent(scope, event)));
     } finally {
       this.ticking = false;
       if (this.events.size > 0 && !this.timer) {
@@ -161,44 +170,60 @@ export class SessionStreamService implements OnModuleDestroy {
     }
   }
 
-  private async tickEvent(eventId: string, event: EventStreams): Promise<void> {
+  /** `scope`: the event's, or for a sharded event one shard's (streams are grouped by shard). */
+  private async tickEvent(scope: string, event: EventStreams): Promise<void> {
     let snapshot: EventSnapshot;
+    let elsewhere: ElsewhereCounter | null = null;
     try {
       // Not older than half a tick: a change reaches the streams within about one tick.
-      snapshot = await this.snapshots.forStreams(eventId, this.env.STREAM_TICK_MS / 2);
+      snapshot = await this.snapshots.forStreams(scope, this.env.STREAM_TICK_MS / 2);
+      const shards = snapshot.progress?.shards ?? 1;
+      if (shards > 1) elsewhere = await this.shardRanks.counter(eventOfScope(scope), shards);
     } catch {
       return; // Store briefly unavailable: the streams stay open and the next tick tries again.
     }
     const { progress, flow } = snapshot;
     const now = Date.now();
     for (const stream of event.streams) {
-      if (progress && flow) this.follow(stream, progress, flow, now);
+      if (progress && flow) this.follow(stream, progress, flow, now, elsewhere);
       else stream.stale = true; // the event is gone: each stream learns its session's end directly
       if (stream.record?.status === 'queued' && progress?.idleTimeoutSeconds)
-        this.snapshots.beat(eventId, stream.ref.member);
+        this.snapshots.beat(scope, stream.ref.member);
       if (stream.stale || (stream.record && stream.record.status !== 'queued' && now >= stream.nextRecheckAt))
         this.requestRead(stream);
       else this.keepAlive(stream, now);
     }
   }
 
-  /** Updates a queued stream's record from the event's progress, or marks it for a direct read. */
-  private follow(stream: Stream, progress: EventProgress, flow: FlowSnapshot, now: number): void {
+  /**
+   * Updates a queued stream's record from the event's progress, or marks it for a direct read.
+   * `elsewhere`: for a sharded event's stream, what the other shards add (`progress` is its shard's).
+   */
+  private follow(
+    stream: Stream,
+    progress: EventProgress,
+    flow: FlowSnapshot,
+    now: number,
+    elsewhere: ElsewhereCounter | null,
+  ): void {
     const record = stream.record;
     if (!record || stream.reading) return;
+    const others = elsewhere?.(shardOfMember(stream.ref.member), record.score);
+    const queueLength = others ? others.queueLength : progress.queueLength;
     if (record.status !== 'queued' || !stream.base) {
-      if (record.status !== 'queued') this.refreshEventFields(stream, record, progress, now);
+      if (record.status !== 'queued') this.refreshEventFields(stream, record, progress, queueLength, now);
       return;
     }
-    const position = followPosition(stream.base, progress, flow);
-    if (position === null) {
+    const inShard = followPosition(stream.base, progress, flow);
+    if (inShard === null) {
       stream.stale = true;
       return;
     }
+    const position = inShard + (others?.ahead ?? 0);
     stream.record = {
       ...record,
       position,
-      queueLength: progress.queueLength,
+      queueLength: Math.max(queueLength, position),
       admissionRatePerSecond: progress.admissionRatePerSecond,
       eventState: progress.state,
       opensAtMs: progress.opensAtMs,
@@ -211,11 +236,12 @@ export class SessionStreamService implements OnModuleDestroy {
     stream: Stream,
     record: SessionRecord,
     progress: EventProgress,
+    queueLength: number,
     now: number,
   ): void {
     stream.record = {
       ...record,
-      queueLength: progress.queueLength,
+      queueLength,
       eventState: progress.state,
       eventMessage: progress.message,
     };
@@ -250,9 +276,10 @@ export class SessionStreamService implements OnModuleDestroy {
         this.end(stream);
         return;
       }
-      const { session } = read;
+      const session = await this.repository.inEvent(stream.ref, read.session);
       stream.record = session;
       stream.stale = false;
+      // The base is the place in the session's own shard (the event's place for an unsharded event).
       stream.base = positionBaseOf(read) ?? undefined;
       stream.nextRecheckAt =
         session.status === 'ready' && session.expiresAtMs !== null

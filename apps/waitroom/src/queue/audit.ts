@@ -39,6 +39,8 @@ const FIELDS: Record<string, { name: string; value: (stored: string) => unknown 
   display_name: { name: 'display_name', value: text },
   brand_color: { name: 'brand_color', value: text },
   logo_url: { name: 'logo_url', value: text },
+  // Stored only when above 1.
+  shards: { name: 'shards', value: (stored) => (stored === '' ? 1 : Number(stored)) },
 };
 
 /** One stored entry (includes/audit.lua) as the contract shows it; null if it is not readable. */

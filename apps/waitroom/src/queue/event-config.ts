@@ -36,6 +36,11 @@ export interface EventConfig {
   passthroughWhenFree: boolean;
   /** The public JWK that signs the event's identity tokens (gate/identity-tokens.ts), or null. */
   joinIdentityJwk: PublicIdentityJwk | null;
+  /**
+   * How many hash slots the event's live state is split over (1: one, as every event before
+   * shards). Fixed once anybody joined (docs/decisions/0023-sharded-events.md).
+   */
+  shards: number;
   /** The operator's message to everyone waiting (plain text, shown as text), or null. */
   message: string | null;
   /** When the event closes by itself (Redis's clock, once: dropped when applied), or null. */
@@ -122,6 +127,7 @@ export function configToHashFields(
     'display_name', config.displayName ?? '',
     'brand_color', config.brandColor ?? '',
     'logo_url', config.logoUrl ?? '',
+    'shards', config.shards > 1 ? String(config.shards) : '',
   ]; // prettier-ignore
 }
 
@@ -148,6 +154,7 @@ export function configFromHash(eventId: string, hash: Record<string, string>): E
     displayName: hash.display_name ? hash.display_name : null,
     brandColor: hash.brand_color ? hash.brand_color : null,
     logoUrl: hash.logo_url ? hash.logo_url : null,
+    shards: optionalNumber(hash.shards) ?? 1,
     createdAtMs: Number(hash.created_at),
     updatedAtMs: Number(hash.updated_at),
   };
@@ -175,6 +182,7 @@ export interface EventSettingsRequest {
   display_name?: string | null;
   brand_color?: string | null;
   logo_url?: string | null;
+  shards?: number;
 }
 
 /** The settings a PUT stores: what it names, and the default of every optional field it leaves out. */
@@ -201,6 +209,7 @@ export function settingsFromRequest(
     logoUrl: request.logo_url ? request.logo_url : null,
     gateOrigins: [...new Set(request.gate_origins ?? [])],
     passthroughWhenFree: request.passthrough_when_free ?? false,
+    shards: request.shards ?? 1,
     joinIdentityJwk: request.join_identity_jwk ? publicIdentityJwk(request.join_identity_jwk) : null,
   };
 }

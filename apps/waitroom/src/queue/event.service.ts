@@ -29,6 +29,8 @@ export class EventService {
    */
   async upsertEvent(eventId: string, request: EventSettingsRequest, actor: string) {
     const settings = settingsFromRequest(request);
+    // TEMPORARY while sharded admission is being built (issue 23): not yet offered.
+    if (settings.shards > 1) throw new InvalidInputError(['shards above 1 is not available yet']);
     // The DTO checked the JWK's shape; whether it is a point of its curve shows on import.
     if (settings.joinIdentityJwk) {
       await importIdentityKey(settings.joinIdentityJwk).catch(() => {
@@ -40,7 +42,7 @@ export class EventService {
     // The index of scheduled closes before the config, for the same reason.
     await this.scheduledCloses.schedule(eventId, settings.closesAtMs);
     const written = await this.repository.upsertEvent(eventId, settings, actor);
-    if ('drawFixed' in written) throw new QueueError('DRAW_FIXED', written.drawFixed);
+    if ('fixed' in written) throw new QueueError(written.fixed, written.reason);
     const { created, config } = written;
     // A state change (paused -> open) can give queued people somewhere to go.
     await this.activeEvents.touch(eventId, true);

@@ -9,6 +9,7 @@ export type QueueErrorCode =
   | 'EVENT_NOT_CLOSED'
   /** A config change that would break the published pre-queue draw (upsert-event-3.lua). */
   | 'DRAW_FIXED'
+  | 'SHARDS_FIXED'
   /** Too many joins from one client address (JOIN_RATE_LIMIT_PER_MINUTE). */
   | 'RATE_LIMITED'
   /** The event's outbox holds OUTBOX_MAX_BACKLOG unpublished messages: Kafka is behind. */

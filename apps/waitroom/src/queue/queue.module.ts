@@ -1,3 +1,5 @@
+import { EventShards } from './event-shards';
+import { ShardRanks } from './shard-ranks';
 import { Module } from '@nestjs/common';
 import { BotCheckModule } from '../bot-check/bot-check.module';
 import { IdentityKeys } from '../identity/identity-keys';
@@ -14,6 +16,8 @@ import { SessionTicketKey } from './session-ticket-key';
   imports: [TokensModule, BotCheckModule],
   providers: [
     QueueRepository,
+    EventShards,
+    ShardRanks,
     QueueService,
     EventService,
     SessionChanges,
@@ -21,6 +25,6 @@ import { SessionTicketKey } from './session-ticket-key';
     IdentityKeys,
     IdentityVerifiers,
   ],
-  exports: [QueueRepository, QueueService, EventService, SessionChanges],
+  exports: [QueueRepository, QueueService, EventService, SessionChanges, EventShards, ShardRanks],
 })
 export class QueueModule {}

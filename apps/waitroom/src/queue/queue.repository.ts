@@ -12,7 +12,18 @@ import {
   type EventConfig,
   type EventCounters,
 } from './event-config';
-import { newMemberId, type SessionRef } from './session-id';
+import {
+  newMemberId,
+  newMemberIdInShard,
+  SHARDED_MEMBER_LENGTH,
+  shardOfMember,
+  shardOfUser,
+  type SessionRef,
+} from './session-id';
+import type { EventKeys } from '../redis/redis-keys';
+import { EventShards } from './event-shards';
+import { ShardRanks } from './shard-ranks';
+import { arriveScript, configHashCommand, copyConfigScript, shardCountCommand } from './shards.scripts';
 import type { SessionRecord } from './session';
 import {
   auditReadScript,
@@ -76,47 +87,139 @@ export class QueueRepository {
   constructor(
     private readonly redis: RedisService,
     private readonly env: Environment,
+    private readonly shardCounts: EventShards,
+    private readonly shardRanks: ShardRanks,
   ) {}
 
   /**
    * `clientAddress` null: no per-address join limit (a trusted caller). `proof`: the bot check's
-   * verdict on the join's proof of work (none sent when absent).
+   * verdict on the join's proof of work (none sent when absent). A sharded event's join takes
+   * its queue score in shard 0 (arrive-4.lua), then its place in the user's shard; the reply's
+   * place and queue length are the event's (the other shards' from ShardRanks).
    */
-  join(
+  async join(
     eventId: string,
     userId: string,
     priority: number,
     clientAddress: string | null,
-    proof?: JoinProof,
+    proof: JoinProof = { kind: 'none' },
     identity?: JoinIdentity,
-  ): Promise<JoinReply> {
-    return this.redis.run(joinScript, {
-      keys: this.redis.keys.forEvent(eventId),
-      memberId: newMemberId(),
-      messageId: randomUUID(),
-      userId,
-      priority,
-      clientAddress: clientAddress ?? 'trusted',
-      outboxLimit: this.env.OUTBOX_MAX_BACKLOG,
-      joinsPerMinute: clientAddress === null ? 0 : this.env.JOIN_RATE_LIMIT_PER_MINUTE,
-      proof,
-      identity,
-    });
+  ): Promise<Exclude<JoinReply, { code: 'SHARDS' }>> {
+    const joinsPerMinute = clientAddress === null ? 0 : this.env.JOIN_RATE_LIMIT_PER_MINUTE;
+    const common = { userId, priority, outboxLimit: this.env.OUTBOX_MAX_BACKLOG, identity };
+    // A join routed with a stale count of shards is answered SHARDS and routed again: at most
+    // twice (the count changes only before anybody joined).
+    for (let attempt = 0; ; attempt++) {
+      const shards = this.shardCounts.get(eventId);
+      let reply: JoinReply;
+      if (shards === 1) {
+        reply = await this.redis.run(joinScript, {
+          ...common,
+          keys: this.redis.keys.forEvent(eventId),
+          memberId: newMemberId(),
+          messageId: randomUUID(),
+          clientAddress: clientAddress ?? 'trusted',
+          joinsPerMinute,
+          proof,
+          shards,
+        });
+      } else {
+        const arrival = await this.redis.run(arriveScript, {
+          keys: this.redis.keys.forEvent(eventId),
+          userId,
+          priority,
+          clientAddress: clientAddress ?? 'trusted',
+          joinsPerMinute,
+          proof,
+        });
+        if (arrival.code !== 'OK') return arrival;
+        this.shardCounts.learn(eventId, arrival.shards);
+        if (arrival.shards === 1) continue;
+        const shard = shardOfUser(userId, arrival.shards);
+        reply = await this.redis.run(joinScript, {
+          ...common,
+          keys: this.redis.keys.forShard(eventId, shard),
+          memberId: newMemberIdInShard(shard, arrival.shards),
+          messageId: randomUUID(),
+          clientAddress: 'trusted',
+          joinsPerMinute: 0,
+          proof: { kind: arrival.proof === 'valid' ? 'exempt' : arrival.proof },
+          shards: arrival.shards,
+          score: arrival.score,
+          aheadElsewhere: (
+            await this.shardRanks.elsewhere(eventId, shard, arrival.shards, Number(arrival.score))
+          ).ahead,
+        });
+        if (reply.code === 'SHARDS' && attempt === 0) {
+          // The shard's copy of the config is behind shard 0's: copied again, then once more.
+          await this.repairShardConfigs(eventId);
+          continue;
+        }
+        if (reply.code === 'CREATED' || reply.code === 'EXISTING') {
+          const { session } = reply;
+          const elsewhere = await this.shardRanks.elsewhere(eventId, shard, arrival.shards, session.score);
+          // CREATED: the script added the people ahead elsewhere already.
+          if (reply.code === 'EXISTING' && session.position !== null) session.position += elsewhere.ahead;
+          session.queueLength = Math.max(session.queueLength, elsewhere.queueLength, session.position ?? 0);
+        }
+      }
+      if (reply.code !== 'SHARDS') return reply;
+      if (attempt > 1) throw new Error(`event ${eventId}: its shards disagree on their number`);
+      this.shardCounts.learn(eventId, reply.shards);
+    }
   }
 
-  getSession(ref: SessionRef): Promise<SessionRecord | null> {
-    return this.redis.run(getSessionScript, {
-      keys: this.redis.keys.forEvent(ref.eventId),
-      memberId: ref.member,
-    });
+  /** Copies shard 0's config to every other shard again (a copy that failed or fell behind). */
+  async repairShardConfigs(eventId: string): Promise<void> {
+    const hash = await this.redis.run(configHashCommand, { keys: this.redis.keys.forEvent(eventId) });
+    if (hash) await this.copyConfigToShards(eventId, hash, Number(hash.shards || 1));
   }
 
-  /** A session read for a live stream: with its score and the event's progress at that moment. */
+  async getSession(ref: SessionRef): Promise<SessionRecord | null> {
+    const session = await this.redis.run(getSessionScript, { keys: this.keysOf(ref), memberId: ref.member });
+    return session && this.inEvent(ref, session);
+  }
+
+  /**
+   * A session read for a live stream: with its score and the event's progress at that moment.
+   * A sharded event's session is read as its shard has it (its place there, what a position
+   * base is made of): inEvent() turns it into the event's.
+   */
   streamSession(ref: SessionRef): Promise<StreamedSession | null> {
-    return this.redis.run(streamSessionScript, {
-      keys: this.redis.keys.forEvent(ref.eventId),
-      memberId: ref.member,
-    });
+    return this.redis.run(streamSessionScript, { keys: this.keysOf(ref), memberId: ref.member });
+  }
+
+  /** The keys of the shard a session lives in (the event's own for an unsharded event). */
+  private keysOf(ref: SessionRef): EventKeys {
+    return this.redis.keys.forShard(ref.eventId, shardOfMember(ref.member));
+  }
+
+  /**
+   * A session of a sharded event as read in its shard, as the event has it: its place there plus
+   * the other shards' people ahead of its score, and the event's queue length. An unsharded
+   * event's session is returned as it is.
+   */
+  async inEvent(ref: SessionRef, session: SessionRecord): Promise<SessionRecord> {
+    if (ref.member.length !== SHARDED_MEMBER_LENGTH) return session;
+    const shards = await this.shardsOf(ref.eventId);
+    if (shards <= 1) return session;
+    const elsewhere = await this.shardRanks.elsewhere(
+      ref.eventId,
+      shardOfMember(ref.member),
+      shards,
+      session.score,
+    );
+    const position = session.position === null ? null : session.position + elsewhere.ahead;
+    return { ...session, position, queueLength: Math.max(elsewhere.queueLength, position ?? 0) };
+  }
+
+  /** How many shards an event has: remembered, else read from its shard 0's config. */
+  async shardsOf(eventId: string): Promise<number> {
+    const known = this.shardCounts.get(eventId);
+    if (known > 1) return known;
+    const shards = await this.redis.run(shardCountCommand, { keys: this.redis.keys.forEvent(eventId) });
+    this.shardCounts.learn(eventId, shards);
+    return shards;
   }
 
   /**
@@ -141,13 +244,13 @@ export class QueueRepository {
   }
 
   /** Heartbeats of queued sessions, one call for many (the streams and polls of one instance). */
-  heartbeats(eventId: string, memberIds: string[]): Promise<number> {
-    return this.redis.run(heartbeatScript, { keys: this.redis.keys.forEvent(eventId), memberIds });
+  heartbeats(scope: string, memberIds: string[]): Promise<number> {
+    return this.redis.run(heartbeatScript, { keys: this.redis.keys.forEvent(scope), memberIds });
   }
 
   leave(ref: SessionRef): Promise<EndReply> {
     return this.redis.run(leaveScript, {
-      keys: this.redis.keys.forEvent(ref.eventId),
+      keys: this.keysOf(ref),
       memberId: ref.member,
       messageId: randomUUID(),
       retentionSeconds: this.env.SESSION_RETENTION_SECONDS,
@@ -157,7 +260,7 @@ export class QueueRepository {
   /** Applies a checkout outcome to a `ready` session; anything else is left as it is. */
   finishCheckout(ref: SessionRef, outcome: CheckoutOutcome): Promise<EndReply> {
     return this.redis.run(finishCheckoutScript, {
-      keys: this.redis.keys.forEvent(ref.eventId),
+      keys: this.keysOf(ref),
       memberId: ref.member,
       outcome,
       messageId: randomUUID(),
@@ -170,7 +273,9 @@ export class QueueRepository {
     eventId: string,
     config: Omit<EventConfig, 'eventId' | 'createdAtMs' | 'updatedAtMs'>,
     actor: string,
-  ): Promise<{ created: boolean; config: EventConfig } | { drawFixed: string }> {
+  ): Promise<
+    { created: boolean; config: EventConfig } | { fixed: 'DRAW_FIXED' | 'SHARDS_FIXED'; reason: string }
+  > {
     const reply = await this.redis.run(upsertEventScript, {
       keys: this.redis.keys.forEvent(eventId),
       // The pre-queue draw's secret seed (used only for a new event or when shuffle turns on).
@@ -179,8 +284,34 @@ export class QueueRepository {
       actor,
       auditCap: AUDIT_LOG_CAP,
     });
-    if (reply.code === 'DRAW_FIXED') return { drawFixed: reply.reason };
-    return { created: reply.code === 'CREATED', config: configFromHash(eventId, reply.hash) };
+    if ('reason' in reply) return { fixed: reply.code, reason: reply.reason };
+    const stored = configFromHash(eventId, reply.hash);
+    await this.copyConfigToShards(eventId, reply.hash, Math.max(stored.shards, reply.shardsBefore));
+    return { created: reply.code === 'CREATED', config: stored };
+  }
+
+  /**
+   * Copies shard 0's config hash (`hash`, as just written there) to every other shard of the
+   * event, and removes the copies of shards it no longer has (below `shardsKnown`: a count that
+   * went down before anybody joined). Whoever changes shard 0's config calls it; the admission
+   * step repairs a copy that failed (admission/sharded-admission.ts).
+   */
+  async copyConfigToShards(
+    eventId: string,
+    hash: Record<string, string>,
+    shardsKnown: number,
+  ): Promise<void> {
+    const shards = Number(hash.shards || 1);
+    const pairs = Object.entries(hash).flat();
+    const copies: Promise<boolean>[] = [];
+    for (let shard = 1; shard < shardsKnown; shard++)
+      copies.push(
+        this.redis.run(copyConfigScript, {
+          keys: this.redis.keys.forShard(eventId, shard),
+          pairs: shard < shards ? pairs : [],
+        }),
+      );
+    await Promise.all(copies);
   }
 
   /** The event's pre-queue draw; the seed only once opens_at has passed. */

@@ -32,6 +32,12 @@ interface JoinInput {
   proof?: JoinProof;
   /** The join's identity token as checked against the event's key (identity/identity-keys.ts); absent: none sent. */
   identity?: JoinIdentity;
+  /** The event's number of shards as the join was routed (the script answers SHARDS if it is not). */
+  shards: number;
+  /** A sharded event's join: its queue score from the event's arrival sequence (arrive-4.lua). */
+  score?: string;
+  /** A sharded event's join: people queued ahead of it in the other shards (live/shard-ranks.ts). */
+  aheadElsewhere?: number;
 }
 
 /** What the join script is told of the join's identity token (join-12.lua ARGV[10]). */
@@ -43,6 +49,7 @@ export type JoinIdentity =
 export type JoinReply =
   | { code: 'CREATED' | 'EXISTING'; session: SessionRecord }
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
+  | { code: 'SHARDS'; shards: number }
   | {
       code:
         | 'EVENT_NOT_FOUND'
@@ -84,6 +91,9 @@ export const joinScript = defineScript({
       proof.kind,
       proof.kind === 'valid' ? Math.max(1, Math.ceil(proof.ttlMs)) : 0,
       identity.kind === 'valid' ? `valid:${identity.keyDigest}` : identity.kind,
+      input.shards,
+      input.score ?? '',
+      input.aheadElsewhere ?? 0,
     ],
   }),
   parse: (reply, { keys }): JoinReply => {
@@ -94,6 +104,8 @@ export const joinScript = defineScript({
         return { code, session: parseSessionReply(keys.eventId, reply as (string | number)[]) };
       case 'RATE_LIMITED':
         return { code, retryAfterMs: replyNumber('join', rest[0]) };
+      case 'SHARDS':
+        return { code, shards: replyNumber('join', rest[0]) };
       case 'EVENT_NOT_FOUND':
       case 'EVENT_CLOSED':
       case 'OUTBOX_FULL':
@@ -183,7 +195,8 @@ export const finishCheckoutScript = defineScript({
 });
 
 type UpsertEventReply =
-  { code: 'CREATED' | 'UPDATED'; hash: Record<string, string> } | { code: 'DRAW_FIXED'; reason: string };
+  | { code: 'CREATED' | 'UPDATED'; hash: Record<string, string>; shardsBefore: number }
+  | { code: 'DRAW_FIXED' | 'SHARDS_FIXED'; reason: string };
 
 /** Who made an admin change, for its audit entry, and how many entries the event's log keeps. */
 export interface AuditInput {
@@ -204,10 +217,10 @@ export const upsertEventScript = defineScript({
     args: [input.seed, input.actor, input.auditCap, ...input.fields],
   }),
   parse: (reply): UpsertEventReply => {
-    const [code, detail] = replyArray('upsert-event', reply);
-    if (code === 'DRAW_FIXED') return { code, reason: String(detail) };
+    const [code, detail, shardsBefore] = replyArray('upsert-event', reply);
+    if (code === 'DRAW_FIXED' || code === 'SHARDS_FIXED') return { code, reason: String(detail) };
     if (code !== 'CREATED' && code !== 'UPDATED') throw new UnexpectedScriptReply('upsert-event', reply);
-    return { code, hash: pairsToRecord(detail) };
+    return { code, hash: pairsToRecord(detail), shardsBefore: Number(shardsBefore || 1) };
   },
 });
 
@@ -414,6 +427,8 @@ export interface EventProgress {
   endedKeepMs: number | null;
   /** The operator's current message to the event's waiting people, or null. */
   message: string | null;
+  /** The event's number of shards (this progress is one shard's when above 1). */
+  shards: number;
 }
 
 /**
@@ -429,7 +444,7 @@ export const eventProgressScript = defineScript({
   parse: (reply): EventProgress | null => {
     if (!Array.isArray(reply)) throw new UnexpectedScriptReply('event-progress', reply);
     if (reply.length === 0) return null;
-    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, ended, keep, message] =
+    const [admitted, queueLength, rate, state, opensAt, idle, flow, createdAt, ended, keep, message, shards] =
       reply as unknown[];
     const optional = (value: unknown) =>
       value === '' || value === null || value === undefined ? null : replyNumber('event-progress', value);
@@ -453,6 +468,7 @@ export const eventProgressScript = defineScript({
       endedCheckouts,
       endedKeepMs: optional(keep),
       message: typeof message === 'string' && message !== '' ? message : null,
+      shards: optional(shards) ?? 1,
     };
   },
 });

@@ -1,4 +1,12 @@
-import { formatSessionId, MAX_SHARDS, newMemberId, newMemberIdInShard, parseSessionId, shardOfMember, shardOfUser } from './session-id';
+import {
+  formatSessionId,
+  MAX_SHARDS,
+  newMemberId,
+  newMemberIdInShard,
+  parseSessionId,
+  shardOfMember,
+  shardOfUser,
+} from './session-id';
 
 describe('session ids', () => {
   it('round-trips an event id with dots, colons and dashes', () => {

@@ -53,8 +53,11 @@ export function newMemberIdInShard(shard: number, shards: number): string {
 
 /** The shard a member id lives in (0 for every id of an unsharded event). */
 export function shardOfMember(member: string): number {
-  return member.length === 23 ? SHARD_DIGITS.indexOf(member[0]) : 0;
+  return member.length === SHARDED_MEMBER_LENGTH ? SHARD_DIGITS.indexOf(member[0]) : 0;
 }
+
+/** The length of a sharded event's member ids (the shard's digit and 22 random characters). */
+export const SHARDED_MEMBER_LENGTH = 23;
 
 /**
  * The shard of a user's place in an event of `shards` shards: FNV-1a of the id's UTF-16 code

@@ -50,5 +50,12 @@ export function parseSessionReply(eventId: string, reply: (string | number)[]): 
     opensAtMs: optional(opensAt),
     leftReason: leftReasonOf(status as SessionStatus, leftReason === undefined ? null : String(leftReason)),
     eventMessage: message === undefined || message === '' ? null : String(message),
+    score: scoreOfBaseline(baseline === undefined ? '' : String(baseline)),
   };
+}
+
+/** The queue score a sharded session's baseline ends with (its 8th field), or null. */
+export function scoreOfBaseline(baseline: string): number | null {
+  const fields = baseline.split('.');
+  return fields.length === 8 ? Number(fields[7]) : null;
 }

@@ -1,4 +1,4 @@
-import { formatSessionId, newMemberId, parseSessionId } from './session-id';
+import { formatSessionId, newMemberId, newMemberIdInShard, parseSessionId } from './session-id';
 import { createHmac } from 'node:crypto';
 import { decodeTicket, encodeTicket, useSessionTicketKey, type TicketBasis } from './session-ticket';
 
@@ -29,6 +29,20 @@ describe('session tickets', () => {
       joinsBefore: 2,
       departuresAt: 1,
       joinsAt: 0,
+      score: null,
+    });
+  });
+
+  it("carries a sharded event's session's queue score as the baseline's eighth number", () => {
+    const member = newMemberIdInShard(2, 3);
+    const id = formatSessionId(
+      { eventId: 'e', member },
+      { ...basis, baseline: `${basis.baseline}.801099511628776` },
+    );
+    const ref = parseSessionId(id)!;
+    expect(decodeTicket(ref.eventId, ref.member, ref.ticket!)).toMatchObject({
+      position: 17,
+      score: 801099511628776,
     });
   });
 

@@ -54,9 +54,12 @@ export interface SessionTicket {
   joinsBefore: number;
   departuresAt: number;
   joinsAt: number;
+  /** A sharded event's session: its queue score (the other shards' people ahead are counted by it); else null. */
+  score: number | null;
 }
 
-const BASELINE_PATTERN = /^\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+$/;
+/** Seven numbers; a sharded event's session adds its queue score (join-12.lua). */
+const BASELINE_PATTERN = /^\d+(?:\.\d+){6,7}$/;
 
 /**
  * A mac is made for every join reply and every message the relay publishes. A plain createHmac
@@ -100,8 +103,10 @@ export function decodeTicket(eventId: string, member: string, ticket: string): S
   if (newline < 0) return null;
   const [priority, joinedAt, ...baseline] = text.slice(0, newline).split('.');
   const numbers = baseline.map(Number);
-  if (numbers.length !== 7 || numbers.some((n) => !Number.isSafeInteger(n))) return null;
-  const [position, admittedTotal, bucket, departuresBefore, joinsBefore, departuresAt, joinsAt] = numbers;
+  if ((numbers.length !== 7 && numbers.length !== 8) || numbers.some((n) => !Number.isSafeInteger(n)))
+    return null;
+  const [position, admittedTotal, bucket, departuresBefore, joinsBefore, departuresAt, joinsAt, score] =
+    numbers;
   return {
     userId: text.slice(newline + 1),
     priority: Number(priority),
@@ -113,5 +118,6 @@ export function decodeTicket(eventId: string, member: string, ticket: string): S
     joinsBefore,
     departuresAt,
     joinsAt,
+    score: score ?? null,
   };
 }

@@ -53,6 +53,11 @@ export interface SessionRecord {
   leftReason: LeftReason | null;
   /** The event's current message to its waiting people, or null. */
   eventMessage: string | null;
+  /**
+   * A session of a sharded event: its queue score (the end of its baseline, join-12.lua), by
+   * which the other shards' people ahead of it are counted (queue/shard-ranks.ts); else null.
+   */
+  score: number | null;
 }
 
 /**

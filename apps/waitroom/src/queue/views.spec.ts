@@ -18,6 +18,7 @@ describe('the queued-session body of the poll fast lane', () => {
     opensAtMs: null,
     leftReason: null,
     eventMessage: null,
+    score: null,
   };
 
   it.each<[string, Partial<SessionRecord>]>([
@@ -53,6 +54,7 @@ describe('left_reason and event_message of the session body', () => {
     opensAtMs: null,
     leftReason: 'sold_out',
     eventMessage: 'All tickets are gone.',
+    score: null,
     ...change,
   });
 

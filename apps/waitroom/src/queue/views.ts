@@ -102,6 +102,7 @@ export function eventConfigView(config: EventConfig): EventConfigBody {
     bot_check_max_number: config.botCheckMaxNumber,
     gate_origins: config.gateOrigins,
     passthrough_when_free: config.passthroughWhenFree,
+    shards: config.shards,
     join_identity_jwk: config.joinIdentityJwk,
     message: config.message,
     closes_at: isoTimeOrNull(config.closesAtMs),

@@ -43,6 +43,8 @@ export interface EventConfigBody {
   gate_origins: string[];
   /** Joins are admitted at once while nobody is queued and capacity and rate allow. */
   passthrough_when_free: boolean;
+  /** How many hash slots the event's live state is split over (1..64, fixed once anybody joined). */
+  shards: number;
   /** The public JWK that signs the event's identity tokens, or null: joins need none. */
   join_identity_jwk: Record<string, string> | null;
   /** The operator's message to everyone waiting (plain text), or null. */

@@ -14,8 +14,18 @@
 -- ARGV[9] ms the used proof is remembered (until its challenge has expired everywhere; 0 unless valid)
 -- ARGV[10] the identity token, as checked by the caller against the key it knows for the event:
 --          none | invalid | exempt (trusted caller) | valid:<sha1 hex of the config's identity_jwk>
+-- ARGV[11] the event's number of shards as the caller routed the join ('1': unsharded)
+-- ARGV[12] a sharded event's join: its queue score, from the event's arrival sequence (arrive-4.lua)
+-- ARGV[13] a sharded event's join: people queued ahead in the event's other shards, as the caller
+--          estimates them (live/shard-ranks.ts), added to the place told in the reply and in QUEUE_JOINED
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
---                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID.
+--                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID,
+--                      or SHARDS with the event's number of shards when it is not ARGV[11].
+-- A shard of a sharded event holds a copy of the event's config (copy-config-1.lua); a join there
+-- is never admitted at once (passthrough_when_free: the admission step admits it, as capacity
+-- and rate are the whole event's), and its baseline ends with its score (the other shards' people
+-- ahead of it are counted by score: live/shard-ranks.ts). EXISTING replies carry the place in the
+-- shard alone: the caller adds the other shards'.
 -- CREATED/EXISTING: {code, member, user_id, priority, status, joined_at_ms, admitted_at_ms, expires_at_ms,
 --                    position, queue_length, admission_rate_estimate, state, opens_at_ms, baseline}
 -- `baseline` ('' for sessions of events created before tickets): the position and counters at the
@@ -36,9 +46,12 @@ if limit > 0 then
 end
 
 local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check', 'tickets',
-                      'identity_jwk', 'passthrough', 'capacity', 'rate', 'timeout')
+                      'identity_jwk', 'passthrough', 'capacity', 'rate', 'timeout', 'shards')
 local state = cfg[1]
 if not state then return {'EVENT_NOT_FOUND'} end
+local shards = cfg[13] or '1'
+if shards ~= ARGV[11] then return {'SHARDS', shards} end
+local sharded = shards ~= '1'
 
 -- Identity: the site vouches for the user id. Checked before anything answers with a session,
 -- a re-join included: a live place's session id is its holder's capability. The token's
@@ -84,19 +97,22 @@ if cfg[6] == 'pow' and ARGV[8] ~= 'exempt' then
 end
 
 local member, user_id, priority = ARGV[1], ARGV[3], tonumber(ARGV[4])
-local seq = redis.call('INCR', KEYS[3])
 local score
 local opens_at = tonumber(cfg[2] or '')
-if cfg[3] == '1' and opens_at and now < opens_at then
+if sharded then
+  score = tonumber(ARGV[12])
+elseif cfg[3] == '1' and opens_at and now < opens_at then
+  redis.call('INCR', KEYS[3])
   score = pre_open_score(priority, cfg[4] or '', user_id)
 else
-  score = arrival_score(priority, seq)
+  score = arrival_score(priority, redis.call('INCR', KEYS[3]))
 end
+local ahead_elsewhere = sharded and tonumber(ARGV[13]) or 0
 
 -- passthrough_when_free: nobody queued, the event open (and opened), a free checkout slot and a
 -- token of the admission rate's bucket (the admission step's bucket: admission-tick-9.lua).
 local deadline = nil
-if cfg[9] == '1' and state == 'open' and not (opens_at and now < opens_at)
+if cfg[9] == '1' and not sharded and state == 'open' and not (opens_at and now < opens_at)
    and redis.call('ZCARD', KEYS[2]) == 0
    and redis.call('ZCARD', KEYS[12]) < tonumber(cfg[10]) then
   local rate_per_minute = tonumber(cfg[11] or '')
@@ -132,6 +148,8 @@ else
     position = redis.call('ZRANK', KEYS[2], member) + 1
   end
 end
+-- The place told (reply, QUEUE_JOINED, the wait): the event's; the baseline keeps the shard's.
+local told_position = position + ahead_elsewhere
 -- Events created before session tickets lack the band totals the baseline needs: no ticket.
 local session = {'uid', user_id, 'prio', priority, 'st', 'queued', 'jat', now}
 -- The wait this join is told (estimated-wait.ts: the place over the admission-rate estimate,
@@ -140,12 +158,13 @@ local rate_estimate = redis.call('HGET', KEYS[9], 'ewma') or ''
 local moving = state == 'open' and not (opens_at and now < opens_at)
 if moving and not deadline and (tonumber(rate_estimate) or 0) > 0 then
   session[#session + 1] = 'ew'
-  session[#session + 1] = math.ceil(position / tonumber(rate_estimate))
+  session[#session + 1] = math.ceil(told_position / tonumber(rate_estimate))
 end
 local baseline = ''
 if cfg[7] then
   baseline = position .. '.' .. (redis.call('HGET', KEYS[5], 'admitted_total') or '0') .. '.' ..
              flow_baseline(KEYS[10], score)
+  if sharded then baseline = baseline .. '.' .. string.format('%.0f', score) end
   session[#session + 1] = 'b'
   session[#session + 1] = baseline
 end
@@ -161,7 +180,7 @@ redis.call('SET', KEYS[4], member)
 if cfg[5] and not deadline then redis.call('ZADD', KEYS[7], now, member) end
 redis.call('HINCRBY', KEYS[5], 'joined_total', 1)
 
-outbox_append(KEYS[6], 'joined', ARGV[5], now, member, {user_id, priority, now, baseline}, position)
+outbox_append(KEYS[6], 'joined', ARGV[5], now, member, {user_id, priority, now, baseline}, told_position)
 if deadline then
   redis.call('ZADD', KEYS[12], deadline, member)
   redis.call('HINCRBY', KEYS[5], 'admitted_total', 1)
@@ -172,5 +191,5 @@ end
 -- Admitted at once (rare: the event was free): read back as an existing session is.
 if deadline then return describe('CREATED', member) end
 -- Queued: what describe() would read back, from what this join just wrote.
-return {'CREATED', member, user_id, priority, 'queued', now, '', '', position, queue_length,
+return {'CREATED', member, user_id, priority, 'queued', now, '', '', told_position, queue_length,
         rate_estimate, state, cfg[2] or '', baseline}

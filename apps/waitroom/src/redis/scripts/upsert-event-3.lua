@@ -4,7 +4,9 @@
 -- KEYS[3] audit list
 -- ARGV[1] a fresh seed for the pre-open draw  ARGV[2] actor (the key's name)  ARGV[3] audit cap
 -- ARGV[4..] field, value pairs; a value of '' removes the field (an optional setting turned off).
--- Returns {'CREATED' | 'UPDATED', config field/value list} or {'DRAW_FIXED', reason}.
+-- Returns {'CREATED' | 'UPDATED', config field/value list, the shards it had before ('' for 1)} or {'DRAW_FIXED' | 'SHARDS_FIXED', reason}.
+-- A sharded event's shard 0 holds its config (the truth) and its join sequence, which every
+-- join of every shard draws from (queue.repository.ts), so "anybody joined" reads here for all.
 --
 -- The seed (`salt`) orders the pre-queue of a shuffle_at_open event and is revealed once
 -- opens_at has passed (draw-1.lua). So that anyone can recompute the order from the published
@@ -22,18 +24,24 @@ local FIRST_PAIR = 4
 
 local created = redis.call('EXISTS', KEYS[1]) == 0
 local now = now_ms()
+local current = {}
 if created then
   -- `tickets`: this event's flow hash keeps the band totals that session tickets need (join-12.lua).
   redis.call('HSET', KEYS[1], 'salt', ARGV[1], 'created_at', now, 'tickets', '1')
 else
-  local new_shuffle, new_opens
+  local new_shuffle, new_opens, new_shards
   for i = FIRST_PAIR, #ARGV, 2 do
     if ARGV[i] == 'shuffle' then new_shuffle = ARGV[i + 1]
-    elseif ARGV[i] == 'opens_at' then new_opens = ARGV[i + 1] end
+    elseif ARGV[i] == 'opens_at' then new_opens = ARGV[i + 1]
+    elseif ARGV[i] == 'shards' then new_shards = ARGV[i + 1] end
   end
-  local current = redis.call('HMGET', KEYS[1], 'shuffle', 'opens_at')
+  current = redis.call('HMGET', KEYS[1], 'shuffle', 'opens_at', 'shards')
   local shuffle, opens = current[1] or '', current[2] or ''
   local joined = tonumber(redis.call('GET', KEYS[2]) or '0') > 0
+  -- A user's shard and every issued session id depend on the number of shards.
+  if new_shards and new_shards ~= (current[3] or '') and joined then
+    return {'SHARDS_FIXED', 'shards cannot change once people have joined'}
+  end
   if new_shuffle and new_shuffle ~= shuffle then
     if joined then return {'DRAW_FIXED', 'shuffle_at_open cannot change once people have joined'} end
     if new_shuffle == '1' then redis.call('HSET', KEYS[1], 'salt', ARGV[1]) end
@@ -61,4 +69,4 @@ if created then
 elseif next(changes) ~= nil then
   audit_append(KEYS[3], tonumber(ARGV[3]), now, ARGV[2], 'update', changes)
 end
-return {created and 'CREATED' or 'UPDATED', redis.call('HGETALL', KEYS[1])}
+return {created and 'CREATED' or 'UPDATED', redis.call('HGETALL', KEYS[1]), current[3] or ''}

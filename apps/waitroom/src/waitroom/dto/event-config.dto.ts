@@ -1,3 +1,4 @@
+import { MAX_SHARDS } from '../../queue/session-id';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -168,6 +169,21 @@ export class UpsertEventDto implements EventSettingsRequest {
   @IsOptional()
   @IsBoolean()
   passthrough_when_free?: boolean;
+
+  @ApiPropertyOptional({
+    default: 1,
+    minimum: 1,
+    maximum: MAX_SHARDS,
+    description:
+      "how many hash slots the event's live state is split over: on a Redis Cluster with several masters one " +
+      'event then takes that many times what one Redis core takes, with every promise of the contract kept. ' +
+      'Fixed once the event has had a session (409 SHARDS_FIXED)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SHARDS)
+  shards?: number;
 
   @ApiPropertyOptional({
     type: 'object',

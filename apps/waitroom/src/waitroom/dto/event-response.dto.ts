@@ -92,6 +92,9 @@ export class EventConfigResponseDto {
   })
   passthrough_when_free!: boolean;
 
+  @ApiProperty({ example: 1, description: "how many hash slots the event's live state is split over" })
+  shards!: number;
+
   @ApiProperty({
     type: 'object',
     nullable: true,
