@@ -125,7 +125,7 @@ async function runTick(redis: Redis, tick: LuaScript, keys: EventKeys, batch: nu
     retentionSeconds: 3600,
     messageIdPrefix: '',
   });
-  if ('noEvent' in result || !result.moving) throw new Error(`admission tick: ${JSON.stringify(reply)}`);
+  if (!('moving' in result) || !result.moving) throw new Error(`admission tick: ${JSON.stringify(reply)}`);
   return result.admitted;
 }
 

@@ -5,6 +5,7 @@ import type { ScheduledCloses } from '../registry/scheduled-closes';
 import { AdmissionScheduler, QUIET_EVENT_STEP_MAX_MS } from './admission.scheduler';
 import type { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult } from './admission.scripts';
+import { ADMITTER_LEASE_MS, mergeShares, type ShardedAdmission } from './sharded-admission';
 
 const quietStep = (wakeInMs: number | null): AdmissionStepResult => ({
   moving: false,
@@ -21,6 +22,7 @@ describe('AdmissionScheduler: which events a tick steps', () => {
   let now: number;
   let listeners: WorkListener[];
   let step: jest.Mock;
+  let shardedStep: jest.Mock;
   let noteWork: jest.Mock;
   let scheduler: AdmissionScheduler;
 
@@ -29,6 +31,7 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     jest.spyOn(Date, 'now').mockImplementation(() => now);
     listeners = [];
     step = jest.fn();
+    shardedStep = jest.fn();
     noteWork = jest.fn();
     const activeEvents = {
       ids: async () => ['quiet'],
@@ -41,6 +44,7 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     const scheduledCloses = { closeDue: async () => [] } as unknown as ScheduledCloses;
     scheduler = new AdmissionScheduler(
       { step } as unknown as AdmissionRepository,
+      { step: shardedStep } as unknown as ShardedAdmission,
       activeEvents,
       scheduledCloses,
       registry,
@@ -115,5 +119,58 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     step.mockResolvedValue({ ...quietStep(0), moving: true, admitted: 2 });
     await scheduler.tick();
     expect(noteWork).toHaveBeenCalledWith('quiet');
+  });
+
+  it('hands a sharded event to its admitter, and tells the relay of every shard whose outbox has news', async () => {
+    step.mockResolvedValue({ sharded: 3 });
+    shardedStep.mockResolvedValue({
+      kind: 'stepped',
+      result: { ...quietStep(0), moving: true, admitted: 2 },
+      movedShards: [0, 2],
+      idleShards: [],
+    });
+    await scheduler.tick();
+    expect(shardedStep).toHaveBeenCalledWith('quiet', 3);
+    expect(noteWork).toHaveBeenCalledWith('quiet');
+    expect(noteWork).toHaveBeenCalledWith('quiet#2');
+    await scheduler.tick();
+    // Known as sharded now: no plain step first.
+    expect(step).toHaveBeenCalledTimes(1);
+    expect(shardedStep).toHaveBeenCalledTimes(2);
+  });
+
+  it('leaves a sharded event to the instance that admits it, trying again when the lease may have lapsed', async () => {
+    step.mockResolvedValue({ sharded: 2 });
+    shardedStep.mockResolvedValue({ kind: 'not-admitter' });
+    await scheduler.tick();
+    now += ADMITTER_LEASE_MS - 1;
+    await scheduler.tick();
+    expect(shardedStep).toHaveBeenCalledTimes(1);
+    now += 1;
+    await scheduler.tick();
+    expect(shardedStep).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps trying every tick while work it made for a sharded event waits for the admitter', async () => {
+    step.mockResolvedValue({ sharded: 2 });
+    shardedStep.mockResolvedValue({ kind: 'not-admitter' });
+    await scheduler.tick();
+    listeners.forEach((listener) => listener('quiet#1'));
+    await scheduler.tick();
+    await scheduler.tick();
+    expect(shardedStep).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe("mergeShares: how many of the event's next people each shard holds", () => {
+  it('takes the lowest scores over every shard, in order', () => {
+    const heads = [{ headScores: [1, 4, 9] }, { headScores: [2, 3] }, { headScores: [5] }];
+    expect(mergeShares(heads, 4)).toEqual([2, 2, 0]);
+    expect(mergeShares(heads, 5)).toEqual([2, 2, 1]);
+    expect(mergeShares(heads, 100)).toEqual([3, 2, 1]);
+  });
+
+  it('gives a shard that could not be read nobody', () => {
+    expect(mergeShares([null, { headScores: [7, 8] }], 3)).toEqual([0, 2]);
   });
 });

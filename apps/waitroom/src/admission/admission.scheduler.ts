@@ -3,8 +3,10 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
 import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../registry/active-events';
 import { ScheduledCloses } from '../registry/scheduled-closes';
+import { eventOfScope, shardScope } from '../redis/redis-keys';
 import { AdmissionRepository } from './admission.repository';
-import type { AdmissionStepResult, NoEventResult } from './admission.scripts';
+import type { AdmissionStepResult } from './admission.scripts';
+import { ADMITTER_LEASE_MS, ShardedAdmission } from './sharded-admission';
 
 const ADMISSION_INTERVAL_NAME = 'admission-tick';
 /**
@@ -43,11 +45,14 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   private readonly dueAt = new Map<string, number>();
   /** Events with work made through this instance since their last step began (when it came). */
   private readonly woken = new Map<string, number>();
+  /** Sharded events (their number of shards), stepped by their admitter (sharded-admission.ts). */
+  private readonly sharded = new Map<string, number>();
   /** Counters read by the metrics endpoint, summed over this instance's steps. */
   readonly totals = { admitted: 0, expired: 0, abandoned: 0, ticks: 0, skippedTicks: 0, failedSteps: 0 };
 
   constructor(
     private readonly admission: AdmissionRepository,
+    private readonly shardedAdmission: ShardedAdmission,
     private readonly activeEvents: ActiveEvents,
     private readonly scheduledCloses: ScheduledCloses,
     private readonly scheduler: SchedulerRegistry,
@@ -55,7 +60,8 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.activeEvents.onWork((eventId) => this.woken.set(eventId, Date.now()));
+    // A shard's work (a sharded event's) is its event's: the event's admitter steps every shard.
+    this.activeEvents.onWork((scope) => this.woken.set(eventOfScope(scope), Date.now()));
     this.scheduler.addInterval(
       ADMISSION_INTERVAL_NAME,
       setInterval(() => void this.tick(), this.env.ADMISSION_TICK_MS),
@@ -79,7 +85,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     try {
       // Scheduled closes first, so an event closed now admits nobody in this tick.
       await this.scheduledCloses.closeDue();
-      const eventIds = this.dueEvents(await this.activeEvents.ids());
+      const eventIds = this.dueEvents([...new Set((await this.activeEvents.ids()).map(eventOfScope))]);
       const steps = await Promise.allSettled(eventIds.map((eventId) => this.stepEvent(eventId)));
       const failed = steps.filter((step): step is PromiseRejectedResult => step.status === 'rejected');
       this.totals.failedSteps += failed.length;
@@ -111,8 +117,11 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
 
   private async stepEvent(eventId: string): Promise<void> {
     // Work made from here on wakes the event again, even while this step runs.
+    const wokenAt = this.woken.get(eventId);
     this.woken.delete(eventId);
-    let result: AdmissionStepResult | NoEventResult;
+    const shards = this.sharded.get(eventId);
+    if (shards !== undefined) return this.stepShardedEvent(eventId, shards, wokenAt);
+    let result: Awaited<ReturnType<AdmissionRepository['step']>>;
     try {
       result = await this.admission.step(eventId);
     } catch (error) {
@@ -120,26 +129,86 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
       this.woken.set(eventId, Date.now());
       throw error;
     }
+    if ('sharded' in result) {
+      this.sharded.set(eventId, result.sharded);
+      return this.stepShardedEvent(eventId, result.sharded, wokenAt);
+    }
+    if ('fenced' in result) throw new Error(`admission step of ${eventId}: fenced without an epoch`);
     if ('noEvent' in result) {
       this.dueAt.set(eventId, Date.now() + QUIET_EVENT_STEP_MAX_MS);
       // Removed: the relay still publishes what its outbox holds, then the event is forgotten.
       if (result.outboxLength === 0) await this.activeEvents.retire(eventId);
       return;
     }
+    this.tookStep(eventId, result, result.admitted + result.expired + result.abandoned > 0 ? [eventId] : []);
+    if (isIdle(result)) await this.activeEvents.retire(eventId);
+  }
+
+  /** Counts a step's moves and schedules the event's next; `movedScopes`: whose outbox has news. */
+  private tookStep(eventId: string, result: AdmissionStepResult, movedScopes: string[]): void {
     this.totals.admitted += result.admitted;
     this.totals.expired += result.expired;
     this.totals.abandoned += result.abandoned;
     const wakeInMs = Math.min(result.wakeInMs ?? QUIET_EVENT_STEP_MAX_MS, QUIET_EVENT_STEP_MAX_MS);
     this.dueAt.set(eventId, Date.now() + wakeInMs);
-    // What the step moved went to the event's outbox: the relay publishes it now. The note reaches
-    // this scheduler too, which must not take its own step for new work (a join during the step
+    // What the step moved went to the outbox: the relay publishes it now. The note reaches this
+    // scheduler too, which must not take its own step for new work (a join during the step
     // already woke it, and stays so).
-    if (result.admitted + result.expired + result.abandoned > 0) {
+    if (movedScopes.length > 0) {
       const wokenDuringStep = this.woken.has(eventId);
-      this.activeEvents.noteWork(eventId);
+      for (const scope of movedScopes) this.activeEvents.noteWork(scope);
       if (!wokenDuringStep) this.woken.delete(eventId);
     }
-    if (isIdle(result)) await this.activeEvents.retire(eventId);
+  }
+
+  /**
+   * A sharded event's step, by its admitter. An instance that is not the admitter tries again
+   * once the lease may have lapsed, or at the next tick while work it made waits (the admitter
+   * steps a busy event every tick anyway, and lets the lease go when it is quiet).
+   */
+  private async stepShardedEvent(
+    eventId: string,
+    shards: number,
+    wokenAt: number | undefined,
+  ): Promise<void> {
+    let outcome: Awaited<ReturnType<ShardedAdmission['step']>>;
+    try {
+      outcome = await this.shardedAdmission.step(eventId, shards);
+    } catch (error) {
+      this.woken.set(eventId, wokenAt ?? Date.now());
+      throw error;
+    }
+    const now = Date.now();
+    switch (outcome.kind) {
+      case 'not-admitter':
+        if (wokenAt !== undefined && now - wokenAt < 2 * ADMITTER_LEASE_MS) this.woken.set(eventId, wokenAt);
+        else this.dueAt.set(eventId, now + ADMITTER_LEASE_MS);
+        return;
+      case 'unsharded':
+        this.sharded.delete(eventId);
+        this.woken.set(eventId, now);
+        return;
+      case 'removed':
+        this.dueAt.set(eventId, now + QUIET_EVENT_STEP_MAX_MS);
+        for (const shard of outcome.idleScopes)
+          if (shard > 0) await this.activeEvents.retire(shardScope(eventId, shard));
+        if (outcome.outboxLength === 0) {
+          this.sharded.delete(eventId);
+          await this.activeEvents.retire(eventId);
+        }
+        return;
+      case 'stepped': {
+        const { result } = outcome;
+        this.tookStep(
+          eventId,
+          result,
+          outcome.movedShards.map((shard) => shardScope(eventId, shard)),
+        );
+        for (const shard of outcome.idleShards)
+          if (shard > 0) await this.activeEvents.retire(shardScope(eventId, shard));
+        if (isIdle(result)) await this.activeEvents.retire(eventId);
+      }
+    }
   }
 
   /** Starts the registry sweep (ActiveEvents.sweep) in the background when it is due. */

@@ -1,3 +1,4 @@
+import type { EventState } from '../queue/session';
 import type { EventKeys } from '../redis/redis-keys';
 import { defineScript, replyArray, replyNumber, UnexpectedScriptReply } from '../redis/script-definition';
 
@@ -23,12 +24,35 @@ export interface NoEventResult {
   outboxLength: number;
 }
 
+/** A sharded event stepped as one: its admitter must step it (sharded-admission.ts). */
+export interface ShardedResult {
+  sharded: number;
+}
+
+/** A shard's step from an admitter that lost its lease (a newer one fenced the shard). */
+export interface FencedResult {
+  fenced: true;
+}
+
+/** What the admitter of a sharded event tells one shard's step (admission-tick-9.lua ARGV[6..9]). */
+export interface ShardStepOrder {
+  epoch: number;
+  /** Most people this shard admits now. */
+  admitMost: number;
+  /** Tokens taken from the event's rate bucket (shard 0 only). */
+  tokensTaken: number;
+  /** The event's admission-rate estimate (people per second), or null. */
+  rateEstimate: number | null;
+}
+
 interface AdmissionStepInput {
   keys: EventKeys;
   batchMax: number;
   retentionSeconds: number;
   /** Prefix of the step's message ids (unique per call; the script numbers them). */
   messageIdPrefix: string;
+  /** A shard of a sharded event, stepped by its admitter. */
+  shardOrder?: ShardStepOrder;
 }
 
 /** admission-tick-9.lua: one atomic admission step for one event. */
@@ -53,12 +77,22 @@ export const admissionStepScript = defineScript({
       input.batchMax,
       input.retentionSeconds,
       input.messageIdPrefix,
+      ...(input.shardOrder
+        ? [
+            input.shardOrder.epoch,
+            input.shardOrder.admitMost,
+            input.shardOrder.tokensTaken,
+            input.shardOrder.rateEstimate ?? '',
+          ]
+        : []),
     ],
   }),
-  parse: (reply): AdmissionStepResult | NoEventResult => {
+  parse: (reply): AdmissionStepResult | NoEventResult | ShardedResult | FencedResult => {
     const [code, ...rest] = replyArray('admission-tick', reply);
+    if (code === 'FENCED') return { fenced: true };
     const numbers = rest.map((value) => replyNumber('admission-tick', value));
     if (code === 'NO_EVENT' && numbers.length === 1) return { noEvent: true, outboxLength: numbers[0] };
+    if (code === 'SHARDED' && numbers.length === 1) return { sharded: numbers[0] };
     if ((code === 'OK' || code === 'HELD') && numbers.length === 7) {
       const [expired, abandoned, admitted, queueLength, activeCount, outboxLength, wakeIn] = numbers;
       return {
@@ -74,4 +108,80 @@ export const admissionStepScript = defineScript({
     }
     throw new UnexpectedScriptReply('admission-tick', reply);
   },
+});
+
+/** One shard as its event's admitter reads it before deciding (admission-head-5.lua). */
+export interface ShardHead {
+  state: EventState;
+  capacity: number;
+  ratePerMinute: number | null;
+  opensAtMs: number | null;
+  /** When shard 0's config was last changed, as this shard's copy has it. */
+  updatedAtMs: number;
+  shards: number;
+  /** Redis's clock in this shard's server. */
+  nowMs: number;
+  queueLength: number;
+  activeCount: number;
+  outboxLength: number;
+  /** Tokens in the event's rate bucket (shard 0 with a rate); null otherwise. */
+  tokens: number | null;
+  /** The scores at the head of the shard's queue, lowest first. */
+  headScores: number[];
+}
+
+/** admission-head-5.lua: a shard's counts, config copy and head scores, fenced at the admitter's epoch. */
+export const admissionHeadScript = defineScript({
+  file: 'admission-head',
+  replicated: true,
+  build: ({ keys, epoch, heads }: { keys: EventKeys; epoch: number; heads: number }) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.pace, keys.outbox],
+    args: [epoch, heads],
+  }),
+  parse: (reply): ShardHead | NoEventResult | FencedResult => {
+    const [code, ...rest] = replyArray('admission-head', reply);
+    if (code === 'FENCED') return { fenced: true };
+    if (code === 'NO_EVENT') return { noEvent: true, outboxLength: replyNumber('admission-head', rest[0]) };
+    if (code !== 'OK' || rest.length < 11) throw new UnexpectedScriptReply('admission-head', reply);
+    const [
+      state,
+      capacity,
+      rate,
+      opensAt,
+      updatedAt,
+      shards,
+      now,
+      queued,
+      active,
+      outbox,
+      tokens,
+      ...scores
+    ] = rest;
+    const number = (value: unknown) => replyNumber('admission-head', value);
+    const optional = (value: unknown) => (value === '' ? null : number(value));
+    return {
+      state: String(state) as EventState,
+      capacity: number(capacity),
+      ratePerMinute: optional(rate),
+      opensAtMs: optional(opensAt),
+      updatedAtMs: number(updatedAt),
+      shards: number(shards),
+      nowMs: number(now),
+      queueLength: number(queued),
+      activeCount: number(active),
+      outboxLength: number(outbox),
+      tokens: optional(tokens),
+      headScores: scores.map(number),
+    };
+  },
+});
+
+/** admission-lease-2.lua: the admitter's lease of a sharded event; its epoch, or 0 when another holds it. */
+export const admissionLeaseScript = defineScript({
+  file: 'admission-lease',
+  build: ({ keys, ownerId, ttlMs }: { keys: EventKeys; ownerId: string; ttlMs: number }) => ({
+    keys: [keys.admissionLease, keys.admissionEpoch],
+    args: [ownerId, ttlMs],
+  }),
+  parse: (reply): number => replyNumber('admission-lease', reply),
 });

@@ -123,7 +123,13 @@ export class SessionPollService {
       const shards = snapshot.progress?.shards ?? 1;
       const elsewhere =
         shards > 1
-          ? await this.shardRanks.elsewhere(ref.eventId, verified.shard, shards, verified.ticket.score)
+          ? await this.shardRanks.elsewhere(
+              ref.eventId,
+              verified.shard,
+              shards,
+              verified.ticket.score,
+              verified.ticket.joinedAtMs,
+            )
           : null;
       answer = this.fromSnapshot(verified, snapshot, elsewhere);
     }
@@ -157,6 +163,7 @@ export class SessionPollService {
         verified.shard,
         shards,
         verified.ticket.score,
+        verified.ticket.joinedAtMs,
       );
       if (!elsewhere) return null;
     }

@@ -29,8 +29,6 @@ export class EventService {
    */
   async upsertEvent(eventId: string, request: EventSettingsRequest, actor: string) {
     const settings = settingsFromRequest(request);
-    // TEMPORARY while sharded admission is being built (issue 23): not yet offered.
-    if (settings.shards > 1) throw new InvalidInputError(['shards above 1 is not available yet']);
     // The DTO checked the JWK's shape; whether it is a point of its curve shows on import.
     if (settings.joinIdentityJwk) {
       await importIdentityKey(settings.joinIdentityJwk).catch(() => {

@@ -15,6 +15,14 @@ export function arrivalScore(priority: number, sequence: number): number {
   return (MAX_PRIORITY - priority) * PRIORITY_BAND + ARRIVAL_OFFSET + sequence;
 }
 
+/**
+ * Whether a score is a plain arrival's: priority 0 after opening (the lowest band, past the draws).
+ * Such a join is behind everyone already queued.
+ */
+export function isPlainArrival(score: number): boolean {
+  return score >= MAX_PRIORITY * PRIORITY_BAND + ARRIVAL_OFFSET;
+}
+
 export function preOpenScore(priority: number, draw: number): number {
   return (MAX_PRIORITY - priority) * PRIORITY_BAND + draw;
 }

@@ -22,7 +22,8 @@ import {
 } from './session-id';
 import type { EventKeys } from '../redis/redis-keys';
 import { EventShards } from './event-shards';
-import { ShardRanks } from './shard-ranks';
+import { aheadOf, ShardRanks } from './shard-ranks';
+import { arrivalScore, isPlainArrival } from './queue-order';
 import { arriveScript, configHashCommand, copyConfigScript, shardCountCommand } from './shards.scripts';
 import type { SessionRecord } from './session';
 import {
@@ -124,6 +125,9 @@ export class QueueRepository {
           shards,
         });
       } else {
+        // The shards' samples before the join takes its number: every join numbered before
+        // them is in them (queue/shard-ranks.ts), so the number tells which ones are not.
+        let samples = await this.shardRanks.samples(eventId, shards);
         const arrival = await this.redis.run(arriveScript, {
           keys: this.redis.keys.forEvent(eventId),
           userId,
@@ -136,6 +140,17 @@ export class QueueRepository {
         this.shardCounts.learn(eventId, arrival.shards);
         if (arrival.shards === 1) continue;
         const shard = shardOfUser(userId, arrival.shards);
+        if (samples.length !== arrival.shards) samples = await this.shardRanks.samples(eventId, arrival.shards);
+        const score = Number(arrival.score);
+        // A plain arrival is behind everyone queued: the other shards' people numbered up to the
+        // samples' sequence are counted in the samples, and every join numbered since (less this
+        // shard's, which the script counts) as ahead, at most. Others: their samples alone.
+        const plain = isPlainArrival(score);
+        const cutoff = plain ? Math.min(score, arrivalScore(0, samples[0].sequence + 1)) : score;
+        let aheadElsewhere = plain ? Math.max(0, arrival.sequence - samples[0].sequence - 1) : 0;
+        samples.forEach((sample, other) => {
+          if (other !== shard) aheadElsewhere += aheadOf(sample, cutoff);
+        });
         reply = await this.redis.run(joinScript, {
           ...common,
           keys: this.redis.keys.forShard(eventId, shard),
@@ -146,9 +161,8 @@ export class QueueRepository {
           proof: { kind: arrival.proof === 'valid' ? 'exempt' : arrival.proof },
           shards: arrival.shards,
           score: arrival.score,
-          aheadElsewhere: (
-            await this.shardRanks.elsewhere(eventId, shard, arrival.shards, Number(arrival.score))
-          ).ahead,
+          aheadElsewhere,
+          joinsSinceFrom: plain ? cutoff : undefined,
         });
         if (reply.code === 'SHARDS' && attempt === 0) {
           // The shard's copy of the config is behind shard 0's: copied again, then once more.
@@ -157,7 +171,13 @@ export class QueueRepository {
         }
         if (reply.code === 'CREATED' || reply.code === 'EXISTING') {
           const { session } = reply;
-          const elsewhere = await this.shardRanks.elsewhere(eventId, shard, arrival.shards, session.score);
+          const elsewhere = await this.shardRanks.elsewhere(
+            eventId,
+            shard,
+            arrival.shards,
+            session.score,
+            reply.code === 'EXISTING' ? session.joinedAtMs : 0,
+          );
           // CREATED: the script added the people ahead elsewhere already.
           if (reply.code === 'EXISTING' && session.position !== null) session.position += elsewhere.ahead;
           session.queueLength = Math.max(session.queueLength, elsewhere.queueLength, session.position ?? 0);
@@ -324,16 +344,31 @@ export class QueueRepository {
   ): Promise<{ config: EventConfig; counters: EventCounters; estimateErrors: EstimateErrors } | null> {
     const snapshot = await this.redis.run(eventStatsScript, { keys: this.redis.keys.forEvent(eventId) });
     if (!snapshot) return null;
-    return {
-      config: configFromHash(eventId, snapshot.configHash),
-      counters: {
-        queueLength: snapshot.queueLength,
-        activeCount: snapshot.activeCount,
-        ...totalsFromHash(snapshot.statsHash),
-        admissionRatePerSecond: snapshot.admissionRatePerSecond,
-      },
-      estimateErrors: estimateErrorsFromHash(snapshot.statsHash),
+    const config = configFromHash(eventId, snapshot.configHash);
+    const counters: EventCounters = {
+      queueLength: snapshot.queueLength,
+      activeCount: snapshot.activeCount,
+      ...totalsFromHash(snapshot.statsHash),
+      admissionRatePerSecond: snapshot.admissionRatePerSecond,
     };
+    const estimateErrors = estimateErrorsFromHash(snapshot.statsHash);
+    // A sharded event's figures are the sums over its shards (shard 0 holds the config).
+    const others = await Promise.all(
+      Array.from({ length: config.shards - 1 }, (_, index) =>
+        this.redis.run(eventStatsScript, { keys: this.redis.keys.forShard(eventId, index + 1) }),
+      ),
+    );
+    for (const shard of others) {
+      if (!shard) continue;
+      counters.queueLength += shard.queueLength;
+      counters.activeCount += shard.activeCount;
+      const totals = totalsFromHash(shard.statsHash);
+      for (const name of Object.keys(totals) as (keyof typeof totals)[]) counters[name] += totals[name];
+      const errors = estimateErrorsFromHash(shard.statsHash);
+      for (const name of Object.keys(errors) as (keyof EstimateErrors)[])
+        estimateErrors[name] += errors[name];
+    }
+    return { config, counters, estimateErrors };
   }
 
   /**

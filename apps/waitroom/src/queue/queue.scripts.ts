@@ -36,8 +36,13 @@ interface JoinInput {
   shards: number;
   /** A sharded event's join: its queue score from the event's arrival sequence (arrive-4.lua). */
   score?: string;
-  /** A sharded event's join: people queued ahead of it in the other shards (live/shard-ranks.ts). */
+  /** A sharded event's join: people the other shards can have queued ahead of it, at most (queue/shard-ranks.ts). */
   aheadElsewhere?: number;
+  /**
+   * A sharded event's plain arrival: the score from which joins were counted in aheadElsewhere
+   * by their number; this shard's own among them come off it (join-12.lua).
+   */
+  joinsSinceFrom?: number;
 }
 
 /** What the join script is told of the join's identity token (join-12.lua ARGV[10]). */
@@ -94,6 +99,7 @@ export const joinScript = defineScript({
       input.shards,
       input.score ?? '',
       input.aheadElsewhere ?? 0,
+      input.joinsSinceFrom ?? '',
     ],
   }),
   parse: (reply, { keys }): JoinReply => {

@@ -11,7 +11,8 @@ import { QueueRepository, type CheckoutOutcome } from './queue.repository';
 import type { JoinIdentity } from './queue.scripts';
 import type { SessionRecord } from './session';
 import { SessionChanges } from './session-changes';
-import { parseSessionId } from './session-id';
+import { parseSessionId, shardOfMember } from './session-id';
+import { shardScope } from '../redis/redis-keys';
 import { queuedSessionTemplate, renderQueuedSession, sessionView, type SessionView } from './views';
 
 /**
@@ -79,7 +80,7 @@ export class QueueService {
     switch (reply.code) {
       case 'CREATED':
       case 'EXISTING':
-        if (reply.code === 'CREATED') this.activeEvents.touchSoon(input.eventId);
+        if (reply.code === 'CREATED') this.touchSession(reply.session.sessionId);
         return { created: reply.code === 'CREATED', session: reply.session };
       case 'RATE_LIMITED':
         throw new QueueError(
@@ -129,7 +130,7 @@ export class QueueService {
     const reply = ref && (await this.repository.leave(ref));
     if (!reply || reply.code === 'NOT_FOUND') throw sessionNotFound();
     if (reply.code === 'CHANGED') {
-      this.activeEvents.touchSoon(ref.eventId);
+      this.touchSession(sessionId);
       this.changes.changed(ref);
     }
     return { session_id: sessionId, status: reply.status };
@@ -146,8 +147,20 @@ export class QueueService {
     if (reply.code === 'NOT_FOUND') return 'not_found';
     if (reply.code === 'UNCHANGED') return 'unchanged';
     // An expiry appends QUEUE_LEFT to the outbox: the relay must visit the event.
-    this.activeEvents.touchSoon(ref.eventId);
+    this.touchSession(sessionId);
     return 'applied';
+  }
+
+  /**
+   * Marks the event of a session as having work; for a sharded event also the session's shard,
+   * whose outbox the relay must visit (the event's admitter steps every shard).
+   */
+  private touchSession(sessionId: string): void {
+    const ref = parseSessionId(sessionId);
+    if (!ref) return;
+    this.activeEvents.touchSoon(ref.eventId);
+    const shard = shardOfMember(ref.member);
+    if (shard > 0) this.activeEvents.touchSoon(shardScope(ref.eventId, shard));
   }
 
   /**

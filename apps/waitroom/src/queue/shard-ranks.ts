@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
-import { shardRanksScript, type ShardRankSample } from './shards.scripts';
+import { sequenceCommand, shardRanksScript, type ShardRankSample } from './shards.scripts';
 
 /** Every rank up to this one is sampled: a place near the head is exact. */
 export const EXACT_RANKS = 100;
@@ -11,17 +11,24 @@ export const EXACT_RANKS = 100;
  * within 1% of the exact place (CONTRACT.md).
  */
 export const RANK_STEP = 0.01;
+/**
+ * A sample read this long after a session joined (by the two servers' clocks) holds everyone
+ * who joined before it: the margin covers clocks of different masters that differ a little.
+ */
+const CLOCK_MARGIN_MS = 50;
+/** The time a join takes from its number in shard 0 to its place in its shard, at most in practice. */
+const IN_FLIGHT_MS = 20;
 /** An event nobody asked about for this long is forgotten. */
 const IDLE_MS = 10_000;
 
-interface ShardSample {
-  sample: ShardRankSample;
-  loadedAt: number;
-  loading?: Promise<void>;
-}
-
+/** Every shard's sample of one event, read together (one read of them at a time). */
 interface EventSamples {
-  shards: ShardSample[];
+  samples: ShardRankSample[];
+  /** When they were read (local clock; 0: never). */
+  loadedAt: number;
+  /** The earliest of the shards' read times (each by its server's clock). */
+  oldestAtMs: number;
+  loading?: Promise<void>;
   lastAskedAt: number;
 }
 
@@ -30,7 +37,7 @@ interface EventSamples {
  * events.md). A place in a sharded event is the place in its own shard (exact, as for any event:
  * live/queue-flow.ts) plus the people the other shards have ahead of its score. Those come from
  * a sample of each shard's queue at a fixed set of ranks (shard-ranks-1.lua), read at most once
- * per POLL_SNAPSHOT_MS per shard by this instance while its event is asked about, whatever the
+ * per POLL_SNAPSHOT_MS by this instance while its event is asked about, whatever the
  * number of people asking: the first sampled rank whose score is not below the person's is never
  * below the true count, never rises while the queue ahead only shrinks, and is within RANK_STEP
  * of it. Nothing is read for an event nobody asks about.
@@ -46,10 +53,23 @@ export class ShardRanks {
 
   /**
    * The people queued ahead of `score` in every shard of the event but `shard` (null score: none
-   * counted), and the people queued in all of them.
+   * counted), and the people queued in all of them. `joinedAtMs`: when the asking session joined
+   * (Redis's clock): a sample read before that cannot hold everyone ahead of it, so one is read
+   * after it first.
    */
-  async elsewhere(eventId: string, shard: number, shards: number, score: number | null): Promise<Elsewhere> {
-    return countElsewhere(await this.fresh(eventId, shards), shard, score);
+  async elsewhere(
+    eventId: string,
+    shard: number,
+    shards: number,
+    score: number | null,
+    joinedAtMs = 0,
+  ): Promise<Elsewhere> {
+    return countElsewhere((await this.fresh(eventId, shards, joinedAtMs)).samples, shard, score);
+  }
+
+  /** Every shard's sample at most POLL_SNAPSHOT_MS old, for a join (shard 0's says the event's sequence then). */
+  async samples(eventId: string, shards: number): Promise<readonly ShardRankSample[]> {
+    return (await this.fresh(eventId, shards, 0)).samples;
   }
 
   /** A counter of what the other shards add, from every shard's sample fresh now (one wait for all). */
@@ -57,67 +77,95 @@ export class ShardRanks {
     eventId: string,
     shards: number,
   ): Promise<(shard: number, score: number | null) => Elsewhere> {
-    const samples = await this.fresh(eventId, shards);
+    const { samples } = await this.fresh(eventId, shards, 0);
     return (shard, score) => countElsewhere(samples, shard, score);
   }
 
   /**
-   * The same without waiting: null unless every shard's sample is at most two POLL_SNAPSHOT_MS
-   * old (a read is started for those that are not, for the next poll).
+   * The same as elsewhere() without waiting: null unless the samples are at most two
+   * POLL_SNAPSHOT_MS old and read after the session joined (a read is started for the next poll).
    */
-  elsewhereNow(eventId: string, shard: number, shards: number, score: number | null): Elsewhere | null {
+  elsewhereNow(
+    eventId: string,
+    shard: number,
+    shards: number,
+    score: number | null,
+    joinedAtMs: number,
+  ): Elsewhere | null {
     const event = this.events.get(eventId);
     const now = Date.now();
-    if (!event || event.shards.length !== shards) {
-      void this.fresh(eventId, shards).catch(() => undefined);
+    const refresh = () => void this.fresh(eventId, shards, joinedAtMs).catch(() => undefined);
+    if (!event || event.samples.length !== shards) {
+      refresh();
       return null;
     }
     event.lastAskedAt = now;
-    if (event.shards.some((entry) => now - entry.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS)) {
-      void this.fresh(eventId, shards).catch(() => undefined);
+    if (now - event.loadedAt > 2 * this.env.POLL_SNAPSHOT_MS || tooOld(event, joinedAtMs)) {
+      refresh();
       return null;
     }
-    if (event.shards.some((entry) => now - entry.loadedAt >= this.env.POLL_SNAPSHOT_MS))
-      void this.fresh(eventId, shards).catch(() => undefined);
-    return countElsewhere(event.shards, shard, score);
+    if (now - event.loadedAt >= this.env.POLL_SNAPSHOT_MS) refresh();
+    return countElsewhere(event.samples, shard, score);
   }
 
-  /** Every shard's sample, read first where it is older than POLL_SNAPSHOT_MS. */
-  private async fresh(eventId: string, shards: number): Promise<ShardSample[]> {
+  /** The event's samples, read first when older than POLL_SNAPSHOT_MS or than `joinedAtMs`. */
+  private async fresh(eventId: string, shards: number, joinedAtMs: number): Promise<EventSamples> {
     const now = Date.now();
     let event = this.events.get(eventId);
-    if (!event || event.shards.length !== shards) {
+    if (!event || event.samples.length !== shards) {
       if (this.events.size > 1000) this.forgetIdle(now);
       event = {
-        shards: Array.from({ length: shards }, () => ({
-          sample: { length: 0, ranks: [], scores: [] },
-          loadedAt: 0,
+        samples: Array.from({ length: shards }, () => ({
+          length: 0,
+          atMs: 0,
+          sequence: 0,
+          ranks: [],
+          scores: [],
         })),
+        loadedAt: 0,
+        oldestAtMs: 0,
         lastAskedAt: now,
       };
       this.events.set(eventId, event);
     }
     event.lastAskedAt = now;
-    await Promise.all(
-      event.shards.map((entry, shard) => {
-        if (now - entry.loadedAt < this.env.POLL_SNAPSHOT_MS) return Promise.resolve();
-        entry.loading ??= this.redis
-          .run(shardRanksScript, {
+    // A read under way may have started before the session joined: then one more.
+    for (let reads = 0; reads < 2; reads++) {
+      if (Date.now() - event.loadedAt < this.env.POLL_SNAPSHOT_MS && !tooOld(event, joinedAtMs)) break;
+      await this.load(eventId, event);
+    }
+    return event;
+  }
+
+  /**
+   * One read of every shard's sample at a time; concurrent callers share it. The event's join
+   * sequence is read IN_FLIGHT_MS before the shards' ranks, so every join numbered up to it had
+   * the time to land in its shard (a join takes its number in shard 0, then its place in its own
+   * shard) and is in the samples: a join told its place from them counts the joins numbered after
+   * it by their number (queue.repository.ts). All shards are read together, so no shard's sample
+   * is newer than the sequence of another's.
+   */
+  private load(eventId: string, event: EventSamples): Promise<void> {
+    event.loading ??= (async () => {
+      const sequence = await this.redis.run(sequenceCommand, { keys: this.redis.keys.forEvent(eventId) });
+      await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_MS));
+      const samples = await Promise.all(
+        event.samples.map((_, shard) =>
+          this.redis.run(shardRanksScript, {
             keys: this.redis.keys.forShard(eventId, shard),
             exactRanks: EXACT_RANKS,
             step: RANK_STEP,
-          })
-          .then((sample) => {
-            entry.sample = sample;
-            entry.loadedAt = Date.now();
-          })
-          .finally(() => {
-            entry.loading = undefined;
-          });
-        return entry.loading;
-      }),
-    );
-    return event.shards;
+          }),
+        ),
+      );
+      samples[0] = { ...samples[0], sequence };
+      event.samples = samples;
+      event.loadedAt = Date.now();
+      event.oldestAtMs = Math.min(...samples.map((sample) => sample.atMs));
+    })().finally(() => {
+      event.loading = undefined;
+    });
+    return event.loading;
   }
 
   private forgetIdle(now: number): void {
@@ -132,10 +180,14 @@ export interface Elsewhere {
   queueLength: number;
 }
 
-function countElsewhere(samples: ShardSample[], shard: number, score: number | null): Elsewhere {
+function tooOld(event: EventSamples, joinedAtMs: number): boolean {
+  return joinedAtMs > 0 && event.oldestAtMs < joinedAtMs + CLOCK_MARGIN_MS;
+}
+
+function countElsewhere(samples: readonly ShardRankSample[], shard: number, score: number | null): Elsewhere {
   let ahead = 0;
   let queueLength = 0;
-  samples.forEach(({ sample }, other) => {
+  samples.forEach((sample, other) => {
     queueLength += sample.length;
     if (other !== shard && score !== null) ahead += aheadOf(sample, score);
   });

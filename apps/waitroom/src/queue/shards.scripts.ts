@@ -29,6 +29,8 @@ export type ArriveReply =
       proof: 'none' | 'valid' | 'invalid' | 'exempt';
       /** The event's number of shards (its shard 0's config: the truth). */
       shards: number;
+      /** The join's number in the event's arrival sequence. */
+      sequence: number;
     }
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
   | { code: 'EVENT_NOT_FOUND' };
@@ -63,9 +65,15 @@ export const arriveScript = defineScript({
     ],
   }),
   parse: (reply): ArriveReply => {
-    const [code, first, proof, shards] = replyArray('arrive', reply);
+    const [code, first, proof, shards, sequence] = replyArray('arrive', reply);
     if (code === 'OK' && (proof === 'none' || proof === 'valid' || proof === 'invalid' || proof === 'exempt'))
-      return { code, score: String(first), proof, shards: Number(shards || 1) };
+      return {
+        code,
+        score: String(first),
+        proof,
+        shards: Number(shards || 1),
+        sequence: replyNumber('arrive', sequence),
+      };
     if (code === 'RATE_LIMITED') return { code, retryAfterMs: replyNumber('arrive', first) };
     if (code === 'EVENT_NOT_FOUND') return { code };
     throw new UnexpectedScriptReply('arrive', reply);
@@ -85,6 +93,10 @@ export const configHashCommand = defineCommand({
 /** One shard's queue sampled at fixed ranks (shard-ranks-1.lua). */
 export interface ShardRankSample {
   length: number;
+  /** When it was read, by its server's clock. */
+  atMs: number;
+  /** The event's join sequence a little before then (shard 0's sample; 0 in the others: queue/shard-ranks.ts). */
+  sequence: number;
   ranks: number[];
   scores: number[];
 }
@@ -97,10 +109,11 @@ export const shardRanksScript = defineScript({
     args: [exactRanks, step],
   }),
   parse: (reply): ShardRankSample => {
-    if (!Array.isArray(reply) || reply.length % 2 !== 1)
+    if (!Array.isArray(reply) || reply.length % 2 !== 0 || reply.length < 2)
       throw new UnexpectedScriptReply('shard-ranks', reply);
-    const sample: ShardRankSample = { length: replyNumber('shard-ranks', reply[0]), ranks: [], scores: [] };
-    for (let i = 1; i < reply.length; i += 2) {
+    const [length, atMs] = reply.slice(0, 2).map((value) => replyNumber('shard-ranks', value));
+    const sample: ShardRankSample = { length, atMs, sequence: 0, ranks: [], scores: [] };
+    for (let i = 2; i < reply.length; i += 2) {
       sample.ranks.push(replyNumber('shard-ranks', reply[i]));
       sample.scores.push(replyNumber('shard-ranks', reply[i + 1]));
     }
@@ -113,4 +126,11 @@ export const shardCountCommand = defineCommand({
   command: 'HGET',
   build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.config], args: ['shards'] }),
   parse: (reply): number => (typeof reply === 'string' && reply !== '' ? Number(reply) : 1),
+});
+
+/** The event's join sequence (shard 0's counter): how many joins have taken a number. */
+export const sequenceCommand = defineCommand({
+  command: 'GET',
+  build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.sequence], args: [] }),
+  parse: (reply): number => (typeof reply === 'string' ? Number(reply) : 0),
 });

@@ -110,6 +110,16 @@ export class EventKeys {
   get outboxLease(): string {
     return `${this.base}outbox:lease`;
   }
+  /**
+   * String: which instance admits this sharded event right now (a lease in its shard 0), and the
+   * counter of its fencing epochs (admission/sharded-admission.ts).
+   */
+  get admissionLease(): string {
+    return `${this.base}admit:lease`;
+  }
+  get admissionEpoch(): string {
+    return `${this.base}admit:epoch`;
+  }
   /** Stream: outbox entries the relay could not turn into a message, kept for an operator. */
   get outboxQuarantine(): string {
     return `${this.base}outbox:quarantine`;

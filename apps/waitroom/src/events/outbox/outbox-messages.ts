@@ -1,3 +1,4 @@
+import { eventOfScope } from '../../redis/redis-keys';
 import {
   MESSAGE_ID_HEADER,
   Topics,
@@ -125,10 +126,11 @@ type OutboxRecord = OutgoingRecord & { key: string; value: string };
  * its order), the contract body as JSON, and the message id also as a header for consumers that
  * dedupe without parsing.
  */
-export function toKafkaRecord(eventId: string, message: OutboxMessage): OutboxRecord {
+export function toKafkaRecord(scope: string, message: OutboxMessage): OutboxRecord {
   return {
     topic: message.topic,
-    key: eventId,
+    // Kafka keys are event ids, whichever shard's outbox the message comes from.
+    key: eventOfScope(scope),
     value: message.value,
     headers: { [MESSAGE_ID_HEADER]: message.messageId },
   };
@@ -161,11 +163,13 @@ export interface OutboxBatch {
 
 /** Maps a batch of entries (oldest first); one that cannot be mapped is listed, never thrown. */
 export function toOutboxBatch(
-  eventId: string,
+  scope: string,
   entries: OutboxEntry[],
   signer: TokenSigner,
 ): OutboxBatch | null {
   if (entries.length === 0) return null;
+  // A shard's outbox (a sharded event's) holds its event's messages, named and keyed by the event.
+  const eventId = eventOfScope(scope);
   const messages: OutboxMessage[] = [];
   const unreadable: UnreadableEntry[] = [];
   for (const entry of entries) {

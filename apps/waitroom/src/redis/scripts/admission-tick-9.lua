@@ -8,7 +8,15 @@
 -- KEYS[9] ended-checkouts zset (an expired window ends its gate pass: includes/checkout-end.lua)
 -- ARGV[1] session key prefix  ARGV[2] user index key prefix  ARGV[3] most sessions moved per step
 -- ARGV[4] retention seconds of ended sessions  ARGV[5] message id prefix (unique per call)
--- Returns {'NO_EVENT', outbox_length} or
+-- A shard of a sharded event (docs/decisions/0023-sharded-events.md) is stepped by its event's one
+-- admitter (admission/sharded-admission.ts), which decides for the whole event how many each shard
+-- admits; then also:
+-- ARGV[6] the admitter's fencing epoch (a step of an older epoch is refused: 'FENCED')
+-- ARGV[7] most people this shard admits now (the admitter's merge of every shard's head)
+-- ARGV[8] tokens taken from the event's rate bucket (kept in shard 0's pace hash; 0 elsewhere)
+-- ARGV[9] the event's admission-rate estimate, people per second ('' when unknown)
+-- Returns {'NO_EVENT', outbox_length}, {'SHARDED', shards} (a sharded event stepped without ARGV[6]),
+--         {'FENCED'} or
 --         {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count, outbox_length, wake_in_ms}
 -- ('HELD': paused, closed or not yet open, so nobody was admitted). The lengths tell the
 -- scheduler whether the event still has work (redis/active-events.ts); wake_in_ms is when the
@@ -28,8 +36,15 @@ local RATE_ESTIMATE_TAU_SECONDS = 30
 local RATE_ESTIMATE_MAX_GAP_MS = 5000
 
 local now = now_ms()
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'timeout', 'opens_at', 'idle')
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'timeout', 'opens_at', 'idle', 'shards')
 if not cfg[1] then return {'NO_EVENT', redis.call('XLEN', KEYS[7])} end
+local shard_mode = (ARGV[6] or '') ~= ''
+if cfg[7] and not shard_mode then return {'SHARDED', cfg[7]} end
+if shard_mode then
+  local fenced_at = tonumber(redis.call('HGET', KEYS[6], 'epoch') or '0')
+  if fenced_at > tonumber(ARGV[6]) then return {'FENCED'} end
+  redis.call('HSET', KEYS[6], 'epoch', ARGV[6])
+end
 local batch = tonumber(ARGV[3])
 local retention = tonumber(ARGV[4])
 local wake_in_ms = -1
@@ -95,6 +110,7 @@ local opens_at = tonumber(cfg[5] or '')
 if cfg[1] ~= 'open' or (opens_at and now < opens_at) then
   -- Nobody moves, so the rate estimate must not learn a zero rate from the pause.
   redis.call('HSET', KEYS[6], 'ewma_ms', now, 'refill_ms', now)
+  if shard_mode and ARGV[9] ~= '' then redis.call('HSET', KEYS[6], 'ewma', ARGV[9]) end
   wake_for_windows_and_idle(#expired, abandoned, queued, idle)
   if cfg[1] == 'open' then wake_at(opens_at) end
   return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[7]),
@@ -117,6 +133,15 @@ if rate_per_minute then
   allowance = math.min(allowance, math.floor(tokens))
 end
 if allowance < 0 then allowance = 0 end
+if shard_mode then
+  -- The admitter decided, for the whole event (capacity and rate counted over every shard).
+  allowance = math.min(tonumber(ARGV[7]), queued)
+  local taken = tonumber(ARGV[8])
+  if taken > 0 and rate_per_minute then
+    redis.call('HSET', KEYS[6], 'tokens', tokens - taken, 'refill_ms', now)
+  end
+  tokens = nil
+end
 
 -- How far off the wait each admitted person was told at join was (join-12.lua's `ew`), as a
 -- share of the wait they had: counted in the stats hash per band (`eta_10`: within 10%, `eta_25`,
@@ -168,6 +193,14 @@ if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_
 --     after which the event was not full (the opening burst into empty slots, a queue that ran
 --     out) say nothing about the completion rate and are not learned from;
 --   * anything else (the step size): the moving average, as before.
+if shard_mode then
+  -- The admitter learns the event's rate; each shard keeps a copy for its joins and polls.
+  if ARGV[9] ~= '' then redis.call('HSET', KEYS[6], 'ewma', ARGV[9], 'ewma_ms', now) end
+  local active_count = redis.call('ZCARD', KEYS[3])
+  wake_for_windows_and_idle(#expired, abandoned, queued - admitted, idle)
+  return {'OK', #expired, abandoned, admitted, queued - admitted, active_count, redis.call('XLEN', KEYS[7]),
+          wake_in_ms}
+end
 local full_before = pace[5] == '1'
 local full_after = free - admitted <= 0
 redis.call('HSET', KEYS[6], 'full', full_after and '1' or '0')

@@ -7,7 +7,7 @@
 -- ARGV[1] user_id  ARGV[2] priority 0..9  ARGV[3] joins per client per minute (0 = off)
 -- ARGV[4] the proof of work, as checked by the caller: none | valid | invalid | exempt
 -- ARGV[5] ms the used proof is remembered (0 unless valid)
--- Returns {'OK', score, proof, shards} (proof: the caller's verdict, or 'invalid' for a valid proof
+-- Returns {'OK', score, proof, shards, sequence} (proof: the caller's verdict, or 'invalid' for a valid proof
 -- already used; shards: the event's, '' for one), {'RATE_LIMITED', retry_after_ms} or {'EVENT_NOT_FOUND'}.
 -- A proof is spent here even when the join is then refused in its shard (closed, outbox full):
 -- the shard's script cannot give it back.
@@ -35,4 +35,4 @@ if cfg[3] == '1' and opens_at and now_ms() < opens_at then
 else
   score = arrival_score(priority, seq)
 end
-return {'OK', string.format('%.0f', score), proof, cfg[5] or ''}
+return {'OK', string.format('%.0f', score), proof, cfg[5] or '', seq}

@@ -16,8 +16,12 @@
 --          none | invalid | exempt (trusted caller) | valid:<sha1 hex of the config's identity_jwk>
 -- ARGV[11] the event's number of shards as the caller routed the join ('1': unsharded)
 -- ARGV[12] a sharded event's join: its queue score, from the event's arrival sequence (arrive-4.lua)
--- ARGV[13] a sharded event's join: people queued ahead in the event's other shards, as the caller
---          estimates them (live/shard-ranks.ts), added to the place told in the reply and in QUEUE_JOINED
+-- ARGV[13] a sharded event's join: people the other shards can have queued ahead of it, at most
+--          (queue/shard-ranks.ts: their samples, plus every join since the samples were read)
+-- ARGV[14] a sharded event's plain arrival: the score from which ARGV[13] counted joins by their
+--          number ('' for other joins); the ones that landed in this shard come off it.
+--          The place told (reply, QUEUE_JOINED, the wait) is the shard's plus what remains: never
+--          below the event's exact place, so the places polls then give never rise above it.
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
 --                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID,
 --                      or SHARDS with the event's number of shards when it is not ARGV[11].
@@ -107,7 +111,14 @@ elseif cfg[3] == '1' and opens_at and now < opens_at then
 else
   score = arrival_score(priority, redis.call('INCR', KEYS[3]))
 end
-local ahead_elsewhere = sharded and tonumber(ARGV[13]) or 0
+local ahead_elsewhere = 0
+if sharded then
+  local own_joins_since = 0
+  if ARGV[14] ~= '' then
+    own_joins_since = redis.call('ZCOUNT', KEYS[2], ARGV[14], '(' .. string.format('%.0f', score))
+  end
+  ahead_elsewhere = math.max(0, tonumber(ARGV[13]) - own_joins_since)
+end
 
 -- passthrough_when_free: nobody queued, the event open (and opened), a free checkout slot and a
 -- token of the admission rate's bucket (the admission step's bucket: admission-tick-9.lua).

@@ -7,10 +7,12 @@
 -- ln(length / ARGV[1]) / ARGV[2] of them, whatever the queue's length.
 -- KEYS[1] the shard's queue zset
 -- ARGV[1] ranks read one by one  ARGV[2] the step beyond them, as a share of the rank
--- Returns {length, rank, score, rank, score, ...} (scores as decimal strings)
+-- Returns {length, now_ms, rank, score, rank, score, ...} (scores as decimal strings): the time
+-- says which joins the sample cannot have seen.
+-- @include clock
 local length = redis.call('ZCARD', KEYS[1])
 local exact, step = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out = {length}
+local out = {length, now_ms()}
 local rank = 0
 while rank < length do
   local item = redis.call('ZRANGE', KEYS[1], rank, rank, 'WITHSCORES')
