@@ -154,6 +154,10 @@ export function verifyDraw(evidence: DrawEvidence): Verdict {
   });
 
   // 1. Admissions of the pre-queue follow the draw: compare with the expected order, place by place.
+  //    One admission step admits its people at one instant (the same admitted_at: a sharded
+  //    event's shards publish theirs from their own outboxes, in any order), so within one
+  //    instant the draw orders them.
+  admitted.sort((a, b) => a.admittedAtMs - b.admittedAtMs || compareDrawn(a, b));
   const expected = [...admitted].sort(compareDrawn);
   for (let i = 0; i < admitted.length; i++) {
     if (compareDrawn(admitted[i], expected[i]) !== 0) {

@@ -1,7 +1,9 @@
 import { Topics } from '@waitroom/contracts';
 import type { Producer } from 'kafkajs';
 import { ADMIN_KEY } from './support/test-env';
-import { eventually, startApp, type RunningApp } from './support/app-harness';
+import { eventually, SessionStream, startApp, type RunningApp } from './support/app-harness';
+import { verifyEventDraw } from '../scripts/verify-draw';
+import { TEST_KAFKA_BROKERS } from './support/test-env';
 import { sendCheckoutOutcome, testProducer, TopicCollector } from './support/kafka';
 
 /**
@@ -25,10 +27,22 @@ describe('sharded events', () => {
     }
     return sessions;
   };
+  /** The exact place of a queued session: everyone in every shard with a lower score, plus one. */
+  const exactPlace = async (eventId: string, shards: number, sessionId: string) => {
+    const member = sessionId.split('~')[1];
+    const shard = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(member[0]);
+    const { client, keys } = svc.redis;
+    const score = await client.zscore(keys.forShard(eventId, shard).queue, member);
+    if (score === null) return null;
+    let ahead = 0;
+    for (let other = 0; other < shards; other++)
+      ahead += await client.zcount(keys.forShard(eventId, other).queue, '-inf', `(${score}`);
+    return ahead + 1;
+  };
   const shardOf = (sessionId: string) => sessionId.split('~')[1].length === 23 && sessionId.split('~')[1][0];
 
   beforeAll(async () => {
-    svc = await startApp({ consumer: true });
+    svc = await startApp({ consumer: true, env: { HISTORY_SAMPLE_INTERVAL_MS: '500' } });
     producer = await testProducer();
     collector = await TopicCollector.start([Topics.QUEUE_JOINED, Topics.QUEUE_READY, Topics.QUEUE_LEFT]);
   });
@@ -64,7 +78,9 @@ describe('sharded events', () => {
     const sessions = await joinInOrder(eventId, 30, 'p');
     expect(new Set(sessions.map((s) => shardOf(s.session_id))).size).toBe(3);
     expect(sessions.map((s) => s.position)).toEqual(sessions.map((_, index) => index + 1));
-    // Every poll, on whatever shard, has the place in the event and the event's queue length.
+    // Every poll, on whatever shard, has the place in the event and the event's queue length (as
+    // of a snapshot at most POLL_SNAPSHOT_MS old).
+    await sleep(300);
     for (const [index, session] of sessions.entries()) {
       const polled = await svc.http.session(session.session_id);
       expect(polled.body).toMatchObject({ status: 'queued', position: index + 1, queue_length: 30 });
@@ -150,5 +166,197 @@ describe('sharded events', () => {
     await svc.http.waitForStatus(second.session_id, 'ready');
     const left = await collector.waitFor(Topics.QUEUE_LEFT, (m) => m.body.session_id === first.session_id);
     expect(left[0].key).toBe(eventId);
+  });
+
+  it('keeps places within 1% + 2 of the exact place beyond the exact ranks, never rising as the queue moves', async () => {
+    const config = { capacity: 2000, admission_rate_per_minute: 600, state: 'paused', shards: 3 };
+    const eventId = await svc.http.createEvent('accuracy', config);
+    const ids = await svc.http.joinMany(eventId, 600, 'acc');
+    await sleep(400);
+    const watched = ids.filter((_, index) => index % 20 === 3);
+    const last = new Map<string, number>();
+    const check = async () => {
+      for (const id of watched) {
+        const { body } = await svc.http.session(id);
+        if (body.status !== 'queued') continue;
+        const exact = await exactPlace(eventId, 3, id);
+        if (exact === null) continue;
+        // Never below the exact place (the samples overstate), within 1% + 2 of it, never rising.
+        expect(body.position).toBeGreaterThanOrEqual(exact - 1);
+        expect(body.position).toBeLessThanOrEqual(Math.floor(exact * 1.01) + 2);
+        expect(body.position).toBeLessThanOrEqual(last.get(id) ?? Infinity);
+        last.set(id, body.position);
+      }
+    };
+    await check();
+    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
+    for (let round = 0; round < 4; round++) {
+      await sleep(700);
+      await check();
+    }
+    expect((await svc.http.stats(eventId)).body.admitted_total).toBeGreaterThan(10);
+  });
+
+  it('pauses and closes every shard: nobody admitted while paused, joins refused when closed, places kept', async () => {
+    const config = { capacity: 10, state: 'paused', shards: 3 };
+    const eventId = await svc.http.createEvent('states', config);
+    const sessions = await joinInOrder(eventId, 9, 's');
+    await sleep(600);
+    expect((await svc.http.stats(eventId)).body.admitted_total).toBe(0);
+    expect((await svc.http.upsertEvent(eventId, { ...config, state: 'closed' })).status).toBe(200);
+    for (let i = 0; i < 6; i++) {
+      const refused = await svc.http.join(`s-new-${i}`, eventId);
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('EVENT_CLOSED');
+    }
+    // Those queued keep their place: a re-join finds it.
+    const again = await svc.http.join('s-4', eventId);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ session_id: sessions[4].session_id, position: 5 });
+    await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
+    for (const session of sessions) await svc.http.waitForStatus(session.session_id, 'ready');
+  });
+
+  it('sold out ends every queued session of every shard once; ready ones keep their window', async () => {
+    const config = { capacity: 2, shards: 3, checkout_timeout_seconds: 300 };
+    const eventId = await svc.http.createEvent('soldout', config);
+    const sessions = await joinInOrder(eventId, 12, 'so');
+    await svc.http.waitForStatus(sessions[1].session_id, 'ready');
+    const reply = await svc.http.post(
+      `/api/v1/waitroom/admin/events/${eventId}/sold-out`,
+      { message: 'Gone' },
+      admin,
+    );
+    expect(reply.body).toEqual({ event_id: eventId, state: 'closed', ended_sessions: 10 });
+    const again = await svc.http.post(`/api/v1/waitroom/admin/events/${eventId}/sold-out`, {}, admin);
+    expect(again.body.ended_sessions).toBe(0);
+    for (const session of sessions.slice(2))
+      await eventually(
+        () => svc.http.session(session.session_id),
+        (response) =>
+          response.body.status === 'left' &&
+          response.body.left_reason === 'sold_out' &&
+          response.body.event_message === 'Gone',
+        5000,
+      );
+    expect((await svc.http.session(sessions[0].session_id)).body.status).toBe('ready');
+    expect((await svc.http.join('so-late', eventId)).status).toBe(409);
+    const left = await collector.waitFor(
+      Topics.QUEUE_LEFT,
+      (m) => m.body.event_id === eventId && m.body.reason === 'sold_out',
+      10,
+    );
+    expect(new Set(left.map((m) => m.body.session_id)).size).toBe(10);
+    expect((await svc.http.stats(eventId)).body).toMatchObject({ queue_length: 0, active_count: 2 });
+  });
+
+  it('removes a closed sharded event: every session of every shard ends, and it is gone', async () => {
+    const config = { capacity: 1, shards: 4, checkout_timeout_seconds: 300 };
+    const eventId = await svc.http.createEvent('remove', config);
+    const sessions = await joinInOrder(eventId, 10, 'rm');
+    await svc.http.waitForStatus(sessions[0].session_id, 'ready');
+    await svc.http.upsertEvent(eventId, { ...config, state: 'closed' });
+    const removed = await svc.http.delete(`/api/v1/waitroom/admin/events/${eventId}`, admin);
+    expect(removed.body).toEqual({ event_id: eventId, removed: true, ended_sessions: 10 });
+    expect((await svc.http.stats(eventId)).status).toBe(404);
+    expect((await svc.http.join('rm-late', eventId)).status).toBe(404);
+    // Every page shows it within 5 s (a poll answers from a snapshot until it is refreshed).
+    for (const session of sessions)
+      await eventually(
+        () => svc.http.session(session.session_id),
+        (response) => response.body.status === 'left' && response.body.left_reason === 'removed',
+        5000,
+      );
+    await collector.waitFor(
+      Topics.QUEUE_LEFT,
+      (m) => m.body.event_id === eventId && m.body.reason === 'removed',
+      10,
+    );
+    // The same id later is a new event, of any number of shards.
+    expect((await svc.http.upsertEvent(eventId, { capacity: 1, shards: 2 })).status).toBe(201);
+  });
+
+  it('streams follow a sharded session to ready, and the gate stops its pass when its checkout ends', async () => {
+    const config = { capacity: 1, state: 'paused', shards: 3, checkout_timeout_seconds: 300 };
+    const eventId = await svc.http.createEvent('stream', config);
+    const sessions = await joinInOrder(eventId, 6, 'st');
+    const stream = await SessionStream.open(svc.baseUrl, sessions[5].session_id);
+    try {
+      await eventually(
+        async () => stream.bodies,
+        (bodies) => bodies.some((body) => body.position === 6),
+      );
+      await svc.http.upsertEvent(eventId, { ...config, state: 'open' });
+      for (let done = 0; done < 5; done++) {
+        const ready = await svc.http.waitForStatus(sessions[done].session_id, 'ready');
+        await sendCheckoutOutcome(producer, Topics.CHECKOUT_COMPLETED, sessions[done].session_id, eventId);
+        await svc.http.waitForStatus(sessions[done].session_id, 'completed');
+        if (done === 0) continue;
+        // The pass of a session in any shard stops once its checkout ended.
+        const pass = {
+          'x-original-url': 'https://shop.example.com/',
+          cookie: `waitroom_pass=${ready.body.admission_token}`,
+        };
+        await eventually(
+          () => svc.http.get(`/api/v1/waitroom/gate/${eventId}`, pass),
+          (response) => response.status === 401,
+          3000,
+          50,
+        );
+      }
+      await eventually(
+        async () => stream.bodies,
+        (bodies) => bodies.some((body) => body.status === 'ready'),
+      );
+      const positions = stream.bodies.map((body) => body.position).filter((p): p is number => p !== null);
+      expect(positions).toEqual([...positions].sort((a, b) => b - a));
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("samples the dashboard's history as the sum over the shards", async () => {
+    const eventId = await svc.http.createEvent('history', { capacity: 1, state: 'paused', shards: 3 });
+    await svc.http.joinMany(eventId, 12, 'h');
+    const history = await eventually(
+      () => svc.http.get(`/api/v1/waitroom/admin/events/${eventId}/history`, admin),
+      (response) => response.body.queue_length?.includes(12),
+      10_000,
+      250,
+    );
+    expect(history.status).toBe(200);
+  });
+
+  it('orders a shuffled pre-queue by its auditable draw across shards (the verifier agrees)', async () => {
+    const config = {
+      capacity: 1000,
+      admission_rate_per_minute: 30_000,
+      shuffle_at_open: true,
+      shards: 3,
+      opens_at: new Date(Date.now() + 60_000).toISOString(),
+    };
+    const eventId = await svc.http.createEvent('draw', config);
+    await svc.http.joinMany(eventId, 90, 'd');
+    const opensAt = new Date(Date.now() + 1000).toISOString();
+    expect((await svc.http.upsertEvent(eventId, { ...config, opens_at: opensAt })).status).toBe(200);
+    await eventually(
+      () => svc.http.stats(eventId),
+      (r) => r.body.admitted_total === 90,
+      30_000,
+      250,
+    );
+    const verdict = await eventually(
+      () =>
+        verifyEventDraw({
+          waitroomUrl: svc.baseUrl,
+          brokers: TEST_KAFKA_BROKERS.split(','),
+          eventId,
+          timeoutMs: 30_000,
+        }),
+      (v) => v.exitCode === 1 || (v.exitCode === 0 && v.admitted === 90),
+      60_000,
+      500,
+    );
+    expect(verdict.exitCode).toBe(0);
   });
 });

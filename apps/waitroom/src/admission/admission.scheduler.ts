@@ -83,8 +83,9 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     this.ticking = true;
     this.sweepIfDue();
     try {
-      // Scheduled closes first, so an event closed now admits nobody in this tick.
-      await this.scheduledCloses.closeDue();
+      // Scheduled closes first, so an event closed now admits nobody in this tick; a sharded
+      // one's step copies the closed config to its other shards (sharded-admission.ts).
+      for (const eventId of await this.scheduledCloses.closeDue()) this.woken.set(eventId, Date.now());
       const eventIds = this.dueEvents([...new Set((await this.activeEvents.ids()).map(eventOfScope))]);
       const steps = await Promise.allSettled(eventIds.map((eventId) => this.stepEvent(eventId)));
       const failed = steps.filter((step): step is PromiseRejectedResult => step.status === 'rejected');

@@ -43,6 +43,8 @@ export interface ShardStepOrder {
   tokensTaken: number;
   /** The event's admission-rate estimate (people per second), or null. */
   rateEstimate: number | null;
+  /** The step's admission instant (shard 0's clock, ms): every shard's admissions carry it. */
+  admittedAtMs: number;
 }
 
 interface AdmissionStepInput {
@@ -83,6 +85,7 @@ export const admissionStepScript = defineScript({
             input.shardOrder.admitMost,
             input.shardOrder.tokensTaken,
             input.shardOrder.rateEstimate ?? '',
+            input.shardOrder.admittedAtMs,
           ]
         : []),
     ],

@@ -138,6 +138,7 @@ export class ShardedAdmission {
               admitMost: shares[shard],
               tokensTaken: shard === 0 && tokens !== null ? admitting : 0,
               rateEstimate: state.rateEstimate,
+              admittedAtMs: event.nowMs,
             }),
       ),
     );

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
-import { historyReadScript, historySampleScript, type HistoryReadReply } from './history.scripts';
+import {
+  historyReadScript,
+  historySampleScript,
+  historyShardCountsScript,
+  type HistoryReadReply,
+} from './history.scripts';
 
 /** How far back an event's history reaches: what the dashboard can show, and all Redis keeps. */
 export const HISTORY_WINDOW_MS = 3_600_000;
@@ -17,12 +22,25 @@ export class HistoryRepository {
     private readonly leases: Leases,
   ) {}
 
-  /** Appends one sample of the event's counts and totals; false if the event does not exist. */
-  sample(eventId: string): Promise<boolean> {
-    return this.redis.run(historySampleScript, {
-      keys: this.redis.keys.forEvent(eventId),
-      windowMs: HISTORY_WINDOW_MS,
-    });
+  /**
+   * Appends one sample of the event's counts and totals; false if the event does not exist. A
+   * sharded event's sample is the sum over its shards, kept in its shard 0's stream.
+   */
+  async sample(eventId: string): Promise<boolean> {
+    const keys = this.redis.keys.forEvent(eventId);
+    const sampled = await this.redis.run(historySampleScript, { keys, windowMs: HISTORY_WINDOW_MS });
+    if (typeof sampled === 'boolean') return sampled;
+    const counts = await Promise.all(
+      Array.from({ length: sampled }, (_, shard) =>
+        this.redis.run(historyShardCountsScript, {
+          keys: this.redis.keys.forShard(eventId, shard),
+          windowMs: HISTORY_WINDOW_MS,
+        }),
+      ),
+    );
+    const sums = new Array<number>(9).fill(0);
+    for (const shard of counts) shard?.forEach((value, index) => (sums[index] += value));
+    return (await this.redis.run(historySampleScript, { keys, windowMs: HISTORY_WINDOW_MS, sums })) === true;
   }
 
   /** The samples taken after `sinceMs` (0: the whole window) and the one just before them. */

@@ -28,11 +28,32 @@ const HISTORY_FIELD_OF_TOTAL: Readonly<Record<EventTotal, string>> = {
 /** history-sample-5.lua: appends one sample; false if the event does not exist. */
 export const historySampleScript = defineScript({
   file: 'history-sample',
+  build: ({ keys, windowMs, sums }: { keys: EventKeys; windowMs: number; sums?: number[] }) => ({
+    keys: [keys.config, keys.queue, keys.active, keys.stats, keys.history],
+    args: sums ? [windowMs, 'sum', ...sums] : [windowMs, ''],
+  }),
+  /** true: sampled; false: no such event; a number: a sharded event's shards (sample it summed). */
+  parse: (reply): boolean | number => {
+    if (Array.isArray(reply)) {
+      const [code, shards] = replyArray('history-sample', reply);
+      if (code === 'SHARDED') return replyNumber('history-sample', shards);
+      throw new UnexpectedScriptReply('history-sample', reply);
+    }
+    return replyNumber('history-sample', reply) === 1;
+  },
+});
+
+/** history-sample-5.lua 'read': one shard's counts and totals in a sample's order (null: no such shard). */
+export const historyShardCountsScript = defineScript({
+  file: 'history-sample',
   build: ({ keys, windowMs }: { keys: EventKeys; windowMs: number }) => ({
     keys: [keys.config, keys.queue, keys.active, keys.stats, keys.history],
-    args: [windowMs],
+    args: [windowMs, 'read'],
   }),
-  parse: (reply) => replyNumber('history-sample', reply) === 1,
+  parse: (reply): number[] | null => {
+    if (!Array.isArray(reply)) throw new UnexpectedScriptReply('history-sample', reply);
+    return reply.length === 0 ? null : reply.map((value) => replyNumber('history-sample', value));
+  },
 });
 
 export type HistoryReadReply =

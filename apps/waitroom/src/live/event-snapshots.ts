@@ -3,6 +3,7 @@ import { Environment } from '../config/environment';
 import { QueueRepository, type EventProgress } from '../queue/queue.repository';
 import { batchedHeartbeatIntervalMs } from '../queue/session';
 import { FlowSnapshot } from './queue-flow';
+import { shardOfScope, shardScopes } from '../redis/redis-keys';
 
 /** An event nobody polled or streamed on this instance for this long is forgotten (idle costs nothing). */
 const SNAPSHOT_IDLE_MS = 10_000;
@@ -189,7 +190,17 @@ export class EventSnapshots implements OnModuleDestroy {
     const startedAt = Date.now();
     snapshot.loading ??= this.repository
       .eventProgress(eventId, ended?.cursorMs)
-      .then((progress) => {
+      .then(async (progress) => {
+        // A sharded event's checkouts end in every shard: the gate's snapshot (shard 0's,
+        // the event's own) takes in the other shards' too.
+        if (ended && progress && progress.shards > 1 && shardOfScope(eventId) === 0) {
+          const others = await Promise.all(
+            shardScopes(eventId, progress.shards)
+              .slice(1)
+              .map((scope) => this.repository.eventProgress(scope, ended.cursorMs)),
+          );
+          for (const other of others) if (other) progress.endedCheckouts.push(...other.endedCheckouts);
+        }
         this.stats.snapshots++;
         snapshot.progress = progress;
         snapshot.flow = progress && new FlowSnapshot(progress.flowPairs);

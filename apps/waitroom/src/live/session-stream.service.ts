@@ -5,11 +5,8 @@ import { EventSnapshots, type EventSnapshot } from './event-snapshots';
 import { FlowSnapshot, followPosition, positionBaseOf, type PositionBase } from './queue-flow';
 import { isTerminal, type SessionRecord } from '../queue/session';
 import { parseSessionId, shardOfMember, type SessionRef } from '../queue/session-id';
-import { ShardRanks, type Elsewhere } from '../queue/shard-ranks';
+import { ShardRanks, type ElsewhereCounter } from '../queue/shard-ranks';
 import { eventOfScope, shardScope } from '../redis/redis-keys';
-
-/** What the other shards of a sharded event add to a place in one shard (ShardRanks.counter). */
-type ElsewhereCounter = (shard: number, score: number | null) => Elsewhere;
 import type { EventProgress } from '../queue/queue.scripts';
 import { QueueRepository } from '../queue/queue.repository';
 import { QueueService } from '../queue/queue.service';
@@ -178,7 +175,13 @@ export class SessionStreamService implements OnModuleDestroy {
       // Not older than half a tick: a change reaches the streams within about one tick.
       snapshot = await this.snapshots.forStreams(scope, this.env.STREAM_TICK_MS / 2);
       const shards = snapshot.progress?.shards ?? 1;
-      if (shards > 1) elsewhere = await this.shardRanks.counter(eventOfScope(scope), shards);
+      if (shards > 1) {
+        // Samples read after the latest join among these streams' sessions (ShardRanks).
+        let latestJoin = 0;
+        for (const stream of event.streams)
+          if (stream.record?.status === 'queued') latestJoin = Math.max(latestJoin, stream.record.joinedAtMs);
+        elsewhere = await this.shardRanks.counter(eventOfScope(scope), shards, latestJoin);
+      }
     } catch {
       return; // Store briefly unavailable: the streams stay open and the next tick tries again.
     }
@@ -208,7 +211,12 @@ export class SessionStreamService implements OnModuleDestroy {
   ): void {
     const record = stream.record;
     if (!record || stream.reading) return;
-    const others = elsewhere?.(shardOfMember(stream.ref.member), record.score);
+    const others = elsewhere?.(shardOfMember(stream.ref.member), record.score, record.joinedAtMs);
+    if (others === null) {
+      // Joined after the other shards' samples were read: its place is read directly.
+      stream.stale = true;
+      return;
+    }
     const queueLength = others ? others.queueLength : progress.queueLength;
     if (record.status !== 'queued' || !stream.base) {
       if (record.status !== 'queued') this.refreshEventFields(stream, record, progress, queueLength, now);

@@ -21,10 +21,17 @@ import {
   type SessionRef,
 } from './session-id';
 import type { EventKeys } from '../redis/redis-keys';
+import { StoreUnavailableError } from '../redis/store-errors';
 import { EventShards } from './event-shards';
 import { aheadOf, ShardRanks } from './shard-ranks';
 import { arrivalScore, isPlainArrival } from './queue-order';
-import { arriveScript, configHashCommand, copyConfigScript, shardCountCommand } from './shards.scripts';
+import {
+  arriveScript,
+  configHashCommand,
+  copyConfigScript,
+  deleteKeysCommand,
+  shardCountCommand,
+} from './shards.scripts';
 import type { SessionRecord } from './session';
 import {
   auditReadScript,
@@ -140,7 +147,8 @@ export class QueueRepository {
         this.shardCounts.learn(eventId, arrival.shards);
         if (arrival.shards === 1) continue;
         const shard = shardOfUser(userId, arrival.shards);
-        if (samples.length !== arrival.shards) samples = await this.shardRanks.samples(eventId, arrival.shards);
+        if (samples.length !== arrival.shards)
+          samples = await this.shardRanks.samples(eventId, arrival.shards);
         const score = Number(arrival.score);
         // A plain arrival is behind everyone queued: the other shards' people numbered up to the
         // samples' sequence are counted in the samples, and every join numbered since (less this
@@ -163,6 +171,7 @@ export class QueueRepository {
           score: arrival.score,
           aheadElsewhere,
           joinsSinceFrom: plain ? cutoff : undefined,
+          configUpdatedAt: arrival.configUpdatedAt,
         });
         if (reply.code === 'SHARDS' && attempt === 0) {
           // The shard's copy of the config is behind shard 0's: copied again, then once more.
@@ -184,7 +193,8 @@ export class QueueRepository {
         }
       }
       if (reply.code !== 'SHARDS') return reply;
-      if (attempt > 1) throw new Error(`event ${eventId}: its shards disagree on their number`);
+      // Its shards disagree on their config after a repair (a shard's master away): try again shortly.
+      if (attempt > 1) throw new StoreUnavailableError();
       this.shardCounts.learn(eventId, reply.shards);
     }
   }
@@ -228,6 +238,7 @@ export class QueueRepository {
       shardOfMember(ref.member),
       shards,
       session.score,
+      session.joinedAtMs,
     );
     const position = session.position === null ? null : session.position + elsewhere.ahead;
     return { ...session, position, queueLength: Math.max(elsewhere.queueLength, position ?? 0) };
@@ -373,10 +384,31 @@ export class QueueRepository {
 
   /**
    * Removes a closed event, slice by slice (each slice one atomic script). Returns the last
-   * slice's reply with the sessions ended over all slices.
+   * slice's reply with the sessions ended over all slices. A sharded event's other shards go
+   * first (their config copies made closed again first), its shard 0 (the config itself) last:
+   * a removal that fails half way leaves the event there, to be removed again.
    */
   async removeEvent(eventId: string, actor: string): Promise<RemoveEventReply> {
-    const keys = this.redis.keys.forEvent(eventId);
+    const hash = await this.redis.run(configHashCommand, { keys: this.redis.keys.forEvent(eventId) });
+    if (!hash) return { code: 'NOT_FOUND' };
+    if (hash.state !== 'closed') return { code: 'NOT_CLOSED', state: hash.state };
+    const shards = Number(hash.shards || 1);
+    let ended = 0;
+    if (shards > 1) await this.copyConfigToShards(eventId, hash, shards);
+    for (let shard = shards - 1; shard >= 0; shard--) {
+      const reply = await this.removeShard(eventId, shard, actor);
+      // A shard with no config copy left (a removal that stopped half way) has nothing to end.
+      if (reply.code === 'NOT_FOUND' && shard > 0) continue;
+      if (reply.code !== 'REMOVED') return reply;
+      ended += reply.ended;
+    }
+    if (shards > 1)
+      await this.redis.run(deleteKeysCommand, { keys: [this.redis.keys.forEvent(eventId).admissionEpoch] });
+    return { code: 'REMOVED', ended };
+  }
+
+  private async removeShard(eventId: string, shard: number, actor: string): Promise<RemoveEventReply> {
+    const keys = this.redis.keys.forShard(eventId, shard);
     let ended = 0;
     for (;;) {
       const reply = await this.redis.run(removeEventScript, {
@@ -396,10 +428,31 @@ export class QueueRepository {
   /**
    * Sold out, slice by slice (each slice one atomic script): the event closed, the message set
    * when given (null clears it, undefined keeps it), every queued session ended. Returns the
-   * sessions ended over all slices.
+   * sessions ended over all slices. A sharded event closes in shard 0, its config is copied to
+   * the other shards (so none takes a join any more), then their queues end.
    */
   async soldOut(eventId: string, actor: string, message?: string | null): Promise<SoldOutReply> {
-    const keys = this.redis.keys.forEvent(eventId);
+    const first = await this.soldOutShard(eventId, 0, actor, message);
+    if (first.code === 'NOT_FOUND') return first;
+    const hash = await this.redis.run(configHashCommand, { keys: this.redis.keys.forEvent(eventId) });
+    const shards = Number(hash?.shards || 1);
+    if (!hash || shards === 1) return first;
+    await this.copyConfigToShards(eventId, hash, shards);
+    let ended = first.ended;
+    for (let shard = 1; shard < shards; shard++) {
+      const reply = await this.soldOutShard(eventId, shard, actor, message);
+      if (reply.code === 'DONE') ended += reply.ended;
+    }
+    return { code: 'DONE', ended };
+  }
+
+  private async soldOutShard(
+    eventId: string,
+    shard: number,
+    actor: string,
+    message?: string | null,
+  ): Promise<SoldOutReply> {
+    const keys = this.redis.keys.forShard(eventId, shard);
     let ended = 0;
     for (let slice = 0; ; slice++) {
       const reply = await this.redis.run(soldOutScript, {
@@ -410,7 +463,8 @@ export class QueueRepository {
         message,
         actor,
         auditCap: AUDIT_LOG_CAP,
-        firstSlice: slice === 0,
+        firstSlice: slice === 0 && shard === 0,
+        copy: shard > 0,
       });
       if (reply.code === 'NOT_FOUND') return reply;
       ended += reply.ended;

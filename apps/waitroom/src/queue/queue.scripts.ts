@@ -43,6 +43,8 @@ interface JoinInput {
    * by their number; this shard's own among them come off it (join-12.lua).
    */
   joinsSinceFrom?: number;
+  /** A sharded event's join: shard 0's config updated_at (the shard's copy must not be older). */
+  configUpdatedAt?: string;
 }
 
 /** What the join script is told of the join's identity token (join-12.lua ARGV[10]). */
@@ -100,6 +102,7 @@ export const joinScript = defineScript({
       input.score ?? '',
       input.aheadElsewhere ?? 0,
       input.joinsSinceFrom ?? '',
+      input.configUpdatedAt ?? '',
     ],
   }),
   parse: (reply, { keys }): JoinReply => {
@@ -347,6 +350,8 @@ export const soldOutScript = defineScript({
       messageIdPrefix: string;
       message?: string | null;
       firstSlice: boolean;
+      /** A shard other than 0 of a sharded event: its queue ends; its config copy is shard 0's to change. */
+      copy?: boolean;
     } & AuditInput,
   ) => ({
     keys: [
@@ -369,6 +374,7 @@ export const soldOutScript = defineScript({
       input.actor,
       input.auditCap,
       input.firstSlice ? '1' : '0',
+      input.copy ? '1' : '0',
     ],
   }),
   parse: (reply): SoldOutReply => {

@@ -16,6 +16,8 @@ export const RANK_STEP = 0.01;
  * who joined before it: the margin covers clocks of different masters that differ a little.
  */
 const CLOCK_MARGIN_MS = 50;
+/** Reads one ask waits for at most (each takes IN_FLIGHT_MS and more). */
+const MAX_READS_PER_ASK = 5;
 /** The time a join takes from its number in shard 0 to its place in its shard, at most in practice. */
 const IN_FLIGHT_MS = 20;
 /** An event nobody asked about for this long is forgotten. */
@@ -62,7 +64,7 @@ export class ShardRanks {
     shard: number,
     shards: number,
     score: number | null,
-    joinedAtMs = 0,
+    joinedAtMs: number,
   ): Promise<Elsewhere> {
     return countElsewhere((await this.fresh(eventId, shards, joinedAtMs)).samples, shard, score);
   }
@@ -72,13 +74,15 @@ export class ShardRanks {
     return (await this.fresh(eventId, shards, 0)).samples;
   }
 
-  /** A counter of what the other shards add, from every shard's sample fresh now (one wait for all). */
-  async counter(
-    eventId: string,
-    shards: number,
-  ): Promise<(shard: number, score: number | null) => Elsewhere> {
-    const { samples } = await this.fresh(eventId, shards, 0);
-    return (shard, score) => countElsewhere(samples, shard, score);
+  /**
+   * A counter of what the other shards add, from every shard's sample fresh now and read after
+   * `joinedAtMs` (the latest join among the sessions it counts for): one wait for all of them.
+   * It answers null for a session that joined after the samples were read (read it directly).
+   */
+  async counter(eventId: string, shards: number, joinedAtMs: number): Promise<ElsewhereCounter> {
+    const event = await this.fresh(eventId, shards, joinedAtMs);
+    const { samples } = event;
+    return (shard, score, joined) => (tooOld(event, joined) ? null : countElsewhere(samples, shard, score));
   }
 
   /**
@@ -129,8 +133,9 @@ export class ShardRanks {
       this.events.set(eventId, event);
     }
     event.lastAskedAt = now;
-    // A read under way may have started before the session joined: then one more.
-    for (let reads = 0; reads < 2; reads++) {
+    // A read under way may have started before the session joined, or a read made at once after
+    // it may fall within the clocks' margin: then one more, a few times at most.
+    for (let reads = 0; reads < MAX_READS_PER_ASK; reads++) {
       if (Date.now() - event.loadedAt < this.env.POLL_SNAPSHOT_MS && !tooOld(event, joinedAtMs)) break;
       await this.load(eventId, event);
     }
@@ -179,6 +184,9 @@ export interface Elsewhere {
   ahead: number;
   queueLength: number;
 }
+
+/** What the other shards add to a place in one shard, for a session that joined at `joinedAtMs`. */
+export type ElsewhereCounter = (shard: number, score: number | null, joinedAtMs: number) => Elsewhere | null;
 
 function tooOld(event: EventSamples, joinedAtMs: number): boolean {
   return joinedAtMs > 0 && event.oldestAtMs < joinedAtMs + CLOCK_MARGIN_MS;

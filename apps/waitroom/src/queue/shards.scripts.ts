@@ -31,6 +31,8 @@ export type ArriveReply =
       shards: number;
       /** The join's number in the event's arrival sequence. */
       sequence: number;
+      /** When shard 0's config was last changed (a shard's copy must not be older). */
+      configUpdatedAt: string;
     }
   | { code: 'RATE_LIMITED'; retryAfterMs: number }
   | { code: 'EVENT_NOT_FOUND' };
@@ -65,7 +67,7 @@ export const arriveScript = defineScript({
     ],
   }),
   parse: (reply): ArriveReply => {
-    const [code, first, proof, shards, sequence] = replyArray('arrive', reply);
+    const [code, first, proof, shards, sequence, updatedAt] = replyArray('arrive', reply);
     if (code === 'OK' && (proof === 'none' || proof === 'valid' || proof === 'invalid' || proof === 'exempt'))
       return {
         code,
@@ -73,6 +75,7 @@ export const arriveScript = defineScript({
         proof,
         shards: Number(shards || 1),
         sequence: replyNumber('arrive', sequence),
+        configUpdatedAt: typeof updatedAt === 'string' ? updatedAt : '',
       };
     if (code === 'RATE_LIMITED') return { code, retryAfterMs: replyNumber('arrive', first) };
     if (code === 'EVENT_NOT_FOUND') return { code };
@@ -133,4 +136,11 @@ export const sequenceCommand = defineCommand({
   command: 'GET',
   build: ({ keys }: { keys: EventKeys }) => ({ keys: [keys.sequence], args: [] }),
   parse: (reply): number => (typeof reply === 'string' ? Number(reply) : 0),
+});
+
+/** DEL of keys of one slot (an admitter's epoch counter, once its event is removed). */
+export const deleteKeysCommand = defineCommand({
+  command: 'DEL',
+  build: ({ keys }: { keys: string[] }) => ({ keys, args: [] }),
+  parse: (reply): number => replyNumber('del', reply),
 });

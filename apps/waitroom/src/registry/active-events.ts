@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventRegistry } from './event-registry';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
+import { shardScopes } from '../redis/redis-keys';
 import {
   activeEventIdsCommand,
   eventWorkScript,
@@ -120,10 +121,16 @@ export class ActiveEvents {
     for (let i = 0; i < unvisited.length; i += SWEEP_CONCURRENCY) {
       await Promise.all(
         unvisited.slice(i, i + SWEEP_CONCURRENCY).map(async (eventId) => {
-          const keys = this.redis.keys.forEvent(eventId);
-          const work = await this.redis.run(eventWorkScript, keys);
-          if (isIdle(work)) return;
+          const work = await this.redis.run(eventWorkScript, this.redis.keys.forEvent(eventId));
+          // A sharded event's other shards have outboxes and queues of their own.
+          const scopes = shardScopes(eventId, work.shards).slice(1);
+          const shardWork = await Promise.all(
+            scopes.map((scope) => this.redis.run(eventWorkScript, this.redis.keys.forEvent(scope))),
+          );
+          if ([work, ...shardWork].every(isIdle)) return;
           await this.touch(eventId, true);
+          for (const [index, scope] of scopes.entries())
+            if (!isIdle(shardWork[index])) await this.touch(scope, true);
           marked++;
         }),
       );

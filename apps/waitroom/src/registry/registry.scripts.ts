@@ -26,6 +26,8 @@ export interface EventWork {
   queueLength: number;
   activeCount: number;
   outboxLength: number;
+  /** The event's number of shards (its config's; 1 for a shard's copy of an unsharded event). */
+  shards: number;
 }
 
 /** event-work-4.lua: how much work an event has, for the sweep. */
@@ -36,11 +38,11 @@ export const eventWorkScript = defineScript({
     args: [],
   }),
   parse: (reply): EventWork => {
-    if (!Array.isArray(reply) || reply.length !== 4) throw new UnexpectedScriptReply('event-work', reply);
-    const [configured, queueLength, activeCount, outboxLength] = reply.map((value) =>
+    if (!Array.isArray(reply) || reply.length !== 5) throw new UnexpectedScriptReply('event-work', reply);
+    const [configured, queueLength, activeCount, outboxLength, shards] = reply.map((value) =>
       replyNumber('event-work', value),
     );
-    return { configured: configured === 1, queueLength, activeCount, outboxLength };
+    return { configured: configured === 1, queueLength, activeCount, outboxLength, shards };
   },
 });
 

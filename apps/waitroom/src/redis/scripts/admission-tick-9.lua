@@ -15,6 +15,8 @@
 -- ARGV[7] most people this shard admits now (the admitter's merge of every shard's head)
 -- ARGV[8] tokens taken from the event's rate bucket (kept in shard 0's pace hash; 0 elsewhere)
 -- ARGV[9] the event's admission-rate estimate, people per second ('' when unknown)
+-- ARGV[10] the step's admission instant (ms, shard 0's clock): every shard's admissions of one
+--          step carry the same admitted_at, so they read as the one batch they are
 -- Returns {'NO_EVENT', outbox_length}, {'SHARDED', shards} (a sharded event stepped without ARGV[6]),
 --         {'FENCED'} or
 --         {'OK' | 'HELD', expired, abandoned, admitted, queue_length, active_count, outbox_length, wake_in_ms}
@@ -161,8 +163,10 @@ local function count_estimate_error(joined_at, told)
 end
 
 local admitted = 0
+local admitted_at = now
+if shard_mode then admitted_at = tonumber(ARGV[10]) or now end
 if allowance > 0 then
-  local deadline = now + tonumber(cfg[4]) * 1000
+  local deadline = admitted_at + tonumber(cfg[4]) * 1000
   local popped = redis.call('ZPOPMIN', KEYS[2], allowance)
   for i = 1, #popped, 2 do
     local member = popped[i]
@@ -170,10 +174,10 @@ if allowance > 0 then
     -- What QUEUE_READY names the session by, and the wait it was told at join: one read.
     local session = session_naming(session_key, 'ew')
     count_estimate_error(session[3], session[5])
-    redis.call('HSET', session_key, 'st', 'ready', 'aat', now, 'eat', deadline)
+    redis.call('HSET', session_key, 'st', 'ready', 'aat', admitted_at, 'eat', deadline)
     redis.call('ZADD', KEYS[3], deadline, member)
     redis.call('ZREM', KEYS[4], member)
-    outbox_append(KEYS[7], 'ready', next_message_id(), now, member, session, deadline)
+    outbox_append(KEYS[7], 'ready', next_message_id(), admitted_at, member, session, deadline)
     admitted = admitted + 1
   end
   redis.call('HINCRBY', KEYS[5], 'admitted_total', admitted)

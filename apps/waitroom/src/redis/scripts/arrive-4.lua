@@ -7,7 +7,7 @@
 -- ARGV[1] user_id  ARGV[2] priority 0..9  ARGV[3] joins per client per minute (0 = off)
 -- ARGV[4] the proof of work, as checked by the caller: none | valid | invalid | exempt
 -- ARGV[5] ms the used proof is remembered (0 unless valid)
--- Returns {'OK', score, proof, shards, sequence} (proof: the caller's verdict, or 'invalid' for a valid proof
+-- Returns {'OK', score, proof, shards, sequence, updated_at} (proof: the caller's verdict, or 'invalid' for a valid proof
 -- already used; shards: the event's, '' for one), {'RATE_LIMITED', retry_after_ms} or {'EVENT_NOT_FOUND'}.
 -- A proof is spent here even when the join is then refused in its shard (closed, outbox full):
 -- the shard's script cannot give it back.
@@ -20,7 +20,7 @@ if limit > 0 then
   if count == 1 then redis.call('PEXPIRE', KEYS[3], 60000) end
   if count > limit then return {'RATE_LIMITED', redis.call('PTTL', KEYS[3])} end
 end
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'shards')
+local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'shards', 'updated_at')
 if not cfg[1] then return {'EVENT_NOT_FOUND'} end
 
 local proof = ARGV[4]
@@ -35,4 +35,4 @@ if cfg[3] == '1' and opens_at and now_ms() < opens_at then
 else
   score = arrival_score(priority, seq)
 end
-return {'OK', string.format('%.0f', score), proof, cfg[5] or '', seq}
+return {'OK', string.format('%.0f', score), proof, cfg[5] or '', seq, cfg[6] or ''}

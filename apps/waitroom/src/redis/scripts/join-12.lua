@@ -22,6 +22,8 @@
 --          number ('' for other joins); the ones that landed in this shard come off it.
 --          The place told (reply, QUEUE_JOINED, the wait) is the shard's plus what remains: never
 --          below the event's exact place, so the places polls then give never rise above it.
+-- ARGV[15] a sharded event's join: shard 0's config updated_at as arrive-4.lua read it; a copy
+--          here older than that (a change not copied yet) is answered SHARDS, to be copied first.
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
 --                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID,
 --                      or SHARDS with the event's number of shards when it is not ARGV[11].
@@ -50,12 +52,13 @@ if limit > 0 then
 end
 
 local cfg = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'shuffle', 'salt', 'idle', 'bot_check', 'tickets',
-                      'identity_jwk', 'passthrough', 'capacity', 'rate', 'timeout', 'shards')
+                      'identity_jwk', 'passthrough', 'capacity', 'rate', 'timeout', 'shards', 'updated_at')
 local state = cfg[1]
 if not state then return {'EVENT_NOT_FOUND'} end
 local shards = cfg[13] or '1'
 if shards ~= ARGV[11] then return {'SHARDS', shards} end
 local sharded = shards ~= '1'
+if sharded and (tonumber(cfg[14] or '0') or 0) < (tonumber(ARGV[15] or '') or 0) then return {'SHARDS', shards} end
 
 -- Identity: the site vouches for the user id. Checked before anything answers with a session,
 -- a re-join included: a live place's session id is its holder's capability. The token's

@@ -15,6 +15,8 @@
 -- ARGV[8] actor (the key's name)  ARGV[9] audit cap
 -- ARGV[10] '1' on the request's first slice: it records the audit entry (action `sold_out`, the
 --          state and message changes), so one request is one entry however many slices it takes
+-- ARGV[11] '1' in a shard other than 0 of a sharded event: its queue ends, while its config (a copy
+--          of shard 0's, copied closed before this runs: queue.repository.ts) and the audit are left alone
 -- Returns {'NOT_FOUND'} | {'MORE', ended} | {'DONE', ended}
 -- @include clock
 -- @include end-session
@@ -25,16 +27,18 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_FOUND'} end
 
 local now = now_ms()
-local before = redis.call('HMGET', KEYS[1], 'state', 'msg')
-local changes = {}
-if before[1] ~= 'closed' then changes.state = {before[1] or '', 'closed'} end
-redis.call('HSET', KEYS[1], 'state', 'closed', 'updated_at', now)
-if ARGV[6] == '1' then
-  if (before[2] or '') ~= ARGV[7] then changes.msg = {before[2] or '', ARGV[7]} end
-  if ARGV[7] == '' then redis.call('HDEL', KEYS[1], 'msg')
-  else redis.call('HSET', KEYS[1], 'msg', ARGV[7]) end
+if ARGV[11] ~= '1' then
+  local before = redis.call('HMGET', KEYS[1], 'state', 'msg')
+  local changes = {}
+  if before[1] ~= 'closed' then changes.state = {before[1] or '', 'closed'} end
+  redis.call('HSET', KEYS[1], 'state', 'closed', 'updated_at', now)
+  if ARGV[6] == '1' then
+    if (before[2] or '') ~= ARGV[7] then changes.msg = {before[2] or '', ARGV[7]} end
+    if ARGV[7] == '' then redis.call('HDEL', KEYS[1], 'msg')
+    else redis.call('HSET', KEYS[1], 'msg', ARGV[7]) end
+  end
+  if ARGV[10] == '1' then audit_append(KEYS[7], tonumber(ARGV[9]), now, ARGV[8], 'sold_out', changes) end
 end
-if ARGV[10] == '1' then audit_append(KEYS[7], tonumber(ARGV[9]), now, ARGV[8], 'sold_out', changes) end
 
 local retention = tonumber(ARGV[3])
 local budget = tonumber(ARGV[4])
