@@ -35,6 +35,7 @@ SIMULATOR_PORT             ?= 8081
 DEMO_EVENT                 ?= concert-2024
 DEMO_PEOPLE                ?= 5000
 DEMO_ARRIVAL_SECONDS       ?= 60
+SHARDS                     ?= 1
 JOIN_RATE_LIMIT_PER_MINUTE ?= 120
 LOG_LEVEL                  ?= log
 
@@ -169,11 +170,11 @@ run: stack-up build ## Stack up, build, seed demo event concert-2024, serve on :
 	  EVENT_ID=concert-2024 CAPACITY=100 ADMISSION_RATE_PER_MINUTE=600 CHECKOUT_TIMEOUT_SECONDS=600 \
 	  exec "$(ROOT)/scripts/run-dev.sh"
 
-demo: ## A bounded synthetic crowd on concert-2024 of the running `make run` (DEMO_PEOPLE, DEMO_ARRIVAL_SECONDS); stops by itself
+demo: ## A bounded synthetic crowd on concert-2024 of the running `make run` (DEMO_PEOPLE, DEMO_ARRIVAL_SECONDS; SHARDS=3: on concert-2024-shards-3, split over 3 shards); stops by itself
 	@key="$${ADMIN_API_KEY:-$$(cat "$(ADMIN_KEY_FILE)" 2>/dev/null || true)}"; \
 	[ -n "$$key" ] || { echo "[demo] no admin key: start 'make run' first (or set ADMIN_API_KEY)" >&2; exit 1; }; \
 	WAITROOM_URL="http://127.0.0.1:$(PORT)" ADMIN_API_KEY="$$key" EVENT_ID="$(DEMO_EVENT)" \
-	  DEMO_PEOPLE="$(DEMO_PEOPLE)" DEMO_ARRIVAL_SECONDS="$(DEMO_ARRIVAL_SECONDS)" \
+	  DEMO_PEOPLE="$(DEMO_PEOPLE)" DEMO_ARRIVAL_SECONDS="$(DEMO_ARRIVAL_SECONDS)" DEMO_SHARDS="$(SHARDS)" \
 	  npx ts-node --transpile-only scripts/demo-crowd.ts
 
 .PHONY: verify-draw

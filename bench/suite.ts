@@ -17,6 +17,8 @@
  *            with an identity token vs joins without (the process and its main thread)
  *   replicated  bench/replicated.bench.ts: joins with REDIS_WAIT_REPLICAS=1 vs 0 on a master with
  *            a replica of its own
+ *   sharded  bench/sharded.bench.ts: one event with shards: 3 vs the same event unsharded, through
+ *            the service on a 3-master Redis Cluster of its own: Redis CPU per join by master, ceiling
  *   ceiling  (here) Redis's own ceiling for the join and get-session scripts: pipelined EVALSHA
  *            from one client against a Redis of its own (one event's keys share one slot, so
  *            this is the per-event ceiling)
@@ -25,7 +27,7 @@
  * still run. Writes bench-results/suite.json, then regenerates BENCHMARKS.md (repo root),
  * docs/bench-suite.svg and docs/bench-suite.json.
  *
- *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,gate,replicated,ceiling] [--render-only=1]
+ *   npm run bench:suite -- [--only=join,relay,poll,stream,sale,idle,gate,replicated,sharded,ceiling] [--render-only=1]
  *   (make bench runs it under `flock /tmp/waitroom-bench.lock` so no two benchmarks overlap)
  */
 import { spawn } from 'node:child_process';
@@ -56,7 +58,9 @@ import {
 import { startOwnRedis } from './support/own-redis';
 import { getSessionScript } from '../apps/waitroom/src/queue/queue.scripts';
 
-const ONLY = new Set(option('only', 'join,relay,poll,stream,sale,idle,gate,replicated,ceiling').split(','));
+const ONLY = new Set(
+  option('only', 'join,relay,poll,stream,sale,idle,gate,replicated,sharded,ceiling').split(','),
+);
 const RENDER_ONLY = option('render-only', '') !== '';
 const SUITE_JSON = join(RESULTS_DIR, 'suite.json');
 
@@ -119,6 +123,12 @@ const CHILDREN: { name: string; file: string; args: string[]; timeoutS: number }
     file: 'bench/replicated.bench.ts',
     args: ['--duration=16', '--rounds=4', '--warmup=2'],
     timeoutS: 180,
+  },
+  {
+    name: 'sharded',
+    file: 'bench/sharded.bench.ts',
+    args: ['--duration=8', '--rounds=3', '--connections=40'],
+    timeoutS: 240,
   },
 ];
 
@@ -381,6 +391,24 @@ function targets(steps: Record<string, StepResult>): Target[] {
       direction: 'atLeast',
       unit: 'x',
       source: 'gate',
+    },
+    {
+      id: 'sharded-per-join',
+      label: "sharded event: busiest master's Redis CPU per join it holds ÷ unsharded",
+      value: num(r('sharded')?.perJoinRatio),
+      target: 1.2,
+      direction: 'atMost',
+      unit: 'x',
+      source: 'sharded',
+    },
+    {
+      id: 'sharded-ceiling',
+      label: 'sharded event (3 shards): ceiling ÷ unsharded',
+      value: num(r('sharded')?.ceilingRatio),
+      target: 2.5,
+      direction: 'atLeast',
+      unit: 'x',
+      source: 'sharded',
     },
     {
       id: 'relay-raw',
@@ -747,6 +775,35 @@ function markdown(suite: Record<string, any>): string {
         fmt(f.latencyMs.p50),
         fmt(f.latencyMs.p99),
         fmt(f.perSecond / replicated.figures[0].perSecond),
+      ]),
+    );
+  }
+
+  const sharded = section('One event over three masters (shards: 3)', 'sharded');
+  if (sharded) {
+    lines.push(
+      `The same joins through one service instance into one event unsharded and into one event with \`shards: 3\`, ` +
+        `on a 3-master Redis Cluster of the benchmark's own (each shard on its own master), ${sharded.options.rounds} ` +
+        `rounds of ${sharded.options.duration} s each way, the relay publishing; Redis CPU is each master's main thread. ` +
+        "The ceiling is one fully busy core on the event's busiest master (docs/scale-out.md).",
+      '',
+    );
+    table(
+      [
+        'way',
+        'joins/s reached',
+        'Redis µs per event join, by master',
+        'Redis µs per join held',
+        'ceiling/s',
+        '× unsharded',
+      ],
+      (sharded.figures as any[]).map((f) => [
+        f.way,
+        fmt(f.joinsPerSecond, 0),
+        (f.masters as any[]).map((m) => fmt(m.usPerEventJoin)).join(' / '),
+        (f.masters as any[]).map((m) => (m.usPerJoinHeld === null ? '-' : fmt(m.usPerJoinHeld))).join(' / '),
+        fmt(f.ceilingPerSecond, 0),
+        fmt(f.ceilingPerSecond / sharded.figures[0].ceilingPerSecond),
       ]),
     );
   }

@@ -8,13 +8,18 @@
  *
  * Env: WAITROOM_URL, ADMIN_API_KEY (joins are sent as a trusted gateway, so the per-address join
  * limit does not apply to a crowd that all comes from 127.0.0.1), EVENT_ID, DEMO_PEOPLE,
- * DEMO_ARRIVAL_SECONDS, DEMO_MAX_SECONDS (default: arrival + 300), DEMO_LEAVE_SHARE (0.1).
+ * DEMO_ARRIVAL_SECONDS, DEMO_MAX_SECONDS (default: arrival + 300), DEMO_LEAVE_SHARE (0.1),
+ * DEMO_SHARDS (1): above 1, the crowd joins `<EVENT_ID>-shards-<n>`, configured first as EVENT_ID
+ * is but split over that many shards (docs/decisions/0023-sharded-events.md): the page, the
+ * dashboard and the simulator work on it as on any event.
  */
 import { randomUUID } from 'node:crypto';
 
 const url = (process.env.WAITROOM_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
 const adminKey = process.env.ADMIN_API_KEY ?? '';
-const eventId = process.env.EVENT_ID ?? 'concert-2024';
+const baseEventId = process.env.EVENT_ID ?? 'concert-2024';
+const shards = bounded('DEMO_SHARDS', 1, 1, 64);
+const eventId = shards > 1 ? `${baseEventId}-shards-${shards}` : baseEventId;
 const people = bounded('DEMO_PEOPLE', 5000, 1, 100_000);
 const arrivalSeconds = bounded('DEMO_ARRIVAL_SECONDS', 60, 1, 3600);
 const maxSeconds = bounded('DEMO_MAX_SECONDS', arrivalSeconds + 300, 10, 7200);
@@ -109,6 +114,34 @@ async function live(person: Person, deadline: number): Promise<void> {
   }
 }
 
+/** The sharded demo event: EVENT_ID's settings, split over DEMO_SHARDS shards. */
+async function configureShardedEvent(): Promise<void> {
+  const admin = { 'x-api-key': adminKey, 'content-type': 'application/json' };
+  const base = await fetch(`${url}/api/v1/waitroom/admin/events/${encodeURIComponent(baseEventId)}`, {
+    headers: admin,
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (base.status !== 200) {
+    process.stderr.write(`[demo] cannot read ${baseEventId} (${base.status}): start 'make run' first\n`);
+    process.exit(1);
+  }
+  const config = (await base.json()) as Record<string, unknown>;
+  const settings: Record<string, unknown> = { shards, state: 'open' };
+  for (const field of ['capacity', 'admission_rate_per_minute', 'checkout_timeout_seconds', 'checkout_url'])
+    if (config[field] !== undefined && config[field] !== null) settings[field] = config[field];
+  const put = await fetch(`${url}/api/v1/waitroom/admin/events/${encodeURIComponent(eventId)}`, {
+    method: 'PUT',
+    headers: admin,
+    body: JSON.stringify(settings),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (put.status !== 200 && put.status !== 201) {
+    process.stderr.write(`[demo] configuring ${eventId}: ${put.status} ${await put.text()}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`[demo] ${eventId}: ${baseEventId}'s settings over ${shards} shards\n`);
+}
+
 function tally(crowd: Person[]): string {
   const byStatus = new Map<string, number>();
   for (const person of crowd)
@@ -122,6 +155,7 @@ async function main(): Promise<void> {
     process.stderr.write(`[demo] ${url} is not ready (is 'make run' running?)\n`);
     process.exit(1);
   }
+  if (shards > 1) await configureShardedEvent();
   const started = Date.now();
   const deadline = started + maxSeconds * 1000;
   const run = randomUUID().slice(0, 8);

@@ -193,11 +193,13 @@ describe('GET /events/:id/draw and the verifier, on a real run of 1,000 pre-queu
     const vipIds = new Set(joined.filter((s) => s.priority === 2).map((s) => s.session_id));
     expect(admittedPre.slice(0, vipIds.size).every((r) => vipIds.has(r.session_id))).toBe(true);
 
-    // Two admissions swapped.
+    // Two admissions swapped: the one drawn 601st admitted when the 101st was, and the other way
+    // round (admission order is admitted_at: one step's people share one instant).
     const swapped = [...messages.ready];
     const a = swapped.indexOf(admittedPre[100]);
     const b = swapped.indexOf(admittedPre[600]);
-    [swapped[a], swapped[b]] = [swapped[b], swapped[a]];
+    swapped[a] = { ...admittedPre[600], admitted_at: admittedPre[100].admitted_at };
+    swapped[b] = { ...admittedPre[100], admitted_at: admittedPre[600].admitted_at };
     const swapVerdict = verifyDraw({ ...evidence, ready: swapped });
     expect(swapVerdict.exitCode).toBe(1);
     expect(swapVerdict.summary).toContain('place 101 of the pre-queue');

@@ -146,9 +146,11 @@ async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
 export class RedisClusterProcesses {
   readonly nodes: RedisProcess[];
 
+  /** `extraArgs`: more server options for every node (e.g. `--cluster-require-full-coverage no`). */
   constructor(
     readonly basePort: number,
     private readonly replicasPerMaster = 0,
+    extraArgs: string[] = [],
   ) {
     this.nodes = Array.from({ length: 3 * (1 + replicasPerMaster) }, (_, i) => i).map(
       (i) =>
@@ -159,8 +161,17 @@ export class RedisClusterProcesses {
           `nodes-${basePort + i}.conf`,
           '--cluster-node-timeout',
           '2000',
+          ...extraArgs,
         ]),
     );
+  }
+
+  /** The master node serving `key`'s slot now. */
+  async masterOf(key: string): Promise<RedisProcess> {
+    const port = await this.masterPortOf(key);
+    const node = this.nodes.find((candidate) => candidate.port === port);
+    if (!node) throw new Error(`no node on port ${port}`);
+    return node;
   }
 
   get nodesSetting(): string {
