@@ -6,15 +6,11 @@ import { ScheduledCloses } from '../registry/scheduled-closes';
 import { eventOfScope, shardScope } from '../redis/redis-keys';
 import { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult } from './admission.scripts';
+import { QUIET_EVENT_STEP_MAX_MS } from './quiet-step';
 import { ADMITTER_LEASE_MS, ShardedAdmission } from './sharded-admission';
 
 const ADMISSION_INTERVAL_NAME = 'admission-tick';
-/**
- * The longest a quiet event (paused, capacity full, nobody joining) goes without a step on an
- * instance: it bounds the delay of a wake-up this instance missed (the work's instance died),
- * and stays under the gap after which admission-tick's rate estimate restarts its measurement.
- */
-export const QUIET_EVENT_STEP_MAX_MS = 4000;
+export { QUIET_EVENT_STEP_MAX_MS };
 /** A wake-up for an event that is not (yet) on the active list is forgotten after this long. */
 const WAKE_UP_KEPT_MS = 10_000;
 

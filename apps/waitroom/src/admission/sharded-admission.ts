@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Environment } from '../config/environment';
+import { QUIET_EVENT_STEP_MAX_MS } from './quiet-step';
 import { QueueRepository } from '../queue/queue.repository';
 import {
   AdmissionRepository,
@@ -26,6 +27,14 @@ interface AdmitterState {
   active: (number | null)[];
   rateEstimate: number | null;
   lastStepAtMs: number | null;
+  /**
+   * Per shard, when (local clock) its own step is next due for time-based work (a checkout
+   * window ending, an idle timeout): a shard with nobody to admit is not stepped before, so a
+   * quiet event's step costs a read per shard.
+   */
+  dueAt: number[];
+  /** Per shard, the rate estimate it was last given (a changed one is given to every shard). */
+  rateGiven: (number | null | undefined)[];
 }
 
 /** A sharded event's step, as the scheduler takes it. */
@@ -87,6 +96,8 @@ export class ShardedAdmission {
         active: new Array<number | null>(shards).fill(null),
         rateEstimate: null,
         lastStepAtMs: null,
+        dueAt: new Array<number>(shards).fill(0),
+        rateGiven: new Array<number | null | undefined>(shards).fill(undefined),
       };
       this.states.set(eventId, state);
     }
@@ -129,9 +140,20 @@ export class ShardedAdmission {
     const shares = mergeShares(readable, take);
     const admitting = shares.reduce((sum, share) => sum + share, 0);
 
+    // A shard steps when it admits someone, when its time-based work is due, when it has not had
+    // the event's rate estimate, and shard 0 when the rate's bucket is taken from.
+    const startedAt = Date.now();
+    const stepped = readable.map(
+      (head, shard) =>
+        head !== null &&
+        (shares[shard] > 0 ||
+          startedAt >= state.dueAt[shard] ||
+          state.rateGiven[shard] !== state.rateEstimate ||
+          (shard === 0 && tokens !== null && admitting > 0)),
+    );
     const steps = await Promise.allSettled(
-      readable.map((head, shard) =>
-        head === null
+      readable.map((_, shard) =>
+        !stepped[shard]
           ? Promise.resolve(null)
           : this.admission.shardStep(eventId, shard, {
               epoch,
@@ -165,9 +187,20 @@ export class ShardedAdmission {
         result.queueLength += head?.queueLength ?? 0;
         result.activeCount += state.active[shard] ?? 0;
         result.outboxLength += head?.outboxLength ?? 0;
+        if (head && !stepped[shard]) {
+          result.wakeInMs = Math.min(
+            result.wakeInMs ?? Infinity,
+            Math.max(0, state.dueAt[shard] - startedAt),
+          );
+          if (head.queueLength === 0 && head.activeCount === 0 && head.outboxLength === 0)
+            idleShards.push(shard);
+        }
         return;
       }
       const shardResult = step.value;
+      state.rateGiven[shard] = state.rateEstimate;
+      state.dueAt[shard] =
+        startedAt + Math.min(shardResult.wakeInMs ?? QUIET_EVENT_STEP_MAX_MS, QUIET_EVENT_STEP_MAX_MS);
       state.active[shard] = shardResult.activeCount;
       result.expired += shardResult.expired;
       result.abandoned += shardResult.abandoned;
