@@ -4,7 +4,8 @@ import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
 import {
   admissionHeadScript,
-  admissionLeaseScript,
+  admissionLockScript,
+  admissionPlanScript,
   admissionStepScript,
   type AdmissionStepResult,
   type FencedResult,
@@ -33,9 +34,33 @@ export class AdmissionRepository {
     });
   }
 
-  /** Takes or keeps the admitter's lease of a sharded event: its fencing epoch, or 0 when another instance holds it. */
-  admitterLease(eventId: string, ownerId: string, ttlMs: number): Promise<number> {
-    return this.redis.run(admissionLeaseScript, { keys: this.redis.keys.forEvent(eventId), ownerId, ttlMs });
+  /** Takes a sharded event's step lock: the step's fencing epoch, or 0 while another instance steps it. */
+  takeStepLock(eventId: string, ownerId: string, ttlMs: number): Promise<number> {
+    return this.redis.run(admissionLockScript, { keys: this.redis.keys.forEvent(eventId), ownerId, ttlMs });
+  }
+
+  /** Gives the step lock back (if it is still this owner's). */
+  async giveStepLock(eventId: string, ownerId: string): Promise<void> {
+    await this.redis.run(admissionLockScript, {
+      keys: this.redis.keys.forEvent(eventId),
+      ownerId,
+      ttlMs: 0,
+      give: true,
+    });
+  }
+
+  /** Writes a step's plan in shard 0 before any shard admits: false when a newer step fenced it. */
+  plan(
+    eventId: string,
+    epoch: number,
+    plan: {
+      bounds: number[];
+      tokensTaken: number;
+      ratePerMinute: number | null;
+      rateEstimate: number | null;
+    },
+  ): Promise<boolean> {
+    return this.redis.run(admissionPlanScript, { keys: this.redis.keys.forEvent(eventId), epoch, ...plan });
   }
 
   /** One shard's counts and head, the shard fenced at `epoch`. */

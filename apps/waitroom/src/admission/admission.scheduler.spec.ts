@@ -2,10 +2,10 @@ import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { Environment } from '../config/environment';
 import type { ActiveEvents, WorkListener } from '../registry/active-events';
 import type { ScheduledCloses } from '../registry/scheduled-closes';
-import { AdmissionScheduler, QUIET_EVENT_STEP_MAX_MS } from './admission.scheduler';
+import { AdmissionScheduler, BUSY_EVENT_RETRY_MS, QUIET_EVENT_STEP_MAX_MS } from './admission.scheduler';
 import type { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult } from './admission.scripts';
-import { ADMITTER_LEASE_MS, mergeShares, type ShardedAdmission } from './sharded-admission';
+import { mergeShares, type ShardedAdmission } from './sharded-admission';
 
 const quietStep = (wakeInMs: number | null): AdmissionStepResult => ({
   moving: false,
@@ -139,11 +139,11 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     expect(shardedStep).toHaveBeenCalledTimes(2);
   });
 
-  it('leaves a sharded event to the instance that admits it, trying again when the lease may have lapsed', async () => {
+  it('leaves a sharded event to the instance stepping it, trying again a little later', async () => {
     step.mockResolvedValue({ sharded: 2 });
     shardedStep.mockResolvedValue({ kind: 'not-admitter' });
     await scheduler.tick();
-    now += ADMITTER_LEASE_MS - 1;
+    now += BUSY_EVENT_RETRY_MS - 1;
     await scheduler.tick();
     expect(shardedStep).toHaveBeenCalledTimes(1);
     now += 1;
@@ -151,7 +151,7 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     expect(shardedStep).toHaveBeenCalledTimes(2);
   });
 
-  it('keeps trying every tick while work it made for a sharded event waits for the admitter', async () => {
+  it('keeps trying every tick while work it made for a sharded event waits', async () => {
     step.mockResolvedValue({ sharded: 2 });
     shardedStep.mockResolvedValue({ kind: 'not-admitter' });
     await scheduler.tick();

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
 import { ActiveEvents, isIdle, SWEEP_INTERVAL_MS } from '../registry/active-events';
@@ -7,7 +8,13 @@ import { eventOfScope, shardScope } from '../redis/redis-keys';
 import { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult } from './admission.scripts';
 import { QUIET_EVENT_STEP_MAX_MS } from './quiet-step';
-import { ADMITTER_LEASE_MS, ShardedAdmission } from './sharded-admission';
+import { ShardedAdmission } from './sharded-admission';
+
+/**
+ * A sharded event another instance was stepping when this one tried: tried again at the next
+ * tick while work made here waits (for up to this long), else after this long.
+ */
+export const BUSY_EVENT_RETRY_MS = 1000;
 
 const ADMISSION_INTERVAL_NAME = 'admission-tick';
 export { QUIET_EVENT_STEP_MAX_MS };
@@ -41,6 +48,10 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   private readonly dueAt = new Map<string, number>();
   /** Events with work made through this instance since their last step began (when it came). */
   private readonly woken = new Map<string, number>();
+  /** The events with work as last read (kept while the set cannot be read). */
+  private knownActive: string[] = [];
+  /** The read of the scheduled closes and the events with work under way, if any. */
+  private registryRead?: Promise<unknown>;
   /** Sharded events (their number of shards), stepped by their admitter (sharded-admission.ts). */
   private readonly sharded = new Map<string, number>();
   /** Counters read by the metrics endpoint, summed over this instance's steps. */
@@ -79,14 +90,27 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     this.ticking = true;
     this.sweepIfDue();
     try {
-      // Scheduled closes first, so an event closed now admits nobody in this tick; a sharded
-      // one's step copies the closed config to its other shards (sharded-admission.ts).
-      for (const eventId of await this.scheduledCloses.closeDue()) this.woken.set(eventId, Date.now());
-      const eventIds = this.dueEvents([...new Set((await this.activeEvents.ids()).map(eventOfScope))]);
+      // Scheduled closes first, so an event closed now admits nobody in this tick (a sharded
+      // one's step copies the closed config to its other shards: sharded-admission.ts). These
+      // cross-event keys live on one master of a cluster: while it is away, the events this
+      // instance knew of are stepped still, without waiting the command timeout for the read
+      // (which lands later; one at a time).
+      this.registryRead ??= Promise.allSettled([this.scheduledCloses.closeDue(), this.activeEvents.ids()])
+        .then((settled) => this.takeRegistry(settled))
+        .finally(() => {
+          this.registryRead = undefined;
+        });
+      const registryFailure = await Promise.race([
+        this.registryRead,
+        sleep(this.env.ADMISSION_TICK_MS, null),
+      ]);
+      const eventIds = this.dueEvents(this.knownActive);
       const steps = await Promise.allSettled(eventIds.map((eventId) => this.stepEvent(eventId)));
       const failed = steps.filter((step): step is PromiseRejectedResult => step.status === 'rejected');
       this.totals.failedSteps += failed.length;
       if (failed.length > 0) throw failed[0].reason;
+      if (registryFailure instanceof Error) throw registryFailure;
+      if (registryFailure) throw new Error('reading the events with work failed');
       this.totals.ticks++;
       this.failures = 0;
     } catch (error) {
@@ -100,6 +124,22 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
       this.ticking = false;
     }
     return true;
+  }
+
+  /**
+   * Takes in what the registry reads said (events closed now are stepped at once; the events
+   * with work); the first failure of them, or null.
+   */
+  private takeRegistry([closed, active]: [
+    PromiseSettledResult<string[]>,
+    PromiseSettledResult<string[]>,
+  ]): unknown {
+    if (closed.status === 'fulfilled')
+      for (const eventId of closed.value) this.woken.set(eventId, Date.now());
+    if (active.status === 'fulfilled') this.knownActive = [...new Set(active.value.map(eventOfScope))];
+    if (closed.status === 'rejected') return closed.reason as unknown;
+    if (active.status === 'rejected') return active.reason as unknown;
+    return null;
   }
 
   /** The active events due for a step now; forgets what it kept for events no longer active. */
@@ -159,9 +199,8 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   }
 
   /**
-   * A sharded event's step, by its admitter. An instance that is not the admitter tries again
-   * once the lease may have lapsed, or at the next tick while work it made waits (the admitter
-   * steps a busy event every tick anyway, and lets the lease go when it is quiet).
+   * A sharded event's step (sharded-admission.ts). When another instance is taking one right
+   * now, this one tries again at the next tick while work it made waits, else a little later.
    */
   private async stepShardedEvent(
     eventId: string,
@@ -178,8 +217,9 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
     const now = Date.now();
     switch (outcome.kind) {
       case 'not-admitter':
-        if (wokenAt !== undefined && now - wokenAt < 2 * ADMITTER_LEASE_MS) this.woken.set(eventId, wokenAt);
-        else this.dueAt.set(eventId, now + ADMITTER_LEASE_MS);
+        if (wokenAt !== undefined && now - wokenAt < 2 * BUSY_EVENT_RETRY_MS)
+          this.woken.set(eventId, wokenAt);
+        else this.dueAt.set(eventId, now + BUSY_EVENT_RETRY_MS);
         return;
       case 'unsharded':
         this.sharded.delete(eventId);

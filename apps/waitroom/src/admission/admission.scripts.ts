@@ -129,6 +129,11 @@ export interface ShardHead {
   outboxLength: number;
   /** Tokens in the event's rate bucket (shard 0 with a rate); null otherwise. */
   tokens: number | null;
+  /** Shard 0: each shard's admitted-count bound as the last step planned it (admission-plan-1.lua); else []. */
+  bounds: number[];
+  /** Shard 0: the event's admission-rate estimate and when it was learned (Redis ms); else null. */
+  rateEstimate: number | null;
+  rateEstimateAtMs: number | null;
   /** The scores at the head of the shard's queue, lowest first. */
   headScores: number[];
 }
@@ -145,7 +150,7 @@ export const admissionHeadScript = defineScript({
     const [code, ...rest] = replyArray('admission-head', reply);
     if (code === 'FENCED') return { fenced: true };
     if (code === 'NO_EVENT') return { noEvent: true, outboxLength: replyNumber('admission-head', rest[0]) };
-    if (code !== 'OK' || rest.length < 11) throw new UnexpectedScriptReply('admission-head', reply);
+    if (code !== 'OK' || rest.length < 14) throw new UnexpectedScriptReply('admission-head', reply);
     const [
       state,
       capacity,
@@ -158,6 +163,9 @@ export const admissionHeadScript = defineScript({
       active,
       outbox,
       tokens,
+      bounds,
+      ewma,
+      ewmaAt,
       ...scores
     ] = rest;
     const number = (value: unknown) => replyNumber('admission-head', value);
@@ -174,17 +182,54 @@ export const admissionHeadScript = defineScript({
       activeCount: number(active),
       outboxLength: number(outbox),
       tokens: optional(tokens),
+      bounds: typeof bounds === 'string' && bounds !== '' ? bounds.split(',').map(Number) : [],
+      rateEstimate: optional(ewma),
+      rateEstimateAtMs: optional(ewmaAt),
       headScores: scores.map(number),
     };
   },
 });
 
-/** admission-lease-2.lua: the admitter's lease of a sharded event; its epoch, or 0 when another holds it. */
-export const admissionLeaseScript = defineScript({
-  file: 'admission-lease',
-  build: ({ keys, ownerId, ttlMs }: { keys: EventKeys; ownerId: string; ttlMs: number }) => ({
-    keys: [keys.admissionLease, keys.admissionEpoch],
-    args: [ownerId, ttlMs],
+/** admission-lock-2.lua: one step's lock of a sharded event; its epoch, or 0 while another instance steps it. */
+export const admissionLockScript = defineScript({
+  file: 'admission-lock',
+  build: ({
+    keys,
+    ownerId,
+    ttlMs,
+    give,
+  }: {
+    keys: EventKeys;
+    ownerId: string;
+    ttlMs: number;
+    give?: boolean;
+  }) => ({
+    keys: [keys.admissionLock, keys.admissionEpoch],
+    args: [ownerId, ttlMs, give ? 'give' : 'take'],
   }),
-  parse: (reply): number => replyNumber('admission-lease', reply),
+  parse: (reply): number => replyNumber('admission-lock', reply),
+});
+
+/** admission-plan-1.lua: the step's admitted-count bounds per shard and the tokens it takes, in shard 0. */
+export const admissionPlanScript = defineScript({
+  file: 'admission-plan',
+  replicated: true,
+  build: (input: {
+    keys: EventKeys;
+    epoch: number;
+    bounds: number[];
+    tokensTaken: number;
+    ratePerMinute: number | null;
+    rateEstimate: number | null;
+  }) => ({
+    keys: [input.keys.pace],
+    args: [
+      input.epoch,
+      input.bounds.join(','),
+      input.tokensTaken,
+      input.ratePerMinute ?? '',
+      input.rateEstimate ?? '',
+    ],
+  }),
+  parse: (reply): boolean => replyNumber('admission-plan', reply) === 1,
 });

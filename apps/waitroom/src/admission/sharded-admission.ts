@@ -11,35 +11,36 @@ import {
 } from './admission.repository';
 
 /**
- * How long the admitter's lease of a sharded event lasts without a step: a busy event is stepped
- * every tick, which keeps it; a quiet one lets it go, and whichever instance has work for the
- * event next takes it (with a new epoch).
+ * How long a step's lock lasts at most: longer than a step can take (two rounds of reads, each
+ * bounded by the Redis command timeout), so a live step never loses it; a step of a process that
+ * died is given up after it.
  */
-export const ADMITTER_LEASE_MS = 1000;
+export function stepLockMs(commandTimeoutMs: number): number {
+  return 3 * commandTimeoutMs + 1000;
+}
+/** How long a shard whose read failed is left alone (by this instance) before it is read again. */
+const SHARD_AWAY_MS = 2000;
 /** How fast the admission-rate estimate follows changes (as admission-tick-9.lua's). */
 const RATE_ESTIMATE_TAU_SECONDS = 30;
 const RATE_ESTIMATE_MAX_GAP_MS = 5000;
 
-/** What one instance remembers of a sharded event it admits (only while it holds the lease). */
-interface AdmitterState {
-  epoch: number;
-  /** Each shard's active count as last read or since raised by this admitter (null: not read in this epoch). */
-  active: (number | null)[];
-  rateEstimate: number | null;
-  lastStepAtMs: number | null;
+/** What one instance remembers of a sharded event it steps (for its own cost only; the truth is in Redis). */
+interface StepMemory {
   /**
    * Per shard, when (local clock) its own step is next due for time-based work (a checkout
    * window ending, an idle timeout): a shard with nobody to admit is not stepped before, so a
    * quiet event's step costs a read per shard.
    */
   dueAt: number[];
+  /** Per shard, until when (local clock) it is not read: its last read failed (its master away). */
+  awayUntil: number[];
   /** Per shard, the rate estimate it was last given (a changed one is given to every shard). */
   rateGiven: (number | null | undefined)[];
 }
 
 /** A sharded event's step, as the scheduler takes it. */
 export type ShardedStepOutcome =
-  /** Another instance admits the event now (or this one lost the lease during the step). */
+  /** Another instance is stepping the event (or a newer step overtook this one): nobody admitted here. */
   | { kind: 'not-admitter' }
   /** The event is gone (removed): its shards' outboxes may still hold messages. */
   | { kind: 'removed'; outboxLength: number; idleScopes: number[] }
@@ -56,26 +57,29 @@ export type ShardedStepOutcome =
     };
 
 /**
- * Admission of a sharded event (docs/decisions/0023-sharded-events.md): one leased admitter
- * per event merges the heads of every shard's queue, so people are admitted in the event's
- * queue order whichever shard holds them, and counts capacity and rate for the whole event.
+ * Admission of a sharded event (docs/decisions/0023-sharded-events.md): one step at a time per
+ * event merges the heads of every shard's queue, so people are admitted in the event's queue
+ * order whichever shard holds them, and counts capacity and rate for the whole event. Any
+ * instance with work for the event takes the step, as for an unsharded event.
  *
- * Each step: take or keep the lease (admission-lease-2.lua: its epoch grows each time it
- * changes hands); read every shard's counts and head (admission-head-5.lua), which fences the
- * shard at this epoch so no earlier admitter can admit there any more; take the event's next
- * `n` people from the merged heads, within free capacity (capacity minus every shard's active
- * count), the batch and the rate's tokens; and let each shard admit its share
- * (admission-tick-9.lua in shard mode: it pops its own head, so a leave in between only lets
- * the next one of that shard go first). Active counts only fall outside the admitter, so a
- * count read before a step never hides a slot taken: capacity holds for the event as a whole.
- * A shard that cannot be read keeps the active count this admitter last knew of it; the others
- * go on. Shard 0 holds the config, the rate's bucket and the lease: without it, nobody is admitted.
+ * A step: take the event's step lock (admission-lock-2.lua), whose epoch grows with every step;
+ * read every shard's counts and head (admission-head-5.lua), which fences the shard at this
+ * epoch, so no earlier step can admit there any more; take the event's next `n` people from the
+ * merged heads, within free capacity (capacity minus every shard's admitted count), the batch
+ * and the rate's tokens; write the plan in shard 0 (admission-plan-1.lua: each shard's admitted
+ * count once the step is done, at most, and the tokens taken), then let each shard admit its
+ * share (admission-tick-9.lua in shard mode: it pops its own head, so a leave in between only
+ * lets the next one of that shard go first); give the lock back. Admitted counts only fall
+ * outside a step, so a count read before one never hides a slot taken, and a shard that cannot
+ * be read (its master away) counts with the bound the last plan wrote for it: capacity holds
+ * for the event as a whole while the other shards go on. Shard 0 holds the config, the rate's
+ * bucket, the plan and the lock: without it, nobody is admitted.
  */
 @Injectable()
 export class ShardedAdmission {
   private readonly logger = new Logger(ShardedAdmission.name);
   private readonly ownerId = `admitter-${process.pid}-${randomBytes(6).toString('hex')}`;
-  private readonly states = new Map<string, AdmitterState>();
+  private readonly memory = new Map<string, StepMemory>();
 
   constructor(
     private readonly admission: AdmissionRepository,
@@ -84,72 +88,101 @@ export class ShardedAdmission {
   ) {}
 
   async step(eventId: string, shards: number): Promise<ShardedStepOutcome> {
-    const epoch = await this.admission.admitterLease(eventId, this.ownerId, ADMITTER_LEASE_MS);
-    if (epoch === 0) {
-      this.states.delete(eventId);
-      return { kind: 'not-admitter' };
+    const epoch = await this.admission.takeStepLock(
+      eventId,
+      this.ownerId,
+      stepLockMs(this.env.REDIS_COMMAND_TIMEOUT_MS),
+    );
+    if (epoch === 0) return { kind: 'not-admitter' };
+    try {
+      return await this.stepLocked(eventId, shards, epoch);
+    } finally {
+      await this.admission.giveStepLock(eventId, this.ownerId).catch(() => undefined);
     }
-    let state = this.states.get(eventId);
-    if (!state || state.epoch !== epoch || state.active.length !== shards) {
-      state = {
-        epoch,
-        active: new Array<number | null>(shards).fill(null),
-        rateEstimate: null,
-        lastStepAtMs: null,
+  }
+
+  private async stepLocked(eventId: string, shards: number, epoch: number): Promise<ShardedStepOutcome> {
+    let memory = this.memory.get(eventId);
+    if (!memory || memory.dueAt.length !== shards) {
+      if (this.memory.size > 10_000) this.memory.clear();
+      memory = {
         dueAt: new Array<number>(shards).fill(0),
+        awayUntil: new Array<number>(shards).fill(0),
         rateGiven: new Array<number | null | undefined>(shards).fill(undefined),
       };
-      this.states.set(eventId, state);
+      this.memory.set(eventId, memory);
     }
+    const state = memory;
 
+    // A shard that could not be read is left alone for a while (its master is away): each step
+    // would otherwise wait the command timeout for it, and the others' admissions with it.
+    const readAt = Date.now();
     const heads = await Promise.allSettled(
-      Array.from({ length: shards }, (_, shard) => this.admission.shardHead(eventId, shard, epoch)),
+      Array.from({ length: shards }, (_, shard) =>
+        shard > 0 && readAt < state.awayUntil[shard]
+          ? Promise.reject(new Error(`shard ${shard} of ${eventId} is away`))
+          : this.admission.shardHead(eventId, shard, epoch),
+      ),
     );
+    heads.forEach((head, shard) => {
+      if (head.status === 'rejected' && readAt >= state.awayUntil[shard])
+        state.awayUntil[shard] = Date.now() + SHARD_AWAY_MS;
+    });
     if (heads.some((head) => head.status === 'fulfilled' && 'fenced' in head.value))
-      return this.lost(eventId);
+      return { kind: 'not-admitter' };
     const first = heads[0];
     if (first.status === 'rejected') throw first.reason;
     const event = first.value;
-    if ('fenced' in event) return this.lost(eventId);
+    if ('fenced' in event) return { kind: 'not-admitter' };
     if ('noEvent' in event) return this.removed(heads);
     if (event.shards !== shards) {
-      this.states.delete(eventId);
-      return event.shards > 1 ? this.step(eventId, event.shards) : { kind: 'unsharded' };
+      this.memory.delete(eventId);
+      return event.shards > 1 ? this.stepLocked(eventId, event.shards, epoch) : { kind: 'unsharded' };
     }
 
-    // Every shard read: its head for the merge, its active count for capacity.
-    const readable: (ShardHead | null)[] = heads.map((head, shard) => {
+    // Every shard read: its head for the merge, its admitted count for capacity; one not read
+    // counts with the bound the last step's plan wrote for it (none yet: nobody is admitted).
+    const readable: (ShardHead | null)[] = heads.map((head) => {
       if (head.status === 'rejected' || 'fenced' in head.value) return null;
       if ('noEvent' in head.value || head.value.updatedAtMs < event.updatedAtMs) {
         // A copy of the config that failed or fell behind: copied again for the next step.
         this.repairConfigs(eventId);
         if ('noEvent' in head.value) return null;
       }
-      state.active[shard] = head.value.activeCount;
       return head.value;
     });
+    const counted = readable.map((head, shard) => head?.activeCount ?? event.bounds[shard] ?? null);
     const moving = event.state === 'open' && !(event.opensAtMs !== null && event.nowMs < event.opensAtMs);
-    const activeKnown = state.active.every((count) => count !== null);
-    const active = state.active.reduce<number>((sum, count) => sum + (count ?? 0), 0);
+    const active = counted.reduce<number>((sum, count) => sum + (count ?? 0), 0);
     const queued = readable.reduce((sum, head) => sum + (head?.queueLength ?? 0), 0);
-    const free = activeKnown ? Math.max(0, event.capacity - active) : 0;
+    const free = counted.every((count) => count !== null) ? Math.max(0, event.capacity - active) : 0;
     const tokens = event.tokens === null ? null : Math.floor(event.tokens);
     const take = moving
       ? Math.max(0, Math.min(free, this.env.ADMISSION_BATCH_MAX, tokens ?? Infinity, queued))
       : 0;
     const shares = mergeShares(readable, take);
     const admitting = shares.reduce((sum, share) => sum + share, 0);
+    const rateEstimate = this.learnRate(event, take, tokens, free, queued, moving);
 
-    // A shard steps when it admits someone, when its time-based work is due, when it has not had
-    // the event's rate estimate, and shard 0 when the rate's bucket is taken from.
+    // The plan before any shard admits: what each shard holds at most once this step is done.
+    if (counted.every((count) => count !== null)) {
+      const bounds = counted.map((count, shard) => (count ?? 0) + shares[shard]);
+      const planned = await this.admission.plan(eventId, epoch, {
+        bounds,
+        tokensTaken: admitting,
+        ratePerMinute: event.ratePerMinute,
+        rateEstimate,
+      });
+      if (!planned) return { kind: 'not-admitter' };
+    }
+
+    // A shard steps when it admits someone, when its time-based work is due, or when it has not
+    // had the event's rate estimate.
     const startedAt = Date.now();
     const stepped = readable.map(
       (head, shard) =>
         head !== null &&
-        (shares[shard] > 0 ||
-          startedAt >= state.dueAt[shard] ||
-          state.rateGiven[shard] !== state.rateEstimate ||
-          (shard === 0 && tokens !== null && admitting > 0)),
+        (shares[shard] > 0 || startedAt >= state.dueAt[shard] || state.rateGiven[shard] !== rateEstimate),
     );
     const steps = await Promise.allSettled(
       readable.map((_, shard) =>
@@ -158,8 +191,8 @@ export class ShardedAdmission {
           : this.admission.shardStep(eventId, shard, {
               epoch,
               admitMost: shares[shard],
-              tokensTaken: shard === 0 && tokens !== null ? admitting : 0,
-              rateEstimate: state.rateEstimate,
+              tokensTaken: 0,
+              rateEstimate,
               admittedAtMs: event.nowMs,
             }),
       ),
@@ -176,16 +209,16 @@ export class ShardedAdmission {
     };
     const movedShards: number[] = [];
     const idleShards: number[] = [];
-    let lost = false;
+    let overtaken = false;
     steps.forEach((step, shard) => {
       const head = readable[shard];
       if (step.status === 'rejected' || step.value === null || !('moving' in step.value)) {
-        if (step.status === 'fulfilled' && step.value !== null && 'fenced' in step.value) lost = true;
-        // Not stepped: what was read of it still counts (an admitted count only falls elsewhere).
+        if (step.status === 'fulfilled' && step.value !== null && 'fenced' in step.value) overtaken = true;
+        // Not stepped: what was read of it still counts.
         if (step.status === 'rejected')
           this.logger.debug(`shard ${shard} of ${eventId}: ${String(step.reason)}`);
         result.queueLength += head?.queueLength ?? 0;
-        result.activeCount += state.active[shard] ?? 0;
+        result.activeCount += counted[shard] ?? 0;
         result.outboxLength += head?.outboxLength ?? 0;
         if (head && !stepped[shard]) {
           result.wakeInMs = Math.min(
@@ -198,10 +231,9 @@ export class ShardedAdmission {
         return;
       }
       const shardResult = step.value;
-      state.rateGiven[shard] = state.rateEstimate;
+      state.rateGiven[shard] = rateEstimate;
       state.dueAt[shard] =
         startedAt + Math.min(shardResult.wakeInMs ?? QUIET_EVENT_STEP_MAX_MS, QUIET_EVENT_STEP_MAX_MS);
-      state.active[shard] = shardResult.activeCount;
       result.expired += shardResult.expired;
       result.abandoned += shardResult.abandoned;
       result.admitted += shardResult.admitted;
@@ -214,9 +246,8 @@ export class ShardedAdmission {
       if (shardResult.queueLength === 0 && shardResult.activeCount === 0 && shardResult.outboxLength === 0)
         idleShards.push(shard);
     });
-    if (lost) return this.lost(eventId);
+    if (overtaken) return { kind: 'not-admitter' };
 
-    this.learnRate(state, event, result, take, tokens, free, queued);
     // Someone still queued with a free slot: the next step at once, or at the rate's next token.
     if (moving && result.queueLength > 0 && result.activeCount < event.capacity) {
       if (tokens === null || event.ratePerMinute === null || result.admitted === this.env.ADMISSION_BATCH_MAX)
@@ -232,41 +263,34 @@ export class ShardedAdmission {
     return { kind: 'stepped', result, movedShards, idleShards };
   }
 
-  /** The admission-rate estimate of the whole event, as admission-tick-9.lua learns one shard's. */
+  /**
+   * The event's admission-rate estimate after this step, as admission-tick-9.lua learns one
+   * event's: the configured rate when the rate bounds the step, else a moving average of the
+   * people admitted per second (the previous estimate and its time are shard 0's, whichever
+   * instance took the steps before). Unchanged while nobody moves or waits.
+   */
   private learnRate(
-    state: AdmitterState,
     event: ShardHead,
-    result: AdmissionStepResult,
     take: number,
     tokens: number | null,
     free: number,
     queued: number,
-  ): void {
-    const now = event.nowMs;
-    const last = state.lastStepAtMs;
-    state.lastStepAtMs = now;
-    if (!result.moving || queued === 0) return;
+    moving: boolean,
+  ): number | null {
+    const before = event.rateEstimate;
+    if (!moving || queued === 0) return before;
     const rateBound =
       tokens !== null && take === tokens && tokens < Math.min(free, this.env.ADMISSION_BATCH_MAX, queued);
-    if (rateBound && event.ratePerMinute !== null) {
-      state.rateEstimate = event.ratePerMinute / 60;
-      return;
-    }
-    if (last === null || now <= last || now - last > RATE_ESTIMATE_MAX_GAP_MS) return;
-    const seconds = (now - last) / 1000;
-    const instant = result.admitted / seconds;
-    // Steps that admitted into empty slots (the opening) say nothing about how fast slots free.
-    if (result.admitted === 0 && free > 0) return;
-    state.rateEstimate =
-      state.rateEstimate === null
-        ? instant
-        : state.rateEstimate +
-          (1 - Math.exp(-seconds / RATE_ESTIMATE_TAU_SECONDS)) * (instant - state.rateEstimate);
-  }
-
-  private lost(eventId: string): ShardedStepOutcome {
-    this.states.delete(eventId);
-    return { kind: 'not-admitter' };
+    if (rateBound && event.ratePerMinute !== null) return event.ratePerMinute / 60;
+    const last = event.rateEstimateAtMs;
+    if (last === null || event.nowMs <= last || event.nowMs - last > RATE_ESTIMATE_MAX_GAP_MS) return before;
+    // Steps that admit into empty slots (the opening) say nothing about how fast slots free.
+    if (take === 0 && free > 0) return before;
+    const seconds = (event.nowMs - last) / 1000;
+    const instant = take / seconds;
+    return before === null
+      ? instant
+      : before + (1 - Math.exp(-seconds / RATE_ESTIMATE_TAU_SECONDS)) * (instant - before);
   }
 
   private removed(

@@ -154,7 +154,7 @@ export class ShardRanks {
     event.loading ??= (async () => {
       const sequence = await this.redis.run(sequenceCommand, { keys: this.redis.keys.forEvent(eventId) });
       await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_MS));
-      const samples = await Promise.all(
+      const reads = await Promise.allSettled(
         event.samples.map((_, shard) =>
           this.redis.run(shardRanksScript, {
             keys: this.redis.keys.forShard(eventId, shard),
@@ -163,10 +163,19 @@ export class ShardRanks {
           }),
         ),
       );
+      if (reads[0].status === 'rejected') throw reads[0].reason;
+      // A shard whose master is away keeps its last sample: nobody joins it meanwhile, so what it
+      // had ahead of anyone only falls; the others' places go on being answered.
+      const reached = reads.map((read) => read.status === 'fulfilled');
+      const samples = reads.map((read, shard) =>
+        read.status === 'fulfilled' ? read.value : event.samples[shard],
+      );
       samples[0] = { ...samples[0], sequence };
       event.samples = samples;
       event.loadedAt = Date.now();
-      event.oldestAtMs = Math.min(...samples.map((sample) => sample.atMs));
+      event.oldestAtMs = Math.min(
+        ...samples.filter((_, shard) => reached[shard]).map((sample) => sample.atMs),
+      );
     })().finally(() => {
       event.loading = undefined;
     });

@@ -111,11 +111,12 @@ export class EventKeys {
     return `${this.base}outbox:lease`;
   }
   /**
-   * String: which instance admits this sharded event right now (a lease in its shard 0), and the
-   * counter of its fencing epochs (admission/sharded-admission.ts).
+   * String: which instance is taking this sharded event's admission step right now (a lock in
+   * its shard 0, for one step), and the counter of the steps' fencing epochs
+   * (admission/sharded-admission.ts).
    */
-  get admissionLease(): string {
-    return `${this.base}admit:lease`;
+  get admissionLock(): string {
+    return `${this.base}admit:lock`;
   }
   get admissionEpoch(): string {
     return `${this.base}admit:epoch`;

@@ -108,30 +108,35 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   private async run(): Promise<void> {
     while (this.running) {
       const passStarted = Date.now();
-      try {
-        this.startDueEvents(await this.eventsToVisit(passStarted));
-        this.listFailures = 0;
-      } catch (error) {
-        this.listFailures++;
-        this.noteError(error, this.listFailures);
-      }
+      this.startDueEvents(await this.eventsToVisit(passStarted));
       // One pass per interval, however much it published: under a steady stream of joins the
       // entries of one interval go out as one batch instead of many small ones. A backlog does
       // not wait: an event's task keeps going while full batches come back.
-      const wait =
-        this.listFailures === 0
-          ? this.env.OUTBOX_RELAY_INTERVAL_MS - (Date.now() - passStarted)
-          : Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.listFailures);
+      const wait = this.env.OUTBOX_RELAY_INTERVAL_MS - (Date.now() - passStarted);
       if (wait > 0) await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
   }
 
-  /** The events written to here since their last visit, and every active one when a sweep is due. */
+  /**
+   * The events written to here since their last visit, and every active one when a sweep is due.
+   * A sweep whose list cannot be read (the set of events with work lives on one master of a
+   * cluster, which may be away) is tried again after a growing pause, while the events written
+   * to here go on being visited.
+   */
   private async eventsToVisit(now: number): Promise<Iterable<string>> {
     if (now - this.lastSweepAt < OUTBOX_SWEEP_INTERVAL_MS) return [...this.pending];
-    const active = await this.activeEvents.ids();
-    this.lastSweepAt = now;
-    return new Set([...this.pending, ...active]);
+    try {
+      const active = await this.activeEvents.ids();
+      this.lastSweepAt = now;
+      this.listFailures = 0;
+      return new Set([...this.pending, ...active]);
+    } catch (error) {
+      this.listFailures++;
+      this.noteError(error, this.listFailures);
+      const retryIn = Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.listFailures);
+      this.lastSweepAt = Date.now() - OUTBOX_SWEEP_INTERVAL_MS + retryIn;
+      return [...this.pending];
+    }
   }
 
   /** Starts a task for every event that has none running and is not backing off. */

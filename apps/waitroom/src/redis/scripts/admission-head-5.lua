@@ -8,7 +8,10 @@
 -- ARGV[1] the admitter's epoch  ARGV[2] most head scores returned
 -- Returns {'NO_EVENT', outbox_length}, {'FENCED'} or
 --   {'OK', state, capacity, rate ('' none), opens_at (''), updated_at, shards, now_ms, queue_length,
---    active_count, outbox_length, tokens ('' without a rate), head score, head score, ...}
+--    active_count, outbox_length, tokens ('' without a rate), bounds, rate estimate, its time,
+--    head score, head score, ...}
+-- bounds, rate estimate and its time are shard 0's (admission-plan-1.lua; the estimate the
+-- admitter learns, admission-tick-9.lua writes it): '' elsewhere and before the first step.
 -- @include clock
 
 local cfg = redis.call('HMGET', KEYS[1], 'state', 'capacity', 'rate', 'opens_at', 'updated_at', 'shards')
@@ -27,8 +30,10 @@ if rate_per_minute then
   local last_refill = tonumber(pace[2] or '') or now
   tokens = tostring(math.min(burst, (tonumber(pace[1] or '') or 1) + (now - last_refill) * rate_per_minute / 60000))
 end
+local plan = redis.call('HMGET', KEYS[4], 'act', 'ewma', 'ewma_ms')
 local reply = {'OK', cfg[1], cfg[2] or '0', cfg[3] or '', cfg[4] or '', cfg[5] or '0', cfg[6] or '1', now,
-               redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[5]), tokens}
+               redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[5]), tokens,
+               plan[1] or '', plan[2] or '', plan[3] or ''}
 local head = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 for i = 2, #head, 2 do reply[#reply + 1] = head[i] end
 return reply

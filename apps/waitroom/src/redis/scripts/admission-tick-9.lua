@@ -13,7 +13,7 @@
 -- admits; then also:
 -- ARGV[6] the admitter's fencing epoch (a step of an older epoch is refused: 'FENCED')
 -- ARGV[7] most people this shard admits now (the admitter's merge of every shard's head)
--- ARGV[8] tokens taken from the event's rate bucket (kept in shard 0's pace hash; 0 elsewhere)
+-- ARGV[8] tokens taken from the event's rate bucket here (0: admission-plan-1.lua takes them)
 -- ARGV[9] the event's admission-rate estimate, people per second ('' when unknown)
 -- ARGV[10] the step's admission instant (ms, shard 0's clock): every shard's admissions of one
 --          step carry the same admitted_at, so they read as the one batch they are
