@@ -3,6 +3,7 @@ import type { Producer } from 'kafkajs';
 import { ADMIN_KEY } from './support/test-env';
 import { eventually, SessionStream, startApp, type RunningApp } from './support/app-harness';
 import { verifyEventDraw } from '../scripts/verify-draw';
+import { altcha, deriveShaKey, type Challenge } from '../apps/waitroom/src/bot-check/altcha';
 import { TEST_KAFKA_BROKERS } from './support/test-env';
 import { sendCheckoutOutcome, testProducer, TopicCollector } from './support/kafka';
 
@@ -358,5 +359,56 @@ describe('sharded events', () => {
       500,
     );
     expect(verdict.exitCode).toBe(0);
+  });
+});
+
+describe('sharded events: the join limit per address and the proof of work, over every shard', () => {
+  let svc: RunningApp;
+  beforeAll(async () => {
+    svc = await startApp({ env: { JOIN_RATE_LIMIT_PER_MINUTE: '6' } });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  it('counts one address over every shard: the seventh join in the minute is 429 whichever shard', async () => {
+    const eventId = await svc.http.createEvent('limit', { capacity: 1, state: 'paused', shards: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await svc.http.join(`limit-${i}`, eventId)).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 201, 429, 429]);
+  });
+
+  it('takes a solved challenge once for the whole event, whichever shard the place is in', async () => {
+    const eventId = await svc.http.createEvent('pow', {
+      capacity: 1,
+      state: 'paused',
+      shards: 3,
+      bot_check: 'proof_of_work',
+      bot_check_max_number: 2000,
+    });
+    const challenge = (await svc.http.get(`/api/v1/waitroom/events/${eventId}/challenge`)).body as Challenge;
+    const solution = await altcha.solveChallenge({ challenge, deriveKey: deriveShaKey });
+    const payload = Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+    const join = (userId: string, altchaPayload?: string) =>
+      svc.http.post('/api/v1/waitroom/join', {
+        user_id: userId,
+        event_id: eventId,
+        ...(altchaPayload ? { altcha: altchaPayload } : {}),
+      });
+    // Users of different shards (six joins in all: the address's limit here).
+    const users = ['pow-a', 'pow-b', 'pow-c', 'pow-d'];
+    const first = await join(users[0], payload);
+    expect(first.status).toBe(201);
+    const firstShard = first.body.session_id.split('~')[1][0];
+    for (const userId of users.slice(1)) {
+      const again = await join(userId, payload);
+      expect(again.status).toBe(403);
+      expect(again.body.code).toBe('PROOF_INVALID');
+    }
+    expect((await join('pow-g')).body.code).toBe('PROOF_REQUIRED');
+    // The same user again holds a place: a re-join needs no proof.
+    const rejoin = await join(users[0]);
+    expect(rejoin.status).toBe(200);
+    expect(rejoin.body.session_id.split('~')[1][0]).toBe(firstShard);
   });
 });

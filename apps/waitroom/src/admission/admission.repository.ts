@@ -64,15 +64,17 @@ export class AdmissionRepository {
   }
 
   /** One shard's counts and head, the shard fenced at `epoch`. */
+  /** `heads`: how many of the head's scores to read (0: the counts alone). */
   shardHead(
     eventId: string,
     shard: number,
     epoch: number,
+    heads: number,
   ): Promise<ShardHead | NoEventResult | FencedResult> {
     return this.redis.run(admissionHeadScript, {
       keys: this.redis.keys.forShard(eventId, shard),
       epoch,
-      heads: this.env.ADMISSION_BATCH_MAX,
+      heads,
     });
   }
 

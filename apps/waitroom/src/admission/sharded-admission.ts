@@ -18,6 +18,17 @@ import {
 export function stepLockMs(commandTimeoutMs: number): number {
   return 3 * commandTimeoutMs + 1000;
 }
+/** A step that did nothing (its figures are the next step's). */
+const EMPTY_STEP: AdmissionStepResult = {
+  moving: false,
+  expired: 0,
+  abandoned: 0,
+  admitted: 0,
+  queueLength: 0,
+  activeCount: 0,
+  outboxLength: 0,
+  wakeInMs: null,
+};
 /** How long a shard whose read failed is left alone (by this instance) before it is read again. */
 const SHARD_AWAY_MS = 2000;
 /** How fast the admission-rate estimate follows changes (as admission-tick-9.lua's). */
@@ -36,6 +47,11 @@ interface StepMemory {
   awayUntil: number[];
   /** Per shard, the rate estimate it was last given (a changed one is given to every shard). */
   rateGiven: (number | null | undefined)[];
+  /**
+   * Whether the event admitted at its last step here: a paused, closed or not yet open event's
+   * step reads no head scores (only its counts), until a step finds it moving again.
+   */
+  moving: boolean;
 }
 
 /** A sharded event's step, as the scheduler takes it. */
@@ -109,6 +125,7 @@ export class ShardedAdmission {
         dueAt: new Array<number>(shards).fill(0),
         awayUntil: new Array<number>(shards).fill(0),
         rateGiven: new Array<number | null | undefined>(shards).fill(undefined),
+        moving: true,
       };
       this.memory.set(eventId, memory);
     }
@@ -121,7 +138,7 @@ export class ShardedAdmission {
       Array.from({ length: shards }, (_, shard) =>
         shard > 0 && readAt < state.awayUntil[shard]
           ? Promise.reject(new Error(`shard ${shard} of ${eventId} is away`))
-          : this.admission.shardHead(eventId, shard, epoch),
+          : this.admission.shardHead(eventId, shard, epoch, state.moving ? this.env.ADMISSION_BATCH_MAX : 0),
       ),
     );
     heads.forEach((head, shard) => {
@@ -153,6 +170,17 @@ export class ShardedAdmission {
     });
     const counted = readable.map((head, shard) => head?.activeCount ?? event.bounds[shard] ?? null);
     const moving = event.state === 'open' && !(event.opensAtMs !== null && event.nowMs < event.opensAtMs);
+    if (moving && !state.moving) {
+      // Moving again since the last step (opened, resumed): the next step reads the heads at once.
+      state.moving = true;
+      return {
+        kind: 'stepped',
+        result: { ...EMPTY_STEP, moving: true, wakeInMs: 0 },
+        movedShards: [],
+        idleShards: [],
+      };
+    }
+    state.moving = moving;
     const active = counted.reduce<number>((sum, count) => sum + (count ?? 0), 0);
     const queued = readable.reduce((sum, head) => sum + (head?.queueLength ?? 0), 0);
     const free = counted.every((count) => count !== null) ? Math.max(0, event.capacity - active) : 0;

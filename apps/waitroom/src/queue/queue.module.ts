@@ -1,3 +1,4 @@
+import { Arrivals } from './arrivals';
 import { EventShards } from './event-shards';
 import { ShardRanks } from './shard-ranks';
 import { Module } from '@nestjs/common';
@@ -18,6 +19,7 @@ import { SessionTicketKey } from './session-ticket-key';
     QueueRepository,
     EventShards,
     ShardRanks,
+    Arrivals,
     QueueService,
     EventService,
     SessionChanges,

@@ -23,11 +23,13 @@ import {
 import type { EventKeys } from '../redis/redis-keys';
 import { StoreUnavailableError } from '../redis/store-errors';
 import { EventShards } from './event-shards';
+import { Arrivals } from './arrivals';
 import { aheadOf, ShardRanks } from './shard-ranks';
 import { arrivalScore, isPlainArrival } from './queue-order';
 import {
-  arriveScript,
   configHashCommand,
+  joinLimitScript,
+  useProofScript,
   copyConfigScript,
   deleteKeysCommand,
   shardCountCommand,
@@ -97,6 +99,7 @@ export class QueueRepository {
     private readonly env: Environment,
     private readonly shardCounts: EventShards,
     private readonly shardRanks: ShardRanks,
+    private readonly arrivals: Arrivals,
   ) {}
 
   /**
@@ -135,17 +138,32 @@ export class QueueRepository {
         // The shards' samples before the join takes its number: every join numbered before
         // them is in them (queue/shard-ranks.ts), so the number tells which ones are not.
         let samples = await this.shardRanks.samples(eventId, shards);
-        const arrival = await this.redis.run(arriveScript, {
-          keys: this.redis.keys.forEvent(eventId),
-          userId,
-          priority,
-          clientAddress: clientAddress ?? 'trusted',
-          joinsPerMinute,
-          proof,
-        });
+        // The per-address limit and a proof's single use, each in the shard its key hashes to,
+        // while the join takes its number in shard 0 (with the joins that came with it).
+        const address = clientAddress ?? 'trusted';
+        const [arrival, retryAfterMs, proofFresh] = await Promise.all([
+          this.arrivals.take(eventId, userId, priority),
+          joinsPerMinute > 0
+            ? this.redis.run(joinLimitScript, {
+                keys: this.redis.keys.forShard(eventId, shardOfUser(address, shards)),
+                clientAddress: address,
+                perMinute: joinsPerMinute,
+              })
+            : 0,
+          proof.kind === 'valid'
+            ? this.redis.run(useProofScript, {
+                keys: this.redis.keys.forShard(eventId, shardOfUser(proof.id, shards)),
+                proofId: proof.id,
+                ttlMs: proof.ttlMs,
+              })
+            : false,
+        ]);
+        if (retryAfterMs > 0) return { code: 'RATE_LIMITED', retryAfterMs };
         if (arrival.code !== 'OK') return arrival;
         this.shardCounts.learn(eventId, arrival.shards);
         if (arrival.shards === 1) continue;
+        const proofVerdict: JoinProof =
+          proof.kind === 'valid' ? { kind: proofFresh ? 'exempt' : 'invalid' } : proof;
         const shard = shardOfUser(userId, arrival.shards);
         if (samples.length !== arrival.shards)
           samples = await this.shardRanks.samples(eventId, arrival.shards);
@@ -166,7 +184,7 @@ export class QueueRepository {
           messageId: randomUUID(),
           clientAddress: 'trusted',
           joinsPerMinute: 0,
-          proof: { kind: arrival.proof === 'valid' ? 'exempt' : arrival.proof },
+          proof: proofVerdict,
           shards: arrival.shards,
           score: arrival.score,
           aheadElsewhere,

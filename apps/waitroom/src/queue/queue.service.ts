@@ -152,15 +152,14 @@ export class QueueService {
   }
 
   /**
-   * Marks the event of a session as having work; for a sharded event also the session's shard,
-   * whose outbox the relay must visit (the event's admitter steps every shard).
+   * Marks the event of a session as having work. A sharded event's session marks its shard
+   * alone: the relay visits that shard's outbox, and the admission scheduler steps the event of
+   * any shard it is told of (admission.scheduler.ts), so shard 0's empty outbox is not visited
+   * for every join of the other shards.
    */
   private touchSession(sessionId: string): void {
     const ref = parseSessionId(sessionId);
-    if (!ref) return;
-    this.activeEvents.touchSoon(ref.eventId);
-    const shard = shardOfMember(ref.member);
-    if (shard > 0) this.activeEvents.touchSoon(shardScope(ref.eventId, shard));
+    if (ref) this.activeEvents.touchSoon(shardScope(ref.eventId, shardOfMember(ref.member)));
   }
 
   /**

@@ -16,6 +16,8 @@ export const RANK_STEP = 0.01;
  * who joined before it: the margin covers clocks of different masters that differ a little.
  */
 const CLOCK_MARGIN_MS = 50;
+/** How old the samples behind a join's place may be (a poll's are at most POLL_SNAPSHOT_MS old). */
+const JOIN_SAMPLES_MAX_AGE_MS = 1000;
 /** Reads one ask waits for at most (each takes IN_FLIGHT_MS and more). */
 const MAX_READS_PER_ASK = 5;
 /** The time a join takes from its number in shard 0 to its place in its shard, at most in practice. */
@@ -71,7 +73,9 @@ export class ShardRanks {
 
   /** Every shard's sample at most POLL_SNAPSHOT_MS old, for a join (shard 0's says the event's sequence then). */
   async samples(eventId: string, shards: number): Promise<readonly ShardRankSample[]> {
-    return (await this.fresh(eventId, shards, 0)).samples;
+    // Older samples only make the place told at a join less exact, never too low (every join
+    // numbered since them counts as ahead): a join makes do with samples a second old.
+    return (await this.fresh(eventId, shards, 0, JOIN_SAMPLES_MAX_AGE_MS)).samples;
   }
 
   /**
@@ -113,7 +117,12 @@ export class ShardRanks {
   }
 
   /** The event's samples, read first when older than POLL_SNAPSHOT_MS or than `joinedAtMs`. */
-  private async fresh(eventId: string, shards: number, joinedAtMs: number): Promise<EventSamples> {
+  private async fresh(
+    eventId: string,
+    shards: number,
+    joinedAtMs: number,
+    maxAgeMs = this.env.POLL_SNAPSHOT_MS,
+  ): Promise<EventSamples> {
     const now = Date.now();
     let event = this.events.get(eventId);
     if (!event || event.samples.length !== shards) {
@@ -136,7 +145,7 @@ export class ShardRanks {
     // A read under way may have started before the session joined, or a read made at once after
     // it may fall within the clocks' margin: then one more, a few times at most.
     for (let reads = 0; reads < MAX_READS_PER_ASK; reads++) {
-      if (Date.now() - event.loadedAt < this.env.POLL_SNAPSHOT_MS && !tooOld(event, joinedAtMs)) break;
+      if (Date.now() - event.loadedAt < maxAgeMs && !tooOld(event, joinedAtMs)) break;
       await this.load(eventId, event);
     }
     return event;

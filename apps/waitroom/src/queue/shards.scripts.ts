@@ -1,4 +1,3 @@
-import type { JoinProof } from '../bot-check/join-proof';
 import type { EventKeys } from '../redis/redis-keys';
 import {
   defineCommand,
@@ -23,64 +22,72 @@ export const copyConfigScript = defineScript({
 export type ArriveReply =
   | {
       code: 'OK';
-      /** The join's queue score (a decimal string: join-12.lua takes it as it is). */
-      score: string;
-      /** The proof's verdict for the shard's join: 'invalid' when a valid proof was used before. */
-      proof: 'none' | 'valid' | 'invalid' | 'exempt';
       /** The event's number of shards (its shard 0's config: the truth). */
       shards: number;
-      /** The join's number in the event's arrival sequence. */
-      sequence: number;
       /** When shard 0's config was last changed (a shard's copy must not be older). */
       configUpdatedAt: string;
+      /** The first join's number in the event's arrival sequence (the others follow it). */
+      firstSequence: number;
+      /** The joins go to a shuffled pre-queue: their places are drawn with `salt` (the draw's seed). */
+      preOpen: boolean;
+      salt: string;
     }
-  | { code: 'RATE_LIMITED'; retryAfterMs: number }
   | { code: 'EVENT_NOT_FOUND' };
 
 /**
- * arrive-4.lua: the first half of a sharded event's join, in its shard 0: the per-address join
- * limit, the proof's single use, and the queue score from the event's one arrival sequence.
+ * arrive-2.lua: the first half of a batch of a sharded event's joins, in its shard 0: their
+ * numbers in the event's one arrival sequence, and whether they join a shuffled pre-queue.
  */
 export const arriveScript = defineScript({
   file: 'arrive',
   replicated: true,
-  build: (input: {
-    keys: EventKeys;
-    userId: string;
-    priority: number;
-    clientAddress: string;
-    joinsPerMinute: number;
-    proof: JoinProof;
-  }) => ({
-    keys: [
-      input.keys.config,
-      input.keys.sequence,
-      input.keys.joinRateLimit(input.clientAddress),
-      input.keys.usedProof(input.proof.kind === 'valid' ? input.proof.id : ''),
-    ],
-    args: [
-      input.userId,
-      input.priority,
-      input.joinsPerMinute,
-      input.proof.kind,
-      input.proof.kind === 'valid' ? Math.max(1, Math.ceil(input.proof.ttlMs)) : 0,
-    ],
+  build: ({ keys, count }: { keys: EventKeys; count: number }) => ({
+    keys: [keys.config, keys.sequence],
+    args: [count],
   }),
   parse: (reply): ArriveReply => {
-    const [code, first, proof, shards, sequence, updatedAt] = replyArray('arrive', reply);
-    if (code === 'OK' && (proof === 'none' || proof === 'valid' || proof === 'invalid' || proof === 'exempt'))
-      return {
-        code,
-        score: String(first),
-        proof,
-        shards: Number(shards || 1),
-        sequence: replyNumber('arrive', sequence),
-        configUpdatedAt: typeof updatedAt === 'string' ? updatedAt : '',
-      };
-    if (code === 'RATE_LIMITED') return { code, retryAfterMs: replyNumber('arrive', first) };
+    const [code, shards, updatedAt, first, preOpen, salt] = replyArray('arrive', reply);
     if (code === 'EVENT_NOT_FOUND') return { code };
-    throw new UnexpectedScriptReply('arrive', reply);
+    if (code !== 'OK') throw new UnexpectedScriptReply('arrive', reply);
+    return {
+      code,
+      shards: Number(shards || 1),
+      configUpdatedAt: typeof updatedAt === 'string' ? updatedAt : '',
+      firstSequence: replyNumber('arrive', first),
+      preOpen: preOpen === '1',
+      salt: typeof salt === 'string' ? salt : '',
+    };
   },
+});
+
+/** join-limit-1.lua: 0 when a join of the address may go on, else the ms until its window ends. */
+export const joinLimitScript = defineScript({
+  file: 'join-limit',
+  replicated: true,
+  build: ({
+    keys,
+    clientAddress,
+    perMinute,
+  }: {
+    keys: EventKeys;
+    clientAddress: string;
+    perMinute: number;
+  }) => ({
+    keys: [keys.joinRateLimit(clientAddress)],
+    args: [perMinute],
+  }),
+  parse: (reply): number => replyNumber('join-limit', reply),
+});
+
+/** use-proof-1.lua: true the first time a proof is used for the event, false after. */
+export const useProofScript = defineScript({
+  file: 'use-proof',
+  replicated: true,
+  build: ({ keys, proofId, ttlMs }: { keys: EventKeys; proofId: string; ttlMs: number }) => ({
+    keys: [keys.usedProof(proofId)],
+    args: [Math.max(1, Math.ceil(ttlMs))],
+  }),
+  parse: (reply): boolean => replyNumber('use-proof', reply) === 1,
 });
 
 /** An event's config hash as stored (its shard 0's: the truth), or null when it has none. */

@@ -5,7 +5,7 @@
 -- the active counts read are final for every admitter before this one, and capacity is counted
 -- over every shard without a cross-slot transaction (docs/decisions/0023-sharded-events.md).
 -- KEYS[1] config hash  KEYS[2] queue zset  KEYS[3] active zset  KEYS[4] pace hash  KEYS[5] outbox stream
--- ARGV[1] the admitter's epoch  ARGV[2] most head scores returned
+-- ARGV[1] the step's epoch  ARGV[2] most head scores returned (0: none, the counts alone)
 -- Returns {'NO_EVENT', outbox_length}, {'FENCED'} or
 --   {'OK', state, capacity, rate ('' none), opens_at (''), updated_at, shards, now_ms, queue_length,
 --    active_count, outbox_length, tokens ('' without a rate), bounds, rate estimate, its time,
@@ -34,6 +34,9 @@ local plan = redis.call('HMGET', KEYS[4], 'act', 'ewma', 'ewma_ms')
 local reply = {'OK', cfg[1], cfg[2] or '0', cfg[3] or '', cfg[4] or '', cfg[5] or '0', cfg[6] or '1', now,
                redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[5]), tokens,
                plan[1] or '', plan[2] or '', plan[3] or ''}
-local head = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-for i = 2, #head, 2 do reply[#reply + 1] = head[i] end
+local heads = tonumber(ARGV[2])
+if heads > 0 then
+  local head = redis.call('ZRANGE', KEYS[2], 0, heads - 1, 'WITHSCORES')
+  for i = 2, #head, 2 do reply[#reply + 1] = head[i] end
+end
 return reply
