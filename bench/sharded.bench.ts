@@ -43,7 +43,7 @@ import {
   waitForQuiet,
   writeResult,
 } from './support/common';
-import { JOIN_PATH, runLoad } from './support/load';
+import { runJoinLoad } from './support/load';
 import { shardOfUser } from '../apps/waitroom/src/queue/session-id';
 
 const OPTIONS = benchOptions({ duration: 8, rounds: 3, connections: 100, clusterPort: 7251 });
@@ -137,26 +137,19 @@ async function main(): Promise<void> {
     const started = performance.now();
     let counter = 0;
     const prefix = `${label.replace(/[^a-z0-9]/gi, '')}-`;
-    const eventJson = JSON.stringify(target.eventId);
     const nextUser = () => {
       for (;;) {
         const userId = `${prefix}${counter++}`;
         if (shard === null || shardOfUser(userId, SHARDS) === shard) return userId;
       }
     };
-    const run = await runLoad({
+    const run = await runJoinLoad({
       baseUrl: service.baseUrl,
+      eventId: target.eventId,
       connections: OPTIONS.connections,
       duration: seconds,
-      request: {
-        method: 'POST',
-        path: JOIN_PATH,
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({
-          ...request,
-          body: `{"user_id":"${nextUser()}","event_id":${eventJson}}`,
-        }),
-      },
+      userPrefix: prefix,
+      nextUserId: nextUser,
     });
     const wallMs = performance.now() - started;
     await outboxesDrained(target);

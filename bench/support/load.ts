@@ -22,6 +22,8 @@ export type JoinLoad = Omit<Load, 'request'> & {
   eventId: string;
   /** user_id = `${userPrefix}${n}`, n counting from 0 for this prefix. */
   userPrefix: string;
+  /** The next user id instead (e.g. only users of one shard); absent: `${userPrefix}${n}`. */
+  nextUserId?: () => string;
 };
 
 export interface LoadResult {
@@ -102,6 +104,7 @@ export async function runLoad(load: Load): Promise<LoadRun> {
 export function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
   let counter = 0;
   const eventJson = JSON.stringify(load.eventId);
+  const nextUserId = load.nextUserId ?? (() => `${load.userPrefix}${counter++}`);
   return runLoad({
     ...load,
     request: {
@@ -110,7 +113,7 @@ export function runJoinLoad(load: JoinLoad): Promise<LoadRun> {
       headers: { 'content-type': 'application/json' },
       setupRequest: (request) => ({
         ...request,
-        body: `{"user_id":"${load.userPrefix}${counter++}","event_id":${eventJson}}`,
+        body: `{"user_id":"${nextUserId()}","event_id":${eventJson}}`,
       }),
     },
   });

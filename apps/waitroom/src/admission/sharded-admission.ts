@@ -18,7 +18,7 @@ import {
 export function stepLockMs(commandTimeoutMs: number): number {
   return 3 * commandTimeoutMs + 1000;
 }
-/** A step that did nothing (its figures are the next step's). */
+/** A step's figures before any shard's are added; a step that did nothing. */
 const EMPTY_STEP: AdmissionStepResult = {
   moving: false,
   expired: 0,
@@ -225,16 +225,7 @@ export class ShardedAdmission {
             }),
       ),
     );
-    const result: AdmissionStepResult = {
-      moving,
-      expired: 0,
-      abandoned: 0,
-      admitted: 0,
-      queueLength: 0,
-      activeCount: 0,
-      outboxLength: 0,
-      wakeInMs: null,
-    };
+    const result: AdmissionStepResult = { ...EMPTY_STEP, moving };
     const movedShards: number[] = [];
     const idleShards: number[] = [];
     let overtaken = false;

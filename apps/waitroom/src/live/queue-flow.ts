@@ -1,3 +1,4 @@
+import { lowerBound } from '../common/lower-bound';
 import { ARRIVAL_OFFSET, PRIORITY_BAND } from '../queue/queue-order';
 import type { SessionRecord } from '../queue/session';
 
@@ -79,14 +80,8 @@ export class FlowSnapshot {
 
   /** Totals over the buckets strictly before `bucket`. */
   before(bucket: number): FlowCounts {
-    let low = 0;
-    let high = this.buckets.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (this.buckets[middle] < bucket) low = middle + 1;
-      else high = middle;
-    }
-    return { departures: this.departuresBefore[low], joins: this.joinsBefore[low] };
+    const first = lowerBound(this.buckets, bucket);
+    return { departures: this.departuresBefore[first], joins: this.joinsBefore[first] };
   }
 
   /** The counts of `bucket` itself. */

@@ -1,3 +1,4 @@
+import { lowerBound } from '../common/lower-bound';
 import { Injectable } from '@nestjs/common';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.service';
@@ -225,12 +226,6 @@ function countElsewhere(samples: readonly ShardRankSample[], shard: number, scor
  * below it (everyone before that rank is ahead, and nobody from it on), else the whole queue.
  */
 export function aheadOf(sample: ShardRankSample, score: number): number {
-  let low = 0;
-  let high = sample.scores.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (sample.scores[middle] < score) low = middle + 1;
-    else high = middle;
-  }
-  return low < sample.ranks.length ? sample.ranks[low] : sample.length;
+  const first = lowerBound(sample.scores, score);
+  return first < sample.ranks.length ? sample.ranks[first] : sample.length;
 }
