@@ -80,7 +80,12 @@ export class QueueService {
     switch (reply.code) {
       case 'CREATED':
       case 'EXISTING':
-        if (reply.code === 'CREATED') this.touchSession(reply.session.sessionId);
+        // An unsharded event's session (no score of its own) is in the event's own keys: marked
+        // without parsing its id on every join.
+        if (reply.code === 'CREATED') {
+          if (reply.session.score === null) this.activeEvents.touchSoon(input.eventId);
+          else this.touchSession(reply.session.sessionId);
+        }
         return { created: reply.code === 'CREATED', session: reply.session };
       case 'RATE_LIMITED':
         throw new QueueError(

@@ -1,4 +1,4 @@
-import { formatSessionId } from './session-id';
+import { formatSessionId, SHARDED_MEMBER_LENGTH } from './session-id';
 import { leftReasonOf, type EventState, type SessionRecord, type SessionStatus } from './session';
 
 /**
@@ -50,7 +50,11 @@ export function parseSessionReply(eventId: string, reply: (string | number)[]): 
     opensAtMs: optional(opensAt),
     leftReason: leftReasonOf(status as SessionStatus, leftReason === undefined ? null : String(leftReason)),
     eventMessage: message === undefined || message === '' ? null : String(message),
-    score: scoreOfBaseline(baseline === undefined ? '' : String(baseline)),
+    // Only a sharded event's member (its shard's digit first) has a score in its baseline.
+    score:
+      String(member).length === SHARDED_MEMBER_LENGTH && baseline !== undefined
+        ? scoreOfBaseline(String(baseline))
+        : null,
   };
 }
 
