@@ -39,8 +39,6 @@ export interface ShardStepOrder {
   epoch: number;
   /** Most people this shard admits now. */
   admitMost: number;
-  /** Tokens taken from the event's rate bucket (shard 0 only). */
-  tokensTaken: number;
   /** The event's admission-rate estimate (people per second), or null. */
   rateEstimate: number | null;
   /** The step's admission instant (shard 0's clock, ms): every shard's admissions carry it. */
@@ -83,7 +81,6 @@ export const admissionStepScript = defineScript({
         ? [
             input.shardOrder.epoch,
             input.shardOrder.admitMost,
-            input.shardOrder.tokensTaken,
             input.shardOrder.rateEstimate ?? '',
             input.shardOrder.admittedAtMs,
           ]

@@ -219,7 +219,6 @@ export class ShardedAdmission {
           : this.admission.shardStep(eventId, shard, {
               epoch,
               admitMost: shares[shard],
-              tokensTaken: 0,
               rateEstimate,
               admittedAtMs: event.nowMs,
             }),

@@ -105,7 +105,7 @@ export class QueueRepository {
   /**
    * `clientAddress` null: no per-address join limit (a trusted caller). `proof`: the bot check's
    * verdict on the join's proof of work (none sent when absent). A sharded event's join takes
-   * its queue score in shard 0 (arrive-4.lua), then its place in the user's shard; the reply's
+   * its queue score in shard 0 (arrive-2.lua), then its place in the user's shard; the reply's
    * place and queue length are the event's (the other shards' from ShardRanks).
    */
   async join(

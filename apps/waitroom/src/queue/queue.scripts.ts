@@ -34,7 +34,7 @@ interface JoinInput {
   identity?: JoinIdentity;
   /** The event's number of shards as the join was routed (the script answers SHARDS if it is not). */
   shards: number;
-  /** A sharded event's join: its queue score from the event's arrival sequence (arrive-4.lua). */
+  /** A sharded event's join: its queue score from the event's arrival sequence (arrive-2.lua). */
   score?: string;
   /** A sharded event's join: people the other shards can have queued ahead of it, at most (queue/shard-ranks.ts). */
   aheadElsewhere?: number;

@@ -13,9 +13,8 @@
 -- admits; then also:
 -- ARGV[6] the admitter's fencing epoch (a step of an older epoch is refused: 'FENCED')
 -- ARGV[7] most people this shard admits now (the admitter's merge of every shard's head)
--- ARGV[8] tokens taken from the event's rate bucket here (0: admission-plan-1.lua takes them)
--- ARGV[9] the event's admission-rate estimate, people per second ('' when unknown)
--- ARGV[10] the step's admission instant (ms, shard 0's clock): every shard's admissions of one
+-- ARGV[8] the event's admission-rate estimate, people per second ('' when unknown)
+-- ARGV[9] the step's admission instant (ms, shard 0's clock): every shard's admissions of one
 --          step carry the same admitted_at, so they read as the one batch they are
 -- Returns {'NO_EVENT', outbox_length}, {'SHARDED', shards} (a sharded event stepped without ARGV[6]),
 --         {'FENCED'} or
@@ -112,7 +111,7 @@ local opens_at = tonumber(cfg[5] or '')
 if cfg[1] ~= 'open' or (opens_at and now < opens_at) then
   -- Nobody moves, so the rate estimate must not learn a zero rate from the pause.
   redis.call('HSET', KEYS[6], 'ewma_ms', now, 'refill_ms', now)
-  if shard_mode and ARGV[9] ~= '' then redis.call('HSET', KEYS[6], 'ewma', ARGV[9]) end
+  if shard_mode and ARGV[8] ~= '' then redis.call('HSET', KEYS[6], 'ewma', ARGV[8]) end
   wake_for_windows_and_idle(#expired, abandoned, queued, idle)
   if cfg[1] == 'open' then wake_at(opens_at) end
   return {'HELD', #expired, abandoned, 0, queued, redis.call('ZCARD', KEYS[3]), redis.call('XLEN', KEYS[7]),
@@ -137,11 +136,8 @@ end
 if allowance < 0 then allowance = 0 end
 if shard_mode then
   -- The admitter decided, for the whole event (capacity and rate counted over every shard).
+  -- The rate's tokens were taken by the step's plan (admission-plan-1.lua).
   allowance = math.min(tonumber(ARGV[7]), queued)
-  local taken = tonumber(ARGV[8])
-  if taken > 0 and rate_per_minute then
-    redis.call('HSET', KEYS[6], 'tokens', tokens - taken, 'refill_ms', now)
-  end
   tokens = nil
 end
 
@@ -164,7 +160,7 @@ end
 
 local admitted = 0
 local admitted_at = now
-if shard_mode then admitted_at = tonumber(ARGV[10]) or now end
+if shard_mode then admitted_at = tonumber(ARGV[9]) or now end
 if allowance > 0 then
   local deadline = admitted_at + tonumber(cfg[4]) * 1000
   local popped = redis.call('ZPOPMIN', KEYS[2], allowance)
@@ -199,7 +195,7 @@ if tokens then redis.call('HSET', KEYS[6], 'tokens', tokens - admitted, 'refill_
 --   * anything else (the step size): the moving average, as before.
 if shard_mode then
   -- The admitter learns the event's rate; each shard keeps a copy for its joins and polls.
-  if ARGV[9] ~= '' then redis.call('HSET', KEYS[6], 'ewma', ARGV[9], 'ewma_ms', now) end
+  if ARGV[8] ~= '' then redis.call('HSET', KEYS[6], 'ewma', ARGV[8], 'ewma_ms', now) end
   local active_count = redis.call('ZCARD', KEYS[3])
   wake_for_windows_and_idle(#expired, abandoned, queued - admitted, idle)
   return {'OK', #expired, abandoned, admitted, queued - admitted, active_count, redis.call('XLEN', KEYS[7]),

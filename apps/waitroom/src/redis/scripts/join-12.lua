@@ -15,14 +15,14 @@
 -- ARGV[10] the identity token, as checked by the caller against the key it knows for the event:
 --          none | invalid | exempt (trusted caller) | valid:<sha1 hex of the config's identity_jwk>
 -- ARGV[11] the event's number of shards as the caller routed the join ('1': unsharded)
--- ARGV[12] a sharded event's join: its queue score, from the event's arrival sequence (arrive-4.lua)
+-- ARGV[12] a sharded event's join: its queue score, from the event's arrival sequence (arrive-2.lua)
 -- ARGV[13] a sharded event's join: people the other shards can have queued ahead of it, at most
 --          (queue/shard-ranks.ts: their samples, plus every join since the samples were read)
 -- ARGV[14] a sharded event's plain arrival: the score from which ARGV[13] counted joins by their
 --          number ('' for other joins); the ones that landed in this shard come off it.
 --          The place told (reply, QUEUE_JOINED, the wait) is the shard's plus what remains: never
 --          below the event's exact place, so the places polls then give never rise above it.
--- ARGV[15] a sharded event's join: shard 0's config updated_at as arrive-4.lua read it; a copy
+-- ARGV[15] a sharded event's join: shard 0's config updated_at as arrive-2.lua read it; a copy
 --          here older than that (a change not copied yet) is answered SHARDS, to be copied first.
 -- Returns {code, ...}: code is CREATED | EXISTING | RATE_LIMITED | EVENT_NOT_FOUND | EVENT_CLOSED | OUTBOX_FULL
 --                      | PROOF_REQUIRED | PROOF_INVALID | IDENTITY_REQUIRED | IDENTITY_INVALID,
