@@ -60,9 +60,14 @@ function collected(topic: string, partition: number, message: KafkaMessage): Col
 export class TopicCollector {
   readonly messages: CollectedMessage[] = [];
   private consumer!: Consumer;
+  /** Per `topic/partition`: where the collector started, and the offset after the last message it read. */
+  private readonly startOffsets = new Map<string, bigint>();
+  private readonly nextOffsets = new Map<string, bigint>();
+  private topics: string[] = [];
 
   static async start(topics: string[]): Promise<TopicCollector> {
     const collector = new TopicCollector();
+    collector.topics = topics;
     // Where each partition ends now: the collector reads from there, not through every message
     // earlier runs and benchmarks left on a long-lived local broker.
     const admin = testKafka().admin();
@@ -77,10 +82,16 @@ export class TopicCollector {
     await collector.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         collector.messages.push(collected(topic, partition, message));
+        const key = `${topic}/${partition}`;
+        const next = BigInt(message.offset) + 1n;
+        if (next > (collector.nextOffsets.get(key) ?? 0n)) collector.nextOffsets.set(key, next);
       },
     });
     for (const { topic, offsets } of ends) {
-      for (const { partition, high } of offsets) collector.consumer.seek({ topic, partition, offset: high });
+      for (const { partition, high } of offsets) {
+        collector.startOffsets.set(`${topic}/${partition}`, BigInt(high));
+        collector.consumer.seek({ topic, partition, offset: high });
+      }
     }
     return collector;
   }
@@ -105,6 +116,42 @@ export class TopicCollector {
       if (Date.now() > deadline)
         throw new Error(`expected ${count} message(s) on ${topic}, saw ${found.length} in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Resolves once this collector has read every message its topics hold now (each partition up to
+   * its high watermark). After the broker restarts, the collector's consumer rejoins its group
+   * before it reads again, which can take longer than any fixed pause.
+   */
+  async waitUntilCaughtUp(timeoutMs = 60_000): Promise<void> {
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      const ends = await Promise.all(
+        this.topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })),
+      );
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const behind = ends.flatMap(({ topic, offsets }) =>
+          offsets
+            .filter(({ partition, high }) => {
+              const from = this.startOffsets.get(`${topic}/${partition}`) ?? 0n;
+              const read = this.nextOffsets.get(`${topic}/${partition}`) ?? from;
+              return read < BigInt(high);
+            })
+            .map(
+              ({ partition, high }) =>
+                `${topic}/${partition} at ${this.nextOffsets.get(`${topic}/${partition}`) ?? '-'} of ${high}`,
+            ),
+        );
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+          throw new Error(`the collector did not catch up in ${timeoutMs} ms: ${behind.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export class RedisProcess {
 
   async start(): Promise<void> {
     const { configFile } = this.options;
-    // A configuration file must come first; with one, the server log stays in the data dir (to read after a failure).
+    // A configuration file must come first. The server log stays in the data dir (to read after a failure).
     const args = configFile
       ? [
           configFile,
@@ -47,7 +47,18 @@ export class RedisProcess {
           '--logfile',
           join(this.dir, 'redis.log'),
         ]
-      : ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+      : [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--logfile',
+          join(this.dir, 'redis.log'),
+        ];
     const child = spawn('redis-server', [...args, '--dir', this.dir, ...this.extraArgs], {
       stdio: 'ignore',
       detached: true,
@@ -89,6 +100,15 @@ export class RedisProcess {
   pause(paused: boolean): void {
     if (this.pid === undefined) throw new Error(`redis on ${this.port} was not started by this process`);
     process.kill(this.pid, paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /** The last lines of the server's log, to show why it failed. */
+  logTail(lines = 30): string {
+    try {
+      return readFileSync(join(this.dir, 'redis.log'), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
   }
 
   cleanup(): void {
@@ -345,8 +365,12 @@ export class RedisSentinelProcesses {
     }
   }
 
-  /** Starts `node` (a dead one, empty) as a replica of the master on `masterPort`, synced. */
-  async rejoinAsReplica(node: RedisProcess, masterPort: number): Promise<void> {
+  /**
+   * Starts `node` (a dead one, empty) as a replica of the master on `masterPort`, synced. The
+   * first sync waits for the master's diskless-sync delay and shares two cores with whatever the
+   * drill is running, so it is given longer than a quiet start.
+   */
+  async rejoinAsReplica(node: RedisProcess, masterPort: number, timeoutMs = 45_000): Promise<void> {
     await node.start();
     const client = new Redis(node.port, '127.0.0.1');
     try {
@@ -354,7 +378,7 @@ export class RedisSentinelProcesses {
     } finally {
       client.disconnect();
     }
-    await this.waitForReplicaLink(node);
+    await this.waitForReplicaLink(node, timeoutMs);
   }
 
   /** Waits until `replica` has finished its first sync with its master. */
@@ -365,7 +389,10 @@ export class RedisSentinelProcesses {
         encoding: 'utf8',
       });
       if (info.includes('master_link_status:up')) return;
-      if (Date.now() > deadline) throw new Error(`replica on ${replica.port} did not sync`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `replica on ${replica.port} did not sync in ${timeoutMs} ms:\n${info}\n${replica.logTail()}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
