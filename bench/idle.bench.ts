@@ -15,6 +15,7 @@
  * independent consumer reads its QUEUE_JOINED (target: p99 < 100 ms at rest).
  *
  *   npm run bench:idle -- [--events=1000] [--window=30] [--quiet-events=200] [--quiet-people=20]
+ *                          [--quiet-shards=1]
  *
  * Writes bench-results/idle.json.
  */
@@ -46,6 +47,8 @@ const OPTIONS = benchOptions({
   window: 30,
   quietEvents: 200,
   quietPeople: 20,
+  // The quiet events' shards (docs/decisions/0023-sharded-events.md): each step reads every shard.
+  quietShards: 1,
   probeJoins: 200,
   probeGapMs: 50,
 });
@@ -177,6 +180,7 @@ runBenchmark(async () => {
           capacity: 1,
           checkout_timeout_seconds: 3600,
           state: paused ? 'paused' : 'open',
+          ...(OPTIONS.quietShards > 1 ? { shards: OPTIONS.quietShards } : {}),
         });
         await joinPeople(service.baseUrl, eventId, 'quiet', OPTIONS.quietPeople + (paused ? 0 : 1));
       }),

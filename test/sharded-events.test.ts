@@ -326,6 +326,12 @@ describe('sharded events', () => {
       250,
     );
     expect(history.status).toBe(200);
+    // The history lives in shard 0 alone: the sampler samples the event, never a shard's slot
+    // as if it were an event of its own (which wrote a second, empty history there).
+    await sleep(1500);
+    const { client, keys } = svc.redis;
+    expect(await client.exists(keys.forShard(eventId, 0).history)).toBe(1);
+    for (const shard of [1, 2]) expect(await client.exists(keys.forShard(eventId, shard).history)).toBe(0);
   });
 
   it('orders a shuffled pre-queue by its auditable draw across shards (the verifier agrees)', async () => {
