@@ -34,7 +34,8 @@ export class RedisProcess {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Starts the server; `onceArgs` are added for this start only (after the constructor's). */
+  async start(onceArgs: string[] = []): Promise<void> {
     const { configFile } = this.options;
     // A configuration file must come first. The server log stays in the data dir (to read after a failure).
     const args = configFile
@@ -59,7 +60,7 @@ export class RedisProcess {
           '--logfile',
           join(this.dir, 'redis.log'),
         ];
-    const child = spawn('redis-server', [...args, '--dir', this.dir, ...this.extraArgs], {
+    const child = spawn('redis-server', [...args, '--dir', this.dir, ...this.extraArgs, ...onceArgs], {
       stdio: 'ignore',
       detached: true,
     });
@@ -366,19 +367,23 @@ export class RedisSentinelProcesses {
   }
 
   /**
-   * Starts `node` (a dead one, empty) as a replica of the master on `masterPort`, synced. The
+   * Starts `node` (a dead one, empty) as a replica of the master on `masterPort`, synced. It
+   * comes up as that replica (never for a moment an empty master), and with replica priority 0
+   * until its first sync is done: the Sentinels never promote it while it holds nothing. (A soak
+   * once lost every place that way: a slow box made the Sentinels fail the new master over to the
+   * node just restarted, which was empty, and the old data was replaced by its empty copy.) The
    * first sync waits for the master's diskless-sync delay and shares two cores with whatever the
    * drill is running, so it is given longer than a quiet start.
    */
   async rejoinAsReplica(node: RedisProcess, masterPort: number, timeoutMs = 45_000): Promise<void> {
-    await node.start();
+    await node.start(['--replicaof', '127.0.0.1', String(masterPort), '--replica-priority', '0']);
+    await this.waitForReplicaLink(node, timeoutMs);
     const client = new Redis(node.port, '127.0.0.1');
     try {
-      await client.replicaof('127.0.0.1', masterPort);
+      await client.config('SET', 'replica-priority', '100');
     } finally {
       client.disconnect();
     }
-    await this.waitForReplicaLink(node, timeoutMs);
   }
 
   /** Waits until `replica` has finished its first sync with its master. */
