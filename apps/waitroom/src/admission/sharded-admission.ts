@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Environment } from '../config/environment';
-import { QUIET_EVENT_STEP_MAX_MS } from './quiet-step';
 import { QueueRepository } from '../queue/queue.repository';
 import {
   AdmissionRepository,
@@ -35,14 +34,30 @@ const SHARD_AWAY_MS = 2000;
 const RATE_ESTIMATE_TAU_SECONDS = 30;
 const RATE_ESTIMATE_MAX_GAP_MS = 5000;
 
+/** A shard as its own step (admission-tick-9.lua) last left it: what a later read is compared with. */
+interface ShardAsStepped {
+  queueLength: number;
+  activeCount: number;
+  /** shard 0's config change the shard's copy had then. */
+  updatedAtMs: number;
+}
+
 /** What one instance remembers of a sharded event it steps (for its own cost only; the truth is in Redis). */
 interface StepMemory {
   /**
    * Per shard, when (local clock) its own step is next due for time-based work (a checkout
-   * window ending, an idle timeout): a shard with nobody to admit is not stepped before, so a
-   * quiet event's step costs a read per shard.
+   * window ending, an idle timeout; Infinity: none, as its last step said). A shard with nobody
+   * to admit is not stepped before, unless it changed since (below), so a quiet event's step
+   * costs a read per shard.
    */
   dueAt: number[];
+  /**
+   * Per shard, what its last step here left. A shard read with other counts or another config
+   * (a join, a leave, a checkout outcome, an operator's change, made through any instance) is
+   * stepped, so its step can say when its new time-based work is due; one read as it was left
+   * has none but what `dueAt` says.
+   */
+  asStepped: (ShardAsStepped | undefined)[];
   /** Per shard, until when (local clock) it is not read: its last read failed (its master away). */
   awayUntil: number[];
   /** Per shard, the rate estimate it was last given (a changed one is given to every shard). */
@@ -123,6 +138,7 @@ export class ShardedAdmission {
       if (this.memory.size > 10_000) this.memory.clear();
       memory = {
         dueAt: new Array<number>(shards).fill(0),
+        asStepped: new Array<ShardAsStepped | undefined>(shards).fill(undefined),
         awayUntil: new Array<number>(shards).fill(0),
         rateGiven: new Array<number | null | undefined>(shards).fill(undefined),
         moving: true,
@@ -193,8 +209,16 @@ export class ShardedAdmission {
     const rateEstimate = this.learnRate(event, take, tokens, free, queued, moving);
 
     // The plan before any shard admits: what each shard holds at most once this step is done.
-    if (counted.every((count) => count !== null)) {
-      const bounds = counted.map((count, shard) => (count ?? 0) + shares[shard]);
+    // A step of a paused (closed, not yet open) event that would write the plan already there
+    // writes nothing: it admits nobody and learns no rate.
+    const bounds = counted.map((count, shard) => (count ?? 0) + shares[shard]);
+    const planUnchanged =
+      !moving &&
+      admitting === 0 &&
+      rateEstimate === event.rateEstimate &&
+      bounds.length === event.bounds.length &&
+      bounds.every((bound, shard) => bound === event.bounds[shard]);
+    if (counted.every((count) => count !== null) && !planUnchanged) {
       const planned = await this.admission.plan(eventId, epoch, {
         bounds,
         tokensTaken: admitting,
@@ -204,13 +228,25 @@ export class ShardedAdmission {
       if (!planned) return { kind: 'not-admitter' };
     }
 
-    // A shard steps when it admits someone, when its time-based work is due, or when it has not
-    // had the event's rate estimate.
+    // A shard steps when it admits someone, when its time-based work is due, when it changed
+    // since its last step here, or when it has not had the event's rate estimate.
     const startedAt = Date.now();
+    const changedSinceStepped = (head: ShardHead, shard: number) => {
+      const left = state.asStepped[shard];
+      return (
+        left === undefined ||
+        left.queueLength !== head.queueLength ||
+        left.activeCount !== head.activeCount ||
+        left.updatedAtMs !== head.updatedAtMs
+      );
+    };
     const stepped = readable.map(
       (head, shard) =>
         head !== null &&
-        (shares[shard] > 0 || startedAt >= state.dueAt[shard] || state.rateGiven[shard] !== rateEstimate),
+        (shares[shard] > 0 ||
+          startedAt >= state.dueAt[shard] ||
+          state.rateGiven[shard] !== rateEstimate ||
+          changedSinceStepped(head, shard)),
     );
     const steps = await Promise.allSettled(
       readable.map((_, shard) =>
@@ -239,10 +275,11 @@ export class ShardedAdmission {
         result.activeCount += counted[shard] ?? 0;
         result.outboxLength += head?.outboxLength ?? 0;
         if (head && !stepped[shard]) {
-          result.wakeInMs = Math.min(
-            result.wakeInMs ?? Infinity,
-            Math.max(0, state.dueAt[shard] - startedAt),
-          );
+          if (Number.isFinite(state.dueAt[shard]))
+            result.wakeInMs = Math.min(
+              result.wakeInMs ?? Infinity,
+              Math.max(0, state.dueAt[shard] - startedAt),
+            );
           if (head.queueLength === 0 && head.activeCount === 0 && head.outboxLength === 0)
             idleShards.push(shard);
         }
@@ -250,8 +287,12 @@ export class ShardedAdmission {
       }
       const shardResult = step.value;
       state.rateGiven[shard] = rateEstimate;
-      state.dueAt[shard] =
-        startedAt + Math.min(shardResult.wakeInMs ?? QUIET_EVENT_STEP_MAX_MS, QUIET_EVENT_STEP_MAX_MS);
+      state.dueAt[shard] = shardResult.wakeInMs === null ? Infinity : startedAt + shardResult.wakeInMs;
+      state.asStepped[shard] = {
+        queueLength: shardResult.queueLength,
+        activeCount: shardResult.activeCount,
+        updatedAtMs: readable[shard]!.updatedAtMs,
+      };
       result.expired += shardResult.expired;
       result.abandoned += shardResult.abandoned;
       result.admitted += shardResult.admitted;
