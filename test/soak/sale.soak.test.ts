@@ -1,4 +1,5 @@
 import { Topics } from '@waitroom/contracts';
+import { execFileSync } from 'node:child_process';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import Redis from 'ioredis';
 import { eventually, HttpClient } from '../support/app-harness';
@@ -98,6 +99,44 @@ describe('a whole sale while things fail at random (make soak)', () => {
     store?.disconnect();
     redis.cleanup();
   });
+
+  /** What the faults left, for a drain that does not end: the faults, Redis's roles, each instance's log. */
+  function diagnosis(): string {
+    const roles = redis.nodes.map((node) => {
+      try {
+        const info = execFileSync('redis-cli', ['-p', String(node.port), 'info', 'replication'], {
+          encoding: 'utf8',
+          timeout: 2000,
+        });
+        return `${node.port}: ${info
+          .split('\r\n')
+          .filter((line) => /^(role|master_port|master_link_status)/.test(line))
+          .join(' ')}`;
+      } catch {
+        return `${node.port}: no answer`;
+      }
+    });
+    return [
+      `\n[soak] faults: ${faults.join('; ')}`,
+      `[soak] Sentinels name ${redis.masterPort()}; ${roles.join('; ')}`,
+      ...instances.map((instance, i) => {
+        // Each distinct message once, with how often it came: the first errors of an outage
+        // are long gone from the tail by then.
+        const seen = new Map<string, number>();
+        for (const line of instance.output.join('').split('\n')) {
+          const message = /"message":"([^"]*)"/.exec(line)?.[1]?.replace(/\(\d+x\)/, '(Nx)');
+          if (message) seen.set(message, (seen.get(message) ?? 0) + 1);
+        }
+        return `[soak] instance ${i} messages:\n${[...seen].map(([m, n]) => `  ${n}x ${m}`).join('\n')}`;
+      }),
+      ...instances.map(
+        (instance, i) =>
+          `[soak] instance ${i} log (tail):\n${instance.output.join('').split('\n').slice(-40).join('\n')}`,
+      ),
+      ...redis.nodes.map((node) => `[soak] redis ${node.port} log (tail):\n${node.logTail(20)}`),
+      '',
+    ].join('\n');
+  }
 
   /** One of the instances, at random, as a load balancer would pick. */
   const anyInstance = (): HttpClient => instances[Math.floor(Math.random() * instances.length)].http;
@@ -224,7 +263,10 @@ describe('a whole sale while things fail at random (make soak)', () => {
             500,
           ),
         ),
-      );
+      ).catch((error: unknown) => {
+        process.stdout.write(diagnosis());
+        throw error;
+      });
       const readFinals = () => Promise.all(acknowledged.map((p) => instances[0].http.session(p.sessionId!)));
       const unfinished = (finals: Awaited<ReturnType<typeof readFinals>>) =>
         finals.filter((final) => final.status === 200 && ['queued', 'ready'].includes(final.body.status))

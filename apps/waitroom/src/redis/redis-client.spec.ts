@@ -1,6 +1,11 @@
 import type { RedisOptions } from 'ioredis';
 import { validateEnvironment } from '../config/environment';
-import { planRedisClient, redisConnectionSettings, type RedisConnectionSettings } from './redis-client';
+import {
+  planRedisClient,
+  redisConnectionSettings,
+  SentinelConnectorWithFreshDetector,
+  type RedisConnectionSettings,
+} from './redis-client';
 
 const base: RedisConnectionSettings = {
   REDIS_URL: 'redis://127.0.0.1:6390',
@@ -60,6 +65,7 @@ describe('planRedisClient (the ioredis options; nothing is opened)', () => {
       disconnectTimeout: 500,
       enableReadyCheck: true,
       sentinelCommandTimeout: 1500,
+      Connector: SentinelConnectorWithFreshDetector,
     });
     // The master's address comes from the Sentinels, never from REDIS_URL.
     expect(options.host).toBeUndefined();

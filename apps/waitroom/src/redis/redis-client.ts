@@ -1,4 +1,4 @@
-import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import Redis, { Cluster, SentinelConnector, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Environment } from '../config/environment';
 
 export type RedisClient = Redis | Cluster;
@@ -33,6 +33,31 @@ export function redisConnectionSettings(env: RedisConnectionSettings): RedisConn
 export type RedisClientPlan =
   | { kind: 'cluster'; nodes: { host: string; port: number }[]; options: ClusterOptions }
   | { kind: 'standalone' | 'sentinel'; options: RedisOptions };
+
+/**
+ * ioredis's Sentinel connector, with each connection attempt starting without the previous
+ * connection's failover detector. ioredis drops that detector only on a deliberate disconnect:
+ * after a master dies it stays subscribed to the Sentinels, and its +switch-master, arriving
+ * while an attempt asks them for the new master, cancels the attempt; a cancelled attempt ends
+ * the client for good (status `end`, no reconnection), so every call failed until the process
+ * restarted (test/faults/sentinel-reconnect.test.ts). The attempt asks the Sentinels anyway, and
+ * the connection it makes subscribes a detector of its own.
+ */
+export class SentinelConnectorWithFreshDetector extends SentinelConnector {
+  /** ioredis constructs it with the client's options, as it would its own Sentinel connector. */
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof SentinelConnector>[0]);
+  }
+
+  override connect(
+    ...args: Parameters<SentinelConnector['connect']>
+  ): ReturnType<SentinelConnector['connect']> {
+    const connector = this as unknown as { failoverDetector: { cleanup(): void } | null };
+    connector.failoverDetector?.cleanup();
+    connector.failoverDetector = null;
+    return super.connect(...args);
+  }
+}
 
 /** Keep trying forever, backing off to 2 s: the service degrades, it does not die. */
 const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, 2000);
@@ -105,6 +130,8 @@ export function planRedisClient(env: RedisConnectionSettings): RedisClientPlan {
         // Sentinel disconnects a demoted master's clients, but a connection that stays would only
         // get READONLY for every write: reconnect, and the Sentinels name the master now.
         reconnectOnError: (error) => /READONLY/.test(error.message),
+        // Reconnections survive the Sentinels' announcement of the new master (see the class).
+        Connector: SentinelConnectorWithFreshDetector,
         // rediss:// means TLS to the master and to the Sentinels alike (a deployment that secures
         // one secures the other); REDIS_URL's credentials are the data nodes', not the Sentinels'.
         enableTLSForSentinelMode: tls !== undefined,
