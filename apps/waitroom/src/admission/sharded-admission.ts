@@ -34,34 +34,36 @@ const SHARD_AWAY_MS = 2000;
 const RATE_ESTIMATE_TAU_SECONDS = 30;
 const RATE_ESTIMATE_MAX_GAP_MS = 5000;
 
-/** A shard as its own step (admission-tick-9.lua) last left it: what a later read is compared with. */
-interface ShardAsStepped {
+/**
+ * A shard's last step here (admission-tick-9.lua): what it left, compared with each later read.
+ * A shard read as it was left, with nothing due and the rate estimate it was given, needs no
+ * step: a join, a leave, a checkout outcome or an operator's change, made through any instance,
+ * shows in the read (counts, config), and the step then says when its new time-based work is due.
+ */
+interface ShardLastStep {
+  /**
+   * When (local clock) its time-based work is next due (a checkout window ending, an idle
+   * timeout); Infinity: none, as the step said.
+   */
+  dueAt: number;
+  /** The event's rate estimate it was given. */
+  rateGiven: number | null;
   queueLength: number;
   activeCount: number;
-  /** shard 0's config change the shard's copy had then. */
+  /** Shard 0's config change the shard's copy had then. */
   updatedAtMs: number;
 }
 
 /** What one instance remembers of a sharded event it steps (for its own cost only; the truth is in Redis). */
 interface StepMemory {
   /**
-   * Per shard, when (local clock) its own step is next due for time-based work (a checkout
-   * window ending, an idle timeout; Infinity: none, as its last step said). A shard with nobody
-   * to admit is not stepped before, unless it changed since (below), so a quiet event's step
-   * costs a read per shard.
+   * Per shard, its last step here (none yet: it is stepped). A shard with nobody to admit is
+   * stepped only when that step is outdated (ShardLastStep), so a quiet event's step costs a read
+   * per shard.
    */
-  dueAt: number[];
-  /**
-   * Per shard, what its last step here left. A shard read with other counts or another config
-   * (a join, a leave, a checkout outcome, an operator's change, made through any instance) is
-   * stepped, so its step can say when its new time-based work is due; one read as it was left
-   * has none but what `dueAt` says.
-   */
-  asStepped: (ShardAsStepped | undefined)[];
+  lastSteps: (ShardLastStep | undefined)[];
   /** Per shard, until when (local clock) it is not read: its last read failed (its master away). */
   awayUntil: number[];
-  /** Per shard, the rate estimate it was last given (a changed one is given to every shard). */
-  rateGiven: (number | null | undefined)[];
   /**
    * Whether the event admitted at its last step here: a paused, closed or not yet open event's
    * step reads no head scores (only its counts), until a step finds it moving again.
@@ -134,13 +136,11 @@ export class ShardedAdmission {
 
   private async stepLocked(eventId: string, shards: number, epoch: number): Promise<ShardedStepOutcome> {
     let memory = this.memory.get(eventId);
-    if (!memory || memory.dueAt.length !== shards) {
+    if (!memory || memory.lastSteps.length !== shards) {
       if (this.memory.size > 10_000) this.memory.clear();
       memory = {
-        dueAt: new Array<number>(shards).fill(0),
-        asStepped: new Array<ShardAsStepped | undefined>(shards).fill(undefined),
+        lastSteps: new Array<ShardLastStep | undefined>(shards).fill(undefined),
         awayUntil: new Array<number>(shards).fill(0),
-        rateGiven: new Array<number | null | undefined>(shards).fill(undefined),
         moving: true,
       };
       this.memory.set(eventId, memory);
@@ -228,25 +228,18 @@ export class ShardedAdmission {
       if (!planned) return { kind: 'not-admitter' };
     }
 
-    // A shard steps when it admits someone, when its time-based work is due, when it changed
-    // since its last step here, or when it has not had the event's rate estimate.
+    // A shard steps when it admits someone, or when its last step here is outdated: its
+    // time-based work is due, it changed since, or the event's rate estimate did.
     const startedAt = Date.now();
-    const changedSinceStepped = (head: ShardHead, shard: number) => {
-      const left = state.asStepped[shard];
-      return (
-        left === undefined ||
-        left.queueLength !== head.queueLength ||
-        left.activeCount !== head.activeCount ||
-        left.updatedAtMs !== head.updatedAtMs
-      );
-    };
+    const outdated = (last: ShardLastStep | undefined, head: ShardHead) =>
+      last === undefined ||
+      startedAt >= last.dueAt ||
+      last.rateGiven !== rateEstimate ||
+      last.queueLength !== head.queueLength ||
+      last.activeCount !== head.activeCount ||
+      last.updatedAtMs !== head.updatedAtMs;
     const stepped = readable.map(
-      (head, shard) =>
-        head !== null &&
-        (shares[shard] > 0 ||
-          startedAt >= state.dueAt[shard] ||
-          state.rateGiven[shard] !== rateEstimate ||
-          changedSinceStepped(head, shard)),
+      (head, shard) => head !== null && (shares[shard] > 0 || outdated(state.lastSteps[shard], head)),
     );
     const steps = await Promise.allSettled(
       readable.map((_, shard) =>
@@ -274,21 +267,19 @@ export class ShardedAdmission {
         result.queueLength += head?.queueLength ?? 0;
         result.activeCount += counted[shard] ?? 0;
         result.outboxLength += head?.outboxLength ?? 0;
+        const dueAt = state.lastSteps[shard]?.dueAt ?? Infinity;
         if (head && !stepped[shard]) {
-          if (Number.isFinite(state.dueAt[shard]))
-            result.wakeInMs = Math.min(
-              result.wakeInMs ?? Infinity,
-              Math.max(0, state.dueAt[shard] - startedAt),
-            );
+          if (Number.isFinite(dueAt))
+            result.wakeInMs = Math.min(result.wakeInMs ?? Infinity, Math.max(0, dueAt - startedAt));
           if (head.queueLength === 0 && head.activeCount === 0 && head.outboxLength === 0)
             idleShards.push(shard);
         }
         return;
       }
       const shardResult = step.value;
-      state.rateGiven[shard] = rateEstimate;
-      state.dueAt[shard] = shardResult.wakeInMs === null ? Infinity : startedAt + shardResult.wakeInMs;
-      state.asStepped[shard] = {
+      state.lastSteps[shard] = {
+        dueAt: shardResult.wakeInMs === null ? Infinity : startedAt + shardResult.wakeInMs,
+        rateGiven: rateEstimate,
         queueLength: shardResult.queueLength,
         activeCount: shardResult.activeCount,
         updatedAtMs: readable[shard]!.updatedAtMs,
