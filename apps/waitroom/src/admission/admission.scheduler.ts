@@ -7,7 +7,6 @@ import { ScheduledCloses } from '../registry/scheduled-closes';
 import { eventOfScope, shardScope } from '../redis/redis-keys';
 import { AdmissionRepository } from './admission.repository';
 import type { AdmissionStepResult } from './admission.scripts';
-import { QUIET_EVENT_STEP_MAX_MS } from './quiet-step';
 import { ShardedAdmission } from './sharded-admission';
 
 /**
@@ -17,7 +16,12 @@ import { ShardedAdmission } from './sharded-admission';
 export const BUSY_EVENT_RETRY_MS = 1000;
 
 const ADMISSION_INTERVAL_NAME = 'admission-tick';
-export { QUIET_EVENT_STEP_MAX_MS };
+/**
+ * The longest a quiet event (paused, capacity full, nobody joining) goes without a step on an
+ * instance: it bounds the delay of a wake-up this instance missed (the work's instance died),
+ * and stays under the gap after which admission-tick's rate estimate restarts its measurement.
+ */
+export const QUIET_EVENT_STEP_MAX_MS = 4000;
 /** A wake-up for an event that is not (yet) on the active list is forgotten after this long. */
 const WAKE_UP_KEPT_MS = 10_000;
 
