@@ -34,7 +34,7 @@ describe('AdmissionScheduler: which events a tick steps', () => {
     shardedStep = jest.fn();
     noteWork = jest.fn();
     const activeEvents = {
-      ids: async () => ['quiet'],
+      eventIds: async () => ['quiet'],
       onWork: (listener: WorkListener) => listeners.push(listener),
       noteWork,
       retire: async () => false,

@@ -99,7 +99,10 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
       // cross-event keys live on one master of a cluster: while it is away, the events this
       // instance knew of are stepped still, without waiting the command timeout for the read
       // (which lands later; one at a time).
-      this.registryRead ??= Promise.allSettled([this.scheduledCloses.closeDue(), this.activeEvents.ids()])
+      this.registryRead ??= Promise.allSettled([
+        this.scheduledCloses.closeDue(),
+        this.activeEvents.eventIds(),
+      ])
         .then((settled) => this.takeRegistry(settled))
         .finally(() => {
           this.registryRead = undefined;
@@ -140,7 +143,7 @@ export class AdmissionScheduler implements OnApplicationBootstrap {
   ]): unknown {
     if (closed.status === 'fulfilled')
       for (const eventId of closed.value) this.woken.set(eventId, Date.now());
-    if (active.status === 'fulfilled') this.knownActive = [...new Set(active.value.map(eventOfScope))];
+    if (active.status === 'fulfilled') this.knownActive = active.value;
     if (closed.status === 'rejected') return closed.reason as unknown;
     if (active.status === 'rejected') return active.reason as unknown;
     return null;

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Environment } from '../config/environment';
-import { eventOfScope } from '../redis/redis-keys';
 import { ActiveEvents } from '../registry/active-events';
 import { HistoryRepository } from './history.repository';
 
@@ -61,9 +60,8 @@ export class HistorySampler implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const leaseMs = this.env.HISTORY_SAMPLE_INTERVAL_MS * LEASE_INTERVALS;
       if (!(await this.history.takeSampleLease(this.ownerId, leaseMs))) return null;
-      // The set holds the shards of a sharded event with work (their outboxes are relayed one by
-      // one); its sample is the event's, summed over its shards (history.repository.ts).
-      const eventIds = [...new Set((await this.activeEvents.ids()).map(eventOfScope))];
+      // A sharded event's sample is the event's, summed over its shards (history.repository.ts).
+      const eventIds = await this.activeEvents.eventIds();
       let sampled = 0;
       let failed = 0;
       let firstError: unknown;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventRegistry } from './event-registry';
 import { Leases } from '../redis/lease';
 import { RedisService } from '../redis/redis.service';
-import { shardScopes } from '../redis/redis-keys';
+import { eventOfScope, shardScopes } from '../redis/redis-keys';
 import {
   activeEventIdsCommand,
   eventWorkScript,
@@ -92,9 +92,17 @@ export class ActiveEvents {
     this.touch(eventId).catch(() => undefined);
   }
 
-  /** Event ids that have (or recently had) work. */
+  /**
+   * The entries that have (or recently had) work: event ids, and each shard of a sharded event
+   * as a scope of its own (`event#i`: its outbox is relayed on its own).
+   */
   async ids(): Promise<string[]> {
     return this.redis.run(activeEventIdsCommand, { activeEventsKey: this.redis.keys.activeEvents });
+  }
+
+  /** The events that have (or recently had) work, each once, whichever of its shards has it. */
+  async eventIds(): Promise<string[]> {
+    return [...new Set((await this.ids()).map(eventOfScope))];
   }
 
   /** Called by a visitor that found the event idle; true if it left the set. */
